@@ -1,0 +1,261 @@
+// JSON Schema of the configuration file, with the defaults ajv fills in. Cross-key rules live in load.ts.
+const phaseVector = { type: 'array', items: { type: 'number', minimum: 0 }, minItems: 3, maxItems: 3 } as const;
+const rotation = { enum: ['L1L2L3', 'L2L3L1', 'L3L1L2', 'L1L3L2', 'L3L2L1', 'L2L1L3'] } as const;
+const mode = { enum: ['fast', 'pv', 'minpv'] } as const;
+const identity = { type: 'string', minLength: 1, maxLength: 48, pattern: '^[^:/]+$' } as const;
+const port = { type: 'integer', minimum: 0, maximum: 65535 } as const;
+
+export const configSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['stations', 'upstream', 'site'],
+  properties: {
+    controller: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        identity,
+        vendor: { type: 'string', maxLength: 50, default: 'site-controller' },
+        model: { type: 'string', maxLength: 20, default: 'LocalController' },
+        firmwareVersion: { type: 'string', maxLength: 50, default: '0.1.0' },
+        serialNumber: { type: 'string', maxLength: 25 },
+        password: { type: 'string', minLength: 16, maxLength: 40 },
+        passwordEnv: { type: 'string', minLength: 1 },
+      },
+    },
+    stations: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['listen'],
+      properties: {
+        listen: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['port'],
+          properties: { host: { type: 'string', default: '0.0.0.0' }, port },
+        },
+        auth: { enum: ['none', 'basic'], default: 'none' },
+        tls: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['cert', 'key'],
+          properties: {
+            cert: { type: 'string' },
+            key: { type: 'string' },
+            ca: { type: 'string' },
+            requireClientCert: { type: 'boolean', default: false },
+          },
+        },
+        allowUnknown: { type: 'boolean', default: false },
+        pingIntervalS: { type: 'number', minimum: 0, default: 30 },
+        maxFrameBytes: { type: 'integer', minimum: 1024, default: 65536 },
+        invalidFromStation: { enum: ['reject', 'forward'], default: 'reject' },
+        invalidFromCsms: { enum: ['reject', 'forward'], default: 'forward' },
+        list: {
+          type: 'array',
+          default: [],
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['id'],
+            properties: {
+              id: identity,
+              circuit: { type: 'string' },
+              phases: { enum: [1, 3], default: 3 },
+              rotation: { ...rotation, default: 'L1L2L3' },
+              maxA: { type: 'number', exclusiveMinimum: 0, default: 32 },
+              minA: { type: 'number', minimum: 0, default: 6 },
+              passwordHash: { type: 'string', pattern: '^scrypt\\$' },
+              upstreamPassword: { type: 'string' },
+              upstreamPasswordEnv: { type: 'string' },
+              priority: { type: 'integer', default: 0 },
+              mode,
+              evses: { type: 'integer', minimum: 1, maximum: 32, default: 1 },
+              phaseSwitching: { type: 'boolean', default: false },
+            },
+          },
+        },
+      },
+    },
+    upstream: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['url'],
+      properties: {
+        url: { type: 'string', pattern: '^wss?://' },
+        credentials: { enum: ['forward', 'configured'], default: 'forward' },
+        ca: { type: 'string' },
+        clientCert: { type: 'string' },
+        clientKey: { type: 'string' },
+        callTimeoutS: { type: 'number', exclusiveMinimum: 0, default: 30 },
+        retry: {
+          type: 'object',
+          additionalProperties: false,
+          default: {},
+          properties: {
+            waitMinimumS: { type: 'number', minimum: 0, default: 3 },
+            randomRangeS: { type: 'number', minimum: 0, default: 10 },
+            repeatTimes: { type: 'integer', minimum: 0, default: 5 },
+          },
+        },
+        offline: {
+          type: 'object',
+          additionalProperties: false,
+          default: {},
+          properties: {
+            unknownTokenPolicy: { enum: ['accept', 'reject'], default: 'reject' },
+            heartbeatIntervalS: { type: 'integer', minimum: 1, default: 300 },
+            queueLimitPerStation: { type: 'integer', minimum: 1, default: 100000 },
+            queueLimitTotal: { type: 'integer', minimum: 1, default: 1000000 },
+          },
+        },
+      },
+    },
+    storage: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        path: { type: 'string', minLength: 1, default: 'data/site-controller.sqlite' },
+        dataDir: { type: 'string', minLength: 1 },
+        journal: {
+          type: 'object',
+          additionalProperties: false,
+          default: {},
+          properties: {
+            retentionDays: { type: 'number', exclusiveMinimum: 0, default: 30 },
+            maxRows: { type: 'integer', minimum: 1000, default: 5000000 },
+          },
+        },
+      },
+    },
+    web: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        enabled: { type: 'boolean', default: true },
+        host: { type: 'string', default: '127.0.0.1' },
+        port: { ...port, default: 8080 },
+        users: {
+          type: 'array',
+          default: [],
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['username'],
+            properties: {
+              username: { type: 'string', minLength: 1, maxLength: 64 },
+              passwordHash: { type: 'string', pattern: '^scrypt\\$' },
+              passwordEnv: { type: 'string', minLength: 1 },
+            },
+          },
+        },
+      },
+    },
+    site: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['limitA'],
+      properties: {
+        limitA: phaseVector,
+        limitW: { type: 'number', exclusiveMinimum: 0 },
+        voltage: { type: 'number', exclusiveMinimum: 0, default: 230 },
+        circuits: {
+          type: 'array',
+          default: [],
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['id', 'limitA'],
+            properties: {
+              id: { type: 'string', minLength: 1 },
+              limitA: phaseVector,
+              parent: { type: 'string' },
+              limitW: { type: 'number', exclusiveMinimum: 0 },
+            },
+          },
+        },
+      },
+    },
+    meters: {
+      type: 'array',
+      default: [],
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['id', 'role', 'driver'],
+        properties: {
+          id: { type: 'string', minLength: 1 },
+          role: { enum: ['grid', 'pv', 'battery', 'sub'] },
+          driver: { enum: ['modbus-tcp', 'modbus-rtu', 'opcua'] },
+          circuit: { type: 'string' },
+          pollMs: { type: 'integer', minimum: 50, default: 1000 },
+          staleMs: { type: 'integer', minimum: 100, default: 5000 },
+          timeoutMs: { type: 'integer', minimum: 50, default: 1000 },
+          host: { type: 'string' },
+          port,
+          unitId: { type: 'integer', minimum: 0, maximum: 255, default: 1 },
+          map: { type: 'string' },
+          serialPort: { type: 'string' },
+          baudRate: { type: 'integer', default: 9600 },
+          parity: { enum: ['none', 'even', 'odd'], default: 'none' },
+          dataBits: { enum: [7, 8], default: 8 },
+          stopBits: { enum: [1, 2], default: 1 },
+          endpoint: { type: 'string', pattern: '^opc\\.tcp://' },
+          securityMode: { enum: ['None', 'Sign', 'SignAndEncrypt'], default: 'None' },
+          securityPolicy: { type: 'string' },
+          username: { type: 'string' },
+          password: { type: 'string' },
+          passwordEnv: { type: 'string' },
+          nodes: {
+            type: 'object',
+            additionalProperties: {
+              anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' }, minItems: 3, maxItems: 3 }],
+            },
+          },
+          samplingMs: { type: 'integer', minimum: 0 },
+          publishingMs: { type: 'integer', minimum: 10 },
+        },
+      },
+    },
+    control: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        loopMs: { type: 'integer', minimum: 100, default: 1000 },
+        mode: { ...mode, default: 'fast' },
+        safeLimitA: { ...phaseVector, default: [6, 6, 6] },
+        defaultTxLimitA: { type: 'number', minimum: 0, default: 6 },
+        profileValidityS: { type: 'integer', minimum: 10, default: 120 },
+        rampAPerS: { type: 'number', exclusiveMinimum: 0, default: 2 },
+        hysteresisA: { type: 'number', minimum: 0, default: 1 },
+        rotationPeriodS: { type: 'integer', minimum: 1, default: 900 },
+        meterStepA: { type: 'number', minimum: 0, default: 2 },
+        importCeilingW: { type: 'number', exclusiveMinimum: 0 },
+        battery: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { minSocPct: { type: 'number', minimum: 0, maximum: 100, default: 20 } },
+        },
+      },
+    },
+    log: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: { level: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' } },
+    },
+    sim: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        speed: { type: 'number', exclusiveMinimum: 0, default: 1 },
+        seed: { type: 'integer', default: 1 },
+        scenario: { type: 'string' },
+      },
+    },
+  },
+} as const;

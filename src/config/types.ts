@@ -1,0 +1,190 @@
+// The configuration file's shape (YAML). Defaults are applied by load.ts; every key is documented in README.md.
+import type { ChargingMode, PhaseVector, Rotation } from '../../algorithms/types.js';
+
+export interface StationConfig {
+  id: string;
+  /** The sub-board (site.circuits[].id) the station hangs on; the grid connection when absent. */
+  circuit?: string;
+  /** Phases wired to the station: 1 or 3 (default 3). */
+  phases: 1 | 3;
+  rotation: Rotation;
+  /** Maximum current per phase the installation allows (A). */
+  maxA: number;
+  /** Minimum charging current per phase (A), default 6. */
+  minA: number;
+  /** scrypt hash (self-describing string) of the station's Basic-auth password, for stations.auth = basic. */
+  passwordHash?: string;
+  /** Upstream credentials for this station's socket toward the CSMS, when not forwarded from the station. */
+  upstreamPassword?: string;
+  upstreamPasswordEnv?: string;
+  priority: number;
+  mode?: ChargingMode;
+  /** Number of EVSEs when the station cannot tell (default 1). */
+  evses: number;
+  /** Can switch 1<->3 phases (when the station cannot tell). */
+  phaseSwitching: boolean;
+}
+
+export interface TlsServerConfig {
+  cert: string;
+  key: string;
+  /** CA bundle to verify station client certificates (security profile 3). */
+  ca?: string;
+  requireClientCert: boolean;
+}
+
+export interface StationsConfig {
+  listen: { host: string; port: number };
+  auth: 'none' | 'basic';
+  tls?: TlsServerConfig;
+  allowUnknown: boolean;
+  /** WebSocket ping interval toward stations (s); 0 = off. */
+  pingIntervalS: number;
+  /** Largest frame accepted from a station or the CSMS (bytes); larger frames close the socket (1009). */
+  maxFrameBytes: number;
+  /** What to do with a station's invalid CALL: answer it locally with CALLERROR (default) or forward and log. */
+  invalidFromStation: 'reject' | 'forward';
+  /** What to do with an invalid CSMS message: forward and log (default) or reject. */
+  invalidFromCsms: 'reject' | 'forward';
+  list: StationConfig[];
+}
+
+export interface UpstreamConfig {
+  url: string;
+  /** Station credentials toward the CSMS: forward the station's own Authorization header, or per-station config. */
+  credentials: 'forward' | 'configured';
+  /** CA bundle (PEM file) to verify the CSMS's certificate for wss. */
+  ca?: string;
+  clientCert?: string;
+  clientKey?: string;
+  /** Reply timeout for CALLs (s). */
+  callTimeoutS: number;
+  retry: { waitMinimumS: number; randomRangeS: number; repeatTimes: number };
+  offline: {
+    /** Authorize / TransactionEvent idTokenInfo for tokens not in the local cache while the CSMS is unreachable. */
+    unknownTokenPolicy: 'accept' | 'reject';
+    /** Heartbeat / boot interval answered locally (s). */
+    heartbeatIntervalS: number;
+    queueLimitPerStation: number;
+    queueLimitTotal: number;
+  };
+}
+
+export interface ControllerIdentityConfig {
+  identity?: string;
+  vendor: string;
+  model: string;
+  firmwareVersion: string;
+  serialNumber?: string;
+  /** Basic-auth password of the controller's own identity toward the CSMS. */
+  password?: string;
+  passwordEnv?: string;
+}
+
+export interface CircuitConfig {
+  id: string;
+  limitA: PhaseVector;
+  parent?: string;
+  limitW?: number;
+}
+
+export interface SiteConfig {
+  limitA: PhaseVector;
+  limitW?: number;
+  voltage: number;
+  circuits: CircuitConfig[];
+}
+
+export interface MeterConfig {
+  id: string;
+  role: 'grid' | 'pv' | 'battery' | 'sub';
+  driver: 'modbus-tcp' | 'modbus-rtu' | 'opcua';
+  /** For role sub: the circuit it measures. */
+  circuit?: string;
+  pollMs: number;
+  staleMs: number;
+  timeoutMs: number;
+  // modbus-tcp
+  host?: string;
+  port?: number;
+  unitId?: number;
+  /** "sunspec" for SunSpec discovery, otherwise a register map name (drivers/maps/<name>.json) or a file path. */
+  map?: string;
+  // modbus-rtu
+  serialPort?: string;
+  baudRate?: number;
+  parity?: 'none' | 'even' | 'odd';
+  dataBits?: number;
+  stopBits?: number;
+  // opcua
+  endpoint?: string;
+  securityMode?: 'None' | 'Sign' | 'SignAndEncrypt';
+  securityPolicy?: string;
+  username?: string;
+  password?: string;
+  passwordEnv?: string;
+  /** OPC UA node id per measured value, e.g. { phaseCurrentsA: ["ns=1;s=I1", ...], activePowerW: "ns=1;s=P" }. */
+  nodes?: Record<string, string | string[]>;
+  samplingMs?: number;
+  publishingMs?: number;
+}
+
+export interface ControlConfig {
+  /** Run the optimizer at least this often (ms). */
+  loopMs: number;
+  mode: ChargingMode;
+  /** Per-phase limit (A) the affected nodes fall to when a meter they depend on is stale or bad. */
+  safeLimitA: PhaseVector;
+  /** TxDefaultProfile installed at station boot (A per phase). */
+  defaultTxLimitA: number;
+  /** Validity of each TxProfile sent (s); renewed before it runs out. */
+  profileValidityS: number;
+  rampAPerS: number;
+  hysteresisA: number;
+  rotationPeriodS: number;
+  /** A meter change larger than this (A on any phase) triggers a solve at once. */
+  meterStepA: number;
+  importCeilingW?: number;
+  battery?: { minSocPct: number };
+}
+
+export interface WebUserConfig {
+  username: string;
+  passwordHash?: string;
+  passwordEnv?: string;
+}
+
+export interface WebConfig {
+  enabled: boolean;
+  host: string;
+  port: number;
+  users: WebUserConfig[];
+}
+
+export interface StorageConfig {
+  path: string;
+  /** Folder for certificates and node-opcua PKI (default: beside the SQLite file). */
+  dataDir: string;
+  journal: { retentionDays: number; maxRows: number };
+}
+
+export interface SimConfig {
+  /** Virtual seconds per real second in the demo. */
+  speed: number;
+  seed: number;
+  /** Scenario file (same format as `score`) the demo's simulated world follows. */
+  scenario?: string;
+}
+
+export interface Config {
+  controller: ControllerIdentityConfig;
+  stations: StationsConfig;
+  upstream: UpstreamConfig;
+  storage: StorageConfig;
+  web: WebConfig;
+  site: SiteConfig;
+  meters: MeterConfig[];
+  control: ControlConfig;
+  log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
+  sim?: SimConfig;
+}

@@ -1,0 +1,74 @@
+// What the relay tells the rest of the controller, as typed RxJS streams, and the one thing it lets others do:
+// inject a CALL to a station. The control pipeline, the controller identity and the page consume these; none of
+// them reaches into the relay's sockets.
+import type { Observable } from 'rxjs';
+
+/** Which end of a relayed station's path an event is about. */
+export type Side = 'station' | 'upstream';
+
+export interface ConnectionEvent {
+  stationId: string;
+  side: Side;
+  up: boolean;
+  at: number;
+  /** Why a connection went down or was refused, when known. */
+  reason?: string;
+}
+
+/** Who originated a CALL seen on a station's path. */
+export type Origin = 'station' | 'csms' | 'controller';
+
+/** A CALL seen on a station's path (after validation), at the moment it was received or sent. */
+export interface OcppCallEvent {
+  stationId: string;
+  origin: Origin;
+  messageId: string;
+  action: string;
+  payload: Record<string, unknown>;
+  at: number;
+}
+
+/** The end of a CALL: its CALLRESULT payload or CALLERROR. `answeredLocally` when the controller answered for the
+ * CSMS (outage) rather than the CSMS itself. */
+export interface OcppResultEvent {
+  stationId: string;
+  origin: Origin;
+  messageId: string;
+  action: string;
+  request: Record<string, unknown>;
+  result?: Record<string, unknown>;
+  error?: { code: string; description: string };
+  answeredLocally?: boolean;
+  at: number;
+}
+
+export interface RelayEvents {
+  connections$: Observable<ConnectionEvent>;
+  calls$: Observable<OcppCallEvent>;
+  results$: Observable<OcppResultEvent>;
+}
+
+export interface CallOptions {
+  /** Reply timeout (ms); default from config. */
+  timeoutMs?: number;
+}
+
+/** Thrown (rejected) by `call` when the station answers with a CALLERROR. */
+export class OcppCallError extends Error {
+  constructor(
+    readonly code: string,
+    readonly description: string,
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(`${code}: ${description}`);
+    this.name = 'OcppCallError';
+  }
+}
+
+/** Sends the controller's own CALLs to stations. Replies are consumed locally, never forwarded upstream. */
+export interface StationCaller {
+  /** Resolves with the CALLRESULT payload; rejects with OcppCallError, or an Error on timeout / not connected. */
+  call(stationId: string, action: string, payload: Record<string, unknown>, options?: CallOptions): Promise<Record<string, unknown>>;
+  /** Ids of the stations connected to the controller now. */
+  connectedStations(): string[];
+}
