@@ -1,0 +1,83 @@
+// The control stage's contract: what it consumes and what it publishes. main.ts (production, demo) and the site
+// score (src/sim, virtual time, in-process stations) build the same loop from these inputs.
+import type { Observable, SchedulerLike } from 'rxjs';
+import type { Allocation, ChargingMode, OverloadAlarm, PhaseVector } from '../../algorithms/types.js';
+import type { Reading } from '../../drivers/types.js';
+import type { Logger } from '../common/log.js';
+import type { Config } from '../config/types.js';
+import type { SiteLimit } from '../controller/site-limit.js';
+import type { RelayEvents, StationCaller } from '../relay/events.js';
+
+/** Settings a facility manager can change at run time (page), persisted by the store; start from config. */
+export interface ControlSettings {
+  /** Per-circuit limit override (A per phase), never above the circuit's configured fuse. */
+  circuitLimitsA: Record<string, PhaseVector>;
+  /** Per-station priority (higher first). */
+  priorities: Record<string, number>;
+  /** Per-station mode; the site mode when absent. */
+  modes: Record<string, ChargingMode>;
+  siteMode: ChargingMode;
+  /** Fail-safe limit per phase (A) for nodes whose meter is stale or bad. */
+  safeLimitA: PhaseVector;
+}
+
+export interface ControlInputs {
+  /** The clock: production uses asyncScheduler, the score a virtual-time scheduler. */
+  scheduler: SchedulerLike;
+  config: Config;
+  relay: RelayEvents;
+  caller: StationCaller;
+  /** Readings of every configured meter (roles from config.meters by deviceId). */
+  readings$: Observable<Reading>;
+  siteLimit$: Observable<SiteLimit>;
+  settings$: Observable<ControlSettings>;
+  log: Logger;
+}
+
+export interface EvseState {
+  stationId: string;
+  evseId: number;
+  status?: string; // StatusNotification connectorStatus
+  transactionId?: string;
+  /** The limit the controller has allocated (A per phase); undefined when no session. */
+  limitA?: number;
+  phases?: 1 | 3;
+  reason?: Allocation['reason'];
+  limitedBy?: string;
+  /** The limit the station last accepted (A per phase). */
+  appliedLimitA?: number;
+  /** Measured current per EVSE phase (A), from MeterValues / TransactionEvent. */
+  measuredCurrentA?: number[];
+  measuredPowerW?: number;
+  energyWh?: number;
+  controllable: boolean;
+  /** Why it is not controllable, when it is not. */
+  controllableReason?: string;
+  /** The CSMS's own TxProfile / TxDefaultProfile limit for this EVSE now (A), if any. */
+  csmsLimitA?: number;
+}
+
+export interface NodeState {
+  id: string;
+  limitA: PhaseVector;
+  /** Measured (or estimated) current through the node now. */
+  currentA: PhaseVector;
+  /** True while the node runs on its safe limit because a meter it depends on is stale or bad. */
+  failSafe: boolean;
+}
+
+export interface ControlState {
+  at: number;
+  nodes: NodeState[];
+  evses: EvseState[];
+  alarms: OverloadAlarm[];
+  /** Duration of the last solve (ms, wall clock; 0 on virtual time). */
+  lastSolveMs: number;
+}
+
+export interface ControlLoop {
+  state$: Observable<ControlState>;
+  /** Latest state, synchronously. */
+  state(): ControlState;
+  stop(): Promise<void>;
+}
