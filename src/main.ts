@@ -16,6 +16,7 @@ usage:
   site-controller demo [--config FILE] [--no-web]   controller + simulated site (default config/demo.yaml)
   site-controller score FILE [--json]          run a scenario on virtual time and print its score
   site-controller check-config FILE            validate a config; every problem named by its key path
+  site-controller backup --config FILE OUT     online backup of the SQLite file to OUT (safe while running)
   site-controller hash-password [PASSWORD]     print a scrypt hash for a config file (reads stdin if omitted)
   site-controller --version`;
 
@@ -67,6 +68,15 @@ async function main(argv: string[]): Promise<number> {
       const password = args[0] ?? (await readStdin());
       if (!password) throw new UsageError('hash-password needs a password (argument or stdin)');
       process.stdout.write(`${hashPasswordSync(password)}\n`);
+      return 0;
+    }
+    case 'backup': {
+      const file = option(args, '--config');
+      const out = args.filter((a, i) => !a.startsWith('--') && args[i - 1] !== '--config')[0];
+      if (!file || !out) throw new UsageError('backup needs --config FILE and an output file');
+      const { backupDatabase } = await import('./store/backup.js');
+      const r = await backupDatabase(loadConfig(file).storage.path, out);
+      process.stdout.write(`backed up ${r.pages} pages to ${out}\n`);
       return 0;
     }
     case 'run': {
