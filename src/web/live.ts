@@ -1,0 +1,271 @@
+// The site as the page sees it: folds the other stages' streams (readings, control state, site limit, connections)
+// into one snapshot. GET /api/state returns it, the live stream (SSE) pushes it on change, the history recorder and
+// /metrics sample it.
+import { Subject, type Observable, type SchedulerLike, type Subscription } from 'rxjs';
+import type { PhaseVector } from '../../algorithms/types.js';
+import type { Quality, Reading } from '../../drivers/types.js';
+import type { Config } from '../config/types.js';
+import type { ControlState, EvseState } from '../control/types.js';
+import type { LimitSourceKind, SiteLimit } from '../controller/site-limit.js';
+import type { HistorySample } from '../store/history.js';
+import type { WebPorts } from './ports.js';
+
+export interface EvseView {
+  id: number;
+  status: string | null;
+  transactionId: string | null;
+  limitA: number | null;
+  measuredCurrentA: number[] | null;
+  controllable: boolean;
+  reason: string | null;
+  limitedBy: string | null;
+  controllableReason: string | null;
+  appliedLimitA: number | null;
+  csmsLimitA: number | null;
+  measuredPowerW: number | null;
+  energyWh: number | null;
+  phases: number | null;
+}
+
+export interface StationView {
+  id: string;
+  /** Connected to the controller. */
+  connected: boolean;
+  /** Its upstream socket to the CSMS is up. */
+  upstreamConnected: boolean;
+  known: boolean;
+  circuit: string | null;
+  priority: number;
+  mode: string | null;
+  queueLength: number;
+  powerW: number;
+  evses: EvseView[];
+}
+
+export interface AlarmView {
+  kind: 'meter-stale' | 'meter-bad' | 'overload' | 'fail-safe' | 'not-controllable' | 'csms-offline';
+  severity: 'warning' | 'critical';
+  target: string;
+  message: string;
+}
+
+export interface MeterView { id: string; role: string; quality: Quality | 'none'; reason: string | null; at: number | null }
+
+export interface WebState {
+  at: number;
+  site: {
+    limitA: PhaseVector;
+    gridCurrentA: PhaseVector | null;
+    gridPowerW: number | null;
+    pvPowerW: number | null;
+    batteryPowerW: number | null;
+    batterySoc: number | null;
+    measuredAt: number | null;
+    quality: Quality | 'none';
+    fuseA: PhaseVector;
+    voltage: number;
+    limitSource: { kind: LimitSourceKind; id: string };
+    limitSources: { kind: LimitSourceKind; id: string; limitA: PhaseVector }[];
+    chargingPowerW: number;
+  };
+  nodes: { id: string; limitA: PhaseVector; currentA: PhaseVector; failSafe: boolean; fuseA: PhaseVector | null }[];
+  meters: MeterView[];
+  stations: StationView[];
+  csms: { connected: boolean | null; queued: number };
+  alarms: AlarmView[];
+}
+
+interface ConnState { station: boolean; upstream: boolean }
+
+const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
+const finite = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+
+export interface SiteView {
+  snapshot(): WebState;
+  /** Fires whenever an input changed. */
+  readonly changed$: Observable<void>;
+  historySample(): HistorySample;
+  stop(): void;
+}
+
+export function createSiteView(config: Config, ports: WebPorts, scheduler: SchedulerLike, settings: () => { priorities: Record<string, number>; modes: Record<string, string> }): SiteView {
+  const started = scheduler.now();
+  const readings = new Map<string, Reading>();
+  const lastGood = new Map<string, Reading>();
+  const conns = new Map<string, ConnState>();
+  let control: ControlState | undefined;
+  let siteLimit: SiteLimit | undefined;
+  const changed = new Subject<void>();
+  const subs: Subscription[] = [];
+  const fire = () => changed.next();
+  const roles = new Map(config.meters.map((m) => [m.id, m] as const));
+
+  subs.push(ports.readings$.subscribe((r) => {
+    readings.set(r.deviceId, r);
+    if (r.quality === 'good') lastGood.set(r.deviceId, r);
+    fire();
+  }));
+  subs.push(ports.controlState$.subscribe((s) => { control = s; fire(); }));
+  subs.push(ports.siteLimit$.subscribe((l) => { siteLimit = l; fire(); }));
+  subs.push(ports.connections$.subscribe((e) => {
+    const c = conns.get(e.stationId) ?? { station: false, upstream: false };
+    c[e.side] = e.up;
+    conns.set(e.stationId, c);
+    fire();
+  }));
+
+  /** The latest good value of a field over meters of a role (summed when several). */
+  const byRole = (role: string, pick: (r: Reading) => number | undefined): { value: number | null; at: number | null } => {
+    let value: number | null = null;
+    let at: number | null = null;
+    for (const m of config.meters) {
+      if (m.role !== role) continue;
+      const r = lastGood.get(m.id);
+      const v = r ? pick(r) : undefined;
+      if (r && finite(v)) {
+        value = (value ?? 0) + v;
+        at = Math.max(at ?? 0, r.at);
+      }
+    }
+    return { value, at };
+  };
+
+  const evsePowerW = (e: EvseState): number => {
+    if (finite(e.measuredPowerW)) return e.measuredPowerW;
+    if (e.measuredCurrentA?.length) return sum(e.measuredCurrentA.filter(finite)) * config.site.voltage;
+    return 0;
+  };
+
+  const snapshot = (): WebState => {
+    const now = scheduler.now();
+    // Grid: the grid meter's last good per-phase currents; quality says whether they are current.
+    const gridMeters = config.meters.filter((m) => m.role === 'grid');
+    let gridCurrentA: PhaseVector | null = null;
+    let gridPowerW: number | null = null;
+    let measuredAt: number | null = null;
+    let quality: Quality | 'none' = gridMeters.length ? 'none' : 'none';
+    for (const m of gridMeters) {
+      const latest = readings.get(m.id);
+      const good = lastGood.get(m.id);
+      if (latest) quality = quality === 'none' || quality === 'good' ? latest.quality : quality;
+      if (good) {
+        const v = good.values;
+        if (v.phaseCurrentsA) gridCurrentA = [...v.phaseCurrentsA] as PhaseVector;
+        if (finite(v.activePowerW)) gridPowerW = v.activePowerW;
+        else if (v.phasePowersW) gridPowerW = sum(v.phasePowersW);
+        measuredAt = good.at;
+      }
+    }
+    const root = control?.nodes.find((n) => !config.site.circuits.some((c) => c.id === n.id));
+    if (!gridCurrentA && root) gridCurrentA = [...root.currentA] as PhaseVector;
+    const pv = byRole('pv', (r) => r.values.pvPowerW ?? r.values.activePowerW);
+    const battery = byRole('battery', (r) => r.values.batteryPowerW);
+    const soc = byRole('battery', (r) => r.values.batterySocPct);
+
+    const evses = control?.evses ?? [];
+    const cfgStations = new Map(config.stations.list.map((s) => [s.id, s] as const));
+    const ids = new Set<string>([...cfgStations.keys(), ...conns.keys(), ...evses.map((e) => e.stationId)]);
+    const queues = ports.queueLengths?.() ?? {};
+    const set = settings();
+    const stations: StationView[] = [...ids].sort().map((id) => {
+      const cfg = cfgStations.get(id);
+      const c = conns.get(id) ?? { station: false, upstream: false };
+      const own = evses.filter((e) => e.stationId === id).sort((a, b) => a.evseId - b.evseId);
+      const evseViews: EvseView[] = own.length
+        ? own.map((e) => ({
+            id: e.evseId, status: e.status ?? null, transactionId: e.transactionId ?? null, limitA: e.limitA ?? null,
+            measuredCurrentA: e.measuredCurrentA ?? null, controllable: e.controllable, reason: e.reason ?? null,
+            limitedBy: e.limitedBy ?? null, controllableReason: e.controllableReason ?? null,
+            appliedLimitA: e.appliedLimitA ?? null, csmsLimitA: e.csmsLimitA ?? null,
+            measuredPowerW: finite(e.measuredPowerW) ? e.measuredPowerW : (e.measuredCurrentA ? evsePowerW(e) : null),
+            energyWh: e.energyWh ?? null, phases: e.phases ?? null,
+          }))
+        : Array.from({ length: cfg?.evses ?? 0 }, (_, i) => ({
+            id: i + 1, status: null, transactionId: null, limitA: null, measuredCurrentA: null, controllable: false,
+            reason: null, limitedBy: null, controllableReason: c.station ? null : 'not connected', appliedLimitA: null,
+            csmsLimitA: null, measuredPowerW: null, energyWh: null, phases: null,
+          }));
+      return {
+        id, connected: c.station, upstreamConnected: c.upstream, known: cfg !== undefined, circuit: cfg?.circuit ?? null,
+        priority: set.priorities[id] ?? cfg?.priority ?? 0, mode: set.modes[id] ?? null, queueLength: queues[id] ?? 0,
+        powerW: Math.round(sum(own.map(evsePowerW))), evses: evseViews,
+      };
+    });
+
+    const alarms: AlarmView[] = [];
+    const meters: MeterView[] = config.meters.map((m) => {
+      const r = readings.get(m.id);
+      if (!r && now - started > m.staleMs) {
+        alarms.push({ kind: 'meter-stale', severity: 'critical', target: m.id, message: `Meter ${m.id} (${m.role}) has not answered yet` });
+      } else if (r?.quality === 'stale') {
+        alarms.push({ kind: 'meter-stale', severity: 'critical', target: m.id, message: `Meter ${m.id} (${m.role}) is stale${r.reason ? `: ${r.reason}` : ''}` });
+      } else if (r?.quality === 'bad') {
+        alarms.push({ kind: 'meter-bad', severity: 'critical', target: m.id, message: `Meter ${m.id} (${m.role}) gives bad values${r.reason ? `: ${r.reason}` : ''}` });
+      }
+      return { id: m.id, role: m.role, quality: r?.quality ?? 'none', reason: r?.reason ?? null, at: r?.at ?? null };
+    });
+    for (const a of control?.alarms ?? []) {
+      const what = a.phase < 0 ? 'power limit' : `L${a.phase + 1}`;
+      const unit = a.phase < 0 ? 'W' : 'A';
+      alarms.push({ kind: 'overload', severity: 'critical', target: a.nodeId,
+        message: `Overload on ${a.nodeId} ${what}: ${Math.round(a.loadWithAllPaused)} ${unit} with all chargers paused, limit ${Math.round(a.limit)} ${unit}` });
+    }
+    for (const n of control?.nodes ?? []) {
+      if (n.failSafe) alarms.push({ kind: 'fail-safe', severity: 'warning', target: n.id, message: `${n.id} runs on its safe limit (meter missing)` });
+    }
+    for (const s of stations) {
+      if (!s.connected) continue;
+      for (const e of s.evses) {
+        if (!e.controllable && (control?.evses.some((x) => x.stationId === s.id && x.evseId === e.id) ?? false)) {
+          alarms.push({ kind: 'not-controllable', severity: 'warning', target: `${s.id}/${e.id}`,
+            message: `${s.id} EVSE ${e.id} is not controllable${e.controllableReason ? `: ${e.controllableReason}` : ''}` });
+        }
+      }
+    }
+    const queued = sum(Object.values(queues));
+    const own = ports.csmsConnected?.();
+    const upstreamDown = stations.filter((s) => s.connected && !s.upstreamConnected).map((s) => s.id);
+    const csmsConnected = own ?? (stations.some((s) => s.connected) ? upstreamDown.length === 0 : null);
+    if (csmsConnected === false || upstreamDown.length) {
+      alarms.push({ kind: 'csms-offline', severity: 'warning', target: 'csms',
+        message: `CSMS unreachable${upstreamDown.length ? ` for ${upstreamDown.join(', ')}` : ''}: ${queued} message${queued === 1 ? '' : 's'} queued` });
+    }
+
+    const fuse = config.site.limitA;
+    const limit = siteLimit?.limitA ?? fuse;
+    const nodes = (control?.nodes ?? []).map((n) => ({
+      id: n.id, limitA: n.limitA, currentA: n.currentA, failSafe: n.failSafe,
+      fuseA: config.site.circuits.find((c) => c.id === n.id)?.limitA ?? (n === root ? fuse : null),
+    }));
+    return {
+      at: now,
+      site: {
+        limitA: [...limit] as PhaseVector, gridCurrentA, gridPowerW, pvPowerW: pv.value, batteryPowerW: battery.value,
+        batterySoc: soc.value, measuredAt, quality, fuseA: fuse, voltage: config.site.voltage,
+        limitSource: siteLimit ? { kind: siteLimit.binding.kind, id: siteLimit.binding.id } : { kind: 'fuse', id: 'site.limitA' },
+        limitSources: (siteLimit?.sources ?? []).map((s) => ({ kind: s.kind, id: s.id, limitA: s.limitA })),
+        chargingPowerW: Math.round(sum(stations.map((s) => s.powerW))),
+      },
+      nodes, meters, stations, csms: { connected: csmsConnected, queued }, alarms,
+    };
+  };
+
+  return {
+    snapshot,
+    changed$: changed.asObservable(),
+    historySample() {
+      const s = snapshot();
+      const stationsW: Record<string, number> = {};
+      for (const st of s.stations) if (st.connected || st.powerW) stationsW[st.id] = st.powerW;
+      return {
+        at: s.at, gridCurrentA: s.site.quality === 'good' ? s.site.gridCurrentA : null, limitA: s.site.limitA,
+        gridPowerW: s.site.quality === 'good' ? s.site.gridPowerW : null, pvPowerW: s.site.pvPowerW,
+        batteryPowerW: s.site.batteryPowerW, batterySoc: s.site.batterySoc, chargingPowerW: s.site.chargingPowerW, stations: stationsW,
+      };
+    },
+    stop() {
+      for (const s of subs) s.unsubscribe();
+      changed.complete();
+    },
+  };
+}
