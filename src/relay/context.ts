@@ -1,0 +1,44 @@
+// What every station session shares with the relay: config, store, streams, clock and counters.
+import type { SchedulerLike, Subject } from 'rxjs';
+import type { Logger } from '../common/log.js';
+import type { Config } from '../config/types.js';
+import type { AuthCache } from '../store/auth-cache.js';
+import type { Journal } from '../store/journal.js';
+import type { ForwardQueue } from '../store/queue.js';
+import type { OcppCallEvent, OcppResultEvent, Side } from './events.js';
+import type { OfflinePolicy } from './offline.js';
+import type { StationSession } from './session.js';
+
+export interface RelayMetrics {
+  /** Frames received from stations and the CSMS. */
+  framesIn: number;
+  /** Frames sent to stations and the CSMS. */
+  framesOut: number;
+  /** Malformed or schema-invalid frames, refused handshakes, full queues. */
+  errors: number;
+  /** Station CALLs answered by the controller because the CSMS was unreachable. */
+  localAnswers: number;
+  /** Messages committed to the store-and-forward queue. */
+  queued: number;
+  /** Queued messages the CSMS has answered after reconnecting. */
+  replayed: number;
+  /** Station handshakes refused (unknown id, bad credentials, refused by the CSMS). */
+  refused: number;
+}
+
+export interface RelayContext {
+  config: Config;
+  log: Logger;
+  scheduler: SchedulerLike;
+  journal: Journal | undefined;
+  queue: ForwardQueue;
+  authCache: AuthCache;
+  offline: OfflinePolicy;
+  callTimeoutMs: number;
+  metrics: RelayMetrics;
+  calls$: Subject<OcppCallEvent>;
+  emitResult(e: OcppResultEvent): void;
+  emitConnection(stationId: string, side: Side, up: boolean, reason?: string): void;
+  backoff(attempt: number): number;
+  sessionEnded(session: StationSession): void;
+}

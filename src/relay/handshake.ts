@@ -1,0 +1,70 @@
+// The station's WebSocket handshake: identity from the URL path, Basic auth (security profiles 1 and 2), and
+// subprotocol negotiation (Part 4 §3).
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { STATUS_CODES } from 'node:http';
+import { verifyPassword } from '../common/passwords.js';
+import type { StationConfig, StationsConfig } from '../config/types.js';
+import { OCPP_SUBPROTOCOL } from '../ocpp/messages.js';
+
+export const MAX_IDENTITY_LENGTH = 48;
+
+/** The station identity from `/ocpp/<id>` (percent-decoded), or why the path is not one. */
+export function stationIdFromPath(url: string | undefined): { id: string } | { error: string } {
+  const path = (url ?? '').split('?')[0];
+  const m = /^\/ocpp\/([^/]+)\/?$/.exec(path);
+  if (!m) return { error: 'path is not /ocpp/<stationId>' };
+  let id: string;
+  try {
+    id = decodeURIComponent(m[1]);
+  } catch {
+    return { error: 'station id is not valid percent-encoding' };
+  }
+  if (id.length === 0 || id.length > MAX_IDENTITY_LENGTH) return { error: `station id must be 1..${MAX_IDENTITY_LENGTH} characters` };
+  if (id.includes(':')) return { error: 'station id must not contain ":"' };
+  return { id };
+}
+
+export function offeredProtocols(req: IncomingMessage): string[] {
+  const h = req.headers['sec-websocket-protocol'];
+  return (Array.isArray(h) ? h.join(',') : h ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+export function agreesOcpp(req: IncomingMessage): boolean {
+  return offeredProtocols(req).includes(OCPP_SUBPROTOCOL);
+}
+
+function parseBasic(header: string | undefined): { user: string; password: string } | undefined {
+  const m = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header ?? '');
+  if (!m) return undefined;
+  const decoded = Buffer.from(m[1], 'base64').toString('utf8');
+  const i = decoded.indexOf(':');
+  if (i < 0) return undefined;
+  return { user: decoded.slice(0, i), password: decoded.slice(i + 1) };
+}
+
+/** undefined when the station may connect; otherwise the HTTP status and reason to refuse it with. */
+export async function checkStation(
+  id: string,
+  req: IncomingMessage,
+  config: StationsConfig,
+): Promise<{ status: number; reason: string } | undefined> {
+  const known: StationConfig | undefined = config.list.find((s) => s.id === id);
+  if (!known && !config.allowUnknown) return { status: 404, reason: `unknown station ${id}` };
+  if (config.auth === 'basic') {
+    const creds = parseBasic(req.headers.authorization);
+    if (!creds) return { status: 401, reason: 'missing Basic credentials' };
+    // Username = station identity, so one station's password cannot open another's path.
+    if (creds.user !== id) return { status: 401, reason: 'credentials are for another identity' };
+    if (!known?.passwordHash) return { status: 401, reason: `no password configured for ${id}` };
+    if (!(await verifyPassword(creds.password, known.passwordHash))) return { status: 401, reason: 'wrong password' };
+  }
+  return undefined;
+}
+
+export function refuse(socket: Duplex, status: number, extraHeaders: Record<string, string> = {}): void {
+  if (socket.destroyed) return;
+  const headers = { Connection: 'close', 'Content-Length': '0', ...extraHeaders };
+  const lines = Object.entries(headers).map(([k, v]) => `${k}: ${v}`);
+  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\n${lines.join('\r\n')}\r\n\r\n`);
+}

@@ -1,0 +1,268 @@
+// The relay: the station server, one upstream socket per connected station, injected calls, the journal and
+// store-and-forward. `createRelay` is what main.ts wires; everything else talks to it through RelayEvents and
+// StationCaller (events.ts).
+import { createServer as createHttpServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { asyncScheduler, Subject, type Observable, type SchedulerLike } from 'rxjs';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { Logger } from '../common/log.js';
+import type { Config } from '../config/types.js';
+import { OCPP_SUBPROTOCOL } from '../ocpp/messages.js';
+import { validatePayload } from '../ocpp/validate.js';
+import { AuthCache } from '../store/auth-cache.js';
+import type { Db } from '../store/db.js';
+import { Journal } from '../store/journal.js';
+import { ForwardQueue } from '../store/queue.js';
+import type { RelayContext, RelayMetrics } from './context.js';
+import {
+  OcppCallError, type CallOptions, type ConnectionEvent, type OcppCallEvent, type OcppResultEvent, type RelayEvents, type Side,
+  type StationCaller,
+} from './events.js';
+import { agreesOcpp, checkStation, refuse, stationIdFromPath } from './handshake.js';
+import { StationSession } from './session.js';
+import { backoffMs, loadUpstreamTls, openUpstream, type UpstreamTls } from './upstream.js';
+
+export interface RelayOptions {
+  config: Config;
+  db: Db;
+  log: Logger;
+  scheduler?: SchedulerLike;
+  /** Journal every frame (default true). */
+  journal?: boolean;
+  /** How long a station's handshake waits for its upstream socket before it is served offline (ms, default 10000). */
+  upstreamHandshakeTimeoutMs?: number;
+}
+
+export interface RelayMetricsSnapshot extends RelayMetrics {
+  stationsConnected: number;
+  upstreamsConnected: number;
+  queuedTotal: number;
+}
+
+export interface Relay extends RelayEvents, StationCaller {
+  start(): Promise<{ port: number }>;
+  stop(): Promise<void>;
+  /** Messages waiting in the store-and-forward queue, per station (absent = 0). */
+  queueLengths(): Record<string, number>;
+  metrics(): RelayMetricsSnapshot;
+  /** The frame journal (query API for the page); undefined when journaling is off. */
+  readonly journal: Journal | undefined;
+  /** Whether a station's upstream socket toward the CSMS is open now. */
+  upstreamConnected(stationId: string): boolean;
+}
+
+export function createRelay(options: RelayOptions): Relay {
+  return new RelayImpl(options);
+}
+
+class RelayImpl implements Relay {
+  readonly connections$: Observable<ConnectionEvent>;
+  readonly calls$: Observable<OcppCallEvent>;
+  readonly results$: Observable<OcppResultEvent>;
+  readonly journal: Journal | undefined;
+  private readonly connectionSubject = new Subject<ConnectionEvent>();
+  private readonly callSubject = new Subject<OcppCallEvent>();
+  private readonly resultSubject = new Subject<OcppResultEvent>();
+  private readonly sessions = new Map<string, StationSession>();
+  private readonly ctx: RelayContext;
+  private readonly config: Config;
+  private readonly log: Logger;
+  private readonly scheduler: SchedulerLike;
+  private readonly wss: WebSocketServer;
+  private readonly tls: UpstreamTls;
+  private readonly handshakeTimeoutMs: number;
+  private server: Server | undefined;
+  private stopping = false;
+
+  constructor(options: RelayOptions) {
+    this.config = options.config;
+    this.log = options.log.child({ stage: 'relay' });
+    this.scheduler = options.scheduler ?? asyncScheduler;
+    this.handshakeTimeoutMs = options.upstreamHandshakeTimeoutMs ?? 10_000;
+    this.connections$ = this.connectionSubject.asObservable();
+    this.calls$ = this.callSubject.asObservable();
+    this.results$ = this.resultSubject.asObservable();
+    this.tls = loadUpstreamTls(this.config.upstream);
+    this.journal = options.journal === false ? undefined : new Journal(options.db, {
+      scheduler: this.scheduler,
+      retentionDays: this.config.storage.journal.retentionDays,
+      maxRows: this.config.storage.journal.maxRows,
+    });
+    const up = this.config.upstream;
+    this.ctx = {
+      config: this.config,
+      log: this.log,
+      scheduler: this.scheduler,
+      journal: this.journal,
+      queue: new ForwardQueue(options.db, { perStation: up.offline.queueLimitPerStation, total: up.offline.queueLimitTotal }),
+      authCache: new AuthCache(options.db),
+      offline: { heartbeatIntervalS: up.offline.heartbeatIntervalS, unknownTokenPolicy: up.offline.unknownTokenPolicy },
+      callTimeoutMs: up.callTimeoutS * 1000,
+      metrics: { framesIn: 0, framesOut: 0, errors: 0, localAnswers: 0, queued: 0, replayed: 0, refused: 0 },
+      calls$: this.callSubject,
+      emitResult: (e) => this.resultSubject.next(e),
+      emitConnection: (stationId: string, side: Side, upFlag: boolean, reason?: string) =>
+        this.connectionSubject.next({ stationId, side, up: upFlag, at: this.scheduler.now(), ...(reason ? { reason } : {}) }),
+      backoff: (attempt) => backoffMs(attempt, up.retry),
+      sessionEnded: (s) => {
+        if (this.sessions.get(s.stationId) === s) this.sessions.delete(s.stationId);
+      },
+    };
+    this.wss = new WebSocketServer({
+      noServer: true,
+      perMessageDeflate: true,
+      maxPayload: this.config.stations.maxFrameBytes,
+      // No agreed subprotocol: complete the handshake without the header, then close (Part 4 §3.2).
+      handleProtocols: (protocols) => (protocols.has(OCPP_SUBPROTOCOL) ? OCPP_SUBPROTOCOL : false),
+    });
+  }
+
+  async start(): Promise<{ port: number }> {
+    const { tls, listen } = this.config.stations;
+    this.server = tls
+      ? createHttpsServer({
+        cert: readFileSync(tls.cert), key: readFileSync(tls.key), ca: tls.ca ? readFileSync(tls.ca) : undefined,
+        requestCert: tls.requireClientCert, rejectUnauthorized: tls.requireClientCert,
+      })
+      : createHttpServer();
+    this.server.on('request', (_req, res) => {
+      res.statusCode = 426;
+      res.setHeader('Upgrade', 'websocket');
+      res.end('stations connect with WebSocket to /ocpp/<stationId>\n');
+    });
+    this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      socket.on('error', () => undefined);
+      this.onUpgrade(req, socket, head).catch((err: unknown) => {
+        this.log.error({ err: (err as Error).message }, 'station handshake failed');
+        refuse(socket, 500);
+      });
+    });
+    const server = this.server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(listen.port, listen.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    const port = (server.address() as AddressInfo).port;
+    this.log.info({ host: listen.host, port, tls: Boolean(tls) }, 'relay listening for stations');
+    return { port };
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    for (const s of [...this.sessions.values()]) s.close(1001, 'controller stopping');
+    const server = this.server;
+    if (server) {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections?.();
+      });
+    }
+    for (const s of [...this.sessions.values()]) s.terminate();
+    this.journal?.close();
+    this.connectionSubject.complete();
+    this.callSubject.complete();
+    this.resultSubject.complete();
+  }
+
+  call(stationId: string, action: string, payload: Record<string, unknown>, options: CallOptions = {}): Promise<Record<string, unknown>> {
+    const session = this.sessions.get(stationId);
+    if (!session) return Promise.reject(new Error(`station ${stationId} is not connected`));
+    const invalid = validatePayload(action, 'request', payload);
+    if (invalid) return Promise.reject(new OcppCallError(invalid.code, invalid.description));
+    return session.inject(action, payload, options.timeoutMs ?? this.ctx.callTimeoutMs);
+  }
+
+  connectedStations(): string[] {
+    return [...this.sessions.keys()];
+  }
+
+  upstreamConnected(stationId: string): boolean {
+    return this.sessions.get(stationId)?.upstreamOnline ?? false;
+  }
+
+  queueLengths(): Record<string, number> {
+    return this.ctx.queue.lengths();
+  }
+
+  metrics(): RelayMetricsSnapshot {
+    let upstreams = 0;
+    for (const s of this.sessions.values()) if (s.upstreamOnline) upstreams++;
+    return { ...this.ctx.metrics, stationsConnected: this.sessions.size, upstreamsConnected: upstreams, queuedTotal: this.ctx.queue.totalLength };
+  }
+
+  private upstreamAuthorization(stationId: string, req: IncomingMessage): string | undefined {
+    if (this.config.upstream.credentials === 'forward') return req.headers.authorization;
+    const st = this.config.stations.list.find((s) => s.id === stationId);
+    const password = st?.upstreamPassword ?? (st?.upstreamPasswordEnv ? process.env[st.upstreamPasswordEnv] : undefined);
+    return password ? `Basic ${Buffer.from(`${stationId}:${password}`).toString('base64')}` : undefined;
+  }
+
+  private async onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const parsed = stationIdFromPath(req.url);
+    if ('error' in parsed) {
+      this.ctx.metrics.refused++;
+      this.log.warn({ url: req.url }, `station refused: ${parsed.error}`);
+      refuse(socket, 404);
+      return;
+    }
+    const stationId = parsed.id;
+    const log = this.log.child({ stationId });
+    if (this.stopping) return refuse(socket, 503);
+    const denied = await checkStation(stationId, req, this.config.stations);
+    if (denied) {
+      this.ctx.metrics.refused++;
+      log.warn({ status: denied.status }, `station refused: ${denied.reason}`);
+      this.ctx.emitConnection(stationId, 'station', false, denied.reason);
+      refuse(socket, denied.status, denied.status === 401 ? { 'WWW-Authenticate': 'Basic realm="OCPP"' } : {});
+      return;
+    }
+    if (!agreesOcpp(req)) {
+      this.wss.handleUpgrade(req, socket, head, (ws) => {
+        log.warn({ offered: req.headers['sec-websocket-protocol'] ?? null }, `station offered no ${OCPP_SUBPROTOCOL}; closing`);
+        ws.close(1002, `subprotocol ${OCPP_SUBPROTOCOL} required`);
+      });
+      return;
+    }
+    // The upstream socket opens first so a CSMS refusal (401/404) reaches the station as its own handshake answer,
+    // exactly as without the controller. An unreachable CSMS does not stop the station: it is served offline.
+    const authorization = this.upstreamAuthorization(stationId, req);
+    const connect = async (): Promise<WebSocket | undefined> => {
+      const r = await openUpstream(this.config.upstream.url, stationId, {
+        authorization, tls: this.tls, handshakeTimeoutMs: this.handshakeTimeoutMs, maxPayload: this.config.stations.maxFrameBytes,
+      });
+      if (r.ok) return r.socket;
+      log.warn({ status: r.status }, `upstream connect failed: ${r.reason}`);
+      return undefined;
+    };
+    const first = await openUpstream(this.config.upstream.url, stationId, {
+      authorization, tls: this.tls, handshakeTimeoutMs: this.handshakeTimeoutMs, maxPayload: this.config.stations.maxFrameBytes,
+    });
+    if (!first.ok && first.status !== undefined && first.status >= 400 && first.status < 500) {
+      this.ctx.metrics.refused++;
+      log.warn({ status: first.status }, `station refused by the CSMS: ${first.reason}`);
+      refuse(socket, first.status, first.status === 401 ? { 'WWW-Authenticate': 'Basic realm="OCPP"' } : {});
+      return;
+    }
+    if (!first.ok) log.warn(`CSMS unreachable (${first.reason}); serving the station locally`);
+    if (socket.destroyed || this.stopping) {
+      if (first.ok) first.socket.close(1000, 'station went away');
+      return;
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      const previous = this.sessions.get(stationId);
+      if (previous) {
+        log.warn('station connected again; closing its previous connection');
+        previous.close(1000, 'replaced by a new connection');
+      }
+      const session = new StationSession(stationId, ws, this.ctx, connect, first.ok ? first.socket : undefined);
+      this.sessions.set(stationId, session);
+      log.info({ upstream: first.ok }, 'station connected');
+    });
+  }
+}

@@ -1,0 +1,431 @@
+// One station's path through the relay: its socket, its upstream socket toward the CSMS, the CALLs in flight each
+// way, the controller's injected CALLs, and store-and-forward while the upstream is down.
+import { randomUUID } from 'node:crypto';
+import type { RawData, WebSocket } from 'ws';
+import type { SchedulerLike, Subscription } from 'rxjs';
+import type { Logger } from '../common/log.js';
+import { callError, encodeFrame, parseFrame, type CallFrame, type Frame } from '../ocpp/frames.js';
+import { validatePayload } from '../ocpp/validate.js';
+import type { JournalDirection } from '../store/journal.js';
+import type { QueuedMessage } from '../store/queue.js';
+import { OcppCallError } from './events.js';
+import { answerLocally, learnTokens, TRANSACTION_RELATED } from './offline.js';
+import type { RelayContext } from './context.js';
+
+interface ToStationCall {
+  origin: 'csms' | 'controller';
+  messageId: string;
+  action: string;
+  payload: Record<string, unknown>;
+  /** The CSMS's frame as received, sent on unchanged. */
+  raw?: RawData;
+  timeoutMs: number;
+  resolve?: (r: Record<string, unknown>) => void;
+  reject?: (e: Error) => void;
+}
+
+interface PendingStationCall { action: string; payload: Record<string, unknown>; raw: string }
+
+function text(data: RawData): string {
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+  if (data instanceof ArrayBuffer) return Buffer.from(data).toString('utf8');
+  return data.toString('utf8');
+}
+
+function size(data: RawData): number {
+  if (Array.isArray(data)) return data.reduce((n, b) => n + b.length, 0);
+  return data instanceof ArrayBuffer ? data.byteLength : data.length;
+}
+
+export class StationSession {
+  private upstream: WebSocket | undefined;
+  private replaying = false;
+  private replayInFlight: { msg: QueuedMessage; timer: Subscription } | undefined;
+  private readonly stationCalls = new Map<string, PendingStationCall>();
+  private toStation: (ToStationCall & { timer: Subscription }) | undefined;
+  private readonly csmsQueue: ToStationCall[] = [];
+  private readonly ownQueue: ToStationCall[] = [];
+  private reconnectSub: Subscription | undefined;
+  private attempt = 0;
+  private ended = false;
+  private pingTimer: NodeJS.Timeout | undefined;
+  private readonly log: Logger;
+  private readonly scheduler: SchedulerLike;
+
+  constructor(
+    readonly stationId: string,
+    private readonly station: WebSocket,
+    private readonly ctx: RelayContext,
+    /** Opens this station's upstream socket (with its credentials) — used to reconnect. */
+    private readonly connectUpstream: () => Promise<WebSocket | undefined>,
+    upstream: WebSocket | undefined,
+  ) {
+    this.log = ctx.log.child({ stationId });
+    this.scheduler = ctx.scheduler;
+    station.on('message', (data: RawData, isBinary: boolean) => this.fromStation(data, isBinary));
+    station.on('error', (err: Error) => this.log.warn({ err: err.message }, 'station socket error'));
+    station.once('close', (code: number, reason: Buffer) => this.onStationClose(code, reason.toString('utf8')));
+    this.startPing();
+    ctx.emitConnection(stationId, 'station', true);
+    if (upstream) this.attachUpstream(upstream);
+    else this.scheduleReconnect();
+  }
+
+  get upstreamOnline(): boolean {
+    return this.upstream !== undefined;
+  }
+
+  /** The controller's own CALL to this station: queued behind CSMS calls, reply consumed here. */
+  inject(action: string, payload: Record<string, unknown>, timeoutMs: number): Promise<Record<string, unknown>> {
+    return new Promise((resolve, reject) => {
+      if (this.ended) {
+        reject(new Error(`station ${this.stationId} is not connected`));
+        return;
+      }
+      this.ownQueue.push({ origin: 'controller', messageId: randomUUID(), action, payload, timeoutMs, resolve, reject });
+      this.pumpToStation();
+    });
+  }
+
+  /** Closes the station socket (its close handler closes the upstream). */
+  close(code = 1001, reason = 'controller stopping'): void {
+    this.station.close(code, reason);
+  }
+
+  terminate(): void {
+    this.station.terminate();
+    this.upstream?.terminate();
+  }
+
+  // ---- station -> relay --------------------------------------------------------------------------------------
+
+  private fromStation(data: RawData, isBinary: boolean): void {
+    const now = this.scheduler.now();
+    this.ctx.metrics.framesIn++;
+    const parsed = isBinary ? undefined : parseFrame(text(data));
+    if (!parsed || !parsed.ok) {
+      const error = parsed && !parsed.ok ? parsed.error : callError('-1', 'FormatViolation', 'binary frames are not OCPP-J');
+      this.ctx.metrics.errors++;
+      this.journal('station->controller', 0, size(data), now, { messageId: error.messageId, note: `${error.code}: ${error.description}` });
+      this.log.warn({ messageId: error.messageId, code: error.code }, `malformed frame from station: ${error.description}`);
+      this.sendToStation(error, now);
+      return;
+    }
+    const frame = parsed.frame;
+    if (frame.type === 2) this.stationCall(frame, data, now);
+    else this.stationReply(frame, data, now);
+  }
+
+  private stationCall(frame: CallFrame, data: RawData, now: number): void {
+    const invalid = validatePayload(frame.action, 'request', frame.payload);
+    if (invalid) {
+      this.ctx.metrics.errors++;
+      this.log.warn({ messageId: frame.messageId, action: frame.action, code: invalid.code }, invalid.description);
+      if (this.ctx.config.stations.invalidFromStation === 'reject') {
+        this.journal('station->controller', 2, size(data), now, { action: frame.action, messageId: frame.messageId, note: `rejected: ${invalid.code}` });
+        this.sendToStation(callError(frame.messageId, invalid.code, invalid.description), now);
+        return;
+      }
+    }
+    this.ctx.calls$.next({ stationId: this.stationId, origin: 'station', messageId: frame.messageId, action: frame.action, payload: frame.payload, at: now });
+    if (this.upstream && !this.replaying) {
+      this.stationCalls.set(frame.messageId, { action: frame.action, payload: frame.payload, raw: text(data) });
+      this.journal('station->csms', 2, size(data), now, { action: frame.action, messageId: frame.messageId });
+      this.upstream.send(data, { binary: false });
+      this.ctx.metrics.framesOut++;
+      return;
+    }
+    this.answerOffline(frame, text(data), now);
+  }
+
+  /** CSMS unreachable (or its queue still replaying): queue what must reach it, answer the station for it. */
+  private answerOffline(frame: CallFrame, raw: string, now: number): void {
+    if (TRANSACTION_RELATED.has(frame.action)) {
+      const q = this.ctx.queue.enqueue(this.stationId, frame.messageId, frame.action, raw, now);
+      if (!q.queued) {
+        // Not acknowledged: the station keeps the message and retries it; nothing is dropped silently.
+        this.log.warn({ messageId: frame.messageId, action: frame.action }, q.reason);
+        this.ctx.metrics.errors++;
+        this.journal('station->controller', 2, raw.length, now, { action: frame.action, messageId: frame.messageId, note: 'queue full' });
+        this.sendToStation(callError(frame.messageId, 'GenericError', q.reason), now);
+        return;
+      }
+      this.ctx.metrics.queued++;
+    }
+    const answer = answerLocally(frame.action, frame.payload, this.ctx.authCache, this.ctx.offline, now);
+    const note = TRANSACTION_RELATED.has(frame.action) ? 'queued, answered locally' : 'answered locally';
+    this.journal('station->controller', 2, raw.length, now, { action: frame.action, messageId: frame.messageId, note });
+    this.ctx.metrics.localAnswers++;
+    if ('result' in answer) {
+      this.sendToStation({ type: 3, messageId: frame.messageId, payload: answer.result }, now);
+      this.ctx.emitResult({ stationId: this.stationId, origin: 'station', messageId: frame.messageId, action: frame.action, request: frame.payload, result: answer.result, answeredLocally: true, at: now });
+    } else {
+      this.sendToStation(callError(frame.messageId, answer.error.code, answer.error.description), now);
+      this.ctx.emitResult({ stationId: this.stationId, origin: 'station', messageId: frame.messageId, action: frame.action, request: frame.payload, error: answer.error, answeredLocally: true, at: now });
+    }
+  }
+
+  private stationReply(frame: Exclude<Frame, CallFrame>, data: RawData, now: number): void {
+    const call = this.toStation;
+    if (!call || call.messageId !== frame.messageId) {
+      this.log.warn({ messageId: frame.messageId }, 'reply from station to no outstanding call dropped');
+      this.journal('station->controller', frame.type, size(data), now, { messageId: frame.messageId, note: 'no outstanding call' });
+      return;
+    }
+    this.toStation = undefined;
+    call.timer.unsubscribe();
+    let error: { code: string; description: string } | undefined =
+      frame.type === 4 ? { code: frame.code, description: frame.description } : undefined;
+    if (frame.type === 3) {
+      const invalid = validatePayload(call.action, 'response', frame.payload);
+      if (invalid) {
+        this.log.warn({ messageId: frame.messageId, action: call.action, code: invalid.code }, `station reply fails the schema: ${invalid.description}`);
+        if (call.origin === 'controller') error = invalid;
+      }
+    }
+    const result = frame.type === 3 && !error ? frame.payload : undefined;
+    if (call.origin === 'csms') {
+      // The CSMS decides what to make of its station's reply: forward it unchanged.
+      this.journal('station->csms', frame.type, size(data), now, { action: call.action, messageId: frame.messageId });
+      if (this.upstream) {
+        this.upstream.send(data, { binary: false });
+        this.ctx.metrics.framesOut++;
+      }
+      this.ctx.emitResult({ stationId: this.stationId, origin: 'csms', messageId: call.messageId, action: call.action, request: call.payload, result: frame.type === 3 ? frame.payload : undefined, error, at: now });
+    } else {
+      this.journal('station->controller', frame.type, size(data), now, { action: call.action, messageId: frame.messageId });
+      this.ctx.emitResult({ stationId: this.stationId, origin: 'controller', messageId: call.messageId, action: call.action, request: call.payload, result, error, at: now });
+      if (result) call.resolve?.(result);
+      else call.reject?.(frame.type === 4 ? new OcppCallError(frame.code, frame.description, frame.details) : new OcppCallError(error!.code, error!.description));
+    }
+    this.pumpToStation();
+  }
+
+  // ---- CSMS -> relay ------------------------------------------------------------------------------------------
+
+  private fromUpstream(socket: WebSocket, data: RawData, isBinary: boolean): void {
+    if (socket !== this.upstream) return;
+    const now = this.scheduler.now();
+    this.ctx.metrics.framesIn++;
+    const parsed = isBinary ? undefined : parseFrame(text(data));
+    if (!parsed || !parsed.ok) {
+      const error = parsed && !parsed.ok ? parsed.error : callError('-1', 'FormatViolation', 'binary frames are not OCPP-J');
+      this.ctx.metrics.errors++;
+      this.log.warn({ messageId: error.messageId, code: error.code }, `malformed frame from the CSMS: ${error.description}`);
+      this.journal('csms->station', 0, size(data), now, { messageId: error.messageId, note: `${error.code}: ${error.description}` });
+      this.sendUpstream(error);
+      return;
+    }
+    const frame = parsed.frame;
+    if (frame.type === 2) {
+      const invalid = validatePayload(frame.action, 'request', frame.payload);
+      if (invalid) {
+        this.ctx.metrics.errors++;
+        this.log.warn({ messageId: frame.messageId, action: frame.action, code: invalid.code }, `CSMS call fails the schema: ${invalid.description}`);
+        if (this.ctx.config.stations.invalidFromCsms === 'reject') {
+          this.journal('csms->station', 2, size(data), now, { action: frame.action, messageId: frame.messageId, note: `rejected: ${invalid.code}` });
+          this.sendUpstream(callError(frame.messageId, invalid.code, invalid.description));
+          return;
+        }
+      }
+      this.ctx.calls$.next({ stationId: this.stationId, origin: 'csms', messageId: frame.messageId, action: frame.action, payload: frame.payload, at: now });
+      this.csmsQueue.push({ origin: 'csms', messageId: frame.messageId, action: frame.action, payload: frame.payload, raw: data, timeoutMs: this.ctx.callTimeoutMs });
+      this.pumpToStation();
+      return;
+    }
+    if (this.replayInFlight && this.replayInFlight.msg.messageId === frame.messageId) {
+      this.replayAnswered(frame, now);
+      return;
+    }
+    const call = this.stationCalls.get(frame.messageId);
+    this.stationCalls.delete(frame.messageId);
+    if (call && frame.type === 3) {
+      const invalid = validatePayload(call.action, 'response', frame.payload);
+      if (invalid) {
+        this.ctx.metrics.errors++;
+        this.log.warn({ messageId: frame.messageId, action: call.action, code: invalid.code }, `CSMS reply fails the schema (forwarded): ${invalid.description}`);
+      }
+      learnTokens(call.action, call.payload, frame.payload, this.ctx.authCache, now);
+    }
+    this.journal('csms->station', frame.type, size(data), now, { action: call?.action, messageId: frame.messageId });
+    this.station.send(data, { binary: false });
+    this.ctx.metrics.framesOut++;
+    if (call) {
+      this.ctx.emitResult({
+        stationId: this.stationId, origin: 'station', messageId: frame.messageId, action: call.action, request: call.payload,
+        result: frame.type === 3 ? frame.payload : undefined,
+        error: frame.type === 4 ? { code: frame.code, description: frame.description } : undefined, at: now,
+      });
+    }
+  }
+
+  // ---- one outstanding CALL toward the station: CSMS first, then the controller's own -------------------------
+
+  private pumpToStation(): void {
+    if (this.toStation || this.ended) return;
+    const next = this.csmsQueue.shift() ?? this.ownQueue.shift();
+    if (!next) return;
+    const now = this.scheduler.now();
+    const timer = this.scheduler.schedule(() => {
+      if (this.toStation?.messageId !== next.messageId) return;
+      this.toStation = undefined;
+      this.log.warn({ messageId: next.messageId, action: next.action, origin: next.origin }, 'station did not answer in time');
+      next.reject?.(new Error(`${next.action} to ${this.stationId} timed out after ${next.timeoutMs} ms`));
+      this.pumpToStation();
+    }, next.timeoutMs);
+    this.toStation = { ...next, timer };
+    if (next.origin === 'csms' && next.raw) {
+      this.journal('csms->station', 2, size(next.raw), now, { action: next.action, messageId: next.messageId });
+      this.station.send(next.raw, { binary: false });
+      this.ctx.metrics.framesOut++;
+    } else {
+      this.ctx.calls$.next({ stationId: this.stationId, origin: 'controller', messageId: next.messageId, action: next.action, payload: next.payload, at: now });
+      this.sendToStation({ type: 2, messageId: next.messageId, action: next.action, payload: next.payload }, now, 'controller->station');
+    }
+  }
+
+  // ---- upstream lifecycle and replay ---------------------------------------------------------------------------
+
+  private attachUpstream(socket: WebSocket): void {
+    if (this.ended) {
+      socket.close(1000);
+      return;
+    }
+    this.upstream = socket;
+    this.attempt = 0;
+    socket.on('message', (data: RawData, isBinary: boolean) => this.fromUpstream(socket, data, isBinary));
+    socket.on('error', (err: Error) => this.log.warn({ err: err.message }, 'upstream socket error'));
+    socket.once('close', (code: number) => this.onUpstreamClose(socket, code));
+    this.ctx.emitConnection(this.stationId, 'upstream', true);
+    this.replaying = true;
+    this.replayNext();
+  }
+
+  private replayNext(): void {
+    if (!this.upstream || this.replayInFlight) return;
+    const msg = this.ctx.queue.head(this.stationId);
+    if (!msg) {
+      if (this.replaying) this.log.info('store-and-forward queue empty, forwarding live');
+      this.replaying = false;
+      return;
+    }
+    const timer = this.scheduler.schedule(() => {
+      // No answer: drop the connection; the message stays at the head and is resent (same id) after reconnect.
+      this.log.warn({ messageId: msg.messageId }, 'CSMS did not answer a replayed message; reconnecting');
+      this.upstream?.close(1011, 'reply timeout');
+    }, this.ctx.callTimeoutMs);
+    this.replayInFlight = { msg, timer };
+    this.journal('controller->csms', 2, msg.frame.length, this.scheduler.now(), { action: msg.action, messageId: msg.messageId, note: 'replay' });
+    this.upstream.send(msg.frame);
+    this.ctx.metrics.framesOut++;
+  }
+
+  private replayAnswered(frame: Exclude<Frame, CallFrame>, now: number): void {
+    const { msg, timer } = this.replayInFlight!;
+    timer.unsubscribe();
+    this.replayInFlight = undefined;
+    const request = (JSON.parse(msg.frame) as [number, string, string, Record<string, unknown>])[3];
+    if (frame.type === 3) learnTokens(msg.action, request, frame.payload, this.ctx.authCache, now);
+    else this.log.warn({ messageId: msg.messageId, code: frame.code }, `CSMS refused a replayed message: ${frame.description}`);
+    this.journal('csms->station', frame.type, 0, now, { action: msg.action, messageId: msg.messageId, note: 'replay answer, consumed' });
+    this.ctx.queue.remove(msg);
+    this.ctx.metrics.replayed++;
+    this.ctx.emitResult({
+      stationId: this.stationId, origin: 'station', messageId: msg.messageId, action: msg.action, request,
+      result: frame.type === 3 ? frame.payload : undefined,
+      error: frame.type === 4 ? { code: frame.code, description: frame.description } : undefined, at: now,
+    });
+    this.replayNext();
+  }
+
+  private onUpstreamClose(socket: WebSocket, code: number): void {
+    if (socket !== this.upstream) return;
+    this.upstream = undefined;
+    this.replayInFlight?.timer.unsubscribe();
+    this.replayInFlight = undefined;
+    this.ctx.emitConnection(this.stationId, 'upstream', false, `closed (${code})`);
+    if (this.ended) return;
+    this.log.warn({ code }, 'CSMS connection lost; answering the station locally');
+    // Station CALLs the CSMS never answered: answer them now (transaction-related ones are queued first).
+    const now = this.scheduler.now();
+    for (const [messageId, c] of this.stationCalls) this.answerOffline({ type: 2, messageId, action: c.action, payload: c.payload }, c.raw, now);
+    this.stationCalls.clear();
+    // CSMS calls not yet delivered can never be answered to the CSMS: drop them.
+    this.csmsQueue.length = 0;
+    this.scheduleReconnect();
+  }
+
+  private scheduleReconnect(): void {
+    if (this.ended || this.reconnectSub) return;
+    const delay = this.ctx.backoff(this.attempt++);
+    this.reconnectSub = this.scheduler.schedule(() => {
+      this.reconnectSub = undefined;
+      void this.connectUpstream().then((socket) => {
+        if (socket) this.attachUpstream(socket);
+        else this.scheduleReconnect();
+      });
+    }, delay);
+  }
+
+  private onStationClose(code: number, reason: string): void {
+    this.ended = true;
+    if (this.pingTimer) clearInterval(this.pingTimer);
+    this.reconnectSub?.unsubscribe();
+    this.replayInFlight?.timer.unsubscribe();
+    this.toStation?.timer.unsubscribe();
+    const err = new Error(`station ${this.stationId} disconnected`);
+    this.toStation?.reject?.(err);
+    this.toStation = undefined;
+    for (const c of this.ownQueue.splice(0)) c.reject?.(err);
+    this.csmsQueue.length = 0;
+    const up = this.upstream;
+    this.upstream = undefined;
+    if (up) {
+      up.close(1000, 'station disconnected');
+      this.ctx.emitConnection(this.stationId, 'upstream', false, 'station disconnected');
+    }
+    this.ctx.emitConnection(this.stationId, 'station', false, `closed (${code}${reason ? ` ${reason}` : ''})`);
+    this.ctx.sessionEnded(this);
+  }
+
+  // ---- helpers ------------------------------------------------------------------------------------------------
+
+  private startPing(): void {
+    const s = this.ctx.config.stations.pingIntervalS;
+    if (s <= 0) return;
+    let alive = true;
+    this.station.on('pong', () => { alive = true; });
+    this.pingTimer = setInterval(() => {
+      if (!alive) {
+        this.log.warn('station missed a pong; closing');
+        this.station.terminate();
+        return;
+      }
+      alive = false;
+      this.station.ping();
+    }, s * 1000);
+    this.pingTimer.unref();
+  }
+
+  private sendToStation(frame: Frame, now: number, direction: JournalDirection = 'controller->station'): void {
+    const out = encodeFrame(frame);
+    this.journal(direction, frame.type, out.length, now, { action: frame.type === 2 ? frame.action : undefined, messageId: frame.messageId });
+    if (this.station.readyState === this.station.OPEN) {
+      this.station.send(out);
+      this.ctx.metrics.framesOut++;
+    }
+  }
+
+  private sendUpstream(frame: Frame): void {
+    if (!this.upstream) return;
+    const out = encodeFrame(frame);
+    this.journal('controller->csms', frame.type, out.length, this.scheduler.now(), { messageId: frame.messageId });
+    this.upstream.send(out);
+    this.ctx.metrics.framesOut++;
+  }
+
+  private journal(direction: JournalDirection, kind: number, bytes: number, at: number, extra: { action?: string; messageId?: string; note?: string }): void {
+    this.ctx.journal?.record({ at, stationId: this.stationId, direction, kind, size: bytes, ...extra });
+  }
+}
+

@@ -1,0 +1,95 @@
+// The durable store-and-forward queue: transaction-related CALLs a station sent while its CSMS connection was down,
+// kept verbatim (the original frame text, so message id and payload reach the CSMS unchanged) in arrival order per
+// station. A row is committed before the station is acknowledged and deleted only after the CSMS answered it.
+import { migrate, type Db } from './db.js';
+
+const MIGRATIONS = [
+  `CREATE TABLE forward_queue (
+     seq INTEGER PRIMARY KEY AUTOINCREMENT,
+     station_id TEXT NOT NULL,
+     message_id TEXT NOT NULL,
+     action TEXT NOT NULL,
+     frame TEXT NOT NULL,
+     queued_at INTEGER NOT NULL
+   );
+   CREATE INDEX forward_queue_station ON forward_queue (station_id, seq);`,
+];
+
+export interface QueuedMessage {
+  seq: number;
+  stationId: string;
+  messageId: string;
+  action: string;
+  /** The CALL exactly as the station sent it. */
+  frame: string;
+  queuedAt: number;
+}
+
+export interface QueueLimits {
+  perStation: number;
+  total: number;
+}
+
+export type EnqueueResult = { queued: true; seq: number } | { queued: false; reason: string };
+
+export class ForwardQueue {
+  private readonly counts = new Map<string, number>();
+  private total = 0;
+  private readonly stmts;
+
+  constructor(private readonly db: Db, private readonly limits: QueueLimits) {
+    migrate(db, 'forward_queue', MIGRATIONS);
+    this.stmts = {
+      insert: db.prepare('INSERT INTO forward_queue (station_id, message_id, action, frame, queued_at) VALUES (?, ?, ?, ?, ?)'),
+      head: db.prepare('SELECT seq, station_id AS stationId, message_id AS messageId, action, frame, queued_at AS queuedAt FROM forward_queue WHERE station_id = ? ORDER BY seq LIMIT 1'),
+      remove: db.prepare('DELETE FROM forward_queue WHERE seq = ?'),
+      hasId: db.prepare('SELECT 1 FROM forward_queue WHERE station_id = ? AND message_id = ? LIMIT 1'),
+    };
+    for (const row of db.prepare('SELECT station_id AS s, COUNT(*) AS n FROM forward_queue GROUP BY station_id').all() as { s: string; n: number }[]) {
+      this.counts.set(row.s, row.n);
+      this.total += row.n;
+    }
+  }
+
+  /**
+   * Commits a CALL to the queue (durable when this returns). When a limit is reached nothing is stored and the
+   * caller must not acknowledge the message (policy: the station keeps it and retries, nothing is silently dropped).
+   */
+  enqueue(stationId: string, messageId: string, action: string, frame: string, at: number): EnqueueResult {
+    const n = this.counts.get(stationId) ?? 0;
+    if (n >= this.limits.perStation) return { queued: false, reason: `queue for ${stationId} is full (${this.limits.perStation} messages)` };
+    if (this.total >= this.limits.total) return { queued: false, reason: `store-and-forward queue is full (${this.limits.total} messages in total)` };
+    // A station retrying a CALL it already sent (same id) must not be queued twice.
+    if (this.stmts.hasId.get(stationId, messageId)) return { queued: true, seq: -1 };
+    const seq = Number(this.stmts.insert.run(stationId, messageId, action, frame, at).lastInsertRowid);
+    this.counts.set(stationId, n + 1);
+    this.total++;
+    return { queued: true, seq };
+  }
+
+  head(stationId: string): QueuedMessage | undefined {
+    return this.stmts.head.get(stationId) as QueuedMessage | undefined;
+  }
+
+  /** Deletes a message the CSMS has answered. */
+  remove(message: QueuedMessage): void {
+    if (this.stmts.remove.run(message.seq).changes === 0) return;
+    const n = (this.counts.get(message.stationId) ?? 1) - 1;
+    if (n <= 0) this.counts.delete(message.stationId);
+    else this.counts.set(message.stationId, n);
+    this.total--;
+  }
+
+  length(stationId: string): number {
+    return this.counts.get(stationId) ?? 0;
+  }
+
+  /** Queued messages per station (stations with an empty queue are absent). */
+  lengths(): Record<string, number> {
+    return Object.fromEntries(this.counts);
+  }
+
+  get totalLength(): number {
+    return this.total;
+  }
+}
