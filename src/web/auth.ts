@@ -1,6 +1,6 @@
 // Page users, login/logout, the session cookie and the CSRF check. Sessions live in SQLite (store/web-sessions.ts);
 // the cookie is HttpOnly + SameSite=Strict; every state-changing request must carry the session's CSRF token in
-// the X-CSRF-Token header (synchronizer pattern: the page gets it from /api/login or /api/me, never from a cookie).
+// the X-CSRF-Token header (synchronizer pattern: the page gets it from /api/login or /api/session, never from a cookie).
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from '../common/log.js';
@@ -61,7 +61,7 @@ export interface AuthOptions {
 }
 
 /** Paths that need no session. Everything else under /api does. */
-const PUBLIC = new Set(['/api/login']);
+const PUBLIC = new Set(['/api/login', '/api/session']);
 
 export function registerAuth(app: FastifyInstance, opts: AuthOptions): void {
   // A hash to check unknown usernames against, so their answer takes as long as a wrong password.
@@ -118,5 +118,10 @@ export function registerAuth(app: FastifyInstance, opts: AuthOptions): void {
     return { ok: true };
   });
 
-  app.get('/api/me', async (req) => ({ username: req.webSession!.username, csrfToken: req.webSession!.csrfToken, expiresAt: req.webSession!.expiresAt }));
+  // Whether the browser has a session, without a 401 (the page asks this on load, before showing the login form).
+  app.get('/api/session', async (req) => {
+    const token = req.cookies[SESSION_COOKIE];
+    const s = token ? opts.sessions.get(token) : undefined;
+    return s ? { authenticated: true, username: s.username, csrfToken: s.csrfToken, expiresAt: s.expiresAt } : { authenticated: false };
+  });
 }

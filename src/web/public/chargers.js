@@ -1,0 +1,93 @@
+// Chargers: one row per EVSE of every station (connection to controller and CSMS, status, transaction, allocated
+// limit and why, measured current, controllable), and a station's OCPP journal on demand.
+import { api } from './api.js';
+import { fmt, h, setText, syncRows } from './dom.js';
+
+const REASONS = {
+  max: 'at its maximum', 'node-limit': 'circuit limit', 'power-limit': 'power limit', 'fair-share': 'fair share',
+  ramp: 'ramping up', hysteresis: 'held (hysteresis)', 'paused-rotation': 'paused (rotation)',
+  'paused-no-capacity': 'paused (no capacity)', 'pv-limited': 'solar surplus', 'peak-shaving': 'peak shaving',
+  'tariff-wait': 'waiting for tariff', 'not-controllable': 'not controllable',
+};
+
+export function mount(root) {
+  const tbody = h('tbody', { id: 'chargers-body' });
+  const journalCard = h('section', { class: 'card', id: 'journal', hidden: true, 'aria-labelledby': 'h-journal' });
+  root.append(
+    h('h1', { class: 'page-title' }, 'Chargers'),
+    h('section', { class: 'card' },
+      h('div', { class: 'table-wrap' },
+        h('table', { class: 'chargers' },
+          h('thead', {}, h('tr', {},
+            ...['Station', 'EVSE', 'Controller', 'CSMS', 'Status', 'Transaction', 'Limit', 'Reason', 'Measured', 'Control', ''].map((t) => h('th', { scope: 'col' }, t)))),
+          tbody))),
+    journalCard,
+  );
+
+  async function openJournal(stationId) {
+    const action = h('input', { id: 'journal-action', placeholder: 'e.g. TransactionEvent', 'aria-label': 'Action' });
+    const origin = h('select', { id: 'journal-origin', 'aria-label': 'From' },
+      h('option', { value: '' }, 'any sender'), h('option', { value: 'station' }, 'station'), h('option', { value: 'csms' }, 'CSMS'), h('option', { value: 'controller' }, 'controller'));
+    const text = h('input', { id: 'journal-text', placeholder: 'contains…', 'aria-label': 'Text' });
+    const body = h('tbody');
+    const note = h('p', { class: 'muted' });
+    const load = async () => {
+      const q = new URLSearchParams({ limit: '200' });
+      if (action.value.trim()) q.set('action', action.value.trim());
+      if (origin.value) q.set('origin', origin.value);
+      if (text.value.trim()) q.set('text', text.value.trim());
+      try {
+        const r = await api('GET', `/api/stations/${encodeURIComponent(stationId)}/journal?${q}`);
+        setText(note, r.available ? `${r.entries.length} message${r.entries.length === 1 ? '' : 's'} (newest first)` : 'The journal is not available in this build.');
+        body.replaceChildren(...r.entries.map((e) => h('tr', {},
+          h('td', { class: 'nowrap' }, fmt.time(e.at)), h('td', {}, e.from), h('td', {}, ['', '', 'CALL', 'RESULT', 'ERROR'][e.messageType] ?? e.messageType),
+          h('td', {}, e.action ?? ''), h('td', {}, h('code', { class: 'frame' }, e.frame)))));
+      } catch (e) {
+        setText(note, e.message);
+      }
+    };
+    const form = h('form', { class: 'filters', onsubmit: (ev) => { ev.preventDefault(); load(); } },
+      action, origin, text, h('button', { type: 'submit' }, 'Filter'),
+      h('button', { type: 'button', class: 'ghost', onclick: () => { journalCard.hidden = true; } }, 'Close'));
+    journalCard.replaceChildren(h('h2', { id: 'h-journal' }, `OCPP messages of ${stationId}`), form, note,
+      h('div', { class: 'table-wrap' }, h('table', { class: 'journal' },
+        h('thead', {}, h('tr', {}, ...['Time', 'From', 'Type', 'Action', 'Message'].map((t) => h('th', { scope: 'col' }, t)))), body)));
+    journalCard.hidden = false;
+    await load();
+    journalCard.scrollIntoView({ block: 'nearest' });
+    action.focus();
+  }
+
+  return {
+    update(s) {
+      const rows = [];
+      for (const st of s.stations) {
+        const evses = st.evses.length ? st.evses : [null];
+        evses.forEach((e, i) => rows.push({ st, e, first: i === 0 }));
+      }
+      syncRows(tbody, rows, (r) => `${r.st.id}/${r.e?.id ?? 0}`, (r) => {
+        const cells = Array.from({ length: 10 }, () => h('td'));
+        const btn = h('button', { type: 'button', class: 'ghost small', onclick: () => openJournal(r.st.id) }, 'Messages');
+        btn.setAttribute('aria-label', `OCPP messages of ${r.st.id}`);
+        const tr = h('tr', { class: 'charger-row', 'data-station': r.st.id }, ...cells, h('td', {}, r.first ? btn : ''));
+        return tr;
+      }, (tr, { st, e, first }) => {
+        const c = tr.cells;
+        setText(c[0], first ? st.id : '');
+        setText(c[1], e ? String(e.id) : '—');
+        c[2].replaceChildren(badge(st.connected, 'online', 'offline'));
+        c[3].replaceChildren(st.connected || st.upstreamConnected ? badge(st.upstreamConnected, 'linked', st.queueLength ? `down · ${st.queueLength} queued` : 'down') : h('span', { class: 'muted' }, '—'));
+        setText(c[4], e?.status ?? '—');
+        setText(c[5], e?.transactionId ?? '—');
+        setText(c[6], e?.limitA === null || e?.limitA === undefined ? '—' : `${e.limitA.toFixed(1)} A`);
+        setText(c[7], e?.reason ? `${REASONS[e.reason] ?? e.reason}${e.limitedBy ? ` (${e.limitedBy})` : ''}` : '—');
+        setText(c[8], e?.measuredCurrentA ? fmt.phases(e.measuredCurrentA) : '—');
+        c[9].replaceChildren(!e || !st.connected ? h('span', { class: 'muted' }, '—') : badge(e.controllable, 'yes', e.controllableReason ? `no: ${e.controllableReason}` : 'no'));
+      });
+    },
+  };
+}
+
+function badge(ok, yes, no) {
+  return h('span', { class: `badge ${ok ? 'ok' : 'warn'}` }, ok ? yes : no);
+}
