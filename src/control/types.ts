@@ -1,7 +1,7 @@
 // The control stage's contract: what it consumes and what it publishes. main.ts (production, demo) and the site
 // score (src/sim, virtual time, in-process stations) build the same loop from these inputs.
 import type { Observable, SchedulerLike } from 'rxjs';
-import type { Allocation, ChargingMode, OverloadAlarm, PhaseVector } from '../../algorithms/types.js';
+import type { Allocation, AllocationInput, AllocationResult, ChargingMode, OverloadAlarm, PhaseVector } from '../../algorithms/types.js';
 import type { Reading } from '../../drivers/types.js';
 import type { Logger } from '../common/log.js';
 import type { Config } from '../config/types.js';
@@ -32,6 +32,12 @@ export interface ControlInputs {
   siteLimit$: Observable<SiteLimit>;
   settings$: Observable<ControlSettings>;
   log: Logger;
+  /** The optimizer; default `allocate` from algorithms/ (tests and the score's baselines may pass another). */
+  allocate?: (input: AllocationInput) => AllocationResult;
+  /** How long a station may take to follow a new limit before it counts as not controllable (ms, default 15000). */
+  reactionMs?: number;
+  /** Reply timeout for the controller's own calls to stations (ms, default 10000). */
+  callTimeoutMs?: number;
 }
 
 export interface EvseState {
@@ -64,6 +70,8 @@ export interface NodeState {
   currentA: PhaseVector;
   /** True while the node runs on its safe limit because a meter it depends on is stale or bad. */
   failSafe: boolean;
+  /** Why the node runs on its safe limit (which meter, stale or bad). */
+  failSafeReason?: string;
 }
 
 export interface ControlState {

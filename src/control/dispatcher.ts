@@ -1,0 +1,393 @@
+// The dispatcher: turns the loop's per-EVSE targets into SetChargingProfile calls through the relay's injected-call API.
+// One outstanding call per station (decreases first), only when a limit changed beyond the hysteresis or a profile
+// is due for renewal, retries with backoff, and "not controllable" when a station says Rejected / NotImplemented or
+// keeps drawing above its limit. Every timer runs on the injected scheduler.
+import type { SchedulerLike, Subscription } from 'rxjs';
+import type { Logger } from '../common/log.js';
+import { OcppCallError, type StationCaller } from '../relay/events.js';
+import { readCapabilities, type StationCapabilities } from './capabilities.js';
+
+/** Profile ids the controller owns on every station (one TxDefaultProfile, one TxProfile per EVSE). High enough that
+ * a CSMS's own ids are unlikely to collide; same id → the station replaces the old profile instead of piling up. */
+export const DEFAULT_PROFILE_ID = 1_900_000_000;
+export const txProfileId = (evseId: number): number => DEFAULT_PROFILE_ID + evseId;
+export const OWN_PROFILE_IDS: ReadonlySet<number> = new Set(Array.from({ length: 33 }, (_, i) => DEFAULT_PROFILE_ID + i));
+
+export interface TxTarget {
+  stationId: string;
+  evseId: number;
+  transactionId: string;
+  /** A per phase, already min(CSMS limit, allocation). */
+  limitA: number;
+  /** Session known but nothing to send now (fixed load: station offline, CSMS profile above ours, not controllable). */
+  hold?: boolean;
+  phases: 1 | 3;
+  /** EVSE phase to use on one phase (only with phase switching). */
+  phaseToUse?: 1 | 2 | 3;
+}
+
+export interface DispatcherOptions {
+  scheduler: SchedulerLike;
+  caller: StationCaller;
+  log: Logger;
+  voltageV: number;
+  validityMs: number;
+  hysteresisA: number;
+  /** Conservative TxDefaultProfile limit (A) installed at boot / reconnect. */
+  defaultTxLimitA: number;
+  callTimeoutMs: number;
+  backoffMinMs: number;
+  backoffMaxMs: number;
+  /** Capabilities before the station answers (config). */
+  fallbackCapabilities(stationId: string): StationCapabilities;
+  /** The stack level the controller uses on a station (see docs/control.md). */
+  stackLevel(stationId: string, caps: StationCapabilities): number;
+  /** The CSMS's TxDefault / station max limit in force, so our own TxDefaultProfile never exceeds it. */
+  csmsDefaultLimitA(stationId: string): number | undefined;
+  /** Something the loop shows changed (applied limit, controllability, capabilities). */
+  onChange(): void;
+}
+
+interface Sent {
+  transactionId: string;
+  limitA: number;
+  phases: 1 | 3;
+  phaseToUse?: number;
+  stackLevel: number;
+  sentAt: number;
+  /** When the limit value last changed (not on a plain renewal), for the reaction-time check. */
+  changedAt: number;
+}
+
+interface EvseDispatch {
+  target?: TxTarget;
+  sent?: Sent;
+  notControllable?: string;
+  overSince?: number;
+}
+
+interface StationDispatch {
+  id: string;
+  connected: boolean;
+  inFlight?: object;
+  retryAt?: number;
+  retryTimer?: Subscription;
+  backoffMs: number;
+  needsSetup: boolean;
+  caps?: StationCapabilities;
+  defaultSent?: { limitA: number; stackLevel: number };
+  notControllable?: string;
+  evses: Map<number, EvseDispatch>;
+}
+
+export interface EvseDispatchState {
+  appliedLimitA?: number;
+  appliedPhases?: 1 | 3;
+  controllable: boolean;
+  reason?: string;
+}
+
+const floor1 = (x: number) => Math.max(0, Math.floor(x * 10 + 1e-9) / 10);
+
+export class Dispatcher {
+  private readonly stations = new Map<string, StationDispatch>();
+  private stopped = false;
+
+  constructor(private readonly o: DispatcherOptions) {}
+
+  capabilities(stationId: string): StationCapabilities {
+    return this.stations.get(stationId)?.caps ?? this.o.fallbackCapabilities(stationId);
+  }
+
+  isConnected(stationId: string): boolean {
+    return this.stations.get(stationId)?.connected ?? false;
+  }
+
+  stationUp(stationId: string): void {
+    const st = this.station(stationId);
+    st.connected = true;
+    st.inFlight = undefined;
+    st.retryAt = undefined;
+    st.backoffMs = this.o.backoffMinMs;
+    // A reconnect may have lost the station's profiles: install the default again and re-send every TxProfile.
+    st.needsSetup = true;
+    st.defaultSent = undefined;
+    for (const e of st.evses.values()) e.sent = undefined;
+    this.pump(st);
+  }
+
+  stationDown(stationId: string): void {
+    const st = this.station(stationId);
+    st.connected = false;
+    st.inFlight = undefined;
+    st.retryTimer?.unsubscribe();
+    st.retryTimer = undefined;
+    this.o.onChange();
+  }
+
+  /** BootNotification accepted: the station restarted; read its capabilities again and forget what it held. */
+  stationBooted(stationId: string): void {
+    const st = this.station(stationId);
+    st.caps = undefined;
+    st.notControllable = undefined;
+    st.needsSetup = true;
+    st.defaultSent = undefined;
+    for (const e of st.evses.values()) {
+      e.sent = undefined;
+      e.notControllable = undefined;
+      e.overSince = undefined;
+    }
+    this.pump(st);
+  }
+
+  /** The CSMS cleared (or overwrote) profiles that may have been ours: re-send them. */
+  ownProfilesCleared(stationId: string): void {
+    const st = this.station(stationId);
+    st.defaultSent = undefined;
+    for (const e of st.evses.values()) e.sent = undefined;
+    this.pump(st);
+  }
+
+  /** The full set of sessions now (held ones included); EVSEs not listed have no session. */
+  setTargets(targets: TxTarget[]): void {
+    const seen = new Set<EvseDispatch>();
+    for (const t of targets) {
+      const e = this.evse(t.stationId, t.evseId);
+      if (e.target?.transactionId !== t.transactionId) {
+        // A new transaction starts with a clean slate (a Rejected belonged to the old one).
+        e.notControllable = undefined;
+        e.overSince = undefined;
+        if (e.sent?.transactionId !== t.transactionId) e.sent = undefined;
+      }
+      e.target = t;
+      seen.add(e);
+    }
+    for (const st of this.stations.values()) {
+      for (const e of st.evses.values()) {
+        if (!seen.has(e) && e.target) {
+          e.target = undefined;
+          e.sent = undefined;
+          e.notControllable = undefined;
+          e.overSince = undefined;
+        }
+      }
+      this.pump(st);
+    }
+  }
+
+  /** What the station accepted for an EVSE, and whether it follows profiles. */
+  evseState(stationId: string, evseId: number): EvseDispatchState {
+    const st = this.stations.get(stationId);
+    const e = st?.evses.get(evseId);
+    const reason = st?.notControllable ?? e?.notControllable;
+    return { appliedLimitA: e?.sent?.limitA, appliedPhases: e?.sent?.phases, controllable: reason === undefined, reason };
+  }
+
+  /**
+   * Reaction check: a station whose measured current stays above the limit it accepted for longer than `reactionMs`
+   * does not follow profiles; it becomes a fixed load. Returns true when it just got marked.
+   */
+  observe(stationId: string, evseId: number, measuredMaxA: number | undefined, measuredAt: number | undefined, now: number, reactionMs: number): boolean {
+    const e = this.stations.get(stationId)?.evses.get(evseId);
+    if (!e?.sent || e.notControllable || measuredMaxA === undefined || measuredAt === undefined) return false;
+    if (measuredAt < e.sent.changedAt) return false;
+    const tolerance = Math.max(1, 0.1 * e.sent.limitA);
+    if (measuredMaxA <= e.sent.limitA + tolerance) {
+      e.overSince = undefined;
+      return false;
+    }
+    e.overSince ??= Math.max(measuredAt, e.sent.changedAt);
+    if (now - e.sent.changedAt < reactionMs || now - e.overSince < reactionMs / 2) return false;
+    e.notControllable = `draws ${measuredMaxA.toFixed(1)} A, above its ${e.sent.limitA} A limit, ${Math.round((now - e.sent.changedAt) / 1000)} s after it was set`;
+    this.o.log.warn({ stationId, evseId }, `not controllable: ${e.notControllable}`);
+    return true;
+  }
+
+  /** Renewals and retries are judged here; the loop calls it every period. */
+  tick(): void {
+    for (const st of this.stations.values()) this.pump(st);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const st of this.stations.values()) st.retryTimer?.unsubscribe();
+  }
+
+  private station(id: string): StationDispatch {
+    let st = this.stations.get(id);
+    if (!st) {
+      st = { id, connected: false, backoffMs: this.o.backoffMinMs, needsSetup: true, evses: new Map() };
+      this.stations.set(id, st);
+    }
+    return st;
+  }
+
+  private evse(stationId: string, evseId: number): EvseDispatch {
+    const st = this.station(stationId);
+    let e = st.evses.get(evseId);
+    if (!e) {
+      e = {};
+      st.evses.set(evseId, e);
+    }
+    return e;
+  }
+
+  private now(): number {
+    return this.o.scheduler.now();
+  }
+
+  /** What the EVSE needs sent now, most urgent first: 0 decrease / new, 1 increase or phase change, 2 renewal. */
+  private urgency(e: EvseDispatch): number | undefined {
+    const t = e.target;
+    if (!t || t.hold || e.notControllable) return undefined;
+    const s = e.sent;
+    const limit = floor1(t.limitA);
+    if (!s || s.transactionId !== t.transactionId) return 0;
+    if (limit < s.limitA - 0.05) return 0;
+    if (t.phases !== s.phases || (t.phaseToUse ?? 0) !== (s.phaseToUse ?? 0)) return 1;
+    if (limit > s.limitA + 0.05 && limit - s.limitA >= this.o.hysteresisA - 1e-9) return 1;
+    if (this.now() >= s.sentAt + this.o.validityMs / 2) return 2;
+    return undefined;
+  }
+
+  private pump(st: StationDispatch): void {
+    if (this.stopped || !st.connected || st.inFlight) return;
+    if (st.retryAt !== undefined && this.now() < st.retryAt) return;
+    if (st.needsSetup) return void this.setup(st);
+    if (st.notControllable) return;
+    const caps = st.caps ?? this.o.fallbackCapabilities(st.id);
+    const level = this.o.stackLevel(st.id, caps);
+    const csmsDefault = this.o.csmsDefaultLimitA(st.id);
+    const defaultLimit = floor1(Math.min(this.o.defaultTxLimitA, csmsDefault ?? Infinity));
+    if (!st.defaultSent || st.defaultSent.limitA !== defaultLimit || st.defaultSent.stackLevel !== level) {
+      return void this.sendDefault(st, caps, level, defaultLimit);
+    }
+    let best: { e: EvseDispatch; u: number } | undefined;
+    for (const e of st.evses.values()) {
+      const u = this.urgency(e);
+      if (u !== undefined && (!best || u < best.u)) best = { e, u };
+    }
+    if (best?.e.target) this.sendTx(st, best.e, best.e.target, caps, level);
+  }
+
+  private setup(st: StationDispatch): void {
+    const token = {};
+    st.inFlight = token;
+    void readCapabilities(this.o.caller, st.id, this.o.fallbackCapabilities(st.id), this.o.callTimeoutMs).then((caps) => {
+      if (st.inFlight !== token) return;
+      st.inFlight = undefined;
+      st.caps = caps;
+      st.needsSetup = false;
+      this.o.log.debug({ stationId: st.id, caps }, 'station capabilities');
+      this.o.onChange();
+      this.pump(st);
+    });
+  }
+
+  private schedule(st: StationDispatch): void {
+    st.retryTimer?.unsubscribe();
+    const delay = st.backoffMs;
+    st.retryAt = this.now() + delay;
+    st.backoffMs = Math.min(this.o.backoffMaxMs, st.backoffMs * 2);
+    st.retryTimer = this.o.scheduler.schedule(() => {
+      st.retryAt = undefined;
+      st.retryTimer = undefined;
+      this.pump(st);
+    }, delay);
+  }
+
+  private call(st: StationDispatch, payload: Record<string, unknown>, done: (r: Record<string, unknown> | OcppCallError) => void): void {
+    const token = {};
+    st.inFlight = token;
+    this.o.caller.call(st.id, 'SetChargingProfile', payload, { timeoutMs: this.o.callTimeoutMs }).then(
+      (result) => {
+        if (st.inFlight !== token) return;
+        st.inFlight = undefined;
+        st.backoffMs = this.o.backoffMinMs;
+        done(result);
+        this.pump(st);
+      },
+      (err: unknown) => {
+        if (st.inFlight !== token) return;
+        st.inFlight = undefined;
+        if (err instanceof OcppCallError && (err.code === 'NotImplemented' || err.code === 'NotSupported')) {
+          done(err);
+          this.pump(st);
+          return;
+        }
+        // Timeout, not connected, or a transient CALLERROR: try again later, backing off.
+        this.o.log.warn({ stationId: st.id, err: err instanceof Error ? err.message : String(err) }, 'SetChargingProfile failed; retrying');
+        if (st.connected) this.schedule(st);
+      },
+    );
+  }
+
+  private markStation(st: StationDispatch, err: OcppCallError): void {
+    st.notControllable = `station answered ${err.code} to SetChargingProfile`;
+    this.o.log.warn({ stationId: st.id }, `not controllable: ${st.notControllable}`);
+    this.o.onChange();
+  }
+
+  private sendDefault(st: StationDispatch, caps: StationCapabilities, stackLevel: number, limitA: number): void {
+    const schedule = this.schedulePayload(DEFAULT_PROFILE_ID, caps, limitA, 3);
+    const payload = {
+      evseId: 0,
+      chargingProfile: {
+        id: DEFAULT_PROFILE_ID,
+        stackLevel,
+        chargingProfilePurpose: 'TxDefaultProfile',
+        chargingProfileKind: 'Relative',
+        chargingSchedule: [schedule],
+      },
+    };
+    this.call(st, payload, (r) => {
+      if (r instanceof OcppCallError) return this.markStation(st, r);
+      if (r.status !== 'Accepted') this.o.log.warn({ stationId: st.id, statusInfo: r.statusInfo }, 'station rejected the default TxDefaultProfile');
+      // Either way do not loop on it: a rejected default is logged, the TxProfiles still follow.
+      st.defaultSent = { limitA, stackLevel };
+    });
+  }
+
+  private sendTx(st: StationDispatch, e: EvseDispatch, t: TxTarget, caps: StationCapabilities, stackLevel: number): void {
+    const limitA = floor1(t.limitA);
+    const id = txProfileId(t.evseId);
+    const now = this.now();
+    const schedule = this.schedulePayload(id, caps, limitA, t.phases, caps.phaseSwitching && t.phases === 1 ? t.phaseToUse : undefined);
+    const payload = {
+      evseId: t.evseId,
+      chargingProfile: {
+        id,
+        stackLevel,
+        chargingProfilePurpose: 'TxProfile',
+        chargingProfileKind: 'Relative',
+        transactionId: t.transactionId,
+        // The watchdog: without renewal the profile lapses and the station falls back to its TxDefaultProfile.
+        validTo: new Date(now + this.o.validityMs).toISOString(),
+        chargingSchedule: [schedule],
+      },
+    };
+    const prev = e.sent;
+    this.call(st, payload, (r) => {
+      if (r instanceof OcppCallError) return this.markStation(st, r);
+      if (e.target?.transactionId !== t.transactionId) return;
+      if (r.status === 'Accepted') {
+        const changed = !prev || prev.limitA !== limitA || prev.phases !== t.phases || prev.transactionId !== t.transactionId;
+        e.sent = { transactionId: t.transactionId, limitA, phases: t.phases, phaseToUse: t.phaseToUse, stackLevel, sentAt: now, changedAt: changed ? now : prev.changedAt };
+        if (changed) this.o.onChange();
+      } else {
+        const info = r.statusInfo as { reasonCode?: string } | undefined;
+        e.notControllable = `station rejected the TxProfile${info?.reasonCode ? ` (${info.reasonCode})` : ''}`;
+        this.o.log.warn({ stationId: st.id, evseId: t.evseId }, `not controllable: ${e.notControllable}`);
+        this.o.onChange();
+      }
+    });
+  }
+
+  private schedulePayload(id: number, caps: StationCapabilities, limitA: number, phases: 1 | 3, phaseToUse?: number): Record<string, unknown> {
+    const useW = !caps.rateUnits.includes('A') && caps.rateUnits.includes('W');
+    const limit = useW ? Math.floor(limitA * this.o.voltageV * phases) : limitA;
+    const period: Record<string, unknown> = { startPeriod: 0, limit, numberPhases: phases };
+    if (phaseToUse !== undefined) period.phaseToUse = phaseToUse;
+    return { id, chargingRateUnit: useW ? 'W' : 'A', chargingSchedulePeriod: [period] };
+  }
+}

@@ -1,0 +1,238 @@
+// The control loop: relay events, meter readings, the site limit and the settings in; an allocation out, dispatched as
+// TxProfiles. Solves on every event that changes the answer (coalesced within one scheduler turn) and at least every
+// control.loopMs, all on the injected scheduler so the site score runs this exact loop on virtual time.
+import { BehaviorSubject, interval, type Subscription } from 'rxjs';
+import { allocate as defaultAllocate } from '../../algorithms/index.js';
+import type { AllocationResult } from '../../algorithms/types.js';
+import type { SiteLimit } from '../controller/site-limit.js';
+import { fallbackCapabilities, type StationCapabilities } from './capabilities.js';
+import { CsmsProfiles } from './csms-profiles.js';
+import { Dispatcher, OWN_PROFILE_IDS, type TxTarget } from './dispatcher.js';
+import { Measurements } from './measurements.js';
+import { evseKey, SessionTracker } from './sessions.js';
+import { buildInput, defaultSettings, defaultStation, type EvseHistory, type SessionView } from './solve-input.js';
+import type { ControlInputs, ControlLoop, ControlSettings, ControlState, EvseState, NodeState } from './types.js';
+
+export function createControlLoop(inputs: ControlInputs): ControlLoop {
+  const { scheduler, config, relay, caller, log } = inputs;
+  const allocate = inputs.allocate ?? defaultAllocate;
+  const reactionMs = inputs.reactionMs ?? 15_000;
+  const stationCfg = new Map(config.stations.list.map((s) => [s.id, s]));
+  const stationOf = (id: string) => stationCfg.get(id) ?? defaultStation(id);
+
+  const sessions = new SessionTracker((id) => stationOf(id).evses);
+  const csms = new CsmsProfiles();
+  const measurements = new Measurements(config);
+  const history = new Map<string, EvseHistory>();
+  let settings: ControlSettings = defaultSettings(config);
+  let siteLimit: SiteLimit | undefined;
+  let lastSolveAt: number | undefined;
+  let lastResult: AllocationResult = { allocations: [], alarms: [] };
+  let lastNodes: NodeState[] = [];
+  let lastSolveMs = 0;
+  let stopped = false;
+
+  // Our stack level: the highest the station accepts, so our TxProfile replaces any CSMS TxProfile below it (we send
+  // min(CSMS, allocation) ourselves). Unknown → one above anything the CSMS uses there.
+  const stackLevel = (stationId: string, caps: StationCapabilities): number =>
+    caps.maxStackLevel ?? Math.max(1, csms.maxStackLevel(stationId, 'TxProfile') + 1, csms.maxStackLevel(stationId, 'TxDefaultProfile') + 1);
+
+  const dispatcher = new Dispatcher({
+    scheduler,
+    caller,
+    log,
+    voltageV: config.site.voltage,
+    validityMs: config.control.profileValidityS * 1000,
+    hysteresisA: config.control.hysteresisA,
+    defaultTxLimitA: config.control.defaultTxLimitA,
+    callTimeoutMs: inputs.callTimeoutMs ?? 10_000,
+    backoffMinMs: Math.max(500, config.control.loopMs),
+    backoffMaxMs: 60_000,
+    fallbackCapabilities: (id) => fallbackCapabilities(stationOf(id)),
+    stackLevel,
+    csmsDefaultLimitA: (id) => csms.defaultLimitFor(id, scheduler.now(), config.site.voltage),
+    onChange: () => requestSolve(),
+  });
+
+  const initial: ControlState = { at: scheduler.now(), nodes: [], evses: [], alarms: [], lastSolveMs: 0 };
+  const state$ = new BehaviorSubject<ControlState>(initial);
+
+  // Coalesce bursts (a hundred TransactionEvents in one turn) into one solve, still within the same instant.
+  let pending: Subscription | undefined;
+  function requestSolve(): void {
+    if (stopped || pending) return;
+    pending = scheduler.schedule(() => {
+      pending = undefined;
+      solve();
+    }, 0);
+  }
+
+  function views(): SessionView[] {
+    const now = scheduler.now();
+    return sessions.active().map((s) => {
+      const station = stationOf(s.stationId);
+      const caps = dispatcher.capabilities(s.stationId);
+      const d = dispatcher.evseState(s.stationId, s.evseId);
+      const c = csms.limitFor(s.stationId, s.evseId, s.transactionId, now, config.site.voltage, s.startedAt);
+      const connected = dispatcher.isConnected(s.stationId);
+      let fixedReason = d.reason;
+      if (!fixedReason && !connected) fixedReason = 'station not connected';
+      if (!fixedReason && c.txStackLevel !== undefined && c.txStackLevel >= stackLevel(s.stationId, caps)) {
+        fixedReason = `CSMS TxProfile at stack level ${c.txStackLevel}, not below the controller's`;
+      }
+      return { session: s, station, dispatch: d, csms: c, connected, canSwitchPhases: caps.phaseSwitching && station.phases === 3, fixedReason };
+    });
+  }
+
+  function solve(): void {
+    if (stopped) return;
+    const now = scheduler.now();
+    measurements.checkSilence(now);
+    const vs = views();
+    // Stations that keep drawing above their limit after the reaction time become fixed loads.
+    let marked = false;
+    for (const v of vs) {
+      const m = v.session.measuredCurrentA;
+      marked = dispatcher.observe(v.session.stationId, v.session.evseId, m ? Math.max(...m) : undefined, v.session.measuredAt, now, reactionMs) || marked;
+    }
+    const current = marked ? views() : vs;
+    const built = buildInput({ now, config, settings, siteLimit, measurements, views: current, history, stepMs: lastSolveAt === undefined ? config.control.loopMs : now - lastSolveAt });
+    const t0 = performance.now();
+    try {
+      lastResult = allocate(built.input);
+    } catch (err) {
+      // An optimizer failure must not leave stations at their old limits: everyone falls back to the minimum safe state.
+      log.error({ err: err instanceof Error ? err.message : String(err) }, 'allocation failed; pausing controllable EVSEs');
+      lastResult = { allocations: built.input.evses.map((e) => ({ evseId: e.id, limitA: 0, phases: e.phases, reason: 'paused-no-capacity' as const })), alarms: [] };
+    }
+    lastSolveMs = performance.now() - t0;
+    lastSolveAt = now;
+    lastNodes = built.nodes;
+
+    const byId = new Map(lastResult.allocations.map((a) => [a.evseId, a]));
+    const targets: TxTarget[] = [];
+    const liveKeys = new Set<string>();
+    for (const v of current) {
+      const key = evseKey(v.session.stationId, v.session.evseId);
+      liveKeys.add(key);
+      const a = byId.get(key);
+      const limitA = a?.limitA ?? 0;
+      const phases = a?.phases ?? 3;
+      const h = history.get(key);
+      history.set(key, {
+        limitA,
+        phases,
+        pausedSince: limitA === 0 ? (h?.pausedSince ?? now) : undefined,
+        chargingSince: limitA > 0 ? (h?.chargingSince ?? now) : undefined,
+      });
+      if (!v.session.transactionId) continue;
+      targets.push({
+        hold: v.fixedReason !== undefined,
+        stationId: v.session.stationId,
+        evseId: v.session.evseId,
+        transactionId: v.session.transactionId,
+        limitA: Math.min(limitA, v.csms.limitA ?? Infinity),
+        phases,
+        ...(phases === 1 && v.canSwitchPhases ? { phaseToUse: 1 as const } : {}),
+      });
+    }
+    for (const k of [...history.keys()]) if (!liveKeys.has(k)) history.delete(k);
+    dispatcher.setTargets(targets);
+    state$.next(buildState(now, current));
+  }
+
+  function buildState(now: number, vs: SessionView[]): ControlState {
+    const byId = new Map(lastResult.allocations.map((a) => [a.evseId, a]));
+    const viewByKey = new Map(vs.map((v) => [evseKey(v.session.stationId, v.session.evseId), v]));
+    const keys = new Set<string>();
+    for (const s of config.stations.list) for (let e = 1; e <= s.evses; e++) keys.add(evseKey(s.id, e));
+    for (const s of sessions.all()) keys.add(evseKey(s.stationId, s.evseId));
+    const evses: EvseState[] = [...keys].map((key) => {
+      const slash = key.lastIndexOf('/');
+      const stationId = key.slice(0, slash);
+      const evseId = Number(key.slice(slash + 1));
+      const s = sessions.get(stationId, evseId);
+      const v = viewByKey.get(key);
+      const d = dispatcher.evseState(stationId, evseId);
+      const a = byId.get(key);
+      const reason = v?.fixedReason ?? d.reason;
+      return {
+        stationId,
+        evseId,
+        controllable: reason === undefined,
+        ...(reason !== undefined ? { controllableReason: reason } : {}),
+        ...(s?.status !== undefined ? { status: s.status } : {}),
+        ...(s?.transactionId !== undefined ? { transactionId: s.transactionId } : {}),
+        ...(v && a && v.fixedReason === undefined ? { limitA: Math.min(a.limitA, v.csms.limitA ?? Infinity), phases: a.phases, reason: a.reason } : {}),
+        ...(v && a?.limitedBy ? { limitedBy: a.limitedBy } : {}),
+        ...(v && v.fixedReason !== undefined ? { reason: 'not-controllable' as const } : {}),
+        ...(s?.transactionId !== undefined && d.appliedLimitA !== undefined ? { appliedLimitA: d.appliedLimitA } : {}),
+        ...(s?.measuredCurrentA ? { measuredCurrentA: s.measuredCurrentA } : {}),
+        ...(s?.measuredPowerW !== undefined ? { measuredPowerW: s.measuredPowerW } : {}),
+        ...(s?.energyRegisterWh !== undefined && s.energyAtStartWh !== undefined ? { energyWh: s.energyRegisterWh - s.energyAtStartWh } : {}),
+        ...(v?.csms.limitA !== undefined ? { csmsLimitA: v.csms.limitA } : {}),
+      };
+    });
+    return { at: now, nodes: lastNodes, evses, alarms: lastResult.alarms, lastSolveMs };
+  }
+
+  const subs: Subscription[] = [];
+  subs.push(
+    relay.connections$.subscribe((c) => {
+      if (c.side !== 'station') return;
+      if (c.up) dispatcher.stationUp(c.stationId);
+      else dispatcher.stationDown(c.stationId);
+      requestSolve();
+    }),
+    relay.calls$.subscribe((ev) => {
+      if (ev.origin !== 'station') return;
+      const before = ev.action === 'TransactionEvent' && ev.payload.eventType === 'Ended' ? (ev.payload.transactionInfo as { transactionId?: string } | undefined)?.transactionId : undefined;
+      const change = sessions.apply(ev, scheduler.now());
+      if (before) csms.transactionEnded(ev.stationId, before);
+      if (change !== 'none' && change !== 'meter') requestSolve();
+    }),
+    relay.results$.subscribe((ev) => {
+      const now = scheduler.now();
+      if (ev.origin === 'station' && ev.action === 'BootNotification' && ev.result?.status === 'Accepted') {
+        sessions.stationBooted(ev.stationId);
+        dispatcher.stationBooted(ev.stationId);
+        requestSolve();
+        return;
+      }
+      if (ev.origin !== 'csms') return;
+      const caps = dispatcher.capabilities(ev.stationId);
+      const r = csms.onResult(ev, now, OWN_PROFILE_IDS, stackLevel(ev.stationId, caps));
+      if (r === 'cleared') dispatcher.ownProfilesCleared(ev.stationId);
+      if (r !== 'none') requestSolve();
+    }),
+    inputs.readings$.subscribe((r) => {
+      if (measurements.apply(r)) requestSolve();
+    }),
+    inputs.siteLimit$.subscribe((l) => {
+      const changed = !siteLimit || l.limitA.some((x, i) => x !== siteLimit?.limitA[i]) || l.limitW !== siteLimit.limitW;
+      siteLimit = l;
+      if (changed) requestSolve();
+    }),
+    inputs.settings$.subscribe((s) => {
+      settings = s;
+      requestSolve();
+    }),
+    interval(config.control.loopMs, scheduler).subscribe(() => solve()),
+  );
+  // Stations already connected when the loop starts (a restart of the loop inside a running relay).
+  for (const id of caller.connectedStations()) dispatcher.stationUp(id);
+  requestSolve();
+
+  return {
+    state$: state$.asObservable(),
+    state: () => state$.getValue(),
+    stop: async () => {
+      if (stopped) return;
+      stopped = true;
+      pending?.unsubscribe();
+      for (const s of subs) s.unsubscribe();
+      dispatcher.stop();
+      state$.complete();
+    },
+  };
+}
