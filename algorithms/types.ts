@@ -22,10 +22,12 @@ export interface LimitNode {
   /** Optional total active power limit (W) over all three phases. */
   limitW?: number;
   /**
-   * Measured current through this node (A per site phase) of everything that is NOT a controllable EVSE:
-   * base load, heat pumps, non-controllable chargers' *measured* draw when the caller knows it, etc.
-   * Inclusive of the node's sub-nodes (a meter at the node sees everything below it). Never negative per phase
-   * for limiting purposes (export through a node is taken as 0 unless `allowExportCredit`).
+   * Measured current through this node (A per site phase) of everything that is NOT an EVSE listed in
+   * `AllocationInput.evses`: base load, heat pumps, chargers without a session record, etc. The optimizer adds
+   * each listed non-controllable EVSE itself (at its `measuredA`, or `maxA` on its phases when unknown), so the
+   * caller subtracts every listed EVSE's measured draw from the meter (if it does not, that draw is counted twice:
+   * wasteful but safe). Inclusive of the node's sub-nodes (a meter at the node sees everything below it); a parent
+   * is taken to carry at least the sum of its children. Negative values (export through a node) count as 0.
    */
   uncontrolledA: PhaseVector;
 }
@@ -87,13 +89,16 @@ export interface TariffWindow {
 export interface AllocationSettings {
   /** Site-wide mode for EVSEs without their own. */
   mode: ChargingMode;
-  /** How long an EVSE may be paused before it is rotated back in when not all can get their minimum (ms). */
+  /** How long an EVSE may be paused before it is rotated back in when not all can get their minimum (ms); 0 = no rotation. */
   rotationPeriodMs: number;
   /** Time since the previous solve (ms), for the ramp. */
   stepMs: number;
-  /** Maximum increase per EVSE per second (A/s); decreases are immediate. */
+  /** Maximum increase per EVSE per second (A/s); decreases are immediate. 0 = no ramp (jump to the target). */
   rampAPerS: number;
-  /** An increase smaller than this (A) is not made; limits do not flap. */
+  /**
+   * An increase smaller than this (A) is not made; limits do not flap. A paused EVSE also (re)starts only when its
+   * minimum plus this band fits, and a 1-phase-switched EVSE goes back to 3 phases only with this margin. 0 = off.
+   */
   hysteresisA: number;
   /** Peak shaving: grid import ceiling (W) at the root, if configured. */
   importCeilingW?: number;
@@ -154,4 +159,9 @@ export interface AllocationResult {
   allocations: Allocation[];
   /** Nodes that are over their limit even with every controllable EVSE paused. */
   alarms: OverloadAlarm[];
+  /**
+   * Input problems found (unknown node, cycle, non-finite numbers, duplicate ids), each in one line. The affected
+   * EVSEs are paused (a limit the optimizer is unsure of is lower); allocate() never throws on bad data.
+   */
+  problems?: string[];
 }

@@ -1,0 +1,171 @@
+// allocate(): data in, limits out. Pure and deterministic: the same input (in any EVSE or node order) gives the
+// same result; no clock (input.now is data), no I/O; never throws on bad data (problems are reported).
+//
+// Steps: tree and fixed loads -> headroom and alarms -> modes (PV pool, import ceiling, tariff) -> per priority,
+// highest first: who gets their minimum (rotation, phase switching) -> water-filling above the minimum ->
+// rounding to 0.1 A -> ramp and hysteresis.
+import { canWaitForCheaperHours, effectiveMode, energyPicture } from './modes.js';
+import { chooseOnSet, rotationOrder } from './selection.js';
+import { buildSessions, sessionEntries, type Session, type SolveContext } from './session.js';
+import { floorToTenth, stabilize } from './stability.js';
+import { buildTree, constraintName, nodeHeadroom, peakConstraint, poolConstraint, rootBaseA } from './tree.js';
+import type { Allocation, AllocationInput, AllocationResult, AllocationSettings, ChargingMode } from './types.js';
+import { waterFill } from './waterfill.js';
+
+const finite = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
+const DEFAULT_VOLTAGE_V = 230;
+
+function settingsOf(input: AllocationInput, problems: string[]): AllocationSettings {
+  const s = (input.settings ?? {}) as Partial<AllocationSettings>;
+  const mode: ChargingMode = s.mode === 'pv' || s.mode === 'minpv' || s.mode === 'fast' ? s.mode : 'fast';
+  if (s.mode !== undefined && s.mode !== mode) problems.push(`settings.mode ${String(s.mode)} is unknown; fast is used`);
+  return {
+    mode,
+    rotationPeriodMs: finite(s.rotationPeriodMs) ? s.rotationPeriodMs : 0,
+    stepMs: finite(s.stepMs) ? s.stepMs : 0,
+    rampAPerS: finite(s.rampAPerS) ? s.rampAPerS : 0,
+    hysteresisA: finite(s.hysteresisA) ? s.hysteresisA : 0,
+    importCeilingW: finite(s.importCeilingW) ? s.importCeilingW : undefined,
+    tariff: Array.isArray(s.tariff) ? s.tariff : undefined,
+  };
+}
+
+export function allocate(input: AllocationInput): AllocationResult {
+  const problems: string[] = [];
+  if (!input || typeof input !== 'object') return { allocations: [], alarms: [], problems: ['input is not an object'] };
+  const settings = settingsOf(input, problems);
+  let voltageV = input.voltageV;
+  if (!finite(voltageV) || voltageV <= 0) {
+    problems.push(`voltageV ${String(voltageV)} is not a positive number; ${DEFAULT_VOLTAGE_V} V is used`);
+    voltageV = DEFAULT_VOLTAGE_V;
+  }
+  const now = finite(input.now) ? input.now : 0;
+  const nodes = Array.isArray(input.nodes) ? input.nodes : [];
+  const evses = Array.isArray(input.evses) ? input.evses : [];
+
+  // Canonical order (by id) so that the input order never changes a result, not even by rounding.
+  const tree = buildTree(nodes, problems);
+  const canonical = evses
+    .map((e, i) => ({ e, i }))
+    .sort((a, b) => {
+      const x = a.e && typeof a.e.id === 'string' ? a.e.id : '';
+      const y = b.e && typeof b.e.id === 'string' ? b.e.id : '';
+      return x < y ? -1 : x > y ? 1 : 0;
+    })
+    .map((r) => r.e);
+  const { sessions, fixed } = buildSessions(canonical, tree, settings.mode, problems);
+  const { residual, alarms } = nodeHeadroom(tree, voltageV);
+  const n = tree.ids.length;
+
+  // Modes: each session's own mode, tariff deferral, the PV pool and the import ceiling.
+  let anyPv = false;
+  for (const s of sessions) {
+    s.mode = effectiveMode(s.src, settings.mode);
+    const maxPhases = s.phaseOptions.includes(3) ? 3 : 1;
+    if (s.mode !== 'pv' && canWaitForCheaperHours(s.src, now, settings.tariff, voltageV, maxPhases)) {
+      s.tariffWait = true;
+      // While waiting: fast pauses; minpv keeps only the surplus part.
+      if (s.mode === 'minpv') s.mode = 'pv';
+    }
+    if (s.mode === 'pv' || s.mode === 'minpv') anyPv = true;
+  }
+  const energy = energyPicture(input, voltageV, rootBaseA(tree));
+  if (anyPv) residual[poolConstraint(n)] = energy.surplusW;
+  if (settings.importCeilingW !== undefined) residual[peakConstraint(n)] = settings.importCeilingW - energy.importWithoutEvsW;
+
+  const ctx: SolveContext = { tree, voltageV, residual, batteryAllowanceW: energy.batteryAllowanceW, hysteresisA: settings.hysteresisA };
+  const contention = new Int32Array(residual.length);
+  const cons: number[] = [];
+  const coef: number[] = [];
+
+  // Highest priority first; within a priority, minimum-or-nothing then max-min fair water-filling.
+  const byPriority = new Map<number, Session[]>();
+  for (const s of sessions) {
+    if (s.tariffWait && s.mode === 'fast') {
+      s.reason = 'tariff-wait';
+      continue;
+    }
+    const list = byPriority.get(s.priority);
+    if (list) list.push(s);
+    else byPriority.set(s.priority, [s]);
+  }
+  const priorities = [...byPriority.keys()].sort((a, b) => b - a);
+  for (const priority of priorities) {
+    const group = byPriority.get(priority)!;
+    const classStart = residual.slice();
+    chooseOnSet(rotationOrder(group, now, settings.rotationPeriodMs), ctx, classStart);
+    const on = group.filter((s) => s.on);
+    const K = on.length;
+    const weight = new Float64Array(K);
+    const floor = new Float64Array(K);
+    const cap = new Float64Array(K);
+    const entStart = new Int32Array(K + 1);
+    cons.length = 0;
+    coef.length = 0;
+    for (let k = 0; k < K; k++) {
+      const s = on[k];
+      weight[k] = s.weight;
+      floor[k] = s.minA;
+      cap[k] = s.maxA;
+      entStart[k] = cons.length;
+      sessionEntries(s, s.phases, ctx, cons, coef);
+    }
+    entStart[K] = cons.length;
+    for (const c of cons) contention[c]++;
+    const fill = waterFill({ count: K, weight, floor, cap, entStart, entCons: Int32Array.from(cons), entCoef: Float64Array.from(coef) }, residual);
+    for (let k = 0; k < K; k++) {
+      const s = on[k];
+      s.value = fill.value[k];
+      const c = fill.boundBy[k];
+      s.bound = c;
+      if (c < 0) {
+        s.reason = 'max';
+        s.limitedBy = undefined;
+      } else {
+        s.limitedBy = constraintName(tree, c);
+        if (c === peakConstraint(n)) s.reason = 'peak-shaving';
+        else if (c === poolConstraint(n)) s.reason = s.tariffWait ? 'tariff-wait' : 'pv-limited';
+        else if ((c & 3) === 3) s.reason = 'power-limit';
+        else s.reason = 'node-limit';
+      }
+    }
+  }
+
+  // Fair share where the binding node phase is shared with other charging sessions.
+  for (const s of sessions) if (s.on && s.reason === 'node-limit' && contention[s.bound] > 1) s.reason = 'fair-share';
+
+  // Round down to what a profile carries, then ramp and hysteresis (which only ever hold a limit lower).
+  const result = new Map<Session['src'], Allocation>();
+  for (const s of sessions) {
+    let target = s.on ? floorToTenth(s.value) : 0;
+    if (s.on && target < s.minA) target = s.minA; // the minimum itself fitted; rounding must not pause it
+    const st = stabilize({
+      target,
+      phases: s.phases,
+      minA: s.minA,
+      previousA: s.previousA,
+      previousPhases: s.previousPhases,
+      rampAPerS: settings.rampAPerS,
+      stepMs: settings.stepMs,
+      hysteresisA: settings.hysteresisA,
+    });
+    const a: Allocation = { evseId: s.id, limitA: st.value, phases: s.phases, reason: st.held ?? s.reason };
+    if (st.held === undefined && s.limitedBy !== undefined) a.limitedBy = s.limitedBy;
+    result.set(s.src, a);
+  }
+  for (const s of fixed) {
+    const a: Allocation = { evseId: s.id, limitA: s.value, phases: s.phases, reason: s.reason };
+    if (s.limitedBy !== undefined) a.limitedBy = s.limitedBy;
+    result.set(s.src, a);
+  }
+
+  const allocations: Allocation[] = [];
+  for (const e of evses) {
+    const a = result.get(e);
+    if (a) allocations.push(a);
+  }
+  alarms.sort((a, b) => (a.nodeId < b.nodeId ? -1 : a.nodeId > b.nodeId ? 1 : a.phase - b.phase));
+  const out: AllocationResult = { allocations, alarms };
+  if (problems.length > 0) out.problems = [...new Set(problems)].sort();
+  return out;
+}
