@@ -94,7 +94,8 @@ $('logout').addEventListener('click', async () => {
 });
 
 setUnauthorizedHandler(showLogin);
-window.addEventListener('hashchange', route);
+// A new view moves focus to the content, so keyboard and screen-reader users start there (not on the nav link).
+window.addEventListener('hashchange', () => { route(); $('main').focus({ preventScroll: true }); });
 
 const session = await api('GET', '/api/session');
 if (session.authenticated) enter(session);

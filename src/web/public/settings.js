@@ -52,7 +52,7 @@ export function mount(root) {
     const siteCard = h('section', { class: 'card', 'aria-labelledby': 'h-site' },
       h('h2', { id: 'h-site' }, 'Site limit'),
       h('p', { class: 'muted' }, `Main fuse ${s.fuseA.join(' / ')} A. A lower limit here caps what all chargers may draw together; it can never exceed the fuse.`),
-      h('form', { class: 'inline', id: 'site-limit-form', onsubmit: (ev) => {
+      h('form', { class: 'inline', id: 'site-limit-form', novalidate: true, onsubmit: (ev) => {
         ev.preventDefault();
         if (!valid(site)) return say('Enter a current for each phase.', false);
         change('/api/settings/site-limit', { limitA: num(site) }, 'Site limit');
@@ -66,7 +66,7 @@ export function mount(root) {
       h('h2', { id: 'h-mode' }, 'Charging mode and fail-safe'),
       h('form', { class: 'inline', onsubmit: (ev) => { ev.preventDefault(); change('/api/settings/site-mode', { mode: siteMode.value }, 'Site mode'); } },
         h('label', { for: 'site-mode' }, 'Site mode'), siteMode, h('button', { type: 'submit', id: 'site-mode-save' }, 'Apply')),
-      h('form', { class: 'inline', onsubmit: (ev) => {
+      h('form', { class: 'inline', novalidate: true, onsubmit: (ev) => {
         ev.preventDefault();
         if (!valid(safe)) return say('Enter a safe current for each phase.', false);
         change('/api/settings/safe-limit', { limitA: num(safe) }, 'Safe limit');
