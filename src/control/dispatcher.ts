@@ -32,6 +32,8 @@ export interface DispatcherOptions {
   log: Logger;
   voltageV: number;
   validityMs: number;
+  /** How long a station may take to follow a new limit. */
+  reactionMs: number;
   hysteresisA: number;
   /** Conservative TxDefaultProfile limit (A) installed at boot / reconnect. */
   defaultTxLimitA: number;
@@ -57,6 +59,8 @@ interface Sent {
   sentAt: number;
   /** When the limit value last changed (not on a plain renewal), for the reaction-time check. */
   changedAt: number;
+  /** The limit before that change: the station may still draw it until its reaction time has passed. */
+  previousLimitA?: number;
 }
 
 interface EvseDispatch {
@@ -82,6 +86,8 @@ interface StationDispatch {
 
 export interface EvseDispatchState {
   appliedLimitA?: number;
+  /** The most the station may still draw: the higher of the new and the previous limit within the reaction time. */
+  mayDrawA?: number;
   appliedPhases?: 1 | 3;
   controllable: boolean;
   reason?: string;
@@ -180,7 +186,10 @@ export class Dispatcher {
     const st = this.stations.get(stationId);
     const e = st?.evses.get(evseId);
     const reason = st?.notControllable ?? e?.notControllable;
-    return { appliedLimitA: e?.sent?.limitA, appliedPhases: e?.sent?.phases, controllable: reason === undefined, reason };
+    const sent = e?.sent;
+    const recent = sent?.previousLimitA !== undefined && this.now() - sent.changedAt < this.o.reactionMs;
+    const mayDrawA = sent ? (recent ? Math.max(sent.limitA, sent.previousLimitA ?? 0) : sent.limitA) : undefined;
+    return { appliedLimitA: sent?.limitA, mayDrawA, appliedPhases: sent?.phases, controllable: reason === undefined, reason };
   }
 
   /**
@@ -372,7 +381,16 @@ export class Dispatcher {
       if (e.target?.transactionId !== t.transactionId) return;
       if (r.status === 'Accepted') {
         const changed = !prev || prev.limitA !== limitA || prev.phases !== t.phases || prev.transactionId !== t.transactionId;
-        e.sent = { transactionId: t.transactionId, limitA, phases: t.phases, phaseToUse: t.phaseToUse, stackLevel, sentAt: now, changedAt: changed ? now : prev.changedAt };
+        e.sent = {
+          transactionId: t.transactionId,
+          limitA,
+          phases: t.phases,
+          phaseToUse: t.phaseToUse,
+          stackLevel,
+          sentAt: now,
+          changedAt: changed ? now : prev.changedAt,
+          previousLimitA: changed ? prev?.limitA : prev.previousLimitA,
+        };
         if (changed) this.o.onChange();
       } else {
         const info = r.statusInfo as { reasonCode?: string } | undefined;
