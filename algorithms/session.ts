@@ -104,6 +104,7 @@ export function buildSessions(
     if (!rotationOk && phases === 1) problems.push(`EVSE ${e.id}: rotation ${String(e.rotation)} is unknown; all phases are reserved`);
 
     if (e.controllable !== true) {
+      if ((seen.get(e.id) ?? 0) > 1) problems.push(`EVSE ${e.id} is listed more than once; its controllable entries are paused`);
       // A fixed load: its measured draw when known, else its maximum on its phases.
       s.reason = 'not-controllable';
       let load: PhaseVector;
@@ -129,7 +130,7 @@ export function buildSessions(
     }
 
     if ((seen.get(e.id) ?? 0) > 1) {
-      problems.push(`EVSE ${e.id} is listed more than once; paused`);
+      problems.push(`EVSE ${e.id} is listed more than once; its controllable entries are paused`);
       s.limitedBy = 'input';
       fixed.push(s);
       continue;
