@@ -1,0 +1,144 @@
+// A Modbus device (TCP or RTU) polled on the injected scheduler: connect (with backoff after failures), discover
+// SunSpec or load the register map once, then read the map every poll. Modbus exceptions and not-implemented values
+// make bad readings; timeouts and lost connections make bad and then stale readings and trigger a reconnect.
+import { timer, type SchedulerLike, type Subscription } from 'rxjs';
+import type { DriverLogger } from '../log.js';
+import { ReadingEmitter } from '../freshness.js';
+import type { CapabilityName } from '../types.js';
+import { discoverSunSpec, sunspecRegisterMap } from '../sunspec/discovery.js';
+import { errorText, ModbusConnection, ModbusExceptionError, type ModbusEndpoint } from './client.js';
+import { mapCapabilities, type RegisterMap } from './map.js';
+import { planReads, readMap, type ReadSpan } from './reader.js';
+
+export interface ModbusDeviceSettings {
+  id: string;
+  endpoint: ModbusEndpoint;
+  unitId: number;
+  /** A loaded register map, or 'sunspec' to discover one. */
+  map: RegisterMap | 'sunspec';
+  pollMs: number;
+  staleMs: number;
+  timeoutMs: number;
+  /** Extra attempts of a failed read within one poll before giving up on it. */
+  retries: number;
+  backoffMinMs: number;
+  backoffMaxMs: number;
+}
+
+export class ModbusDevice {
+  readonly emitter: ReadingEmitter;
+  private readonly conn: ModbusConnection;
+  private map: RegisterMap | undefined;
+  private plan: ReadSpan[] = [];
+  private busy = false;
+  private closed = false;
+  private nextConnectAt = 0;
+  private backoffMs: number;
+  private readonly ticker: Subscription;
+
+  constructor(
+    readonly settings: ModbusDeviceSettings,
+    private readonly scheduler: SchedulerLike,
+    private readonly log: DriverLogger,
+  ) {
+    this.emitter = new ReadingEmitter(settings.id, scheduler, settings.staleMs, log);
+    this.conn = new ModbusConnection(settings.endpoint, settings.timeoutMs);
+    this.backoffMs = settings.backoffMinMs;
+    if (settings.map !== 'sunspec') this.useMap(settings.map);
+    this.ticker = timer(0, settings.pollMs, scheduler).subscribe(() => this.tick());
+  }
+
+  get capabilities(): CapabilityName[] {
+    return this.map ? mapCapabilities(this.map) : [];
+  }
+
+  /** The map in use (after SunSpec discovery: the discovered one). */
+  get registerMap(): RegisterMap | undefined {
+    return this.map;
+  }
+
+  private useMap(map: RegisterMap): void {
+    this.map = map;
+    this.plan = planReads(map);
+  }
+
+  private tick(): void {
+    if (this.closed) return;
+    if (this.busy) {
+      // A read still hanging (slow serial line, dead TCP peer): time goes on regardless.
+      this.emitter.checkStale('no answer');
+      return;
+    }
+    this.busy = true;
+    this.poll()
+      .catch((err: unknown) => this.emitter.failed(errorText(err)))
+      .finally(() => {
+        this.busy = false;
+      });
+  }
+
+  private async poll(): Promise<void> {
+    const s = this.settings;
+    if (!this.conn.isOpen) {
+      const now = this.scheduler.now();
+      if (now < this.nextConnectAt) {
+        this.emitter.failed(`disconnected; next connection attempt in ${this.nextConnectAt - now} ms`);
+        return;
+      }
+      try {
+        await this.conn.connect();
+        this.log.info({ device: s.id, endpoint: this.conn.describe() }, 'modbus connected');
+      } catch (err) {
+        this.scheduleReconnect();
+        this.emitter.failed(errorText(err));
+        return;
+      }
+    }
+    if (this.closed) return;
+
+    const read = (table: 'holding' | 'input', address: number, count: number): Promise<number[]> =>
+      this.conn.read(s.unitId, table, address, count);
+    let lastError: unknown;
+    for (let attempt = 0; attempt <= s.retries; attempt++) {
+      try {
+        if (!this.map) {
+          const found = await discoverSunSpec((a, c) => read('holding', a, c));
+          this.useMap(sunspecRegisterMap(found));
+          this.log.info({ device: s.id, base: found.base, models: found.models.map((m) => m.id) }, 'SunSpec models found');
+        }
+        const result = await readMap(this.map as RegisterMap, read, this.plan);
+        if (this.closed) return;
+        this.backoffMs = s.backoffMinMs;
+        this.emitter.answered(result.values, result.problems);
+        return;
+      } catch (err) {
+        lastError = err;
+        // The device answered (an exception during discovery, no SunSpec): retrying now will not change it.
+        if (err instanceof ModbusExceptionError || !this.conn.isOpen) break;
+        if (err instanceof Error && err.name === 'SunSpecDiscoveryError') break;
+      }
+    }
+    if (this.closed) return;
+    const isAnswer = lastError instanceof ModbusExceptionError || (lastError instanceof Error && lastError.name === 'SunSpecDiscoveryError');
+    if (isAnswer) {
+      this.emitter.answered({}, [errorText(lastError)]);
+      return;
+    }
+    // Timeout or lost link: drop the connection, a late answer must not be taken for the next request's.
+    await this.conn.close();
+    this.scheduleReconnect();
+    this.emitter.failed(errorText(lastError));
+  }
+
+  private scheduleReconnect(): void {
+    this.nextConnectAt = this.scheduler.now() + this.backoffMs;
+    this.backoffMs = Math.min(this.settings.backoffMaxMs, this.backoffMs * 2);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.ticker.unsubscribe();
+    await this.conn.close();
+    this.emitter.complete();
+  }
+}
