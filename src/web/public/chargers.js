@@ -19,7 +19,7 @@ export function mount(root) {
       h('div', { class: 'table-wrap' },
         h('table', { class: 'chargers' },
           h('thead', {}, h('tr', {},
-            ...['Station', 'EVSE', 'Controller', 'CSMS', 'Status', 'Transaction', 'Limit', 'Reason', 'Measured', 'Control', ''].map((t) => h('th', { scope: 'col' }, t)))),
+            ...['Station', 'EVSE', 'Connection', 'Status', 'Transaction', 'Allocated limit', 'Measured', 'Controllable', ''].map((t) => h('th', { scope: 'col' }, t)))),
           tbody))),
     journalCard,
   );
@@ -66,23 +66,28 @@ export function mount(root) {
         evses.forEach((e, i) => rows.push({ st, e, first: i === 0 }));
       }
       syncRows(tbody, rows, (r) => `${r.st.id}/${r.e?.id ?? 0}`, (r) => {
-        const cells = Array.from({ length: 10 }, () => h('td'));
+        const cells = Array.from({ length: 8 }, () => h('td'));
         const btn = h('button', { type: 'button', class: 'ghost small', onclick: () => openJournal(r.st.id) }, 'Messages');
         btn.setAttribute('aria-label', `OCPP messages of ${r.st.id}`);
-        const tr = h('tr', { class: 'charger-row', 'data-station': r.st.id }, ...cells, h('td', {}, r.first ? btn : ''));
-        return tr;
+        return h('tr', { class: 'charger-row', 'data-station': r.st.id }, ...cells, h('td', { class: 'right' }, r.first ? btn : ''));
       }, (tr, { st, e, first }) => {
         const c = tr.cells;
+        c[0].className = 'station-id';
         setText(c[0], first ? st.id : '');
         setText(c[1], e ? String(e.id) : '—');
-        c[2].replaceChildren(badge(st.connected, 'online', 'offline'));
-        c[3].replaceChildren(st.connected || st.upstreamConnected ? badge(st.upstreamConnected, 'linked', st.queueLength ? `down · ${st.queueLength} queued` : 'down') : h('span', { class: 'muted' }, '—'));
-        setText(c[4], e?.status ?? '—');
-        setText(c[5], e?.transactionId ?? '—');
-        setText(c[6], e?.limitA === null || e?.limitA === undefined ? '—' : `${e.limitA.toFixed(1)} A`);
-        setText(c[7], e?.reason ? `${REASONS[e.reason] ?? e.reason}${e.limitedBy ? ` (${e.limitedBy})` : ''}` : '—');
-        setText(c[8], e?.measuredCurrentA ? fmt.phases(e.measuredCurrentA) : '—');
-        c[9].replaceChildren(!e || !st.connected ? h('span', { class: 'muted' }, '—') : badge(e.controllable, 'yes', e.controllableReason ? `no: ${e.controllableReason}` : 'no'));
+        c[2].replaceChildren(h('div', { class: 'stack' },
+          badge(st.connected, 'controller ✓', 'controller ✗'),
+          st.connected || st.upstreamConnected ? badge(st.upstreamConnected, 'CSMS ✓', st.queueLength ? `CSMS ✗ · ${st.queueLength} queued` : 'CSMS ✗') : null));
+        setText(c[3], e?.status ?? '—');
+        c[4].className = 'mono';
+        setText(c[4], e?.transactionId ?? '—');
+        const limit = e?.limitA === null || e?.limitA === undefined ? '—' : `${e.limitA.toFixed(1)} A`;
+        const why = e?.reason ? `${REASONS[e.reason] ?? e.reason}${e.limitedBy ? ` · ${e.limitedBy}` : ''}` : '';
+        c[5].replaceChildren(h('div', { class: 'nowrap strong' }, limit), why ? h('div', { class: 'muted small' }, why) : '');
+        c[6].className = 'nowrap';
+        setText(c[6], e?.measuredCurrentA ? fmt.phases(e.measuredCurrentA) : '—');
+        const ctl = !e || !st.connected ? h('span', { class: 'muted' }, '—') : badge(e.controllable, 'yes', 'no');
+        c[7].replaceChildren(ctl, e && !e.controllable && e.controllableReason && st.connected ? h('div', { class: 'muted small' }, e.controllableReason) : '');
       });
     },
   };

@@ -32,7 +32,7 @@ export function mount(root) {
       width: width(), height: 240, title: undefined,
       scales: { x: { time: true } },
       axes: [{}, { label: unit, size: 60 }],
-      series: [{}, ...series],
+      series: [{}, ...series.map((x) => ({ points: { show: false }, ...x }))],
       legend: { live: true },
     };
     charts.push(new uPlot(opts, data, box));

@@ -1,6 +1,7 @@
 // Overview: grid per phase against the limit and fuse, PV, battery, charging power, limit source, alarms.
 import { fmt, h, setText } from './dom.js';
 
+const ALARM = { 'meter-stale': 'Meter stale', 'meter-bad': 'Meter values bad', overload: 'Overload', 'fail-safe': 'Safe limit', 'not-controllable': 'Not controllable', 'csms-offline': 'CSMS offline' };
 const SOURCE = { fuse: 'Main fuse', csms: 'CSMS profile', external: 'External signal', page: 'Set on this page' };
 
 export function mount(root) {
@@ -73,7 +74,7 @@ export function mount(root) {
       setText(charging.sub, `${active} session${active === 1 ? '' : 's'} · ${s.stations.filter((st) => st.connected).length}/${s.stations.length} stations online`);
 
       alarms.replaceChildren(...(s.alarms.length
-        ? s.alarms.map((a) => h('li', { class: `alarm ${a.severity}` }, h('span', { class: 'alarm-kind' }, a.kind.replace('-', ' ')), a.message))
+        ? s.alarms.map((a) => h('li', { class: `alarm ${a.severity}` }, h('span', { class: 'alarm-kind' }, ALARM[a.kind] ?? a.kind), a.message))
         : [h('li', { class: 'alarm none' }, 'No alarms — everything within limits.')]));
 
       nodesCard.hidden = s.nodes.length <= 1;

@@ -24,7 +24,12 @@ export function mount(root) {
   const say = (msg, ok = true) => { status.className = `status ${ok ? 'ok' : 'error'}`; setText(status, msg); };
   const num = (inputs) => inputs.map((i) => Number(i.value));
   const valid = (inputs) => inputs.every((i) => i.value.trim() !== '' && Number.isFinite(Number(i.value)));
-  const show = (v) => (v === null || v === undefined ? '—' : Array.isArray(v) ? v.join(' / ') : typeof v === 'object' ? JSON.stringify(v) : String(v));
+  const show = (v) => {
+    if (v === null || v === undefined) return '—';
+    if (Array.isArray(v)) return `${v.join(' / ')} A`;
+    if (typeof v === 'object') return Object.entries(v).map(([k, x]) => `${k} ${x === null ? 'site default' : MODE_NAMES[x] ?? x}`).join(', ');
+    return MODE_NAMES[v] ?? String(v);
+  };
 
   const change = async (path, body, what) => {
     try {
@@ -65,12 +70,12 @@ export function mount(root) {
     const modeCard = h('section', { class: 'card', 'aria-labelledby': 'h-mode' },
       h('h2', { id: 'h-mode' }, 'Charging mode and fail-safe'),
       h('form', { class: 'inline', onsubmit: (ev) => { ev.preventDefault(); change('/api/settings/site-mode', { mode: siteMode.value }, 'Site mode'); } },
-        h('label', { for: 'site-mode' }, 'Site mode'), siteMode, h('button', { type: 'submit', id: 'site-mode-save' }, 'Apply')),
+        h('label', { for: 'site-mode', class: 'form-label' }, 'Site mode'), siteMode, h('button', { type: 'submit', id: 'site-mode-save' }, 'Apply')),
       h('form', { class: 'inline', novalidate: true, onsubmit: (ev) => {
         ev.preventDefault();
         if (!valid(safe)) return say('Enter a safe current for each phase.', false);
         change('/api/settings/safe-limit', { limitA: num(safe) }, 'Safe limit');
-      } }, h('span', {}, 'Safe limit when a meter fails'), ...safe.map((i, n) => h('label', { class: 'phase-label' }, `L${n + 1}`, i)), h('span', { class: 'unit' }, 'A'),
+      } }, h('span', { class: 'form-label' }, 'Safe limit per phase when a meter fails'), ...safe.map((i, n) => h('label', { class: 'phase-label' }, `L${n + 1}`, i)), h('span', { class: 'unit' }, 'A'),
         h('button', { type: 'submit', id: 'safe-limit-save' }, 'Apply')));
 
     const circuits = s.circuits.length ? h('section', { class: 'card', 'aria-labelledby': 'h-circuits' },
