@@ -83,13 +83,13 @@ export function createHistoryStore(db: Db): HistoryStore {
   );
   const insertStation = db.prepare('INSERT OR REPLACE INTO history_station (at, station_id, power_w) VALUES (?, ?, ?)');
   const siteQuery = db.prepare<[number, number, number, number], SiteRow>(
-    `SELECT (at / ?) AS b, MIN(at) AS first, MAX(grid_l1) AS g1, MAX(grid_l2) AS g2, MAX(grid_l3) AS g3,
+    `SELECT CAST(at / ? AS INTEGER) AS b, MIN(at) AS first, MAX(grid_l1) AS g1, MAX(grid_l2) AS g2, MAX(grid_l3) AS g3,
        MIN(limit_l1) AS l1, MIN(limit_l2) AS l2, MIN(limit_l3) AS l3, AVG(grid_w) AS gw, AVG(pv_w) AS pv,
        AVG(battery_w) AS bw, AVG(battery_soc) AS soc, AVG(charging_w) AS cw, 0 AS t
      FROM history_site WHERE at >= ? AND at < ? GROUP BY b ORDER BY b LIMIT ?`,
   );
   const stationQuery = db.prepare<[number, number, number], { b: number; station_id: string; w: number }>(
-    `SELECT (at / ?) AS b, station_id, AVG(power_w) AS w FROM history_station WHERE at >= ? AND at < ? GROUP BY station_id, b`,
+    `SELECT CAST(at / ? AS INTEGER) AS b, station_id, AVG(power_w) AS w FROM history_station WHERE at >= ? AND at < ? GROUP BY station_id, b`,
   );
   const pruneSite = db.prepare('DELETE FROM history_site WHERE at < ?');
   const pruneStation = db.prepare('DELETE FROM history_station WHERE at < ?');

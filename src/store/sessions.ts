@@ -153,8 +153,10 @@ export function createSessionStore(db: Db): SessionStore {
   };
 }
 
-/** The idToken as the page shows it: only its last four characters. */
+/** The idToken as the page shows it: its last four characters (two for short tokens, none for very short ones),
+ * enough to tell cards apart without disclosing them. */
 export function maskIdToken(token: string | null): string | null {
   if (token === null) return null;
-  return token.length <= 4 ? '••••' : `••••${token.slice(-4)}`;
+  if (token.length <= 4) return '••••';
+  return `••••${token.slice(token.length <= 8 ? -2 : -4)}`;
 }

@@ -90,7 +90,11 @@ export function createSettingsStore(db: Db, config: Config, now: () => number = 
       }
       let safeLimitA = base.safeLimitA;
       try { if (s.safeLimitA) safeLimitA = checkVector(s.safeLimitA, 'safe', config.site.limitA, 'fuse'); } catch { /* dropped */ }
-      const modes: Record<string, ChargingMode> = { ...base.modes };
+      // A mode cleared on the page stays cleared: config's mode only applies to stations the stored settings
+      // did not know yet (added to config since).
+      const known = new Set(Object.keys(s.priorities ?? {}));
+      const modes: Record<string, ChargingMode> = {};
+      for (const [id, m] of Object.entries(base.modes)) if (!known.has(id)) modes[id] = m;
       for (const [id, m] of Object.entries(s.modes ?? {})) if (CHARGING_MODES.includes(m)) modes[id] = m;
       const priorities: Record<string, number> = { ...base.priorities };
       for (const [id, p] of Object.entries(s.priorities ?? {})) if (Number.isInteger(p)) priorities[id] = p;
