@@ -89,6 +89,7 @@ export const VAR = {
   itemsGetReport: variableKey('DeviceDataCtrlr', 'ItemsPerMessage', 'GetReport'),
   itemsGetVariables: variableKey('DeviceDataCtrlr', 'ItemsPerMessage', 'GetVariables'),
   itemsSetVariables: variableKey('DeviceDataCtrlr', 'ItemsPerMessage', 'SetVariables'),
+  bytesGetReport: variableKey('DeviceDataCtrlr', 'BytesPerMessage', 'GetReport'),
   bytesGetVariables: variableKey('DeviceDataCtrlr', 'BytesPerMessage', 'GetVariables'),
   bytesSetVariables: variableKey('DeviceDataCtrlr', 'BytesPerMessage', 'SetVariables'),
   configurationValueSize: variableKey('DeviceDataCtrlr', 'ConfigurationValueSize'),
@@ -214,6 +215,31 @@ export class DeviceModel {
         return { ...base, attributeStatus: found.def.rebootRequired ? 'RebootRequired' : 'Accepted' };
       }),
     };
+  }
+
+  /** B08: the data of a custom report (GetReport): components/variables asked for, restricted to components for
+   * which one of the criteria variables (Active, Available, Enabled, Problem) is true. */
+  customReport(request: { componentVariable?: Array<{ component: ComponentRef; variable?: VariableRef }>; componentCriteria?: string[] }): ReportData[] {
+    this.limitMessage(request.componentVariable?.length ?? 0, VAR.itemsGetReport, request, VAR.bytesGetReport, 'GetReport');
+    let items = this.report('FullInventory');
+    const wanted = request.componentVariable;
+    if (wanted) {
+      items = items.filter((item) =>
+        wanted.some(
+          (cv) =>
+            cv.component.name === item.component.name &&
+            cv.component.instance === undefined &&
+            cv.component.evse === undefined &&
+            (!cv.variable || (cv.variable.name === item.variable.name && cv.variable.instance === item.variable.instance)),
+        ),
+      );
+    }
+    const criteria = request.componentCriteria;
+    if (criteria) {
+      const components = new Set([...this.components].filter((c) => criteria.some((k) => this.get(variableKey(c, k)) === 'true')));
+      items = items.filter((item) => components.has(item.component.name));
+    }
+    return items;
   }
 
   /** B07: the report data of a base report, in definition order; undefined for an unknown report base. */

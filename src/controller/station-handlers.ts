@@ -44,10 +44,7 @@ export function installHandlers(peer: OcppPeer, ctx: HandlerContext): void {
   peer.handle('GetVariables', (p) => ({ ...dm.getVariables(p as unknown as { getVariableData: GetVariableData[] }) }));
   peer.handle('SetVariables', (p) => ({ ...dm.setVariables(p as unknown as { setVariableData: SetVariableData[] }) }));
 
-  peer.handle('GetBaseReport', (p) => {
-    const requestId = p.requestId as number;
-    const data = dm.report(p.reportBase as ReportBase);
-    if (data.length === 0) return { status: 'EmptyResultSet' };
+  const sendReport = (requestId: number, data: ReturnType<DeviceModel['report']>): void => {
     const chunks = pages(data, dm.getNumber(VAR.itemsGetReport, 20));
     afterAnswer(async () => {
       const generatedAt = new Date(ctx.now()).toISOString();
@@ -55,6 +52,19 @@ export function installHandlers(peer: OcppPeer, ctx: HandlerContext): void {
         await ctx.send('NotifyReport', { requestId, generatedAt, seqNo, tbc: seqNo < chunks.length - 1, reportData: chunks[seqNo] });
       }
     }, log);
+  };
+
+  peer.handle('GetBaseReport', (p) => {
+    const data = dm.report(p.reportBase as ReportBase);
+    if (data.length === 0) return { status: 'EmptyResultSet' };
+    sendReport(p.requestId as number, data);
+    return { status: 'Accepted' };
+  });
+
+  peer.handle('GetReport', (p) => {
+    const data = dm.customReport(p as Parameters<DeviceModel['customReport']>[0]);
+    if (data.length === 0) return { status: 'EmptyResultSet' };
+    sendReport(p.requestId as number, data);
     return { status: 'Accepted' };
   });
 

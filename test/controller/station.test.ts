@@ -169,4 +169,40 @@ describe('controller identity: device model over OCPP', () => {
     expect(await csms.current.peer.call('GetBaseReport', { requestId: 43, reportBase: 'SummaryInventory' })).toEqual({ status: 'Accepted' });
     await csms.until(() => csms.callsOf('NotifyReport').some((c) => c.payload.requestId === 43), 'summary report');
   });
+
+  it('answers GetReport for the components and variables asked for', async () => {
+    const { csms, station, last } = await setup();
+    station.start();
+    await csms.until(() => last() === true, 'boot');
+    const peer = csms.current.peer;
+    expect(
+      await peer.call('GetReport', {
+        requestId: 9,
+        componentVariable: [{ component: { name: 'SmartChargingCtrlr' }, variable: { name: 'LimitChangeSignificance' } }, { component: { name: 'DeviceDataCtrlr' } }],
+      }),
+    ).toEqual({ status: 'Accepted' });
+    await csms.until(() => csms.callsOf('NotifyReport').some((c) => c.payload.requestId === 9), 'custom report');
+    const data = csms.callsOf('NotifyReport').filter((c) => c.payload.requestId === 9).flatMap((c) => c.payload.reportData as Array<{ component: { name: string }; variable: { name: string } }>);
+    expect(data.filter((d) => d.component.name === 'SmartChargingCtrlr').map((d) => d.variable.name)).toEqual(['LimitChangeSignificance']);
+    expect(data.filter((d) => d.component.name === 'DeviceDataCtrlr').length).toBeGreaterThan(5);
+    expect(await peer.call('GetReport', { requestId: 10, componentVariable: [{ component: { name: 'EVSE', evse: { id: 1 } } }] })).toEqual({ status: 'EmptyResultSet' });
+    expect(await peer.call('GetReport', { requestId: 11, componentCriteria: ['Problem'] })).toEqual({ status: 'EmptyResultSet' });
+  });
+});
+
+describe('controller identity: credentials', () => {
+  it('reconnects with a BasicAuthPassword the CSMS sets, without booting again', async () => {
+    const { csms, station, last } = await setup({ password: 'the-first-password' });
+    station.start();
+    await csms.until(() => last() === true, 'boot');
+    const res = await csms.current.peer.call('SetVariables', {
+      setVariableData: [{ component: { name: 'SecurityCtrlr' }, variable: { name: 'BasicAuthPassword' }, attributeValue: 'the-second-password' }],
+    });
+    expect(res).toMatchObject({ setVariableResult: [{ attributeStatus: 'Accepted' }] });
+    await csms.until(() => csms.connections.length === 2 && last() === true, 'reconnect with the new password');
+    expect(csms.current.authorization).toBe(`Basic ${Buffer.from('LC-1:the-second-password').toString('base64')}`);
+    expect(csms.callsOf('BootNotification')).toHaveLength(1);
+    const get = await csms.current.peer.call('GetVariables', { getVariableData: [{ component: { name: 'SecurityCtrlr' }, variable: { name: 'BasicAuthPassword' } }] });
+    expect(get).toMatchObject({ getVariableResult: [{ attributeStatus: 'Rejected' }] });
+  });
 });
