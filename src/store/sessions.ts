@@ -50,7 +50,7 @@ export interface SessionStore {
   /** Applies one TransactionEvent request (as sent by the station). Ignores anything else. */
   apply(stationId: string, payload: Record<string, unknown>, at: number): void;
   /** Records every station TransactionEvent of a relay's calls$ until the subscription ends. */
-  record(calls$: Observable<OcppCallEvent>): Subscription;
+  record(calls$: Observable<OcppCallEvent>, onError?: (err: unknown) => void): Subscription;
   list(query?: SessionQuery): ChargingSession[];
 }
 
@@ -129,10 +129,13 @@ export function createSessionStore(db: Db): SessionStore {
 
   return {
     apply,
-    record(calls$) {
-      return calls$.subscribe((e) => {
-        if (e.origin !== 'station' || e.action !== 'TransactionEvent') return;
-        try { apply(e.stationId, e.payload, e.at); } catch { /* a malformed event must not end the recorder */ }
+    record(calls$, onError = () => {}) {
+      return calls$.subscribe({
+        next: (e) => {
+          if (e.origin !== 'station' || e.action !== 'TransactionEvent') return;
+          try { apply(e.stationId, e.payload, e.at); } catch (err) { onError(err); /* one bad event must not end the recorder */ }
+        },
+        error: onError,
       });
     },
     list(query = {}) {

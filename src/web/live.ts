@@ -88,7 +88,13 @@ export interface SiteView {
   stop(): void;
 }
 
-export function createSiteView(config: Config, ports: WebPorts, scheduler: SchedulerLike, settings: () => { priorities: Record<string, number>; modes: Record<string, string> }): SiteView {
+export function createSiteView(
+  config: Config,
+  ports: WebPorts,
+  scheduler: SchedulerLike,
+  settings: () => { priorities: Record<string, number>; modes: Record<string, string> },
+  onError: (stream: string, err: unknown) => void = () => {},
+): SiteView {
   const started = scheduler.now();
   const readings = new Map<string, Reading>();
   const lastGood = new Map<string, Reading>();
@@ -100,18 +106,27 @@ export function createSiteView(config: Config, ports: WebPorts, scheduler: Sched
   const fire = () => changed.next();
   const roles = new Map(config.meters.map((m) => [m.id, m] as const));
 
-  subs.push(ports.readings$.subscribe((r) => {
-    readings.set(r.deviceId, r);
-    if (r.quality === 'good') lastGood.set(r.deviceId, r);
-    fire();
+  // A producer's stream that errors must not take the process down (rxjs would rethrow it): the page logs it and
+  // keeps showing the last values, which the alarms and qualities then mark as old.
+  const error = (stream: string) => (err: unknown) => onError(stream, err);
+  subs.push(ports.readings$.subscribe({
+    next: (r) => {
+      readings.set(r.deviceId, r);
+      if (r.quality === 'good') lastGood.set(r.deviceId, r);
+      fire();
+    },
+    error: error('readings$'),
   }));
-  subs.push(ports.controlState$.subscribe((s) => { control = s; fire(); }));
-  subs.push(ports.siteLimit$.subscribe((l) => { siteLimit = l; fire(); }));
-  subs.push(ports.connections$.subscribe((e) => {
-    const c = conns.get(e.stationId) ?? { station: false, upstream: false };
-    c[e.side] = e.up;
-    conns.set(e.stationId, c);
-    fire();
+  subs.push(ports.controlState$.subscribe({ next: (s) => { control = s; fire(); }, error: error('controlState$') }));
+  subs.push(ports.siteLimit$.subscribe({ next: (l) => { siteLimit = l; fire(); }, error: error('siteLimit$') }));
+  subs.push(ports.connections$.subscribe({
+    next: (e) => {
+      const c = conns.get(e.stationId) ?? { station: false, upstream: false };
+      c[e.side] = e.up;
+      conns.set(e.stationId, c);
+      fire();
+    },
+    error: error('connections$'),
   }));
 
   /** The latest good value of a field over meters of a role (summed when several). */

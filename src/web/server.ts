@@ -92,7 +92,7 @@ export function createWebServer(options: WebServerOptions): WebServer {
   const history = createHistoryStore(db);
   const webSessions: WebSessionStore = createWebSessionStore(db, { now });
   const metrics = options.metrics ?? new MetricsRegistry();
-  const view = createSiteView(config, ports, scheduler, () => settings.current().control);
+  const view = createSiteView(config, ports, scheduler, () => settings.current().control, (stream, err) => log.error({ err, stream }, 'a stream the page reads failed'));
   const users = loadUsers(config.web, log, options.env);
   const stoppers: (() => void)[] = [];
   const subs: Subscription[] = [];
@@ -146,7 +146,7 @@ export function createWebServer(options: WebServerOptions): WebServer {
     async start() {
       ready ??= setup();
       await ready;
-      subs.push(sessions.record(ports.calls$));
+      subs.push(sessions.record(ports.calls$, (err) => log.error({ err }, 'recording a charging session failed')));
       // The page's site limit survives a restart: re-applied on start and on every change.
       subs.push(settings.siteLimit$.subscribe((limitA) => {
         try { ports.setExternalLimit({ id: 'page', kind: 'page' }, limitA); } catch (err) { log.error({ err }, 'could not apply the page site limit'); }

@@ -279,3 +279,18 @@ describe('login rate limit', () => {
     expect(statuses).toEqual([401, 401, 401, 429]);
   });
 });
+
+describe('robustness', () => {
+  let h: Harness;
+  beforeAll(async () => { h = await startHarness(); });
+  afterAll(async () => h.stop());
+
+  it('a producer stream that fails does not take the server down', async () => {
+    h.connections.error(new Error('relay crashed'));
+    h.calls.error(new Error('relay crashed'));
+    const auth = await login(h.url);
+    const res = await fetch(`${h.url}/api/state`, { headers: { cookie: auth.cookie } });
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { stations: unknown[] }).stations).toHaveLength(3);
+  });
+});
