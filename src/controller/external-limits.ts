@@ -56,7 +56,7 @@ export class ExternalLimitReporter {
         await this.syncOnce(call);
       } while (this.again);
     } catch (err) {
-      this.log.info({ err: (err as Error).message }, 'external limit report deferred until the CSMS is reachable');
+      this.log.debug({ err: (err as Error).message }, 'external limit report deferred until the CSMS is reachable');
     } finally {
       this.running = false;
     }
