@@ -5,10 +5,8 @@
 // folder (<dataDir>/opcua-pki), never in $HOME.
 import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
-import {
-  AttributeIds, ClientMonitoredItem, ClientSubscription, MessageSecurityMode, OPCUACertificateManager, OPCUAClient,
-  SecurityPolicy, TimestampsToReturn, UserTokenType, type ClientSession, type DataValue, type UserIdentityInfo,
-} from 'node-opcua';
+import { format } from 'node:util';
+import type { ClientSession, ClientSubscription, DataValue, OPCUAClient, UserIdentityInfo } from 'node-opcua';
 import { timer, type SchedulerLike, type Subscription } from 'rxjs';
 import { ReadingEmitter } from '../freshness.js';
 import type { DriverLogger } from '../log.js';
@@ -103,6 +101,15 @@ export class OpcUaDevice {
 
   private async start(): Promise<void> {
     const s = this.s;
+    // Loaded on first use: node-opcua is large, and a site with only Modbus meters should not pay for it at start.
+    const {
+      AttributeIds, ClientMonitoredItem, ClientSubscription, MessageSecurityMode, OPCUACertificateManager, OPCUAClient,
+      SecurityPolicy, TimestampsToReturn, UserTokenType, setWarningLogger, setErrorLogger,
+    } = await import('node-opcua');
+    if (this.closed) return;
+    // node-opcua prints its warnings on stdout, which would break the JSON log lines: route them into our log.
+    setWarningLogger((...args: unknown[]) => this.log.debug({ opcua: format(...args) }, 'node-opcua warning'));
+    setErrorLogger((...args: unknown[]) => this.log.warn({ opcua: format(...args) }, 'node-opcua error'));
     const rootFolder = join(s.dataDir, 'opcua-pki');
     mkdirSync(rootFolder, { recursive: true });
     const certificateManager = new OPCUACertificateManager({ rootFolder, automaticallyAcceptUnknownCertificate: true });
@@ -110,7 +117,7 @@ export class OpcUaDevice {
       applicationName: 'site-controller',
       endpointMustExist: false,
       securityMode: MessageSecurityMode[s.securityMode],
-      securityPolicy: securityPolicyOf(s.securityPolicy, s.securityMode),
+      securityPolicy: SecurityPolicy[securityPolicyOf(s.securityPolicy, s.securityMode)],
       clientCertificateManager: certificateManager,
       connectionStrategy: { maxRetry: -1, initialDelay: s.backoffMinMs, maxDelay: s.backoffMaxMs, randomisationFactor: 0.1 },
       transportTimeout: Math.max(s.timeoutMs, 1000),
@@ -119,6 +126,7 @@ export class OpcUaDevice {
     this.client = client;
     client.on('connection_lost', () => {
       this.log.warn({ device: s.id }, 'OPC UA connection lost; reconnecting');
+      this.forgetValues();
       if (!this.closed) this.emitter.failed('OPC UA connection lost');
     });
     client.on('connection_reestablished', () => this.log.info({ device: s.id }, 'OPC UA connection re-established'));
@@ -218,9 +226,21 @@ export class OpcUaDevice {
     else this.emitter.republish(values, problems);
   }
 
+  /**
+   * After an outage the cached values are history: drop them so the reading after reconnection is built only from
+   * values the server sent since, never a mix of new and old.
+   */
+  private forgetValues(): void {
+    for (const slot of this.slots) {
+      slot.value = undefined;
+      slot.problem = undefined;
+    }
+  }
+
   private tick(): void {
     if (this.closed) return;
     if (this.emitter.isStale()) {
+      this.forgetValues();
       this.emitter.checkStale(this.session ? 'no notification or keep-alive from the OPC UA server' : 'OPC UA server not reachable');
       return;
     }
@@ -244,10 +264,16 @@ export class OpcUaDevice {
   }
 }
 
-function securityPolicyOf(policy: string | undefined, mode: string): SecurityPolicy {
-  if (!policy) return mode === 'None' ? SecurityPolicy.None : SecurityPolicy.Basic256Sha256;
-  const key = policy.replace(/^.*#/, '') as keyof typeof SecurityPolicy;
-  const found = SecurityPolicy[key];
-  if (!found) throw new OpcUaConfigError(`securityPolicy "${policy}" is not one node-opcua knows`);
+const POLICIES = [
+  'None', 'Basic128Rsa15', 'Basic256', 'Basic256Sha256', 'Aes128_Sha256_RsaOaep', 'Aes256_Sha256_RsaPss',
+] as const;
+type PolicyName = (typeof POLICIES)[number];
+
+/** The security policy's short name (accepts the full URI too), checked without loading node-opcua. */
+export function securityPolicyOf(policy: string | undefined, mode: string): PolicyName {
+  if (!policy) return mode === 'None' ? 'None' : 'Basic256Sha256';
+  const key = policy.replace(/^.*#/, '');
+  const found = POLICIES.find((p) => p === key);
+  if (!found) throw new OpcUaConfigError(`securityPolicy "${policy}" is not one of ${POLICIES.join(', ')}`);
   return found;
 }

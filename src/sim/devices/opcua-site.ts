@@ -5,7 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { DataType, OPCUACertificateManager, OPCUAServer, StatusCodes, Variant, type Namespace, type UAObject } from 'node-opcua';
+import { DataType, DataValue, OPCUACertificateManager, OPCUAServer, StatusCodes, setWarningLogger, Variant, type Namespace, type UAObject } from 'node-opcua';
 import type { SiteModel, SiteValues } from './site-model.js';
 
 /** Node ids (namespace 1) of the simulated site's values. */
@@ -95,6 +95,8 @@ export class SimOpcUaSite {
       buildInfo: { productName: 'site-controller simulated site', manufacturerName: 'site-controller' },
       userManager: user ? { isValidUser: (u: string, p: string) => u === user.username && p === user.password } : undefined,
     });
+    // node-opcua's chatter goes to stdout; the simulated server has nothing to say that a user needs.
+    setWarningLogger(() => undefined);
     await server.initialize();
     const addressSpace = server.engine.addressSpace;
     if (!addressSpace) throw new Error('OPC UA address space missing');
@@ -118,10 +120,12 @@ export class SimOpcUaSite {
         value: {
           timestamped_get: () => {
             const now = new Date();
-            if (this.badValues) {
-              return { value: new Variant({ dataType: DataType.Double, value: 0 }), statusCode: StatusCodes.BadSensorFailure, sourceTimestamp: now, serverTimestamp: now } as never;
-            }
-            return { value: new Variant({ dataType: DataType.Double, value: get(this.model.values) }), statusCode: StatusCodes.Good, sourceTimestamp: now, serverTimestamp: now } as never;
+            return new DataValue({
+              value: new Variant({ dataType: DataType.Double, value: this.badValues ? 0 : get(this.model.values) }),
+              statusCode: this.badValues ? StatusCodes.BadSensorFailure : StatusCodes.Good,
+              sourceTimestamp: now,
+              serverTimestamp: now,
+            });
           },
         },
       });
