@@ -1,0 +1,135 @@
+// In-process stations for the site score: the simulated stations talk to the control loop through the same
+// RelayEvents streams and StationCaller interface the real relay provides, without sockets, on virtual time.
+// A station's messages appear on calls$ (origin station) with a valid CSMS answer on results$; the controller's calls
+// are answered by the station model at once (its reaction delay is in the model).
+import { Subject, type SchedulerLike } from 'rxjs';
+import type { Reading } from '../../drivers/types.js';
+import type { ConnectionEvent, OcppCallEvent, OcppResultEvent, RelayEvents, StationCaller } from '../relay/events.js';
+import { OcppCallError } from '../relay/events.js';
+import type { SimStation } from './physics/station.js';
+import type { SiteSnapshot } from './site-sim.js';
+import type { Scenario } from './scenario-types.js';
+
+/** What a CSMS answers to a station's CALL (valid per the OCA schemas). */
+export function csmsAnswer(action: string, payload: Record<string, unknown>, now: number): Record<string, unknown> {
+  switch (action) {
+    case 'BootNotification':
+      return { currentTime: new Date(now).toISOString(), interval: 300, status: 'Accepted' };
+    case 'Heartbeat':
+      return { currentTime: new Date(now).toISOString() };
+    case 'Authorize':
+      return { idTokenInfo: { status: 'Accepted' } };
+    case 'TransactionEvent':
+      return payload.idToken ? { idTokenInfo: { status: 'Accepted' } } : {};
+    case 'NotifyEVChargingNeeds':
+      return { status: 'Accepted' };
+    case 'FirmwareStatusNotification':
+    case 'StatusNotification':
+    case 'MeterValues':
+    case 'NotifyReport':
+    case 'NotifyEvent':
+    case 'SecurityEventNotification':
+    case 'ReportChargingProfiles':
+    case 'NotifyChargingLimit':
+    case 'ClearedChargingLimit':
+    case 'NotifyEVChargingSchedule':
+    case 'LogStatusNotification':
+    default:
+      return {};
+  }
+}
+
+let seq = 0;
+const nextId = (): string => `sim-${(++seq).toString(36)}`;
+
+export class InProcessRelay implements RelayEvents, StationCaller {
+  readonly connections$ = new Subject<ConnectionEvent>();
+  readonly calls$ = new Subject<OcppCallEvent>();
+  readonly results$ = new Subject<OcppResultEvent>();
+  private readonly stations = new Map<string, SimStation>();
+  private readonly connected = new Set<string>();
+  /** Calls the controller made (for the score's report). */
+  controllerCalls = 0;
+
+  constructor(private readonly scheduler: SchedulerLike) {}
+
+  attach(stations: Map<string, SimStation>): void {
+    for (const [id, s] of stations) this.stations.set(id, s);
+  }
+
+  connect(stationId: string): void {
+    this.connected.add(stationId);
+    const at = this.scheduler.now();
+    this.connections$.next({ stationId, side: 'station', up: true, at });
+    this.connections$.next({ stationId, side: 'upstream', up: true, at });
+  }
+
+  /** A station-initiated message: seen on calls$, answered by the (simulated) CSMS on results$. */
+  readonly stationSend = (stationId: string, action: string, payload: Record<string, unknown>): void => {
+    const at = this.scheduler.now();
+    const messageId = nextId();
+    this.calls$.next({ stationId, origin: 'station', messageId, action, payload, at });
+    this.results$.next({ stationId, origin: 'station', messageId, action, request: payload, result: csmsAnswer(action, payload, at), at });
+  };
+
+  call(stationId: string, action: string, payload: Record<string, unknown>): Promise<Record<string, unknown>> {
+    const station = this.stations.get(stationId);
+    if (!station || !this.connected.has(stationId)) return Promise.reject(new Error(`station ${stationId} is not connected`));
+    this.controllerCalls++;
+    const at = this.scheduler.now();
+    const messageId = nextId();
+    this.calls$.next({ stationId, origin: 'controller', messageId, action, payload, at });
+    try {
+      const result = station.handle(action, payload, at);
+      this.results$.next({ stationId, origin: 'controller', messageId, action, request: payload, result, at });
+      return Promise.resolve(result);
+    } catch (err) {
+      const e = err instanceof OcppCallError ? err : new OcppCallError('InternalError', err instanceof Error ? err.message : String(err));
+      this.results$.next({ stationId, origin: 'controller', messageId, action, request: payload, error: { code: e.code, description: e.description }, at });
+      return Promise.reject(e);
+    }
+  }
+
+  connectedStations(): string[] {
+    return [...this.connected];
+  }
+
+  complete(): void {
+    this.connections$.complete();
+    this.calls$.complete();
+    this.results$.complete();
+  }
+}
+
+/** Meter ids the simulated site's devices use in the generated config. */
+export const SIM_METER_IDS = { grid: 'sim-grid', pv: 'sim-pv', battery: 'sim-battery', sub: (circuit: string) => `sim-${circuit}` };
+
+/** The readings the site's meters give for a snapshot (grid, each sub-board, PV, battery). */
+export function snapshotReadings(s: Scenario, snap: SiteSnapshot): Reading[] {
+  const V = s.site.voltage;
+  const out: Reading[] = [];
+  for (const n of snap.nodes) {
+    const a = n.currentA;
+    const values: Reading['values'] = {
+      phaseCurrentsA: [a[0], a[1], a[2]],
+      phaseVoltagesV: [V, V, V],
+      phasePowersW: [a[0] * V, a[1] * V, a[2] * V],
+      activePowerW: (a[0] + a[1] + a[2]) * V,
+    };
+    if (n.id === 'grid') {
+      values.importEnergyWh = snap.importWh;
+      values.exportEnergyWh = snap.exportWh;
+    }
+    out.push({ deviceId: n.id === 'grid' ? SIM_METER_IDS.grid : SIM_METER_IDS.sub(n.id), at: snap.at, quality: 'good', values });
+  }
+  if (s.pv) out.push({ deviceId: SIM_METER_IDS.pv, at: snap.at, quality: 'good', values: { pvPowerW: snap.pvW } });
+  if (s.battery && snap.batterySoc !== undefined) {
+    out.push({
+      deviceId: SIM_METER_IDS.battery,
+      at: snap.at,
+      quality: 'good',
+      values: { batterySocPct: snap.batterySoc * 100, batteryPowerW: snap.batteryW, batteryMaxChargeW: s.battery.maxW, batteryMaxDischargeW: s.battery.maxW },
+    });
+  }
+  return out;
+}

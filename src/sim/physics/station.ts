@@ -1,0 +1,295 @@
+// A simulated charging station with one EVSE, on virtual time: it stores charging profiles as a station does, applies
+// them after its reaction delay (or ignores / rejects them, as some stations do), runs a transaction per plugged-in EV,
+// and says which OCPP messages it would send. The score (in-process) and the demo world (over real sockets) drive it
+// the same way: `handle()` incoming CALLs, `plugIn()` / `unplug()` EVs, `step()` time; messages go out via `send`.
+import type { Rotation } from '../../../algorithms/types.js';
+import { OcppCallError } from '../../relay/events.js';
+import type { ChargerSpec } from '../scenario-types.js';
+import { MIN_OFFER_A, SimEv } from './ev.js';
+import { effectiveLimit, validateProfile, type ChargingProfile, type InstalledProfile, type PhaseLimit } from './profiles.js';
+
+export type Send = (action: string, payload: Record<string, unknown>) => void;
+
+interface PendingOp {
+  at: number;
+  apply: () => void;
+}
+
+export interface StationOptions {
+  voltageV: number;
+  /** Interval of TransactionEvent Updated with MeterValuePeriodic (ms); default 10 s. */
+  meterIntervalMs?: number;
+  send: Send;
+}
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+/** Site phase index (0..2) of each of the EVSE's phases L1, L2, L3 for a rotation. */
+export function sitePhases(rotation: Rotation): [number, number, number] {
+  const idx = (c: string) => Number(c) - 1;
+  return [idx(rotation[1]), idx(rotation[3]), idx(rotation[5])];
+}
+
+export class SimStation {
+  readonly spec: ChargerSpec;
+  readonly installed: InstalledProfile[] = [];
+  private pending: PendingOp[] = [];
+  private readonly opts: Required<Omit<StationOptions, 'send'>> & { send: Send };
+  ev?: SimEv;
+  transactionId?: string;
+  private txStartedAt?: number;
+  private seqNo = 0;
+  private txCounter = 0;
+  private lastMeterAt = 0;
+  private chargingState: 'EVConnected' | 'Charging' | 'SuspendedEV' | 'SuspendedEVSE' | 'Idle' = 'Idle';
+  /** Current per EVSE phase now (A). */
+  currentA: [number, number, number] = [0, 0, 0];
+  /** Energy register of the EVSE (Wh). */
+  energyRegisterWh = 0;
+  /** The limit the station applies now (A per phase) and how many phases; set by step(). */
+  appliedLimit: PhaseLimit = { limitA: 0, numberPhases: 3 };
+  booted = false;
+
+  constructor(spec: ChargerSpec, opts: StationOptions) {
+    this.spec = spec;
+    this.opts = { meterIntervalMs: 10_000, ...opts };
+  }
+
+  /** BootNotification and the first StatusNotification. */
+  boot(now: number): void {
+    this.booted = true;
+    this.opts.send('BootNotification', {
+      reason: 'PowerUp',
+      chargingStation: { model: 'SimCharger', vendorName: 'site-controller-sim', firmwareVersion: '1.0.0', serialNumber: this.spec.id.slice(0, 25) },
+    });
+    this.status(now, this.ev ? 'Occupied' : 'Available');
+  }
+
+  private status(now: number, connectorStatus: 'Available' | 'Occupied'): void {
+    this.opts.send('StatusNotification', { timestamp: iso(now), connectorStatus, evseId: 1, connectorId: 1 });
+  }
+
+  private txEvent(now: number, eventType: 'Started' | 'Updated' | 'Ended', triggerReason: string, extra: Record<string, unknown> = {}): void {
+    if (!this.transactionId) return;
+    const phasesL = ['L1', 'L2', 'L3'];
+    const sampledValue: Record<string, unknown>[] = [
+      { value: round1(this.energyRegisterWh), measurand: 'Energy.Active.Import.Register', unitOfMeasure: { unit: 'Wh' } },
+      { value: round1(this.currentA.reduce((a, b) => a + b, 0) * this.opts.voltageV), measurand: 'Power.Active.Import', unitOfMeasure: { unit: 'W' } },
+      ...this.currentA.slice(0, this.spec.phases === 1 ? 1 : 3).map((a, i) => ({ value: round1(a), measurand: 'Current.Import', phase: phasesL[i], unitOfMeasure: { unit: 'A' } })),
+    ];
+    const payload: Record<string, unknown> = {
+      eventType,
+      timestamp: iso(now),
+      triggerReason,
+      seqNo: this.seqNo++,
+      transactionInfo: { transactionId: this.transactionId, chargingState: this.chargingState, ...(extra.transactionInfo as object | undefined) },
+      evse: { id: 1, connectorId: 1 },
+      meterValue: [{ timestamp: iso(now), sampledValue: eventType === 'Started' ? sampledValue.slice(0, 1) : sampledValue }],
+    };
+    if (eventType === 'Started') payload.idToken = { idToken: `${this.ev?.spec.id ?? 'EV'}-TOKEN`.slice(0, 36), type: 'Local' };
+    this.opts.send('TransactionEvent', payload);
+  }
+
+  plugIn(ev: SimEv, now: number): void {
+    this.ev = ev;
+    this.transactionId = `${this.spec.id}-${++this.txCounter}`.slice(0, 36);
+    this.txStartedAt = now;
+    this.seqNo = 0;
+    this.chargingState = 'EVConnected';
+    this.status(now, 'Occupied');
+    this.txEvent(now, 'Started', 'CablePluggedIn');
+    this.lastMeterAt = now;
+    if (ev.spec.sendsNeeds) {
+      this.opts.send('NotifyEVChargingNeeds', {
+        evseId: 1,
+        chargingNeeds: {
+          requestedEnergyTransfer: this.spec.phases === 1 || ev.spec.phases === 1 ? 'AC_single_phase' : 'AC_three_phase',
+          departureTime: iso(ev.spec.departAt),
+          acChargingParameters: { energyAmount: Math.round(ev.wantedWh), evMinCurrent: MIN_OFFER_A, evMaxCurrent: Math.round(ev.spec.maxA), evMaxVoltage: 400 },
+        },
+      });
+    }
+  }
+
+  unplug(now: number): void {
+    if (!this.ev) return;
+    this.currentA = [0, 0, 0];
+    this.chargingState = 'Idle';
+    this.txEvent(now, 'Ended', 'EVCommunicationLost', { transactionInfo: { stoppedReason: 'EVDisconnected' } });
+    this.status(now, 'Available');
+    // A TxProfile ends with its transaction (K01): the station drops it.
+    for (let i = this.installed.length - 1; i >= 0; i--) {
+      if (this.installed[i].profile.chargingProfilePurpose === 'TxProfile') this.installed.splice(i, 1);
+    }
+    this.ev = undefined;
+    this.transactionId = undefined;
+    this.txStartedAt = undefined;
+  }
+
+  /** The limit (A per phase) and phases the station offers now, from its profiles (its maximum when none). */
+  offer(now: number): PhaseLimit {
+    const l = effectiveLimit(this.installed, now, {
+      evseId: 1,
+      transactionId: this.transactionId,
+      transactionStartedAt: this.txStartedAt,
+      voltageV: this.opts.voltageV,
+    });
+    if (this.spec.profiles !== 'apply' || !l) return { limitA: this.spec.maxA, numberPhases: 3 };
+    return { limitA: Math.min(l.limitA, this.spec.maxA), numberPhases: l.numberPhases, phaseToUse: l.phaseToUse };
+  }
+
+  /** Advances to `now` having charged for `dtMs`: applies due operations, sets the EV's current, integrates energy. */
+  step(now: number, dtMs: number): void {
+    while (this.pending.length && this.pending[0].at <= now) this.pending.shift()!.apply();
+    const limit = this.offer(now);
+    this.appliedLimit = limit;
+    const ev = this.ev;
+    if (!ev) {
+      this.currentA = [0, 0, 0];
+      return;
+    }
+    const phases = Math.min(this.spec.phases, ev.spec.phases, limit.numberPhases);
+    const a = ev.drawFor(limit.limitA);
+    const wh = ev.charge(a, phases, this.opts.voltageV, dtMs);
+    const drawn = dtMs > 0 ? (wh * 3_600_000) / (phases * this.opts.voltageV * dtMs) : a;
+    this.energyRegisterWh += wh;
+    const onPhase = (limit.phaseToUse ?? 1) - 1;
+    this.currentA = phases === 3 ? [drawn, drawn, drawn] : ([0, 1, 2].map((i) => (i === onPhase ? drawn : 0)) as [number, number, number]);
+    const state = ev.full ? 'SuspendedEV' : a <= 0 ? 'SuspendedEVSE' : 'Charging';
+    if (state !== this.chargingState) {
+      this.chargingState = state;
+      this.txEvent(now, 'Updated', 'ChargingStateChanged');
+      this.lastMeterAt = now;
+    } else if (now - this.lastMeterAt >= this.opts.meterIntervalMs) {
+      this.txEvent(now, 'Updated', 'MeterValuePeriodic');
+      this.lastMeterAt = now;
+    }
+  }
+
+  /** Current the EVSE draws on each site phase now (A). */
+  siteCurrentA(): [number, number, number] {
+    const out: [number, number, number] = [0, 0, 0];
+    const map = sitePhases(this.spec.rotation);
+    for (let i = 0; i < 3; i++) out[map[i]] += this.currentA[i];
+    return out;
+  }
+
+  private later(now: number, apply: () => void): void {
+    const at = now + this.spec.reactionS * 1000;
+    this.pending.push({ at, apply });
+    this.pending.sort((a, b) => a.at - b.at);
+    if (this.spec.reactionS === 0) this.step(now, 0);
+  }
+
+  /** Answers a CALL from the controller or the CSMS as the station would. Throws OcppCallError for CALLERRORs. */
+  handle(action: string, payload: Record<string, unknown>, now: number): Record<string, unknown> {
+    switch (action) {
+      case 'SetChargingProfile':
+        return this.setChargingProfile(payload, now);
+      case 'ClearChargingProfile':
+        return this.clearChargingProfile(payload, now);
+      case 'GetChargingProfiles': {
+        const found = this.installed.length > 0;
+        return { status: found ? 'Accepted' : 'NoProfiles' };
+      }
+      case 'GetCompositeSchedule': {
+        const evseId = Number(payload.evseId ?? 0);
+        const duration = Number(payload.duration ?? 0);
+        const l = this.offer(now);
+        return {
+          status: 'Accepted',
+          schedule: { evseId, duration, scheduleStart: iso(now), chargingRateUnit: 'A', chargingSchedulePeriod: [{ startPeriod: 0, limit: round1(l.limitA), numberPhases: l.numberPhases }] },
+        };
+      }
+      case 'GetVariables':
+        return this.getVariables(payload);
+      case 'SetVariables': {
+        const data = (payload.setVariableData as { component: unknown; variable: unknown }[] | undefined) ?? [];
+        return { setVariableResult: data.map((d) => ({ attributeStatus: 'Rejected', component: d.component, variable: d.variable })) };
+      }
+      case 'TriggerMessage':
+        return { status: 'Accepted' };
+      case 'RequestStartTransaction':
+        return { status: this.ev && !this.transactionId ? 'Accepted' : 'Rejected' };
+      case 'RequestStopTransaction':
+        return { status: payload.transactionId === this.transactionId ? 'Accepted' : 'Rejected' };
+      case 'Reset':
+      case 'ChangeAvailability':
+      case 'UnlockConnector':
+        return { status: action === 'UnlockConnector' ? 'Unlocked' : 'Accepted' };
+      case 'GetTransactionStatus':
+        return { messagesInQueue: false, ...(this.transactionId && payload.transactionId === this.transactionId ? { ongoingIndicator: true } : {}) };
+      default:
+        throw new OcppCallError('NotImplemented', `${action} is not implemented by this simulated station`);
+    }
+  }
+
+  private setChargingProfile(payload: Record<string, unknown>, now: number): Record<string, unknown> {
+    const evseId = Number(payload.evseId);
+    const profile = payload.chargingProfile as ChargingProfile | undefined;
+    if (!profile || !Number.isInteger(evseId)) throw new OcppCallError('FormatViolation', 'evseId and chargingProfile are required');
+    if (this.spec.profiles === 'reject') return { status: 'Rejected', statusInfo: { reasonCode: 'UnsupportedRequest' } };
+    const why = validateProfile(evseId, profile, {
+      evseCount: 1,
+      activeTransactions: new Map(this.transactionId ? [[1, this.transactionId]] : []),
+      rateUnits: ['A', 'W'],
+      maxStackLevel: 10,
+      periodsPerSchedule: 24,
+      installed: this.installed,
+    });
+    if (why) return { status: 'Rejected', statusInfo: { reasonCode: 'InvalidValue', additionalInfo: why.slice(0, 512) } };
+    const installedAt = now;
+    this.later(now, () => {
+      const i = this.installed.findIndex((p) => p.profile.id === profile.id);
+      if (i >= 0) this.installed.splice(i, 1);
+      // A TxProfile for a transaction that ended meanwhile is dropped, like the station does at transaction end.
+      if (profile.chargingProfilePurpose === 'TxProfile' && profile.transactionId !== this.transactionId) return;
+      this.installed.push({ evseId, profile: structuredClone(profile), installedAt });
+    });
+    return { status: 'Accepted' };
+  }
+
+  private clearChargingProfile(payload: Record<string, unknown>, now: number): Record<string, unknown> {
+    const id = payload.chargingProfileId as number | undefined;
+    const c = payload.chargingProfileCriteria as { evseId?: number; chargingProfilePurpose?: string; stackLevel?: number } | undefined;
+    const matches = (p: InstalledProfile) =>
+      id !== undefined
+        ? p.profile.id === id
+        : (c?.evseId === undefined || p.evseId === c.evseId) &&
+          (c?.chargingProfilePurpose === undefined || p.profile.chargingProfilePurpose === c.chargingProfilePurpose) &&
+          (c?.stackLevel === undefined || p.profile.stackLevel === c.stackLevel);
+    if (!this.installed.some(matches)) return { status: 'Unknown' };
+    this.later(now, () => {
+      for (let i = this.installed.length - 1; i >= 0; i--) if (matches(this.installed[i])) this.installed.splice(i, 1);
+    });
+    return { status: 'Accepted' };
+  }
+
+  private getVariables(payload: Record<string, unknown>): Record<string, unknown> {
+    const known: Record<string, string> = {
+      'SmartChargingCtrlr/RateUnit': 'A,W',
+      'SmartChargingCtrlr/PeriodsPerSchedule': '24',
+      'SmartChargingCtrlr/ProfileStackLevel': '10',
+      'SmartChargingCtrlr/ACPhaseSwitchingSupported': 'false',
+      'SmartChargingCtrlr/Enabled': this.spec.profiles === 'apply' ? 'true' : 'true',
+      'SmartChargingCtrlr/Available': 'true',
+      'ChargingStation/SupplyPhases': String(this.spec.phases),
+      'EVSE/SupplyPhases': String(this.spec.phases),
+      'SmartChargingCtrlr/Phases3to1': 'false',
+    };
+    type Item = { component: { name: string; evse?: unknown }; variable: { name: string; instance?: string }; attributeType?: string };
+    const data = (payload.getVariableData as Item[] | undefined) ?? [];
+    return {
+      getVariableResult: data.map((d) => {
+        const v = known[`${d.component?.name}/${d.variable?.name}`];
+        return v === undefined
+          ? { attributeStatus: 'UnknownVariable', component: d.component, variable: d.variable }
+          : { attributeStatus: 'Accepted', attributeType: d.attributeType ?? 'Actual', attributeValue: v, component: d.component, variable: d.variable };
+      }),
+    };
+  }
+}
+
+function round1(v: number): number {
+  return Math.round(v * 10) / 10;
+}

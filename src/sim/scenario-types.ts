@@ -1,0 +1,72 @@
+// The scenario a simulated site follows (shared/CONTRACT.md "Scenario file"), after loading: times are epoch ms on the
+// virtual clock, random EVs are expanded, defaults are filled.
+import type { PhaseVector, Rotation } from '../../algorithms/types.js';
+
+export type BaseLoadShape = 'office' | 'home' | 'flat' | { csv: string };
+
+export interface BaseLoadSpec {
+  shape: BaseLoadShape;
+  /** Peak current per site phase (A). For csv the file gives amperes and peakA scales them when given. */
+  peakA: PhaseVector;
+  /** Random variation (fraction of the shape, default 0.05). */
+  noise: number;
+}
+
+/** What a charger does with a SetChargingProfile: apply it, accept it but ignore it, or answer Rejected. */
+export type ProfileHandling = 'apply' | 'ignore' | 'reject';
+
+export interface ChargerSpec {
+  id: string;
+  /** The sub-board it hangs on; the grid connection when absent. */
+  circuit?: string;
+  phases: 1 | 3;
+  maxA: number;
+  rotation: Rotation;
+  /** Seconds between a profile arriving and the EV drawing the new limit. */
+  reactionS: number;
+  profiles: ProfileHandling;
+}
+
+export interface EvSpec {
+  /** "EV1", "EV2", ... in file order. */
+  id: string;
+  charger: string;
+  arriveAt: number;
+  departAt: number;
+  /** Energy the EV wants (Wh). */
+  energyWh: number;
+  maxA: number;
+  phases: 1 | 3;
+  priority: number;
+  /** Battery capacity (Wh); default max(60 kWh, energyWh / 0.8). */
+  capacityWh: number;
+  /** Whether the EV sends NotifyEVChargingNeeds (ISO 15118); default true. */
+  sendsNeeds: boolean;
+}
+
+export interface CircuitSpec {
+  id: string;
+  limitA: PhaseVector;
+  parent?: string;
+  /** Optional own base load on this board (in addition to the site base load at the grid connection). */
+  baseLoad?: BaseLoadSpec;
+}
+
+export interface Scenario {
+  name: string;
+  /** Virtual ms. */
+  durationMs: number;
+  stepMs: number;
+  seed: number;
+  /** Epoch ms of 00:00 day 1 (the virtual clock's epoch). */
+  startAt: number;
+  site: { limitA: PhaseVector; voltage: number };
+  baseLoad: BaseLoadSpec;
+  pv?: { peakW: number; /** Cloudiness 0 (clear) .. 1 (overcast), default 0.3. */ clouds: number };
+  battery?: { capacityWh: number; maxW: number; soc: number; minSoc: number };
+  circuits: CircuitSpec[];
+  chargers: ChargerSpec[];
+  evs: EvSpec[];
+  /** Folder of the scenario file, for csv shapes. */
+  baseDir: string;
+}

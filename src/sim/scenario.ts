@@ -1,0 +1,411 @@
+// Loads a scenario file (YAML, shared/CONTRACT.md format), validates it and names every problem by its key path, the
+// same way src/config/load.ts does for the config file. Random EV fleets are expanded here from their own seed.
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { Ajv, type ErrorObject } from 'ajv';
+import { parseDocument } from 'yaml';
+import type { PhaseVector, Rotation } from '../../algorithms/types.js';
+import { keyPath } from '../config/load.js';
+import { createPrng } from './prng.js';
+import type { BaseLoadSpec, ChargerSpec, CircuitSpec, EvSpec, ProfileHandling, Scenario } from './scenario-types.js';
+import { VIRTUAL_EPOCH } from './virtual-time.js';
+
+export class ScenarioError extends Error {
+  constructor(readonly problems: string[], readonly file?: string) {
+    super(`${file ? `${file}: ` : ''}${problems.length} problem${problems.length === 1 ? '' : 's'}: ${problems.join('; ')}`);
+    this.name = 'ScenarioError';
+  }
+}
+
+const phaseVector = { type: 'array', items: { type: 'number', minimum: 0 }, minItems: 3, maxItems: 3 } as const;
+const rotation = { enum: ['L1L2L3', 'L2L3L1', 'L3L1L2', 'L1L3L2', 'L3L2L1', 'L2L1L3'] } as const;
+const clock = { type: 'string', pattern: '^\\d{1,2}:\\d{2}(\\+\\d+)?$' } as const;
+const span = { anyOf: [{ type: 'string', pattern: '^(\\d+(\\.\\d+)?(h|m|s|ms))+$' }, { type: 'number', exclusiveMinimum: 0 }] } as const;
+const baseLoad = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['shape'],
+  properties: {
+    shape: { type: 'string', pattern: '^(office|home|flat|csv:.+)$' },
+    peakA: phaseVector,
+    noise: { type: 'number', minimum: 0, maximum: 1 },
+  },
+} as const;
+const randomEvs = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['count'],
+  properties: {
+    count: { type: 'integer', minimum: 1, maximum: 10000 },
+    seed: { type: 'integer' },
+    /** Arrival window ["HH:MM", "HH:MM"]. */
+    arrive: { type: 'array', items: clock, minItems: 2, maxItems: 2 },
+    /** Stay in hours [min, max]. */
+    stayH: { type: 'array', items: { type: 'number', exclusiveMinimum: 0 }, minItems: 2, maxItems: 2 },
+    /** Energy wanted in Wh [min, max]. */
+    energyWh: { type: 'array', items: { type: 'number', exclusiveMinimum: 0 }, minItems: 2, maxItems: 2 },
+    maxA: { type: 'array', items: { type: 'number', exclusiveMinimum: 0 }, minItems: 1 },
+    /** Share of 1-phase EVs (0..1). */
+    onePhaseShare: { type: 'number', minimum: 0, maximum: 1 },
+    priority: { type: 'integer' },
+  },
+} as const;
+
+const schema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['name', 'duration', 'site', 'chargers', 'evs'],
+  properties: {
+    name: { type: 'string', minLength: 1, maxLength: 80 },
+    duration: span,
+    step: span,
+    seed: { type: 'integer' },
+    site: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['limitA'],
+      properties: { limitA: phaseVector, voltage: { type: 'number', exclusiveMinimum: 0 } },
+    },
+    baseLoad,
+    pv: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['peakW'],
+      properties: { peakW: { type: 'number', minimum: 0 }, clouds: { type: 'number', minimum: 0, maximum: 1 } },
+    },
+    battery: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['capacityWh', 'maxW'],
+      properties: {
+        capacityWh: { type: 'number', exclusiveMinimum: 0 },
+        maxW: { type: 'number', minimum: 0 },
+        soc: { type: 'number', minimum: 0, maximum: 1 },
+        minSoc: { type: 'number', minimum: 0, maximum: 1 },
+      },
+    },
+    circuits: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['id', 'limitA'],
+        properties: { id: { type: 'string', minLength: 1 }, limitA: phaseVector, parent: { type: 'string' }, baseLoad },
+      },
+    },
+    chargers: {
+      type: 'array',
+      minItems: 1,
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['id'],
+        properties: {
+          id: { type: 'string', minLength: 1, maxLength: 48, pattern: '^[^:/]+$' },
+          circuit: { type: 'string' },
+          phases: { enum: [1, 3] },
+          maxA: { type: 'number', exclusiveMinimum: 0 },
+          rotation,
+          reactionS: { type: 'number', minimum: 0 },
+          honorsProfiles: { type: 'boolean' },
+          /** Finer than honorsProfiles: reject answers SetChargingProfile with Rejected. */
+          profiles: { enum: ['apply', 'ignore', 'reject'] },
+        },
+      },
+    },
+    evs: {
+      anyOf: [
+        {
+          type: 'array',
+          items: {
+            anyOf: [
+              {
+                type: 'object',
+                additionalProperties: false,
+                required: ['charger', 'arrive', 'depart', 'energyWh'],
+                properties: {
+                  charger: { type: 'string' },
+                  arrive: clock,
+                  depart: clock,
+                  energyWh: { type: 'number', exclusiveMinimum: 0 },
+                  maxA: { type: 'number', exclusiveMinimum: 0 },
+                  phases: { enum: [1, 3] },
+                  priority: { type: 'integer' },
+                  capacityWh: { type: 'number', exclusiveMinimum: 0 },
+                  sendsNeeds: { type: 'boolean' },
+                },
+              },
+              { type: 'object', additionalProperties: false, required: ['random'], properties: { random: randomEvs } },
+            ],
+          },
+        },
+        { type: 'object', additionalProperties: false, required: ['random'], properties: { random: randomEvs } },
+      ],
+    },
+  },
+} as const;
+
+const ajv = new Ajv({ allErrors: true, strict: false });
+const validate = ajv.compile(schema);
+
+function describe(e: ErrorObject): string {
+  const at = keyPath(e.instancePath);
+  const prefix = at === '(top level)' ? '' : `${at}.`;
+  switch (e.keyword) {
+    case 'required':
+      return `${prefix}${String(e.params.missingProperty)}: is required`;
+    case 'additionalProperties':
+      return `${prefix}${String(e.params.additionalProperty)}: unknown key`;
+    case 'enum':
+      return `${at}: must be one of ${(e.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
+    case 'pattern':
+      if (/arrive|depart/.test(at)) return `${at}: must be "HH:MM" or "HH:MM+1"`;
+      if (/duration|step/.test(at)) return `${at}: must be a duration like "24h", "90m", "1s" or seconds`;
+      if (/shape/.test(at)) return `${at}: must be office, home, flat or csv:<file>`;
+      return `${at}: ${e.message ?? 'is invalid'}`;
+    default:
+      return `${at}: ${e.message ?? 'is invalid'}`;
+  }
+}
+
+/** "24h" | "1h30m" | "500ms" | seconds -> ms. */
+export function parseSpan(v: string | number): number {
+  if (typeof v === 'number') return v * 1000;
+  let ms = 0;
+  for (const m of v.matchAll(/(\d+(?:\.\d+)?)(ms|h|m|s)/g)) {
+    const n = Number(m[1]);
+    ms += m[2] === 'h' ? n * 3_600_000 : m[2] === 'm' ? n * 60_000 : m[2] === 's' ? n * 1000 : n;
+  }
+  return ms;
+}
+
+/** "HH:MM" -> ms after 00:00 day 1; "HH:MM+1" -> on day 2. Undefined for an impossible time of day. */
+export function parseClock(v: string): number | undefined {
+  const m = /^(\d{1,2}):(\d{2})(?:\+(\d+))?$/.exec(v);
+  if (!m) return undefined;
+  const [h, min, day] = [Number(m[1]), Number(m[2]), Number(m[3] ?? 0)];
+  if (h > 23 || min > 59) return undefined;
+  return (day * 24 * 60 + h * 60 + min) * 60_000;
+}
+
+interface RawEv {
+  charger: string;
+  arrive: string;
+  depart: string;
+  energyWh: number;
+  maxA?: number;
+  phases?: 1 | 3;
+  priority?: number;
+  capacityWh?: number;
+  sendsNeeds?: boolean;
+}
+interface RawRandom {
+  count: number;
+  seed?: number;
+  arrive?: [string, string];
+  stayH?: [number, number];
+  energyWh?: [number, number];
+  maxA?: number[];
+  onePhaseShare?: number;
+  priority?: number;
+}
+interface RawBaseLoad { shape: string; peakA?: PhaseVector; noise?: number }
+interface Raw {
+  name: string;
+  duration: string | number;
+  step?: string | number;
+  seed?: number;
+  site: { limitA: PhaseVector; voltage?: number };
+  baseLoad?: RawBaseLoad;
+  pv?: { peakW: number; clouds?: number };
+  battery?: { capacityWh: number; maxW: number; soc?: number; minSoc?: number };
+  circuits?: { id: string; limitA: PhaseVector; parent?: string; baseLoad?: RawBaseLoad }[];
+  chargers: {
+    id: string;
+    circuit?: string;
+    phases?: 1 | 3;
+    maxA?: number;
+    rotation?: Rotation;
+    reactionS?: number;
+    honorsProfiles?: boolean;
+    profiles?: ProfileHandling;
+  }[];
+  evs: (RawEv | { random: RawRandom })[] | { random: RawRandom };
+}
+
+function toBaseLoad(b: RawBaseLoad | undefined): BaseLoadSpec {
+  if (!b) return { shape: 'flat', peakA: [0, 0, 0], noise: 0 };
+  const shape = b.shape.startsWith('csv:') ? { csv: b.shape.slice(4) } : (b.shape as 'office' | 'home' | 'flat');
+  return { shape, peakA: b.peakA ?? [0, 0, 0], noise: b.noise ?? 0.05 };
+}
+
+const evDefaults = (energyWh: number) => ({ capacityWh: Math.max(60_000, energyWh / 0.8) });
+
+/** Random fleet: arrivals in a window, each EV takes a charger that is free at its arrival (or does not come). */
+function randomFleet(r: RawRandom, chargers: ChargerSpec[], taken: Map<string, { from: number; to: number }[]>, firstIndex: number, scenarioSeed: number): EvSpec[] {
+  const rng = createPrng(r.seed ?? scenarioSeed);
+  const [from, to] = (r.arrive ?? ['07:00', '10:00']).map((c) => parseClock(c) ?? 0);
+  const [stayMin, stayMax] = r.stayH ?? [3, 9];
+  const [eMin, eMax] = r.energyWh ?? [8_000, 40_000];
+  const maxAs = r.maxA ?? [16, 32];
+  const arrivals = Array.from({ length: r.count }, () => Math.round(rng.range(from, Math.max(from, to)) / 60_000) * 60_000).sort((a, b) => a - b);
+  const out: EvSpec[] = [];
+  for (const arriveAt of arrivals) {
+    const departAt = arriveAt + Math.round(rng.range(stayMin, stayMax) * 60) * 60_000;
+    const free = chargers.filter((c) => !(taken.get(c.id) ?? []).some((w) => arriveAt < w.to && w.from < departAt));
+    const onePhase = rng.next() < (r.onePhaseShare ?? 0.3);
+    const energyWh = Math.round(rng.range(eMin, eMax));
+    const maxA = maxAs[rng.int(0, maxAs.length - 1)];
+    if (!free.length) continue;
+    const charger = free[rng.int(0, free.length - 1)];
+    const list = taken.get(charger.id) ?? [];
+    list.push({ from: arriveAt, to: departAt });
+    taken.set(charger.id, list);
+    out.push({
+      id: `EV${firstIndex + out.length + 1}`,
+      charger: charger.id,
+      arriveAt,
+      departAt,
+      energyWh,
+      maxA,
+      phases: onePhase ? 1 : 3,
+      priority: r.priority ?? 0,
+      sendsNeeds: true,
+      ...evDefaults(energyWh),
+    });
+  }
+  return out;
+}
+
+/** Validates a parsed scenario; returns it with defaults and epoch times, or throws ScenarioError listing every problem. */
+export function parseScenario(raw: unknown, baseDir = process.cwd(), file?: string, epoch = VIRTUAL_EPOCH): Scenario {
+  if (!validate(raw)) throw new ScenarioError([...new Set((validate.errors ?? []).map(describe))], file);
+  const r = raw as unknown as Raw;
+  const problems: string[] = [];
+  const seed = r.seed ?? 1;
+  const durationMs = parseSpan(r.duration);
+  const stepMs = parseSpan(r.step ?? '1s');
+  if (stepMs < 100) problems.push('step: must be at least 100ms');
+  if (durationMs < stepMs) problems.push('duration: shorter than one step');
+  if (durationMs > 31 * 86_400_000) problems.push('duration: at most 31 days');
+
+  const circuits: CircuitSpec[] = (r.circuits ?? []).map((c) => ({ id: c.id, limitA: c.limitA, parent: c.parent, baseLoad: c.baseLoad ? toBaseLoad(c.baseLoad) : undefined }));
+  const circuitIds = new Set<string>();
+  circuits.forEach((c, i) => {
+    if (circuitIds.has(c.id)) problems.push(`circuits[${i}].id: duplicate id "${c.id}"`);
+    circuitIds.add(c.id);
+  });
+  circuits.forEach((c, i) => {
+    if (c.parent !== undefined && !circuitIds.has(c.parent)) problems.push(`circuits[${i}].parent: no circuit "${c.parent}"`);
+    const seen = new Set<string>();
+    for (let p: string | undefined = c.id; p !== undefined; p = circuits.find((x) => x.id === p)?.parent) {
+      if (seen.has(p)) {
+        problems.push(`circuits[${i}].parent: circuits form a cycle through "${p}"`);
+        break;
+      }
+      seen.add(p);
+    }
+  });
+
+  const chargers: ChargerSpec[] = r.chargers.map((c) => ({
+    id: c.id,
+    circuit: c.circuit,
+    phases: c.phases ?? 3,
+    maxA: c.maxA ?? 32,
+    rotation: c.rotation ?? 'L1L2L3',
+    reactionS: c.reactionS ?? 5,
+    profiles: c.profiles ?? (c.honorsProfiles === false ? 'ignore' : 'apply'),
+  }));
+  const chargerIds = new Set<string>();
+  r.chargers.forEach((c, i) => {
+    if (chargerIds.has(c.id)) problems.push(`chargers[${i}].id: duplicate id "${c.id}"`);
+    chargerIds.add(c.id);
+    if (c.circuit !== undefined && !circuitIds.has(c.circuit)) problems.push(`chargers[${i}].circuit: no circuit "${c.circuit}" in circuits`);
+    if (c.honorsProfiles !== undefined && c.profiles !== undefined && c.honorsProfiles !== (c.profiles === 'apply')) {
+      problems.push(`chargers[${i}].profiles: contradicts honorsProfiles`);
+    }
+  });
+
+  const evs: EvSpec[] = [];
+  const taken = new Map<string, { from: number; to: number }[]>();
+  const items = Array.isArray(r.evs) ? r.evs : [r.evs];
+  const randoms: RawRandom[] = [];
+  items.forEach((item, i) => {
+    const at = Array.isArray(r.evs) ? `evs[${i}]` : 'evs';
+    if ('random' in item) {
+      randoms.push(item.random);
+      return;
+    }
+    const arriveAt = parseClock(item.arrive);
+    const departAt = parseClock(item.depart);
+    if (arriveAt === undefined) problems.push(`${at}.arrive: not a time of day ("${item.arrive}")`);
+    if (departAt === undefined) problems.push(`${at}.depart: not a time of day ("${item.depart}")`);
+    const charger = chargers.find((c) => c.id === item.charger);
+    if (!charger) problems.push(`${at}.charger: no charger "${item.charger}" in chargers`);
+    if (arriveAt === undefined || departAt === undefined || !charger) return;
+    if (departAt <= arriveAt) {
+      problems.push(`${at}.depart: must be after arrive (use "HH:MM+1" for the next day)`);
+      return;
+    }
+    const windows = taken.get(charger.id) ?? [];
+    if (windows.some((w) => arriveAt < w.to && w.from < departAt)) {
+      problems.push(`${at}.arrive: charger "${charger.id}" is occupied by another EV then`);
+      return;
+    }
+    windows.push({ from: arriveAt, to: departAt });
+    taken.set(charger.id, windows);
+    evs.push({
+      id: `EV${evs.length + 1}`,
+      charger: charger.id,
+      arriveAt,
+      departAt,
+      energyWh: item.energyWh,
+      maxA: item.maxA ?? charger.maxA,
+      phases: item.phases ?? charger.phases,
+      priority: item.priority ?? 0,
+      sendsNeeds: item.sendsNeeds ?? true,
+      capacityWh: item.capacityWh ?? evDefaults(item.energyWh).capacityWh,
+    });
+    if (item.capacityWh !== undefined && item.capacityWh < item.energyWh) problems.push(`${at}.capacityWh: smaller than energyWh`);
+  });
+  if (problems.length) throw new ScenarioError(problems, file);
+  for (const rnd of randoms) evs.push(...randomFleet(rnd, chargers, taken, evs.length, seed));
+  for (const ev of evs) {
+    ev.arriveAt += epoch;
+    ev.departAt += epoch;
+  }
+  evs.sort((a, b) => a.arriveAt - b.arriveAt || a.id.localeCompare(b.id, 'en', { numeric: true }));
+  return {
+    name: r.name,
+    durationMs,
+    stepMs,
+    seed,
+    startAt: epoch,
+    site: { limitA: r.site.limitA, voltage: r.site.voltage ?? 230 },
+    baseLoad: toBaseLoad(r.baseLoad),
+    pv: r.pv ? { peakW: r.pv.peakW, clouds: r.pv.clouds ?? 0.3 } : undefined,
+    battery: r.battery ? { capacityWh: r.battery.capacityWh, maxW: r.battery.maxW, soc: r.battery.soc ?? 0.5, minSoc: r.battery.minSoc ?? 0.1 } : undefined,
+    circuits,
+    chargers,
+    evs,
+    baseDir,
+  };
+}
+
+/** Reads and validates a scenario YAML file. Syntax errors come with line and column. */
+export function loadScenario(file: string, epoch = VIRTUAL_EPOCH): Scenario {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ScenarioError([`cannot read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`], file);
+  }
+  const doc = parseDocument(text, { prettyErrors: true });
+  if (doc.errors.length) {
+    throw new ScenarioError(
+      doc.errors.map((e) => `YAML line ${e.linePos?.[0]?.line ?? '?'} column ${e.linePos?.[0]?.col ?? '?'}: ${e.message.split('\n')[0]}`),
+      file,
+    );
+  }
+  return parseScenario(doc.toJS(), dirname(resolve(file)), file, epoch);
+}

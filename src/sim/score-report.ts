@@ -1,0 +1,25 @@
+// Text for people: the `score` command's output and the README table of scores with the baselines beside them.
+import type { RunScore } from './metrics.js';
+import type { Score } from './score.js';
+
+const KEYS: (keyof RunScore)[] = ['overload_s', 'worst_overload_a', 'energy_wh', 'energy_allowed_wh', 'utilization', 'jain', 'unmet_energy_wh'];
+
+/** A few aligned lines: controller, static, fcfs. */
+export function formatScore(s: Score): string {
+  const rows: [string, RunScore][] = [['controller', s], ['static', s.baselines.static], ['fcfs', s.baselines.fcfs]];
+  const head = ['', ...KEYS];
+  const cells = [head, ...rows.map(([n, r]) => [n, ...KEYS.map((k) => String(r[k]))])];
+  const widths = head.map((_, i) => Math.max(...cells.map((c) => c[i].length)));
+  return [`scenario ${s.name}`, ...cells.map((c) => c.map((v, i) => v.padStart(widths[i])).join('  '))].join('\n');
+}
+
+/** A Markdown table: one row per scenario, controller figures with static / fcfs beside them. */
+export function scoreTable(scores: Score[]): string {
+  const f = (k: keyof RunScore, s: Score) => `${s[k]} (${s.baselines.static[k]} / ${s.baselines.fcfs[k]})`;
+  const lines = [
+    '| scenario | overload_s | worst_overload_a | energy_wh | energy_allowed_wh | utilization | jain | unmet_energy_wh |',
+    '|---|---|---|---|---|---|---|---|',
+    ...scores.map((s) => `| ${s.name} | ${f('overload_s', s)} | ${f('worst_overload_a', s)} | ${f('energy_wh', s)} | ${s.energy_allowed_wh} | ${f('utilization', s)} | ${f('jain', s)} | ${f('unmet_energy_wh', s)} |`),
+  ];
+  return `${lines.join('\n')}\n\nEach cell: controller (static split / first-come-first-served), same run, same physics.`;
+}

@@ -1,0 +1,205 @@
+// The site score: runs a scenario on virtual time through the product's control loop and optimizer, with in-process
+// stations and meters fed by the site physics, and, in the same run, the two baselines (static split, first come first
+// served). Reports the CONTRACT keys. Definitions are in docs/sim.md.
+import { BehaviorSubject, Subject } from 'rxjs';
+import type { Reading } from '../../drivers/types.js';
+import { silentLogger, type Logger } from '../common/log.js';
+import type { ControlInputs, ControlLoop, ControlSettings } from '../control/types.js';
+import type { SiteLimit } from '../controller/site-limit.js';
+import { createBaseline, type BaselineName } from './baselines.js';
+import { energyUpperBound, evBounds } from './bound.js';
+import { InProcessRelay, snapshotReadings } from './inprocess.js';
+import { fairness, OverloadMeter, round, unmetWh, type EvOutcome, type RunScore } from './metrics.js';
+import { scenarioConfig } from './scenario-config.js';
+import type { Scenario } from './scenario-types.js';
+import { SiteSim, type SiteSnapshot } from './site-sim.js';
+import { VirtualClock } from './virtual-time.js';
+
+export type ControlLoopFactory = (inputs: ControlInputs) => ControlLoop;
+
+export interface Score extends RunScore {
+  name: string;
+  baselines: { static: RunScore; fcfs: RunScore };
+}
+
+export interface ScoreOptions {
+  /** The product's control loop (`createControlLoop`); default: imported from src/control/loop.ts. */
+  controlLoopFactory?: ControlLoopFactory;
+  log?: Logger;
+  /** Progress callback (fraction 0..1), called about every simulated hour. */
+  onProgress?: (fraction: number) => void;
+  /** Config keys merged into the generated controller config (e.g. { control: { rampAPerS: 4 } }). */
+  configOverrides?: Record<string, unknown>;
+  /** Called after every step of the controller run (diagnostics, the demo's charts). */
+  onStep?: (snap: SiteSnapshot, sim: SiteSim, loop: ControlLoop) => void;
+}
+
+export interface ScoreDetail {
+  score: Score;
+  /** Wall-clock ms of the controller run and of the whole score. */
+  controllerRunMs: number;
+  totalMs: number;
+  controllerCalls: number;
+  evs: { controller: EvOutcome[]; static: EvOutcome[]; fcfs: EvOutcome[] };
+}
+
+/** How long a node phase may be over its limit before it counts: the slowest charger's reaction plus a loop period
+ * and a meter step (the controller cannot see an overload before the meter does, nor correct it faster). */
+export function reactionWindowMs(s: Scenario, loopMs: number): number {
+  return Math.max(0, ...s.chargers.map((c) => c.reactionS * 1000)) + loopMs + s.stepMs;
+}
+
+function outcomes(s: Scenario, sim: SiteSim, achievable: Map<string, number>): EvOutcome[] {
+  const got = new Map(sim.evs.map((e) => [e.spec.id, e.ev.deliveredWh]));
+  return s.evs.map((spec) => ({
+    spec,
+    deliveredWh: got.get(spec.id) ?? 0,
+    achievableWh: achievable.get(spec.id) ?? 0,
+    controllable: s.chargers.find((c) => c.id === spec.charger)?.profiles === 'apply',
+  }));
+}
+
+function runScore(meter: OverloadMeter, evs: EvOutcome[], allowedWh: number): RunScore {
+  const energy = evs.reduce((a, e) => a + e.deliveredWh, 0);
+  return {
+    overload_s: round(meter.overloadMs / 1000, 1),
+    worst_overload_a: round(meter.worstA, 2),
+    energy_wh: round(energy, 0),
+    energy_allowed_wh: round(allowedWh, 0),
+    utilization: round(allowedWh > 0 ? energy / allowedWh : 1, 4),
+    jain: round(fairness(evs), 4),
+    unmet_energy_wh: round(unmetWh(evs), 0),
+  };
+}
+
+/** A baseline run: no meter, no control loop; limits set once per its rule through the station model. */
+function runBaseline(s: Scenario, name: BaselineName, windowMs: number): { meter: OverloadMeter; sim: SiteSim } {
+  let sim: SiteSim | undefined;
+  const baseline = createBaseline(name, s, () => sim!);
+  let now = s.startAt;
+  sim = new SiteSim(s, {
+    send: () => {},
+    onArrive: (ev, st) => baseline.onArrive(ev, st, now),
+    onDepart: (ev, st) => baseline.onDepart(ev, st, now),
+  });
+  const meter = new OverloadMeter(windowMs);
+  sim.boot(now);
+  baseline.boot(now);
+  sim.step(now, 0);
+  const end = s.startAt + s.durationMs;
+  for (now = s.startAt + s.stepMs; now <= end; now += s.stepMs) {
+    const snap = sim.step(now, s.stepMs);
+    meter.observe(now, s.stepMs, snap.nodes);
+  }
+  return { meter, sim };
+}
+
+const settle = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+async function defaultFactory(): Promise<ControlLoopFactory> {
+  const mod = (await import('../control/loop.js')) as { createControlLoop: ControlLoopFactory };
+  return mod.createControlLoop;
+}
+
+/** The controller run: the product's control loop on virtual time, in-process stations, meters from the physics. */
+async function runController(s: Scenario, factory: ControlLoopFactory, windowMs: number, opts: ScoreOptions): Promise<{ meter: OverloadMeter; sim: SiteSim; calls: number }> {
+  const config = scenarioConfig(s, { overrides: opts.configOverrides });
+  const clock = new VirtualClock(s.startAt);
+  const relay = new InProcessRelay(clock);
+  const readings$ = new Subject<Reading>();
+  const siteLimit$ = new BehaviorSubject<SiteLimit>({
+    at: s.startAt,
+    limitA: s.site.limitA,
+    binding: { kind: 'fuse', id: 'site.limitA', limitA: s.site.limitA },
+    sources: [{ kind: 'fuse', id: 'site.limitA', limitA: s.site.limitA }],
+  });
+  const priorities: Record<string, number> = Object.fromEntries(s.chargers.map((c) => [c.id, 0]));
+  const settings$ = new BehaviorSubject<ControlSettings>({
+    circuitLimitsA: {},
+    priorities: { ...priorities },
+    modes: {},
+    siteMode: config.control.mode,
+    safeLimitA: config.control.safeLimitA,
+  });
+  // An EV's priority becomes its charger's while it is plugged in (what a facility manager would set on the page).
+  const setPriority = (charger: string, p: number) => {
+    if (priorities[charger] === p) return;
+    priorities[charger] = p;
+    settings$.next({ ...settings$.getValue(), priorities: { ...priorities } });
+  };
+  const sim = new SiteSim(s, {
+    send: relay.stationSend,
+    onArrive: (ev) => setPriority(ev.charger, ev.priority),
+    onDepart: (ev) => setPriority(ev.charger, 0),
+  });
+  relay.attach(sim.stations);
+  const loop = factory({
+    scheduler: clock,
+    config,
+    relay,
+    caller: relay,
+    readings$,
+    siteLimit$,
+    settings$,
+    log: opts.log ?? silentLogger,
+    reactionMs: windowMs,
+  });
+  const meter = new OverloadMeter(windowMs);
+  const emit = (snap: ReturnType<SiteSim['step']>) => {
+    for (const r of snapshotReadings(s, snap)) readings$.next(r);
+  };
+  try {
+    for (const id of sim.stations.keys()) relay.connect(id);
+    sim.boot(s.startAt);
+    emit(sim.step(s.startAt, 0));
+    await settle();
+    const end = s.startAt + s.durationMs;
+    let nextProgress = s.startAt + 3_600_000;
+    for (let now = s.startAt + s.stepMs; now <= end; now += s.stepMs) {
+      clock.advanceTo(now);
+      const snap = sim.step(now, s.stepMs);
+      meter.observe(now, s.stepMs, snap.nodes);
+      emit(snap);
+      opts.onStep?.(snap, sim, loop);
+      // Let the loop's promise chains (replies to its calls) settle before time moves on.
+      await settle();
+      if (now >= nextProgress) {
+        opts.onProgress?.((now - s.startAt) / s.durationMs);
+        nextProgress += 3_600_000;
+      }
+    }
+  } finally {
+    await loop.stop();
+    relay.complete();
+    readings$.complete();
+  }
+  return { meter, sim, calls: relay.controllerCalls };
+}
+
+/** Runs the scenario through the controller and both baselines; returns the score and per-EV details. */
+export async function scoreScenarioDetailed(s: Scenario, opts: ScoreOptions = {}): Promise<ScoreDetail> {
+  const t0 = performance.now();
+  const factory = opts.controlLoopFactory ?? (await defaultFactory());
+  const loopMs = scenarioConfig(s, { overrides: opts.configOverrides }).control.loopMs;
+  const windowMs = reactionWindowMs(s, loopMs);
+  const achievable = evBounds(s);
+  const allowed = energyUpperBound(s, achievable);
+  const t1 = performance.now();
+  const ctl = await runController(s, factory, windowMs, opts);
+  const controllerRunMs = performance.now() - t1;
+  const st = runBaseline(s, 'static', windowMs);
+  const fc = runBaseline(s, 'fcfs', windowMs);
+  const evs = { controller: outcomes(s, ctl.sim, achievable), static: outcomes(s, st.sim, achievable), fcfs: outcomes(s, fc.sim, achievable) };
+  const score: Score = {
+    name: s.name,
+    ...runScore(ctl.meter, evs.controller, allowed),
+    baselines: { static: runScore(st.meter, evs.static, allowed), fcfs: runScore(fc.meter, evs.fcfs, allowed) },
+  };
+  return { score, controllerRunMs, totalMs: performance.now() - t0, controllerCalls: ctl.calls, evs };
+}
+
+/** The CONTRACT score of a scenario: `name, overload_s, worst_overload_a, energy_wh, energy_allowed_wh, utilization,
+ * jain, unmet_energy_wh, baselines: {static, fcfs}`. */
+export async function scoreScenario(s: Scenario, opts: ScoreOptions = {}): Promise<Score> {
+  return (await scoreScenarioDetailed(s, opts)).score;
+}
