@@ -119,6 +119,8 @@ export function createSiteView(
   }));
   subs.push(ports.controlState$.subscribe({ next: (s) => { control = s; fire(); }, error: error('controlState$') }));
   subs.push(ports.siteLimit$.subscribe({ next: (l) => { siteLimit = l; fire(); }, error: error('siteLimit$') }));
+  let csmsUp: boolean | undefined;
+  if (ports.csmsConnected$) subs.push(ports.csmsConnected$.subscribe({ next: (up) => { csmsUp = up; fire(); }, error: error('csmsConnected$') }));
   subs.push(ports.connections$.subscribe({
     next: (e) => {
       const c = conns.get(e.stationId) ?? { station: false, upstream: false };
@@ -238,12 +240,13 @@ export function createSiteView(
       }
     }
     const queued = sum(Object.values(queues));
-    const own = ports.csmsConnected?.();
+    const own = config.controller.identity ? csmsUp : undefined;
     const upstreamDown = stations.filter((s) => s.connected && !s.upstreamConnected).map((s) => s.id);
     const csmsConnected = own ?? (stations.some((s) => s.connected) ? upstreamDown.length === 0 : null);
     if (csmsConnected === false || upstreamDown.length) {
+      const whom = upstreamDown.length ? ` for ${upstreamDown.join(', ')}` : ' (controller identity)';
       alarms.push({ kind: 'csms-offline', severity: 'warning', target: 'csms',
-        message: `CSMS unreachable${upstreamDown.length ? ` for ${upstreamDown.join(', ')}` : ''}: ${queued} message${queued === 1 ? '' : 's'} queued` });
+        message: `CSMS unreachable${whom}: ${queued} message${queued === 1 ? '' : 's'} queued` });
     }
 
     const fuse = config.site.limitA;

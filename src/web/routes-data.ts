@@ -7,6 +7,7 @@ import type { HistoryStore } from '../store/history.js';
 import { maskIdToken, type ChargingSession, type SessionStore } from '../store/sessions.js';
 import type { SiteView } from './live.js';
 import type { Gauge } from './metrics.js';
+import type { JournalDirection } from '../store/journal.js';
 import type { JournalReader } from './ports.js';
 
 export interface DataRouteOptions {
@@ -24,6 +25,7 @@ export interface DataRouteOptions {
   onStop: (fn: () => void) => void;
 }
 
+const JOURNAL_DIRECTIONS: readonly JournalDirection[] = ['station->csms', 'csms->station', 'controller->station', 'station->controller', 'controller->csms'];
 const RANGES: Record<string, number> = { hour: 3600_000, day: 24 * 3600_000, week: 7 * 24 * 3600_000 };
 const ID = '^[A-Za-z0-9._:@-]{1,48}$';
 const EPOCH = '^[0-9]{1,15}$';
@@ -111,7 +113,7 @@ export function registerDataRoutes(app: FastifyInstance, o: DataRouteOptions): v
     schema: { querystring: { type: 'object', additionalProperties: false, properties: { limit: { type: 'string', pattern: '^[0-9]{1,4}$' } } } },
   }, async (req) => ({ entries: o.audit.list({ limit: req.query.limit ? Number(req.query.limit) : 100 }) }));
 
-  app.get<{ Params: { id: string }; Querystring: { action?: string; origin?: 'station' | 'csms' | 'controller'; text?: string; limit?: string } }>(
+  app.get<{ Params: { id: string }; Querystring: { action?: string; direction?: JournalDirection; before?: string; limit?: string } }>(
     '/api/stations/:id/journal',
     {
       schema: {
@@ -121,8 +123,8 @@ export function registerDataRoutes(app: FastifyInstance, o: DataRouteOptions): v
           additionalProperties: false,
           properties: {
             action: { type: 'string', pattern: '^[A-Za-z0-9]{1,64}$' },
-            origin: { type: 'string', enum: ['station', 'csms', 'controller'] },
-            text: { type: 'string', maxLength: 100 },
+            direction: { type: 'string', enum: [...JOURNAL_DIRECTIONS] },
+            before: { type: 'string', pattern: '^[0-9]{1,15}$' },
             limit: { type: 'string', pattern: '^[0-9]{1,4}$' },
           },
         },
@@ -131,8 +133,8 @@ export function registerDataRoutes(app: FastifyInstance, o: DataRouteOptions): v
     async (req) => {
       if (!o.journal) return { available: false, entries: [] };
       const q = req.query;
-      const entries = await o.journal.query({
-        stationId: req.params.id, action: q.action, origin: q.origin, text: q.text || undefined,
+      const entries = o.journal.query({
+        stationId: req.params.id, action: q.action, direction: q.direction, beforeId: q.before ? Number(q.before) : undefined,
         limit: Math.min(Math.max(q.limit ? Number(q.limit) : 200, 1), 1000),
       });
       return { available: true, entries };

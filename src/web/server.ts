@@ -21,7 +21,7 @@ import { loadUsers, registerAuth } from './auth.js';
 import { createSiteView, type SiteView } from './live.js';
 import { MetricsRegistry } from './metrics.js';
 import { registerSiteMetrics } from './site-metrics.js';
-import type { WebPorts } from './ports.js';
+import { PAGE_LIMIT_SOURCE, type WebPorts } from './ports.js';
 import { registerDataRoutes } from './routes-data.js';
 import { registerSettingsRoutes } from './routes-settings.js';
 
@@ -149,7 +149,7 @@ export function createWebServer(options: WebServerOptions): WebServer {
       subs.push(sessions.record(ports.calls$, (err) => log.error({ err }, 'recording a charging session failed')));
       // The page's site limit survives a restart: re-applied on start and on every change.
       subs.push(settings.siteLimit$.subscribe((limitA) => {
-        try { ports.setExternalLimit({ id: 'page', kind: 'page' }, limitA); } catch (err) { log.error({ err }, 'could not apply the page site limit'); }
+        try { ports.setExternalLimit(PAGE_LIMIT_SOURCE, limitA); } catch (err) { log.error({ err }, 'could not apply the page site limit'); }
       }));
       subs.push(startHistoryRecorder(history, {
         intervalMs: options.historyIntervalMs ?? 10_000, scheduler, sample: () => view.historySample(),

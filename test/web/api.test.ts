@@ -126,7 +126,7 @@ describe('web API', () => {
     const res = await authed('PUT', '/api/settings/site-limit', { limitA: [40, 40, 40] });
     expect(res.status).toBe(200);
     expect(await next).toEqual([40, 40, 40]);
-    expect(h.externalLimits.at(-1)).toEqual({ source: { id: 'page', kind: 'page' }, limitA: [40, 40, 40] });
+    expect(h.externalLimits.at(-1)).toEqual({ source: { id: 'page', kind: 'Other', page: true }, limitA: [40, 40, 40] });
     const state = (await (await authed('GET', '/api/state')).json()) as { site: { limitA: number[]; limitSource: { kind: string } }; stations: { evses: { limitA: number | null }[] }[] };
     expect(state.site.limitA).toEqual([40, 40, 40]);
     expect(state.site.limitSource.kind).toBe('page');
@@ -188,11 +188,14 @@ describe('web API', () => {
   });
 
   it('journal of one station, filterable', async () => {
-    const r = (await (await authed('GET', '/api/stations/CP01/journal?action=SetChargingProfile&origin=controller&limit=5')).json()) as { available: boolean; entries: { action: string }[] };
-    expect(r.available).toBe(true);
-    expect(r.entries.map((e) => e.action)).toEqual(['SetChargingProfile']);
-    expect(h.journalQueries.at(-1)).toMatchObject({ stationId: 'CP01', action: 'SetChargingProfile', origin: 'controller', limit: 5 });
-    expect((await authed('GET', '/api/stations/CP01/journal?origin=someone')).status).toBe(400);
+    const all = (await (await authed('GET', '/api/stations/CP01/journal')).json()) as { available: boolean; entries: { action: string; direction: string }[] };
+    expect(all.available).toBe(true);
+    expect(all.entries.map((e) => `${e.direction} ${e.action}`)).toEqual(['controller->station SetChargingProfile', 'csms->station BootNotification', 'station->csms BootNotification']);
+    const r = (await (await authed('GET', '/api/stations/CP01/journal?action=BootNotification&direction=station-%3Ecsms&limit=5')).json()) as { entries: { action: string; messageId: string }[] };
+    expect(r.entries).toEqual([expect.objectContaining({ action: 'BootNotification', messageId: 'm1', kind: 2, size: 120 })]);
+    expect(h.journalQueries.at(-1)).toMatchObject({ stationId: 'CP01', action: 'BootNotification', direction: 'station->csms', limit: 5 });
+    expect((await authed('GET', '/api/stations/CP01/journal?direction=sideways')).status).toBe(400);
+    expect((await authed('GET', '/api/stations/CP01/journal?limit=-1')).status).toBe(400);
   });
 
   it('history is recorded and downsampled', async () => {

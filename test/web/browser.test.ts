@@ -91,9 +91,11 @@ describe('the page in Chromium', () => {
     await page.getByRole('button', { name: 'OCPP messages of CP01' }).click();
     await expect.poll(() => page.locator('#journal').textContent()).toContain('SetChargingProfile');
     await page.fill('#journal-action', 'BootNotification');
+    await page.selectOption('#journal-direction', 'csms->station');
     await page.press('#journal-action', 'Enter');
     await expect.poll(() => page.locator('#journal tbody').textContent()).not.toContain('SetChargingProfile');
-    expect(await page.locator('#journal tbody').textContent()).toContain('BootNotification');
+    expect(await page.locator('#journal tbody tr').count()).toBe(1);
+    expect(await page.locator('#journal tbody').textContent()).toMatch(/CSMS → station.*RESULT.*BootNotification/);
     await page.screenshot({ path: join(SHOTS, 'chargers.png'), fullPage: true });
   });
 
@@ -103,7 +105,7 @@ describe('the page in Chromium', () => {
     for (const i of [1, 2, 3]) await page.fill(`#site-limit-L${i}`, '30');
     await page.click('#site-limit-save');
     await expect.poll(() => page.locator('#settings-status').textContent()).toBe('Site limit saved.');
-    expect(h.externalLimits.at(-1)).toEqual({ source: { id: 'page', kind: 'page' }, limitA: [30, 30, 30] });
+    expect(h.externalLimits.at(-1)).toEqual({ source: { id: 'page', kind: 'Other', page: true }, limitA: [30, 30, 30] });
     await expect.poll(() => page.locator('#audit-body').textContent()).toContain('site-limit');
     // Above the fuse: refused with the reason, nothing applied.
     expected = { status: 400, path: '/api/settings/site-limit' };

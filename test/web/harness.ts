@@ -1,9 +1,10 @@
 // A test harness of real streams around the real web server: Subjects the test feeds in place of the relay, the
-// meters, the controller identity and the control loop; a real SQLite file in a temp dir; a real port.
+// meters and the control loop; the controller identity's real site-limit publisher and the relay's real journal on a
+// real SQLite file in a temp dir; a real port.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BehaviorSubject, Subject } from 'rxjs';
+import { asyncScheduler, BehaviorSubject, Subject, type Subscription } from 'rxjs';
 import type { PhaseVector } from '../../algorithms/types.js';
 import type { Reading } from '../../drivers/types.js';
 import { hashPasswordSync } from '../../src/common/passwords.js';
@@ -11,10 +12,10 @@ import { silentLogger } from '../../src/common/log.js';
 import { parseConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/types.js';
 import type { ControlState, EvseState } from '../../src/control/types.js';
-import type { LimitSource, SiteLimit } from '../../src/controller/site-limit.js';
+import { SiteLimitPublisher, type ExternalLimitSource } from '../../src/controller/site-limit-stream.js';
 import type { ConnectionEvent, OcppCallEvent } from '../../src/relay/events.js';
 import { openDatabase, type Db } from '../../src/store/db.js';
-import type { JournalEntry, JournalFilter } from '../../src/web/ports.js';
+import { Journal, type JournalQuery } from '../../src/store/journal.js';
 import { createWebServer, type WebServer } from '../../src/web/server.js';
 
 export const USER = 'manager';
@@ -31,12 +32,12 @@ export interface Harness {
   server: WebServer;
   readings: Subject<Reading>;
   control: BehaviorSubject<ControlState>;
-  siteLimit: BehaviorSubject<SiteLimit>;
+  siteLimit: SiteLimitPublisher;
   connections: Subject<ConnectionEvent>;
   calls: Subject<OcppCallEvent>;
   /** Every setExternalLimit call the web made. */
-  externalLimits: { source: Pick<LimitSource, 'id' | 'kind'>; limitA: PhaseVector | null }[];
-  journalQueries: JournalFilter[];
+  externalLimits: { source: ExternalLimitSource; limitA: PhaseVector | null }[];
+  journalQueries: JournalQuery[];
   /** Meter step: feeds a good grid reading. */
   grid(currentsA: PhaseVector, powerW?: number): void;
   stop(): Promise<void>;
@@ -75,8 +76,8 @@ export async function startHarness(options: { loginRateLimit?: { max: number; ti
   const readings = new Subject<Reading>();
   const connections = new Subject<ConnectionEvent>();
   const calls = new Subject<OcppCallEvent>();
-  const fuseSource: LimitSource = { kind: 'fuse', id: 'site.limitA', limitA: FUSE };
-  const siteLimit = new BehaviorSubject<SiteLimit>({ at: Date.now(), limitA: FUSE, binding: fuseSource, sources: [fuseSource] });
+  const siteLimit = new SiteLimitPublisher(config.site, asyncScheduler, undefined);
+  siteLimit.start();
   const evses: EvseState[] = STATIONS.map((id, i) => ({
     stationId: id, evseId: 1, status: i < 2 ? 'Occupied' : 'Available', transactionId: i < 2 ? `tx-${id}` : undefined,
     measuredCurrentA: i < 2 ? [16, 16, 16] : undefined, measuredPowerW: i < 2 ? 11040 : 0, phases: 3, controllable: i !== 1,
@@ -87,31 +88,32 @@ export async function startHarness(options: { loginRateLimit?: { max: number; ti
     nodes: [{ id: 'site', limitA: FUSE, currentA: [40, 40, 40], failSafe: false }, { id: 'boardA', limitA: [32, 32, 32], currentA: [0, 0, 0], failSafe: false }],
   });
   const externalLimits: Harness['externalLimits'] = [];
-  const journalQueries: JournalFilter[] = [];
-  const journal: JournalEntry[] = [
-    { at: Date.now() - 2000, stationId: 'CP01', from: 'station', messageType: 2, messageId: 'm1', action: 'BootNotification', frame: '[2,"m1","BootNotification",{"reason":"PowerUp"}]' },
-    { at: Date.now() - 1000, stationId: 'CP01', from: 'controller', messageType: 2, messageId: 'm2', action: 'SetChargingProfile', frame: '[2,"m2","SetChargingProfile",{"evseId":1}]' },
-  ];
+  const journalQueries: JournalQuery[] = [];
+  const journal = new Journal(db, { flushMs: 10 });
+  journal.record({ at: Date.now() - 2000, stationId: 'CP01', direction: 'station->csms', kind: 2, messageId: 'm1', action: 'BootNotification', size: 120 });
+  journal.record({ at: Date.now() - 1500, stationId: 'CP01', direction: 'csms->station', kind: 3, messageId: 'm1', action: 'BootNotification', size: 80 });
+  journal.record({ at: Date.now() - 1000, stationId: 'CP01', direction: 'controller->station', kind: 2, messageId: 'm2', action: 'SetChargingProfile', size: 300 });
+  journal.record({ at: Date.now() - 900, stationId: 'CP02', direction: 'station->csms', kind: 2, messageId: 'm3', action: 'Heartbeat', size: 20, note: 'queued: CSMS unreachable' });
+  journal.flush();
+  // The stand-in control loop re-allocates whenever the effective site limit changes.
+  const reallocate: Subscription = siteLimit.siteLimit$.subscribe((l) => {
+    control.next({ ...control.value, at: Date.now(), evses: allocate(l.limitA, control.value.evses) });
+  });
 
   const server = createWebServer({
     config, db, log: silentLogger, host: '127.0.0.1', port: 0, liveThrottleMs: 50,
     loginRateLimit: options.loginRateLimit ?? { max: 50, timeWindowMs: 60_000 },
     historyIntervalMs: options.historyIntervalMs ?? 200,
     ports: {
-      controlState$: control, readings$: readings, siteLimit$: siteLimit, connections$: connections, calls$: calls,
+      controlState$: control, readings$: readings, siteLimit$: siteLimit.siteLimit$, connections$: connections, calls$: calls,
       setExternalLimit(source, limitA) {
         externalLimits.push({ source, limitA });
-        const sources: LimitSource[] = [fuseSource];
-        if (limitA) sources.push({ kind: source.kind, id: source.id, limitA });
-        const effective = [0, 1, 2].map((i) => Math.min(...sources.map((s) => s.limitA[i]))) as PhaseVector;
-        const binding = sources.reduce((a, b) => (Math.min(...b.limitA) < Math.min(...a.limitA) ? b : a));
-        siteLimit.next({ at: Date.now(), limitA: effective, binding, sources });
-        control.next({ ...control.value, at: Date.now(), evses: allocate(effective, control.value.evses) });
+        siteLimit.setExternal(source, limitA);
       },
       journal: {
-        query(filter) {
-          journalQueries.push(filter);
-          return journal.filter((e) => e.stationId === filter.stationId && (!filter.action || e.action === filter.action)).reverse();
+        query(q) {
+          journalQueries.push(q);
+          return journal.query(q);
         },
       },
       queueLengths: () => ({ CP02: 3 }),
@@ -129,6 +131,9 @@ export async function startHarness(options: { loginRateLimit?: { max: number; ti
     },
     async stop() {
       await server.stop();
+      reallocate.unsubscribe();
+      siteLimit.stop();
+      journal.close();
       db.close();
       rmSync(dir, { recursive: true, force: true });
     },

@@ -10,6 +10,12 @@ const REASONS = {
   'tariff-wait': 'waiting for tariff', 'not-controllable': 'not controllable',
 };
 
+const DIRECTIONS = {
+  'station->csms': 'station → CSMS', 'csms->station': 'CSMS → station', 'controller->station': 'controller → station',
+  'station->controller': 'station → controller', 'controller->csms': 'controller → CSMS',
+};
+const KINDS = { 0: 'unreadable', 2: 'CALL', 3: 'RESULT', 4: 'ERROR' };
+
 export function mount(root) {
   const tbody = h('tbody', { id: 'chargers-body' });
   const journalCard = h('section', { class: 'card', id: 'journal', hidden: true, 'aria-labelledby': 'h-journal' });
@@ -25,33 +31,32 @@ export function mount(root) {
   );
 
   async function openJournal(stationId) {
-    const action = h('input', { id: 'journal-action', placeholder: 'e.g. TransactionEvent', 'aria-label': 'Action' });
-    const origin = h('select', { id: 'journal-origin', 'aria-label': 'From' },
-      h('option', { value: '' }, 'any sender'), h('option', { value: 'station' }, 'station'), h('option', { value: 'csms' }, 'CSMS'), h('option', { value: 'controller' }, 'controller'));
-    const text = h('input', { id: 'journal-text', placeholder: 'contains…', 'aria-label': 'Text' });
+    const action = h('input', { id: 'journal-action', placeholder: 'Action, e.g. TransactionEvent', 'aria-label': 'Action' });
+    const direction = h('select', { id: 'journal-direction', 'aria-label': 'Direction' },
+      h('option', { value: '' }, 'all directions'), ...Object.entries(DIRECTIONS).map(([v, t]) => h('option', { value: v }, t)));
     const body = h('tbody');
     const note = h('p', { class: 'muted' });
     const load = async () => {
       const q = new URLSearchParams({ limit: '200' });
       if (action.value.trim()) q.set('action', action.value.trim());
-      if (origin.value) q.set('origin', origin.value);
-      if (text.value.trim()) q.set('text', text.value.trim());
+      if (direction.value) q.set('direction', direction.value);
       try {
         const r = await api('GET', `/api/stations/${encodeURIComponent(stationId)}/journal?${q}`);
-        setText(note, r.available ? `${r.entries.length} message${r.entries.length === 1 ? '' : 's'} (newest first)` : 'The journal is not available in this build.');
+        setText(note, r.available ? `${r.entries.length} message${r.entries.length === 1 ? '' : 's'} (newest first, at most 200)` : 'The journal is not available.');
         body.replaceChildren(...r.entries.map((e) => h('tr', {},
-          h('td', { class: 'nowrap' }, fmt.time(e.at)), h('td', {}, e.from), h('td', {}, ['', '', 'CALL', 'RESULT', 'ERROR'][e.messageType] ?? e.messageType),
-          h('td', {}, e.action ?? ''), h('td', {}, h('code', { class: 'frame' }, e.frame)))));
+          h('td', { class: 'nowrap' }, fmt.time(e.at)), h('td', { class: 'nowrap' }, DIRECTIONS[e.direction] ?? e.direction),
+          h('td', {}, KINDS[e.kind] ?? String(e.kind)), h('td', {}, e.action ?? ''), h('td', { class: 'mono small' }, e.messageId ?? ''),
+          h('td', { class: 'num' }, `${e.size} B`), h('td', { class: 'muted small' }, e.note ?? ''))));
       } catch (e) {
         setText(note, e.message);
       }
     };
     const form = h('form', { class: 'filters', onsubmit: (ev) => { ev.preventDefault(); load(); } },
-      action, origin, text, h('button', { type: 'submit' }, 'Filter'),
+      action, direction, h('button', { type: 'submit' }, 'Filter'),
       h('button', { type: 'button', class: 'ghost', onclick: () => { journalCard.hidden = true; } }, 'Close'));
     journalCard.replaceChildren(h('h2', { id: 'h-journal' }, `OCPP messages of ${stationId}`), form, note,
       h('div', { class: 'table-wrap' }, h('table', { class: 'journal' },
-        h('thead', {}, h('tr', {}, ...['Time', 'From', 'Type', 'Action', 'Message'].map((t) => h('th', { scope: 'col' }, t)))), body)));
+        h('thead', {}, h('tr', {}, ...['Time', 'Direction', 'Type', 'Action', 'Message id', 'Size', 'Note'].map((t) => h('th', { scope: 'col' }, t)))), body)));
     journalCard.hidden = false;
     await load();
     journalCard.scrollIntoView({ block: 'nearest' });

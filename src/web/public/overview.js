@@ -61,7 +61,8 @@ export function mount(root) {
       setText(quality, site.quality === 'good' ? 'Live' : site.quality === 'none' ? 'No meter' : site.quality === 'stale' ? 'Stale' : 'Bad values');
       quality.className = `badge ${site.quality === 'good' ? 'ok' : 'warn'}`;
       setText(source, SOURCE[site.limitSource.kind] ?? site.limitSource.kind);
-      setText(sourceDetail, `(${site.limitSource.id}: ${site.limitA.map((v) => v.toFixed(0)).join(' / ')} A)`);
+      const phases3 = `${site.limitA.map((v) => v.toFixed(0)).join(' / ')} A`;
+      setText(sourceDetail, site.limitSource.kind === 'page' ? `(${phases3})` : `(${site.limitSource.id}: ${phases3})`);
       const g = site.gridPowerW;
       setText(gridPower.v, fmt.kw(g));
       setText(gridPower.sub, g === null ? 'not metered' : g >= 0 ? 'importing' : 'exporting');
