@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/common/log.js';
 import { createControllerStation, type ControllerStation } from '../../src/controller/index.js';
 import { VAR } from '../../src/controller/device-model.js';
+import { backoffDelayMs } from '../../src/controller/station.js';
 import { OcppCallError } from '../../src/relay/events.js';
 import { makeConfig, tempDir, TestCsms, VirtualClock, type TempDir } from './helpers.js';
 
@@ -204,5 +205,13 @@ describe('controller identity: credentials', () => {
     expect(csms.callsOf('BootNotification')).toHaveLength(1);
     const get = await csms.current.peer.call('GetVariables', { getVariableData: [{ component: { name: 'SecurityCtrlr' }, variable: { name: 'BasicAuthPassword' } }] });
     expect(get).toMatchObject({ getVariableResult: [{ attributeStatus: 'Rejected' }] });
+  });
+});
+
+describe('reconnect backoff (Part 4 §5.3)', () => {
+  it('doubles WaitMinimum per attempt up to RepeatTimes, then holds, plus the random part', () => {
+    expect([0, 1, 2, 5, 6, 20].map((a) => backoffDelayMs(a, 3, 10, 5, 0))).toEqual([3000, 6000, 12000, 96000, 96000, 96000]);
+    expect(backoffDelayMs(0, 3, 10, 5, 0.5)).toBe(8000);
+    expect(backoffDelayMs(0, 0, 0, 5, 0)).toBe(200);
   });
 });
