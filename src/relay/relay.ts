@@ -22,6 +22,7 @@ import {
   type StationCaller,
 } from './events.js';
 import { agreesOcpp, checkStation, refuse, stationIdFromPath } from './handshake.js';
+import { PER_MESSAGE_DEFLATE } from './deflate.js';
 import { StationSession } from './session.js';
 import { backoffMs, loadUpstreamTls, openUpstream, type UpstreamTls } from './upstream.js';
 
@@ -113,7 +114,7 @@ class RelayImpl implements Relay {
     };
     this.wss = new WebSocketServer({
       noServer: true,
-      perMessageDeflate: true,
+      perMessageDeflate: PER_MESSAGE_DEFLATE,
       maxPayload: this.config.stations.maxFrameBytes,
       // No agreed subprotocol: complete the handshake without the header, then close (Part 4 §3.2).
       handleProtocols: (protocols) => (protocols.has(OCPP_SUBPROTOCOL) ? OCPP_SUBPROTOCOL : false),

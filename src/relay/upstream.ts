@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { WebSocket } from 'ws';
 import { OCPP_SUBPROTOCOL } from '../ocpp/messages.js';
 import type { UpstreamConfig } from '../config/types.js';
+import { PER_MESSAGE_DEFLATE } from './deflate.js';
 
 export type UpstreamResult =
   | { ok: true; socket: WebSocket }
@@ -41,7 +42,7 @@ export function openUpstream(
       resolve(r);
     };
     const socket = new WebSocket(upstreamUrl(base, stationId), [OCPP_SUBPROTOCOL], {
-      perMessageDeflate: true,
+      perMessageDeflate: PER_MESSAGE_DEFLATE,
       handshakeTimeout: opts.handshakeTimeoutMs,
       maxPayload: opts.maxPayload,
       headers: opts.authorization ? { Authorization: opts.authorization } : {},

@@ -1,0 +1,200 @@
+// `npm run bench -- relay [--json] [stations=1000] [perStation=20] [seconds=5]`
+// 1000 stations and a CSMS on real sockets, through (a) a bare ws relay that only pipes frames (no parsing, no
+// validation, no journal: the baseline) and (b) the real relay with validation and the journal on a SQLite file.
+// Throughput: every station sends TransactionEvent CALLs back to back (one outstanding, as OCPP requires).
+// Latency: 1000 stations × 1 message/s; added latency = round trip through the relay − round trip direct to the CSMS.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Duplex } from 'node:stream';
+import { WebSocket, WebSocketServer, type RawData } from 'ws';
+import { silentLogger } from '../../src/common/log.js';
+import { parseConfig } from '../../src/config/load.js';
+import { PER_MESSAGE_DEFLATE } from '../../src/relay/deflate.js';
+import { createRelay } from '../../src/relay/relay.js';
+import { openDatabase } from '../../src/store/db.js';
+import type { Bench } from './run.js';
+
+const NOW = '2026-01-01T00:00:00.000Z';
+function frame(id: string, seqNo: number): string {
+  return JSON.stringify([2, id, 'TransactionEvent', {
+    eventType: 'Updated', timestamp: NOW, triggerReason: 'MeterValuePeriodic', seqNo,
+    transactionInfo: { transactionId: 'TX-0001', chargingState: 'Charging' },
+    meterValue: [{ timestamp: NOW, sampledValue: [
+      { value: 7250.5, measurand: 'Power.Active.Import' }, { value: 10.5, measurand: 'Current.Import', phase: 'L1' },
+      { value: 10.4, measurand: 'Current.Import', phase: 'L2' }, { value: 10.6, measurand: 'Current.Import', phase: 'L3' },
+      { value: 12345.6, measurand: 'Energy.Active.Import.Register' }] }],
+  }]);
+}
+
+const protocols = (p: Set<string>): string | false => (p.has('ocpp2.0.1') ? 'ocpp2.0.1' : false);
+
+async function listen(server: ReturnType<typeof createServer> | WebSocketServer): Promise<number> {
+  if (server instanceof WebSocketServer) {
+    await new Promise<void>((r) => server.once('listening', () => r()));
+    return (server.address() as AddressInfo).port;
+  }
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  return (server.address() as AddressInfo).port;
+}
+
+/** The test CSMS: answers every CALL with an empty CALLRESULT. */
+async function startCsms(): Promise<{ port: number; close(): Promise<void> }> {
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: PER_MESSAGE_DEFLATE, handleProtocols: protocols });
+  wss.on('connection', (ws) => ws.on('message', (d: RawData) => {
+    const s = d.toString();
+    const id = s.slice(4, s.indexOf('"', 4));
+    ws.send(`[3,"${id}",{}]`);
+  }));
+  const port = await listen(wss);
+  return { port, close: () => new Promise((r) => { for (const c of wss.clients) c.terminate(); wss.close(() => r()); }) };
+}
+
+/** The baseline: pipes frames between each station and its own upstream socket, nothing else. */
+async function startBareRelay(csmsPort: number): Promise<{ port: number; close(): Promise<void> }> {
+  const server = createServer();
+  const wss = new WebSocketServer({ noServer: true, perMessageDeflate: PER_MESSAGE_DEFLATE, handleProtocols: protocols });
+  const sockets = new Set<WebSocket>();
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const id = (req.url ?? '').split('/').pop() ?? '';
+    const up = new WebSocket(`ws://127.0.0.1:${csmsPort}/${id}`, ['ocpp2.0.1'], { perMessageDeflate: PER_MESSAGE_DEFLATE });
+    up.once('open', () => wss.handleUpgrade(req, socket, head, (st) => {
+      sockets.add(st).add(up);
+      st.on('message', (d: RawData) => up.send(d, { binary: false }));
+      up.on('message', (d: RawData) => st.send(d, { binary: false }));
+      st.once('close', () => up.close());
+    }));
+    up.once('error', () => socket.destroy());
+  });
+  const port = await listen(server);
+  return { port, close: () => new Promise((r) => { for (const s of sockets) s.terminate(); server.close(() => r()); }) };
+}
+
+interface Client { ws: WebSocket; pending: Map<string, (t: number) => void> }
+
+async function connectStations(port: number, n: number, path: (i: number) => string): Promise<Client[]> {
+  const clients: Client[] = [];
+  for (let base = 0; base < n; base += 100) {
+    const batch = await Promise.all(Array.from({ length: Math.min(100, n - base) }, (_, k) => new Promise<Client>((resolve, reject) => {
+      const ws = new WebSocket(`ws://127.0.0.1:${port}${path(base + k)}`, ['ocpp2.0.1'], { perMessageDeflate: true });
+      const c: Client = { ws, pending: new Map() };
+      ws.on('message', (d: RawData) => {
+        const s = d.toString();
+        const id = s.slice(4, s.indexOf('"', 4));
+        c.pending.get(id)?.(performance.now());
+        c.pending.delete(id);
+      });
+      ws.once('open', () => resolve(c));
+      ws.once('error', reject);
+    })));
+    clients.push(...batch);
+  }
+  return clients;
+}
+
+function call(c: Client, id: string, seqNo: number): Promise<number> {
+  const t0 = performance.now();
+  return new Promise((resolve) => {
+    c.pending.set(id, (t1) => resolve(t1 - t0));
+    c.ws.send(frame(id, seqNo));
+  });
+}
+
+/** Every station sends perStation CALLs back to back; returns round trips per second. */
+async function throughput(clients: Client[], perStation: number, tag: string): Promise<number> {
+  const t0 = performance.now();
+  await Promise.all(clients.map(async (c, i) => {
+    for (let k = 0; k < perStation; k++) await call(c, `${tag}-${i}-${k}`, k);
+  }));
+  return (clients.length * perStation) / ((performance.now() - t0) / 1000);
+}
+
+/** Every station sends one CALL per second, spread evenly; returns the round-trip times (ms). */
+async function paced(clients: Client[], seconds: number, tag: string): Promise<number[]> {
+  const rtts: number[] = [];
+  const gap = 1000 / clients.length;
+  await Promise.all(clients.map(async (c, i) => {
+    await new Promise((r) => setTimeout(r, i * gap));
+    for (let k = 0; k < seconds; k++) {
+      const started = performance.now();
+      rtts.push(await call(c, `${tag}-${i}-${k}`, k));
+      await new Promise((r) => setTimeout(r, Math.max(0, 1000 - (performance.now() - started))));
+    }
+  }));
+  return rtts;
+}
+
+function pct(values: number[], p: number): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
+}
+
+const round = (v: number, d = 3): number => Math.round(v * 10 ** d) / 10 ** d;
+
+function arg(args: string[], name: string, dflt: number): number {
+  const a = args.find((x) => x.startsWith(`${name}=`));
+  return a ? Number(a.slice(name.length + 1)) : dflt;
+}
+
+export const run: Bench = async (opts) => {
+  const stations = arg(opts.args, 'stations', 1000);
+  const perStation = arg(opts.args, 'perStation', 20);
+  const seconds = arg(opts.args, 'seconds', 5);
+  const csms = await startCsms();
+  const dir = mkdtempSync(join(tmpdir(), 'bench-relay-'));
+  try {
+    // Direct to the CSMS: the reference for added latency.
+    let clients = await connectStations(csms.port, stations, (i) => `/CP${i}`);
+    await throughput(clients, 2, 'warm');
+    const direct = await paced(clients, seconds, 'd');
+    for (const c of clients) c.ws.terminate();
+    opts.log(`direct: p50 ${round(pct(direct, 50))} ms, p99 ${round(pct(direct, 99))} ms`);
+
+    // Baseline: bare ws relay.
+    const bare = await startBareRelay(csms.port);
+    clients = await connectStations(bare.port, stations, (i) => `/ocpp/CP${i}`);
+    await throughput(clients, 2, 'warm');
+    const baseline = await throughput(clients, perStation, 'b');
+    opts.log(`bare relay: ${Math.round(baseline)} msgs/s`);
+    for (const c of clients) c.ws.terminate();
+    await bare.close();
+
+    // The real relay: validation + journal on a SQLite file (WAL).
+    const config = parseConfig({
+      stations: { listen: { host: '127.0.0.1', port: 0 }, allowUnknown: true, pingIntervalS: 0 },
+      upstream: { url: `ws://127.0.0.1:${csms.port}` },
+      storage: { path: join(dir, 'bench.sqlite') },
+      site: { limitA: [32, 32, 32] },
+    });
+    const db = openDatabase(config.storage.path);
+    const relay = createRelay({ config, db, log: silentLogger });
+    const { port } = await relay.start();
+    clients = await connectStations(port, stations, (i) => `/ocpp/CP${i}`);
+    await throughput(clients, 2, 'warm');
+    relay.journal?.flush();
+    const ours = await throughput(clients, perStation, 'r');
+    opts.log(`relay: ${Math.round(ours)} msgs/s`);
+    const viaRelay = await paced(clients, seconds, 'p');
+    opts.log(`via relay: p50 ${round(pct(viaRelay, 50))} ms, p99 ${round(pct(viaRelay, 99))} ms`);
+    relay.journal?.flush();
+    const journaled = relay.journal?.rowsWritten ?? 0;
+    for (const c of clients) c.ws.terminate();
+    await relay.stop();
+    db.close();
+    opts.log(`journal rows written: ${journaled}`);
+    return {
+      stations,
+      messages: stations * perStation,
+      throughput_msgs_per_s: Math.round(ours),
+      baseline_throughput_msgs_per_s: Math.round(baseline),
+      ratio: round(ours / baseline),
+      p50_added_ms: round(pct(viaRelay, 50) - pct(direct, 50)),
+      p99_added_ms: round(pct(viaRelay, 99) - pct(direct, 99)),
+    };
+  } finally {
+    await csms.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+};
