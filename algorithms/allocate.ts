@@ -6,8 +6,8 @@
 // rounding to 0.1 A -> ramp and hysteresis.
 import { canWaitForCheaperHours, effectiveMode, energyPicture } from './modes.js';
 import { chooseOnSet, rotationOrder } from './selection.js';
-import { buildSessions, sessionEntries, type Session, type SolveContext } from './session.js';
-import { floorToTenth, stabilize } from './stability.js';
+import { buildSessions, Entries, sessionEntries, type Session, type SolveContext } from './session.js';
+import { floorToTenth, holdReason, stabilize } from './stability.js';
 import { buildTree, constraintName, nodeHeadroom, peakConstraint, poolConstraint, rootBaseA } from './tree.js';
 import type { Allocation, AllocationInput, AllocationResult, AllocationSettings, ChargingMode } from './types.js';
 import { waterFill } from './waterfill.js';
@@ -43,17 +43,10 @@ export function allocate(input: AllocationInput): AllocationResult {
   const nodes = Array.isArray(input.nodes) ? input.nodes : [];
   const evses = Array.isArray(input.evses) ? input.evses : [];
 
-  // Canonical order (by id) so that the input order never changes a result, not even by rounding.
+  // Nothing below depends on the order of the input: ties are broken by id, nodes are indexed by sorted id, and
+  // floating-point noise from summing in another order is far below the 0.1 A rounding's margin.
   const tree = buildTree(nodes, problems);
-  const canonical = evses
-    .map((e, i) => ({ e, i }))
-    .sort((a, b) => {
-      const x = a.e && typeof a.e.id === 'string' ? a.e.id : '';
-      const y = b.e && typeof b.e.id === 'string' ? b.e.id : '';
-      return x < y ? -1 : x > y ? 1 : 0;
-    })
-    .map((r) => r.e);
-  const { sessions, fixed } = buildSessions(canonical, tree, settings.mode, problems);
+  const { sessions, fixed } = buildSessions(evses, tree, settings.mode, problems);
   const { residual, alarms } = nodeHeadroom(tree, voltageV);
   const n = tree.ids.length;
 
@@ -75,8 +68,9 @@ export function allocate(input: AllocationInput): AllocationResult {
 
   const ctx: SolveContext = { tree, voltageV, residual, batteryAllowanceW: energy.batteryAllowanceW, hysteresisA: settings.hysteresisA };
   const contention = new Int32Array(residual.length);
-  const cons: number[] = [];
-  const coef: number[] = [];
+  const entries = new Entries();
+  const names: string[] = [];
+  const nameOf = (c: number): string => (names[c] ??= constraintName(tree, c));
 
   // Highest priority first; within a priority, minimum-or-nothing then max-min fair water-filling.
   const byPriority = new Map<number, Session[]>();
@@ -100,19 +94,19 @@ export function allocate(input: AllocationInput): AllocationResult {
     const floor = new Float64Array(K);
     const cap = new Float64Array(K);
     const entStart = new Int32Array(K + 1);
-    cons.length = 0;
-    coef.length = 0;
+    entries.length = 0;
     for (let k = 0; k < K; k++) {
       const s = on[k];
       weight[k] = s.weight;
       floor[k] = s.minA;
       cap[k] = s.maxA;
-      entStart[k] = cons.length;
-      sessionEntries(s, s.phases, ctx, cons, coef);
+      entStart[k] = entries.length;
+      sessionEntries(s, s.phases, ctx, entries);
     }
-    entStart[K] = cons.length;
-    for (const c of cons) contention[c]++;
-    const fill = waterFill({ count: K, weight, floor, cap, entStart, entCons: Int32Array.from(cons), entCoef: Float64Array.from(coef) }, residual);
+    entStart[K] = entries.length;
+    const entCons = entries.cons.subarray(0, entries.length);
+    for (const c of entCons) contention[c]++;
+    const fill = waterFill({ count: K, weight, floor, cap, entStart, entCons, entCoef: entries.coef.subarray(0, entries.length) }, residual);
     for (let k = 0; k < K; k++) {
       const s = on[k];
       s.value = fill.value[k];
@@ -122,7 +116,7 @@ export function allocate(input: AllocationInput): AllocationResult {
         s.reason = 'max';
         s.limitedBy = undefined;
       } else {
-        s.limitedBy = constraintName(tree, c);
+        s.limitedBy = nameOf(c);
         if (c === peakConstraint(n)) s.reason = 'peak-shaving';
         else if (c === poolConstraint(n)) s.reason = s.tariffWait ? 'tariff-wait' : 'pv-limited';
         else if ((c & 3) === 3) s.reason = 'power-limit';
@@ -135,37 +129,23 @@ export function allocate(input: AllocationInput): AllocationResult {
   for (const s of sessions) if (s.on && s.reason === 'node-limit' && contention[s.bound] > 1) s.reason = 'fair-share';
 
   // Round down to what a profile carries, then ramp and hysteresis (which only ever hold a limit lower).
-  const result = new Map<Session['src'], Allocation>();
+  const allocations = new Array<Allocation | undefined>(evses.length);
   for (const s of sessions) {
     let target = s.on ? floorToTenth(s.value) : 0;
     if (s.on && target < s.minA) target = s.minA; // the minimum itself fitted; rounding must not pause it
-    const st = stabilize({
-      target,
-      phases: s.phases,
-      minA: s.minA,
-      previousA: s.previousA,
-      previousPhases: s.previousPhases,
-      rampAPerS: settings.rampAPerS,
-      stepMs: settings.stepMs,
-      hysteresisA: settings.hysteresisA,
-    });
-    const a: Allocation = { evseId: s.id, limitA: st.value, phases: s.phases, reason: st.held ?? s.reason };
-    if (st.held === undefined && s.limitedBy !== undefined) a.limitedBy = s.limitedBy;
-    result.set(s.src, a);
+    const st = stabilize(target, s.phases, s.minA, s.previousA, s.previousPhases, settings);
+    const held = holdReason(st, target, s.previousA, settings);
+    const a: Allocation = { evseId: s.id, limitA: st, phases: s.phases, reason: held ?? s.reason };
+    if (held === undefined && s.limitedBy !== undefined) a.limitedBy = s.limitedBy;
+    allocations[s.inputIndex] = a;
   }
   for (const s of fixed) {
     const a: Allocation = { evseId: s.id, limitA: s.value, phases: s.phases, reason: s.reason };
     if (s.limitedBy !== undefined) a.limitedBy = s.limitedBy;
-    result.set(s.src, a);
-  }
-
-  const allocations: Allocation[] = [];
-  for (const e of evses) {
-    const a = result.get(e);
-    if (a) allocations.push(a);
+    allocations[s.inputIndex] = a;
   }
   alarms.sort((a, b) => (a.nodeId < b.nodeId ? -1 : a.nodeId > b.nodeId ? 1 : a.phase - b.phase));
-  const out: AllocationResult = { allocations, alarms };
+  const out: AllocationResult = { allocations: allocations.filter((a): a is Allocation => a !== undefined), alarms };
   if (problems.length > 0) out.problems = [...new Set(problems)].sort();
   return out;
 }

@@ -4,61 +4,87 @@
 // rotation period goes first, then running sessions (the one charging longest last, so it is the one that
 // makes room), then the others by urgency and energy received.
 import { poolConstraint, peakConstraint, constraintName } from './tree.js';
-import { sessionEntries, type Session, type SolveContext } from './session.js';
+import type { Session, SolveContext } from './session.js';
 import { urgencyW } from './modes.js';
-
-interface Ranked {
-  s: Session;
-  group: number;
-  urgency: number;
-}
 
 /** Sessions of one priority in the order they are offered their minimum. */
 export function rotationOrder(sessions: readonly Session[], now: number, rotationPeriodMs: number): Session[] {
   const rotate = Number.isFinite(rotationPeriodMs) && rotationPeriodMs > 0;
-  const ranked: Ranked[] = sessions.map((s) => {
+  const n = sessions.length;
+  // Sort keys up front (group, then the group's own key, urgency, energy received): the comparator only reads numbers.
+  const group = new Int8Array(n);
+  // Group and the group's own key in one number (times stay far below 1e13 ms), so most comparisons are one.
+  const primary = new Float64Array(n);
+  const urgency = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const s = sessions[i];
     const charging = s.previousA > 0;
     const due = !charging && rotate && s.pausedForMs >= rotationPeriodMs;
-    return { s, group: due ? 0 : charging ? 1 : 2, urgency: urgencyW(s.src, now) };
-  });
-  ranked.sort((a, b) => {
-    if (a.group !== b.group) return a.group - b.group;
-    const x = a.s;
-    const y = b.s;
-    if (a.group === 0 && x.pausedForMs !== y.pausedForMs) return y.pausedForMs - x.pausedForMs;
-    if (a.group === 1 && x.chargingForMs !== y.chargingForMs) return x.chargingForMs - y.chargingForMs;
-    if (a.urgency !== b.urgency) return b.urgency - a.urgency;
+    group[i] = due ? 0 : charging ? 1 : 2;
+    // Due: longest waiting first. Charging: shortest charging first (the longest makes room). Others: by urgency.
+    const key = due ? -Math.min(s.pausedForMs, 1e12) : charging ? Math.min(s.chargingForMs, 1e12) : 0;
+    primary[i] = group[i] * 1e13 + key;
+    urgency[i] = urgencyW(s.src, now);
+  }
+  const idx: number[] = new Array<number>(n);
+  for (let i = 0; i < n; i++) idx[i] = i;
+  idx.sort((a, b) => {
+    if (primary[a] !== primary[b]) return primary[a] - primary[b];
+    if (urgency[a] !== urgency[b]) return urgency[b] - urgency[a];
+    const x = sessions[a];
+    const y = sessions[b];
     if (x.energyDeliveredWh !== y.energyDeliveredWh) return x.energyDeliveredWh - y.energyDeliveredWh;
-    if (a.group === 2 && x.pausedForMs !== y.pausedForMs) return y.pausedForMs - x.pausedForMs;
+    if (group[a] === 2 && x.pausedForMs !== y.pausedForMs) return y.pausedForMs - x.pausedForMs;
     return x.id < y.id ? -1 : x.id > y.id ? 1 : 0;
   });
-  return ranked.map((r) => r.s);
+  return idx.map((i) => sessions[i]);
 }
-
-const cons: number[] = [];
-const coef: number[] = [];
 
 /**
  * First constraint that does not hold `need` A per phase for this session on `phases` phases against
- * `residual`, or -1 when it fits. A running PV session may lean on the battery allowance.
+ * `residual`, or -1 when it fits. A running PV session may lean on the battery allowance; a minpv session takes
+ * its minimum from the grid (only the part above it comes from the surplus).
  */
 function blockingConstraint(s: Session, phases: 1 | 3, need: number, ctx: SolveContext, residual: Float64Array): number {
-  cons.length = 0;
-  coef.length = 0;
-  sessionEntries(s, phases, ctx, cons, coef);
-  const pool = poolConstraint(ctx.tree.ids.length);
-  for (let i = 0; i < cons.length; i++) {
-    const c = cons[i];
-    let avail = residual[c];
-    if (c === pool) {
-      // minpv takes its minimum from the grid; only the part above it comes from the surplus.
-      if (s.mode === 'minpv') continue;
-      if (s.previousA > 0) avail += ctx.batteryAllowanceW;
-    }
-    const want = coef[i] * need;
-    if (avail < want - 1e-9 * Math.max(1, want)) return c;
+  const { tree, voltageV } = ctx;
+  const mask = phases === 3 ? 0b111 : s.mask1;
+  const tol = 1e-9 * Math.max(1, need);
+  const needW = need * voltageV * phases;
+  const tolW = 1e-9 * Math.max(1, needW);
+  for (let k = tree.chainStart[s.node]; k < tree.chainStart[s.node + 1]; k++) {
+    const base = 4 * tree.chain[k];
+    if (mask & 1 && residual[base] < need - tol) return base;
+    if (mask & 2 && residual[base + 1] < need - tol) return base + 1;
+    if (mask & 4 && residual[base + 2] < need - tol) return base + 2;
+    if (residual[base + 3] < needW - tolW) return base + 3;
+  }
+  const n = tree.ids.length;
+  const peak = peakConstraint(n);
+  if (residual[peak] < needW - tolW) return peak;
+  if (s.mode === 'pv') {
+    const pool = poolConstraint(n);
+    const avail = residual[pool] + (s.previousA > 0 ? ctx.batteryAllowanceW : 0);
+    if (avail < needW - tolW) return pool;
   }
   return -1;
+}
+
+/** Takes a session's minimum off the headroom it loads (Infinity stays Infinity). */
+function takeMinimum(s: Session, phases: 1 | 3, ctx: SolveContext): void {
+  const { tree, voltageV, residual } = ctx;
+  const mask = phases === 3 ? 0b111 : s.mask1;
+  const a = s.minA;
+  const w = a * voltageV * phases;
+  for (let k = tree.chainStart[s.node]; k < tree.chainStart[s.node + 1]; k++) {
+    const base = 4 * tree.chain[k];
+    if (mask & 1) residual[base] -= a;
+    if (mask & 2) residual[base + 1] -= a;
+    if (mask & 4) residual[base + 2] -= a;
+    residual[base + 3] -= w;
+  }
+  const n = tree.ids.length;
+  residual[peakConstraint(n)] -= w;
+  if (s.mode === 'pv') residual[poolConstraint(n)] -= w;
 }
 
 /**
@@ -93,14 +119,7 @@ export function chooseOnSet(order: readonly Session[], ctx: SolveContext, classS
     if (chosen !== 0) {
       s.on = true;
       s.phases = chosen;
-      cons.length = 0;
-      coef.length = 0;
-      sessionEntries(s, chosen, ctx, cons, coef);
-      const pool = poolConstraint(n);
-      for (let i = 0; i < cons.length; i++) {
-        if (cons[i] === pool && s.mode === 'minpv') continue;
-        residual[cons[i]] -= coef[i] * s.minA;
-      }
+      takeMinimum(s, chosen, ctx);
       continue;
     }
     s.on = false;

@@ -6,6 +6,8 @@ import type { AllocationReason, ChargingMode, EvseDemand, PhaseVector } from './
 
 export interface Session {
   src: EvseDemand;
+  /** Position in the input's evses (the result keeps the input order). */
+  inputIndex: number;
   id: string;
   /** Tree node number; -1 when the node is unknown or invalid (paused). */
   node: number;
@@ -13,8 +15,8 @@ export interface Session {
   maxA: number;
   weight: number;
   priority: number;
-  /** Phase counts it may use, preferred first. */
-  phaseOptions: (1 | 3)[];
+  /** Phase counts it may use, preferred first (shared, never mutated). */
+  phaseOptions: readonly (1 | 3)[];
   /** Site phases it loads on 1 phase (a bit mask; all three when the rotation is unknown, to stay safe). */
   mask1: number;
   previousA: number;
@@ -44,6 +46,10 @@ export interface SolveContext {
   hysteresisA: number;
 }
 
+const SWITCHABLE: readonly (1 | 3)[] = [3, 1];
+const THREE: readonly (1 | 3)[] = [3];
+const ONE: readonly (1 | 3)[] = [1];
+
 const finite = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
 
 function num(x: unknown, fallback: number): number {
@@ -51,7 +57,7 @@ function num(x: unknown, fallback: number): number {
 }
 
 /**
- * Builds the sessions of controllable EVSEs (canonical order kept) and adds non-controllable ones to the tree as
+ * Builds the sessions of controllable EVSEs (in input order; nothing downstream depends on it) and adds non-controllable ones to the tree as
  * fixed loads. Returns sessions plus allocations already decided (not controllable, bad input).
  */
 export function buildSessions(
@@ -62,12 +68,19 @@ export function buildSessions(
 ): { sessions: Session[]; fixed: Session[] } {
   const sessions: Session[] = [];
   const fixed: Session[] = [];
-  const seen = new Map<string, number>();
-  for (const e of evses) if (e && typeof e.id === 'string') seen.set(e.id, (seen.get(e.id) ?? 0) + 1);
+  const seen = new Set<string>();
+  const duplicated = new Set<string>();
+  for (const e of evses) {
+    if (!e || typeof e.id !== 'string') continue;
+    if (seen.has(e.id)) duplicated.add(e.id);
+    else seen.add(e.id);
+  }
+  const isDuplicate = (i: number): boolean => duplicated.size > 0 && duplicated.has(evses[i].id);
   const roots: number[] = [];
   for (let i = 0; i < tree.ids.length; i++) if (tree.valid[i] && tree.chainStart[i + 1] - tree.chainStart[i] === 1) roots.push(i);
 
-  for (const e of evses) {
+  for (let i = 0; i < evses.length; i++) {
+    const e = evses[i];
     if (!e || typeof e.id !== 'string') {
       problems.push('an EVSE without a string id was ignored');
       continue;
@@ -79,13 +92,14 @@ export function buildSessions(
     const phases: 1 | 3 = e.phases === 1 ? 1 : 3;
     const s: Session = {
       src: e,
+      inputIndex: i,
       id: e.id,
       node,
       minA: num(e.minA, NaN),
       maxA: num(e.maxA, NaN),
       weight: finite(e.weight) && e.weight > 0 ? e.weight : 1,
       priority: finite(e.priority) ? e.priority : 0,
-      phaseOptions: e.canSwitchPhases === true ? [3, 1] : [phases],
+      phaseOptions: e.canSwitchPhases === true ? SWITCHABLE : phases === 3 ? THREE : ONE,
       mask1: rotationOk ? 1 << sitePhaseOfL1(e.rotation) : 0b111,
       previousA: finite(e.previousA) && e.previousA > 0 ? e.previousA : 0,
       previousPhases: e.previousPhases === 1 ? 1 : 3,
@@ -104,7 +118,7 @@ export function buildSessions(
     if (!rotationOk && phases === 1) problems.push(`EVSE ${e.id}: rotation ${String(e.rotation)} is unknown; all phases are reserved`);
 
     if (e.controllable !== true) {
-      if ((seen.get(e.id) ?? 0) > 1) problems.push(`EVSE ${e.id} is listed more than once; its controllable entries are paused`);
+      if (isDuplicate(i)) problems.push(`EVSE ${e.id} is listed more than once; its controllable entries are paused`);
       // A fixed load: its measured draw when known, else its maximum on its phases.
       s.reason = 'not-controllable';
       let load: PhaseVector;
@@ -129,7 +143,7 @@ export function buildSessions(
       continue;
     }
 
-    if ((seen.get(e.id) ?? 0) > 1) {
+    if (isDuplicate(i)) {
       problems.push(`EVSE ${e.id} is listed more than once; its controllable entries are paused`);
       s.limitedBy = 'input';
       fixed.push(s);
@@ -159,27 +173,46 @@ export function buildSessions(
   return { sessions, fixed };
 }
 
+/** Growable constraint entries on typed arrays (the solve path allocates as little as it can). */
+export class Entries {
+  cons = new Int32Array(1024);
+  coef = new Float64Array(1024);
+  length = 0;
+
+  push(c: number, a: number): void {
+    if (this.length === this.cons.length) {
+      const cons = new Int32Array(this.cons.length * 2);
+      cons.set(this.cons);
+      const coef = new Float64Array(this.coef.length * 2);
+      coef.set(this.coef);
+      this.cons = cons;
+      this.coef = coef;
+    }
+    this.cons[this.length] = c;
+    this.coef[this.length++] = a;
+  }
+}
+
 /**
  * Appends the constraints a session loads on `phases` phases (constraint number and coefficient: 1 per A for a
  * phase, V x phases per A for a power limit). Constraints with infinite headroom are left out: they never bind.
  */
-export function sessionEntries(s: Session, phases: 1 | 3, ctx: SolveContext, cons: number[], coef: number[]): void {
+export function sessionEntries(s: Session, phases: 1 | 3, ctx: SolveContext, out: Entries): void {
   const { tree, residual, voltageV } = ctx;
   const mask = phases === 3 ? 0b111 : s.mask1;
   const wPerA = voltageV * phases;
   for (let k = tree.chainStart[s.node]; k < tree.chainStart[s.node + 1]; k++) {
-    const m = tree.chain[k];
-    const base = 4 * m;
-    if (mask & 1 && residual[base] !== Infinity) cons.push(base), coef.push(1);
-    if (mask & 2 && residual[base + 1] !== Infinity) cons.push(base + 1), coef.push(1);
-    if (mask & 4 && residual[base + 2] !== Infinity) cons.push(base + 2), coef.push(1);
-    if (residual[base + 3] !== Infinity) cons.push(base + 3), coef.push(wPerA);
+    const base = 4 * tree.chain[k];
+    if (mask & 1 && residual[base] !== Infinity) out.push(base, 1);
+    if (mask & 2 && residual[base + 1] !== Infinity) out.push(base + 1, 1);
+    if (mask & 4 && residual[base + 2] !== Infinity) out.push(base + 2, 1);
+    if (residual[base + 3] !== Infinity) out.push(base + 3, wPerA);
   }
   const n = tree.ids.length;
   const peak = peakConstraint(n);
-  if (residual[peak] !== Infinity) cons.push(peak), coef.push(wPerA);
+  if (residual[peak] !== Infinity) out.push(peak, wPerA);
   if (s.mode === 'pv' || s.mode === 'minpv') {
     const pool = poolConstraint(n);
-    if (residual[pool] !== Infinity) cons.push(pool), coef.push(wPerA);
+    if (residual[pool] !== Infinity) out.push(pool, wPerA);
   }
 }
