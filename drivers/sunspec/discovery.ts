@@ -164,6 +164,9 @@ export function sunspecRegisterMap(found: SunSpecDiscovery): RegisterMap {
     description: `SunSpec at ${found.base}: models ${found.models.map((m) => m.id).join(', ')}`,
     table: 'holding',
     sunspecMarkers: true,
+    // Every register of the SunSpec block exists (the chain is contiguous), so reading across unused points is
+    // safe and turns a meter poll into one or two requests.
+    maxGap: 100,
     fields,
   };
 }

@@ -105,6 +105,14 @@ describe('OPC UA device', () => {
     }
   }, 60_000);
 
+  it('a server that is not there: stale after staleMs, and close() does not hang', async () => {
+    const d = open('nobody', simOpcUaNodes().pv, { endpoint: 'opc.tcp://127.0.0.1:9/UA/none', staleMs: 800 });
+    const r = await nextReading(d, (x) => x.quality === 'stale', 10_000);
+    expect(r.values).toEqual({});
+    expect(r.reason).toMatch(/not reachable|connect|ECONNREFUSED/i);
+    await d.close();
+  }, 20_000);
+
   it('rejects unknown value names and bad endpoints with a clear error', () => {
     expect(() => open('x', { gridCurrent: 'ns=1;s=X' })).toThrow(DeviceConfigError);
     expect(() => open('x', { gridCurrent: 'ns=1;s=X' })).toThrow(/nodes\.gridCurrent is not a known value/);
