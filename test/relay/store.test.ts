@@ -1,0 +1,90 @@
+// The relay's SQLite parts on a real file: journal (batching, query, retention), the forward queue and the
+// authorization cache.
+import { afterEach, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { VirtualTimeScheduler } from 'rxjs';
+import { openDatabase, type Db } from '../../src/store/db.js';
+import { Journal } from '../../src/store/journal.js';
+import { ForwardQueue } from '../../src/store/queue.js';
+import { AuthCache } from '../../src/store/auth-cache.js';
+
+let dir: string;
+let db: Db;
+function open(): Db {
+  dir = mkdtempSync(join(tmpdir(), 'relay-store-'));
+  db = openDatabase(join(dir, 'db.sqlite'));
+  return db;
+}
+afterEach(() => {
+  db.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('journal', () => {
+  it('batches rows until the flush interval and answers queries by station, action, direction and time', () => {
+    const vt = new VirtualTimeScheduler();
+    const j = new Journal(open(), { scheduler: vt, flushMs: 100, pruneMs: 3_600_000 });
+    for (let i = 0; i < 10; i++) {
+      j.record({ at: 1000 + i, stationId: i % 2 ? 'CP1' : 'CP2', direction: i % 3 ? 'station->csms' : 'csms->station', kind: 2, action: i < 5 ? 'Heartbeat' : 'TransactionEvent', messageId: `m${i}`, size: 10 });
+    }
+    expect(j.query()).toHaveLength(0);
+    vt.maxFrames = 100;
+    vt.flush();
+    expect(j.query()).toHaveLength(10);
+    expect(j.query({ stationId: 'CP1' }).map((r) => r.messageId)).toEqual(['m9', 'm7', 'm5', 'm3', 'm1']);
+    expect(j.query({ stationId: 'CP1', action: 'TransactionEvent' }).map((r) => r.messageId)).toEqual(['m9', 'm7', 'm5']);
+    expect(j.query({ direction: 'csms->station' }).map((r) => r.messageId)).toEqual(['m9', 'm6', 'm3', 'm0']);
+    expect(j.query({ from: 1002, to: 1004 }).map((r) => r.messageId)).toEqual(['m3', 'm2']);
+    expect(j.query({ limit: 2 })).toHaveLength(2);
+    j.close();
+  });
+
+  it('prunes by age and by row count', () => {
+    const j = new Journal(open(), { retentionDays: 1, maxRows: 5, pruneMs: 3_600_000 });
+    const day = 86_400_000;
+    for (let i = 0; i < 8; i++) j.record({ at: i < 2 ? 0 : 2 * day, stationId: 'CP1', direction: 'station->csms', kind: 2, size: 1, messageId: `m${i}` });
+    j.flush();
+    expect(j.prune(2 * day + 1)).toBe(3);
+    expect(j.query().map((r) => r.messageId)).toEqual(['m7', 'm6', 'm5', 'm4', 'm3']);
+    j.close();
+  });
+});
+
+describe('forward queue', () => {
+  it('keeps messages per station in order across reopening, with limits', () => {
+    const q = new ForwardQueue(open(), { perStation: 3, total: 4 });
+    expect(q.enqueue('CP1', 'a', 'TransactionEvent', '[2,"a"]', 1).queued).toBe(true);
+    expect(q.enqueue('CP1', 'b', 'TransactionEvent', '[2,"b"]', 2).queued).toBe(true);
+    expect(q.enqueue('CP2', 'c', 'MeterValues', '[2,"c"]', 3).queued).toBe(true);
+    // a retry of an already queued id is not stored twice
+    expect(q.enqueue('CP1', 'a', 'TransactionEvent', '[2,"a"]', 4).queued).toBe(true);
+    expect(q.lengths()).toEqual({ CP1: 2, CP2: 1 });
+    expect(q.enqueue('CP1', 'd', 'TransactionEvent', '[2,"d"]', 5).queued).toBe(true);
+    expect(q.enqueue('CP1', 'e', 'TransactionEvent', '[2,"e"]', 6)).toMatchObject({ queued: false });
+    expect(q.enqueue('CP3', 'f', 'TransactionEvent', '[2,"f"]', 7)).toMatchObject({ queued: false });
+    const reopened = new ForwardQueue(db, { perStation: 3, total: 4 });
+    expect(reopened.totalLength).toBe(4);
+    const head = reopened.head('CP1')!;
+    expect(head).toMatchObject({ messageId: 'a', frame: '[2,"a"]', action: 'TransactionEvent' });
+    reopened.remove(head);
+    expect(reopened.head('CP1')!.messageId).toBe('b');
+    expect(reopened.lengths()).toEqual({ CP1: 2, CP2: 1 });
+  });
+});
+
+describe('authorization cache', () => {
+  it('caches accepted tokens until they expire and forgets rejected ones', () => {
+    const c = new AuthCache(open(), 1000);
+    const tok = { idToken: 'T1', type: 'ISO14443' };
+    c.learn(tok, { status: 'Accepted' }, 0);
+    expect(c.lookup(tok, 500)).toEqual({ status: 'Accepted' });
+    expect(c.lookup(tok, 1000)).toBeUndefined();
+    c.learn(tok, { status: 'Accepted', cacheExpiryDateTime: new Date(50_000).toISOString() }, 0);
+    expect(c.lookup(tok, 10_000)).toMatchObject({ status: 'Accepted' });
+    c.learn(tok, { status: 'Blocked' }, 1);
+    expect(c.lookup(tok, 2)).toBeUndefined();
+    expect(c.lookup({ idToken: 'T1', type: 'eMAID' }, 0)).toBeUndefined();
+  });
+});
