@@ -23,6 +23,14 @@ export function csmsAnswer(action: string, payload: Record<string, unknown>, now
       return payload.idToken ? { idTokenInfo: { status: 'Accepted' } } : {};
     case 'NotifyEVChargingNeeds':
       return { status: 'Accepted' };
+    case 'DataTransfer':
+      return { status: 'UnknownVendorId' };
+    case 'SignCertificate':
+      return { status: 'Accepted' };
+    case 'GetCertificateStatus':
+      return { status: 'Failed' };
+    case 'Get15118EVCertificate':
+      return { status: 'Failed', exiResponse: '' };
     case 'FirmwareStatusNotification':
     case 'StatusNotification':
     case 'MeterValues':

@@ -58,6 +58,12 @@ export class SiteSim {
     this.arrivals = [...scenario.evs];
   }
 
+  /** Adds EVs to come (the demo repeats its day); they must arrive after now. */
+  addEvs(evs: EvSpec[]): void {
+    this.arrivals.push(...evs);
+    this.arrivals.sort((a, b) => a.arriveAt - b.arriveAt);
+  }
+
   /** Boots every station (BootNotification, StatusNotification). */
   boot(now: number): void {
     for (const s of this.stations.values()) s.boot(now);
