@@ -151,6 +151,9 @@ export class StationSession {
         return;
       }
       this.ctx.metrics.queued++;
+      const n = this.ctx.queue.length(this.stationId);
+      // The operator sees the queue grow without a line per message: at 1, 10, 100, 1000 and every 1000 after.
+      if (n === 1 || n === 10 || n === 100 || n % 1000 === 0) this.log.info({ queued: n }, 'messages queued for the CSMS');
     }
     const answer = answerLocally(frame.action, frame.payload, this.ctx.authCache, this.ctx.offline, now);
     const note = TRANSACTION_RELATED.has(frame.action) ? 'queued, answered locally' : 'answered locally';
@@ -298,6 +301,8 @@ export class StationSession {
     socket.once('close', (code: number) => this.onUpstreamClose(socket, code));
     this.ctx.emitConnection(this.stationId, 'upstream', true);
     this.replaying = true;
+    const queued = this.ctx.queue.length(this.stationId);
+    if (queued > 0) this.log.info({ queued }, 'CSMS connection up; replaying queued messages before live traffic');
     this.replayNext();
   }
 
@@ -305,7 +310,7 @@ export class StationSession {
     if (!this.upstream || this.replayInFlight) return;
     const msg = this.ctx.queue.head(this.stationId);
     if (!msg) {
-      if (this.replaying) this.log.info('store-and-forward queue empty, forwarding live');
+      if (this.replaying && this.ctx.metrics.replayed > 0) this.log.info('store-and-forward queue empty, forwarding live');
       this.replaying = false;
       return;
     }
