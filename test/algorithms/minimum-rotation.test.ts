@@ -1,0 +1,111 @@
+// Example tests: minimum current (0 or >= min), who waits when not all fit, rotation, 1<->3 phase switching.
+import { describe, expect, it } from 'vitest';
+import { allocate } from '../../algorithms/index.js';
+import { evse, limits, node, of, site } from './helpers.js';
+
+const NOW = Date.UTC(2026, 0, 1, 12);
+const H = 3_600_000;
+const MIN = 60_000;
+
+describe('minimum current', () => {
+  it('gives 0 rather than less than the minimum', () => {
+    // 5 A left is below the 6 A minimum: paused, not 5 A.
+    const r = allocate(site([node('grid', 5)], [evse('a')]));
+    expect(of(r, 'a')).toMatchObject({ limitA: 0, reason: 'paused-no-capacity', limitedBy: 'grid/L1' });
+  });
+
+  it('pauses some when not everyone can have the minimum, preferring urgency', () => {
+    // 15 A: only floor(15 / 6) = 2 minimums fit. Urgency = energy wanted / hours left:
+    // a 20 kWh in 2 h = 10 kW, b 10 kWh in 5 h = 2 kW, c unknown = 0. a and b charge at 15 / 2 = 7.5 A.
+    const r = allocate(
+      site(
+        [node('grid', 15)],
+        [
+          evse('a', { energyWantedWh: 20_000, departureAt: NOW + 2 * H }),
+          evse('b', { energyWantedWh: 10_000, departureAt: NOW + 5 * H }),
+          evse('c'),
+        ],
+      ),
+    );
+    expect(limits(r)).toEqual({ a: 7.5, b: 7.5, c: 0 });
+    expect(of(r, 'c')).toMatchObject({ reason: 'paused-rotation' });
+  });
+
+  it('breaks urgency ties by energy already received', () => {
+    // Same urgency (unknown); received a 10 kWh, b 2 kWh, c 5 kWh: b and c charge, a waits.
+    const r = allocate(
+      site([node('grid', 15)], [evse('a', { energyDeliveredWh: 10_000 }), evse('b', { energyDeliveredWh: 2_000 }), evse('c', { energyDeliveredWh: 5_000 })]),
+    );
+    expect(limits(r)).toEqual({ a: 0, b: 7.5, c: 7.5 });
+  });
+});
+
+describe('rotation', () => {
+  const running = (id: string, chargingMin: number) => evse(id, { previousA: 7.5, chargingForMs: chargingMin * MIN });
+  const waiting = (id: string, pausedMin: number) => evse(id, { previousA: 0, pausedForMs: pausedMin * MIN });
+
+  it('keeps running sessions while the paused one has waited less than the rotation period', () => {
+    // Period 15 min; c has waited 10 min: a (20 min) and b (5 min) keep charging.
+    const r = allocate(site([node('grid', 15)], [running('a', 20), running('b', 5), waiting('c', 10)], {}, { rotationPeriodMs: 15 * MIN }));
+    expect(limits(r)).toEqual({ a: 7.5, b: 7.5, c: 0 });
+  });
+
+  it('lets a session that has waited a rotation period take the place of the one charging longest', () => {
+    // c has waited 16 min >= 15: it comes in, and a (charging 20 min, longer than b's 5) makes room.
+    const r = allocate(site([node('grid', 15)], [running('a', 20), running('b', 5), waiting('c', 16)], {}, { rotationPeriodMs: 15 * MIN }));
+    expect(limits(r)).toEqual({ a: 0, b: 7.5, c: 7.5 });
+    expect(of(r, 'a').reason).toBe('paused-rotation');
+  });
+
+  it('rotates everyone over time (each waits its turn)', () => {
+    // Three sessions, room for two, period 15 min, one solve per minute: over 90 minutes each one charges
+    // and each one waits; nobody waits longer than the period plus one step.
+    const period = 15;
+    let evses = [evse('a'), evse('b'), evse('c')];
+    const charged: Record<string, number> = { a: 0, b: 0, c: 0 };
+    let longestWait = 0;
+    for (let minute = 0; minute < 90; minute++) {
+      const r = allocate(site([node('grid', 15)], evses, { now: NOW + minute * MIN }, { rotationPeriodMs: period * MIN, stepMs: MIN }));
+      evses = evses.map((e) => {
+        const a = of(r, e.id);
+        const on = a.limitA > 0;
+        if (on) charged[e.id]++;
+        const next = {
+          ...e,
+          previousA: a.limitA,
+          pausedForMs: on ? 0 : e.pausedForMs + MIN,
+          chargingForMs: on ? (e.previousA > 0 ? e.chargingForMs + MIN : 0) : 0,
+        };
+        longestWait = Math.max(longestWait, next.pausedForMs);
+        return next;
+      });
+    }
+    // 90 minutes x 2 charging slots = 180 session-minutes, 60 each when perfectly fair.
+    for (const id of ['a', 'b', 'c']) expect(charged[id]).toBeGreaterThanOrEqual(50);
+    expect(longestWait).toBeLessThanOrEqual((period + 1) * MIN);
+  });
+});
+
+describe('1 <-> 3 phase switching', () => {
+  it('switches to 1 phase when 3 x 6 A does not fit but 1 x 6 A does', () => {
+    // Headroom [20, 4, 4]: 3 phases need 6 A on L2 and L3 (only 4). On 1 phase (its L1 = site L1): 20 A.
+    const r = allocate(site([node('grid', 32, { uncontrolledA: [12, 28, 28] })], [evse('sw', { canSwitchPhases: true }), evse('fixed3')]));
+    expect(of(r, 'sw')).toMatchObject({ phases: 1, limitA: 20 });
+    // The same EVSE without phase switching cannot charge.
+    expect(of(r, 'fixed3')).toMatchObject({ phases: 3, limitA: 0, reason: 'paused-no-capacity' });
+  });
+
+  it('stays on 3 phases when the minimum fits on all three', () => {
+    const r = allocate(site([node('grid', 32)], [evse('sw', { canSwitchPhases: true })]));
+    expect(of(r, 'sw')).toMatchObject({ phases: 3, limitA: 32 });
+  });
+
+  it('goes back to 3 phases only with the hysteresis margin', () => {
+    // Running on 1 phase; 7 A free per phase. Back to 3 phases needs 6 + 2 (band) = 8 A: not yet, so it stays
+    // on 1 phase at 7 A (its L1). With no band it switches back: 7 A on 3 phases.
+    const grid = node('grid', 32, { uncontrolledA: [25, 25, 25] });
+    const sw = evse('sw', { canSwitchPhases: true, previousA: 7, previousPhases: 1, chargingForMs: 60_000 });
+    expect(of(allocate(site([grid], [sw], {}, { hysteresisA: 2 })), 'sw')).toMatchObject({ phases: 1, limitA: 7 });
+    expect(of(allocate(site([grid], [sw], {}, { hysteresisA: 0 })), 'sw')).toMatchObject({ phases: 3, limitA: 7 });
+  });
+});
