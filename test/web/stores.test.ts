@@ -122,6 +122,18 @@ describe('history', () => {
     expect(s.pvW[0]).toBeNull();
     expect(s.stations.CP01).toHaveLength(60);
     expect(s.stations.CP01[5]).toBe(250);
+    // Coarser charts read the per-minute and per-5-minute tables: same peak, same means.
+    for (const points of [10, 12]) {
+      const coarse = h.query(t0, t0 + 3600_000, points);
+      expect(coarse.t.length).toBeLessThanOrEqual(points + 1);
+      expect(Math.max(...(coarse.gridL1 as number[]))).toBe(80);
+      expect(coarse.gridW.every((w) => w === 1500)).toBe(true);
+      expect(coarse.stations.CP01.every((w) => w === 250)).toBe(true);
+    }
+    const fiveMin = h.query(t0, t0 + 24 * 3600_000, 24);
+    expect(fiveMin.bucketMs).toBe(3600_000);
+    expect(fiveMin.t).toHaveLength(2); // the hour of samples straddles two hour buckets
+    expect(Math.max(...(fiveMin.gridL1 as number[]))).toBe(80);
     expect(h.prune(t0 + 1800_000)).toBe(1800);
     expect(h.query(t0, t0 + 3600_000, 60).t).toHaveLength(30);
   });
