@@ -7,9 +7,9 @@ import type { Logger } from '../common/log.js';
 import { callError, encodeFrame, parseFrame, type CallFrame, type Frame } from '../ocpp/frames.js';
 import { validatePayload } from '../ocpp/validate.js';
 import type { JournalDirection } from '../store/journal.js';
-import type { QueuedMessage } from '../store/queue.js';
 import { OcppCallError } from './events.js';
-import { answerLocally, learnTokens, TRANSACTION_RELATED } from './offline.js';
+import { learnTokens } from './offline.js';
+import { StoreAndForward } from './store-forward.js';
 import type { RelayContext } from './context.js';
 
 interface ToStationCall {
@@ -39,8 +39,7 @@ function size(data: RawData): number {
 
 export class StationSession {
   private upstream: WebSocket | undefined;
-  private replaying = false;
-  private replayInFlight: { msg: QueuedMessage; timer: Subscription } | undefined;
+  private readonly forwarding: StoreAndForward;
   private readonly stationCalls = new Map<string, PendingStationCall>();
   private toStation: (ToStationCall & { timer: Subscription }) | undefined;
   private readonly csmsQueue: ToStationCall[] = [];
@@ -65,6 +64,10 @@ export class StationSession {
     station.on('message', (data: RawData, isBinary: boolean) => this.fromStation(data, isBinary));
     station.on('error', (err: Error) => this.log.warn({ err: err.message }, 'station socket error'));
     station.once('close', (code: number, reason: Buffer) => this.onStationClose(code, reason.toString('utf8')));
+    this.forwarding = new StoreAndForward(stationId, ctx, this.log, {
+      sendToStation: (frame, now) => this.sendToStation(frame, now),
+      journal: (direction, kind, bytes, at, extra) => this.journal(direction, kind, bytes, at, extra),
+    });
     this.startPing();
     ctx.emitConnection(stationId, 'station', true);
     if (upstream) this.attachUpstream(upstream);
@@ -128,44 +131,14 @@ export class StationSession {
       }
     }
     this.ctx.calls$.next({ stationId: this.stationId, origin: 'station', messageId: frame.messageId, action: frame.action, payload: frame.payload, at: now });
-    if (this.upstream && !this.replaying) {
+    if (this.upstream && !this.forwarding.replaying) {
       this.stationCalls.set(frame.messageId, { action: frame.action, payload: frame.payload, raw: text(data) });
       this.journal('station->csms', 2, size(data), now, { action: frame.action, messageId: frame.messageId });
       this.upstream.send(data, { binary: false });
       this.ctx.metrics.framesOut++;
       return;
     }
-    this.answerOffline(frame, text(data), now);
-  }
-
-  /** CSMS unreachable (or its queue still replaying): queue what must reach it, answer the station for it. */
-  private answerOffline(frame: CallFrame, raw: string, now: number): void {
-    if (TRANSACTION_RELATED.has(frame.action)) {
-      const q = this.ctx.queue.enqueue(this.stationId, frame.messageId, frame.action, raw, now);
-      if (!q.queued) {
-        // Not acknowledged: the station keeps the message and retries it; nothing is dropped silently.
-        this.log.warn({ messageId: frame.messageId, action: frame.action }, q.reason);
-        this.ctx.metrics.errors++;
-        this.journal('station->controller', 2, raw.length, now, { action: frame.action, messageId: frame.messageId, note: 'queue full' });
-        this.sendToStation(callError(frame.messageId, 'GenericError', q.reason), now);
-        return;
-      }
-      this.ctx.metrics.queued++;
-      const n = this.ctx.queue.length(this.stationId);
-      // The operator sees the queue grow without a line per message: at 1, 10, 100, 1000 and every 1000 after.
-      if (n === 1 || n === 10 || n === 100 || n % 1000 === 0) this.log.info({ queued: n }, 'messages queued for the CSMS');
-    }
-    const answer = answerLocally(frame.action, frame.payload, this.ctx.authCache, this.ctx.offline, now);
-    const note = TRANSACTION_RELATED.has(frame.action) ? 'queued, answered locally' : 'answered locally';
-    this.journal('station->controller', 2, raw.length, now, { action: frame.action, messageId: frame.messageId, note });
-    this.ctx.metrics.localAnswers++;
-    if ('result' in answer) {
-      this.sendToStation({ type: 3, messageId: frame.messageId, payload: answer.result }, now);
-      this.ctx.emitResult({ stationId: this.stationId, origin: 'station', messageId: frame.messageId, action: frame.action, request: frame.payload, result: answer.result, answeredLocally: true, at: now });
-    } else {
-      this.sendToStation(callError(frame.messageId, answer.error.code, answer.error.description), now);
-      this.ctx.emitResult({ stationId: this.stationId, origin: 'station', messageId: frame.messageId, action: frame.action, request: frame.payload, error: answer.error, answeredLocally: true, at: now });
-    }
+    this.forwarding.answerOffline(frame, text(data), now);
   }
 
   private stationReply(frame: Exclude<Frame, CallFrame>, data: RawData, now: number): void {
@@ -236,8 +209,8 @@ export class StationSession {
       this.pumpToStation();
       return;
     }
-    if (this.replayInFlight && this.replayInFlight.msg.messageId === frame.messageId) {
-      this.replayAnswered(frame, now);
+    if (this.forwarding.isReplayReply(frame.messageId)) {
+      this.forwarding.replayAnswered(frame, now);
       return;
     }
     const call = this.stationCalls.get(frame.messageId);
@@ -300,60 +273,19 @@ export class StationSession {
     socket.on('error', (err: Error) => this.log.warn({ err: err.message }, 'upstream socket error'));
     socket.once('close', (code: number) => this.onUpstreamClose(socket, code));
     this.ctx.emitConnection(this.stationId, 'upstream', true);
-    this.replaying = true;
-    const queued = this.ctx.queue.length(this.stationId);
-    if (queued > 0) this.log.info({ queued }, 'CSMS connection up; replaying queued messages before live traffic');
-    this.replayNext();
-  }
-
-  private replayNext(): void {
-    if (!this.upstream || this.replayInFlight) return;
-    const msg = this.ctx.queue.head(this.stationId);
-    if (!msg) {
-      if (this.replaying && this.ctx.metrics.replayed > 0) this.log.info('store-and-forward queue empty, forwarding live');
-      this.replaying = false;
-      return;
-    }
-    const timer = this.scheduler.schedule(() => {
-      // No answer: drop the connection; the message stays at the head and is resent (same id) after reconnect.
-      this.log.warn({ messageId: msg.messageId }, 'CSMS did not answer a replayed message; reconnecting');
-      this.upstream?.close(1011, 'reply timeout');
-    }, this.ctx.callTimeoutMs);
-    this.replayInFlight = { msg, timer };
-    this.journal('controller->csms', 2, msg.frame.length, this.scheduler.now(), { action: msg.action, messageId: msg.messageId, note: 'replay' });
-    this.upstream.send(msg.frame);
-    this.ctx.metrics.framesOut++;
-  }
-
-  private replayAnswered(frame: Exclude<Frame, CallFrame>, now: number): void {
-    const { msg, timer } = this.replayInFlight!;
-    timer.unsubscribe();
-    this.replayInFlight = undefined;
-    const request = (JSON.parse(msg.frame) as [number, string, string, Record<string, unknown>])[3];
-    if (frame.type === 3) learnTokens(msg.action, request, frame.payload, this.ctx.authCache, now);
-    else this.log.warn({ messageId: msg.messageId, code: frame.code }, `CSMS refused a replayed message: ${frame.description}`);
-    this.journal('csms->station', frame.type, 0, now, { action: msg.action, messageId: msg.messageId, note: 'replay answer, consumed' });
-    this.ctx.queue.remove(msg);
-    this.ctx.metrics.replayed++;
-    this.ctx.emitResult({
-      stationId: this.stationId, origin: 'station', messageId: msg.messageId, action: msg.action, request,
-      result: frame.type === 3 ? frame.payload : undefined,
-      error: frame.type === 4 ? { code: frame.code, description: frame.description } : undefined, at: now,
-    });
-    this.replayNext();
+    this.forwarding.startReplay(socket);
   }
 
   private onUpstreamClose(socket: WebSocket, code: number): void {
     if (socket !== this.upstream) return;
     this.upstream = undefined;
-    this.replayInFlight?.timer.unsubscribe();
-    this.replayInFlight = undefined;
+    this.forwarding.stopReplay();
     this.ctx.emitConnection(this.stationId, 'upstream', false, `closed (${code})`);
     if (this.ended) return;
     this.log.warn({ code }, 'CSMS connection lost; answering the station locally');
     // Station CALLs the CSMS never answered: answer them now (transaction-related ones are queued first).
     const now = this.scheduler.now();
-    for (const [messageId, c] of this.stationCalls) this.answerOffline({ type: 2, messageId, action: c.action, payload: c.payload }, c.raw, now);
+    for (const [messageId, c] of this.stationCalls) this.forwarding.answerOffline({ type: 2, messageId, action: c.action, payload: c.payload }, c.raw, now);
     this.stationCalls.clear();
     // CSMS calls not yet delivered can never be answered to the CSMS: drop them.
     this.csmsQueue.length = 0;
@@ -376,7 +308,7 @@ export class StationSession {
     this.ended = true;
     if (this.pingTimer) clearInterval(this.pingTimer);
     this.reconnectSub?.unsubscribe();
-    this.replayInFlight?.timer.unsubscribe();
+    this.forwarding.stopReplay();
     this.toStation?.timer.unsubscribe();
     const err = new Error(`station ${this.stationId} disconnected`);
     this.toStation?.reject?.(err);
@@ -429,7 +361,7 @@ export class StationSession {
     this.ctx.metrics.framesOut++;
   }
 
-  private journal(direction: JournalDirection, kind: number, bytes: number, at: number, extra: { action?: string; messageId?: string; note?: string }): void {
+  journal(direction: JournalDirection, kind: number, bytes: number, at: number, extra: { action?: string; messageId?: string; note?: string }): void {
     this.ctx.journal?.record({ at, stationId: this.stationId, direction, kind, size: bytes, ...extra });
   }
 }
