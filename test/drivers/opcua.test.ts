@@ -31,10 +31,12 @@ describe('OPC UA device', () => {
     tmp.remove();
   }, 60_000);
 
-  const open = (id: string, nodes: Record<string, string | string[]>, extra: { staleMs?: number; username?: string; password?: string; endpoint?: string } = {}) => {
+  type Extra = { staleMs?: number; username?: string; password?: string; endpoint?: string; securityMode?: 'None' | 'Sign' | 'SignAndEncrypt'; securityPolicy?: string };
+  const open = (id: string, nodes: Record<string, string | string[]>, extra: Extra = {}) => {
     const d = createDevice(
       {
         id, driver: 'opcua', endpoint: extra.endpoint ?? site.endpoint, nodes, pollMs: 200, samplingMs: 50, publishingMs: 100,
+        securityMode: extra.securityMode, securityPolicy: extra.securityPolicy,
         staleMs: extra.staleMs ?? 2000, backoffMinMs: 200, backoffMaxMs: 1000, username: extra.username, password: extra.password,
       },
       { dataDir: join(tmp.path, 'data') },
@@ -104,6 +106,14 @@ describe('OPC UA device', () => {
       await secured.stop();
     }
   }, 60_000);
+
+  it('SignAndEncrypt with Basic256Sha256, the client certificate made in the data folder', async () => {
+    const d = open('grid-secure', simOpcUaNodes().grid, { securityMode: 'SignAndEncrypt', securityPolicy: 'Basic256Sha256' });
+    const r = await nextReading(d, isGood, 30_000);
+    expect(r.values.phaseCurrentsA).toHaveLength(3);
+    expect(listing(join(tmp.path, 'data', 'opcua-pki', 'own', 'certs')).some((f) => f.endsWith('.pem'))).toBe(true);
+    await d.close();
+  }, 40_000);
 
   it('a server that is not there: stale after staleMs, and close() does not hang', async () => {
     const d = open('nobody', simOpcUaNodes().pv, { endpoint: 'opc.tcp://127.0.0.1:9/UA/none', staleMs: 800 });
