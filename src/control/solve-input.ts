@@ -139,7 +139,10 @@ export function buildInput(args: {
 function demandOf(v: SessionView, now: number, settings: ControlSettings, h: EvseHistory | undefined): EvseDemand {
   const s = v.session;
   const st = v.station;
-  const evOnePhase = s.evPhases === 1 || s.phasesUsed === 1;
+  // A 1-phase EV on a 3-phase EVSE: said so (charging needs, numberOfPhasesUsed) or seen drawing on L1 only.
+  const m = s.measuredCurrentA;
+  const seenOnePhase = m !== undefined && m.length === 3 && m[0] > 1 && m[1] < 0.5 && m[2] < 0.5;
+  const evOnePhase = s.evPhases === 1 || s.phasesUsed === 1 || (s.evPhases === undefined && seenOnePhase);
   const phases: 1 | 3 = st.phases === 1 || (evOnePhase && !v.canSwitchPhases) ? 1 : v.canSwitchPhases ? (h?.phases ?? 3) : 3;
   const caps = [st.maxA, s.evMaxCurrentA, s.cableMaxCurrentA, v.csms.limitA].filter((x): x is number => x !== undefined);
   const maxA = Math.max(0, Math.min(...caps));

@@ -1,0 +1,141 @@
+// `npm run bench -- reaction [--json] [steps]`: time from a meter step in the Modbus server to the last
+// SetChargingProfile received by the stations, through the real chain: simulated SunSpec meter → driver (polling) →
+// control loop → relay (injected calls) → test stations over WebSocket. 10 and 100 stations; each step moves the base
+// load so every station's limit changes (alternately down and up).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { asyncScheduler, BehaviorSubject, NEVER } from 'rxjs';
+import type { PhaseVector } from '../../algorithms/types.js';
+import { createDevice } from '../../drivers/device.js';
+import { silentLogger } from '../../src/common/log.js';
+import { parseConfig } from '../../src/config/load.js';
+import type { SiteLimit } from '../../src/controller/site-limit.js';
+import { createControlLoop } from '../../src/control/loop.js';
+import { createRelay } from '../../src/relay/relay.js';
+import { SimModbusSite } from '../../src/sim/devices/modbus-site.js';
+import { openDatabase } from '../../src/store/db.js';
+import { startCsms, TestStation, until } from '../control/world.js';
+import type { Bench } from './run.js';
+
+const POLL_MS = 100;
+
+interface SizeResult {
+  stations: number;
+  poll_ms: number;
+  steps: number;
+  median_ms: number;
+  p99_ms: number;
+  max_ms: number;
+}
+
+function quantile(sorted: number[], q: number): number {
+  if (!sorted.length) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
+}
+
+async function measure(n: number, steps: number, log: (l: string) => void): Promise<SizeResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-reaction-'));
+  const csms = await startCsms();
+  const modbus = new SimModbusSite(undefined, { host: '127.0.0.1', port: 0 });
+  const modbusPort = await modbus.start();
+  const ids = Array.from({ length: n }, (_, i) => `CP${String(i + 1).padStart(3, '0')}`);
+  // 8 A each at base 0; a base step of n A takes 1 A from everyone.
+  const limit = 8 * n;
+  const config = parseConfig({
+    stations: { listen: { host: '127.0.0.1', port: 0 }, allowUnknown: true, pingIntervalS: 0, list: ids.map((id) => ({ id })) },
+    upstream: { url: csms.url, callTimeoutS: 10 },
+    storage: { path: join(dir, 'db.sqlite') },
+    site: { limitA: [limit, limit, limit] },
+    meters: [{ id: 'grid', role: 'grid', driver: 'modbus-tcp', host: '127.0.0.1', port: modbusPort, unitId: 1, map: 'sunspec', pollMs: POLL_MS, staleMs: 2000, timeoutMs: 500 }],
+    control: { loopMs: 1000, rampAPerS: 1000, hysteresisA: 0.5, profileValidityS: 600, meterStepA: 2 },
+  });
+  const db = openDatabase(config.storage.path);
+  const relay = createRelay({ config, db, log: silentLogger, journal: false });
+  const { port } = await relay.start();
+  const m = config.meters[0];
+  const meter = createDevice({ id: m.id, driver: 'modbus-tcp', host: m.host, port: m.port, unitId: m.unitId, map: m.map, pollMs: m.pollMs, staleMs: m.staleMs, timeoutMs: m.timeoutMs }, { dataDir: dir });
+  const fuse = { kind: 'fuse' as const, id: 'site.limitA', limitA: config.site.limitA };
+  const siteLimit$ = new BehaviorSubject<SiteLimit>({ at: Date.now(), limitA: config.site.limitA, binding: fuse, sources: [fuse] });
+  const loop = createControlLoop({ scheduler: asyncScheduler, config, relay, caller: relay, readings$: meter.readings$, siteLimit$, settings$: NEVER, log: silentLogger });
+  // Where the time goes: when the driver delivered the step, and when the controller sent its first call.
+  let lastReadAt = 0;
+  let lastBase = -1;
+  const readSub = meter.readings$.subscribe((r) => {
+    const a = r.values.phaseCurrentsA?.[0];
+    if (a !== undefined && Math.abs(a - lastBase) > 0.5) {
+      lastBase = a;
+      lastReadAt = Date.now();
+    }
+  });
+  const stations: TestStation[] = [];
+  try {
+    for (const id of ids) {
+      const s = new TestStation(id, { lagMs: 0, meterEveryMs: 3_600_000 });
+      await s.connect(port);
+      stations.push(s);
+    }
+    for (const [i, s] of stations.entries()) await s.startTransaction(`tx-${i}`);
+    await until(() => stations.every((s) => s.lastTxLimit() === 8), 60_000, `all ${n} stations at 8 A`);
+    const times: number[] = [];
+    const detect: number[] = [];
+    const dispatch: number[] = [];
+    for (let k = 0; k < steps; k++) {
+      const up = k % 2 === 0;
+      const base = up ? n : 0;
+      const expect = up ? 7 : 8;
+      const counts = stations.map((s) => s.received.length);
+      await new Promise((r) => setTimeout(r, POLL_MS * 2 + Math.random() * POLL_MS));
+      const t0 = Date.now();
+      modbus.model.setGrid({ currentsA: [base, base, base] as PhaseVector });
+      await until(() => stations.every((s, i) => s.received.length > counts[i] && s.lastTxLimit() === expect), 30_000, `step ${k}`);
+      const last = Math.max(...stations.map((s) => s.received.at(-1)!.at));
+      times.push(last - t0);
+      detect.push(lastReadAt - t0);
+      dispatch.push(last - lastReadAt);
+    }
+    detect.sort((a, b) => a - b);
+    dispatch.sort((a, b) => a - b);
+    times.sort((a, b) => a - b);
+    const r = {
+      stations: n,
+      poll_ms: POLL_MS,
+      steps,
+      median_ms: quantile(times, 0.5),
+      p99_ms: quantile(times, 0.99),
+      max_ms: times.at(-1) ?? NaN,
+      // Of which: the meter step reaching the controller (polling), median.
+      median_detect_ms: quantile(detect, 0.5),
+      p99_detect_ms: quantile(detect, 0.99),
+      // Of which: reading in → every station has its profile (solve, dispatch, relay, WebSocket).
+      median_dispatch_ms: quantile(dispatch, 0.5),
+      p99_dispatch_ms: quantile(dispatch, 0.99),
+    };
+    log(`${n} stations: median ${r.median_ms} ms, p99 ${r.p99_ms} ms over ${steps} steps (poll ${POLL_MS} ms; detection median ${r.median_detect_ms} / p99 ${r.p99_detect_ms} ms, dispatch median ${r.median_dispatch_ms} / p99 ${r.p99_dispatch_ms} ms)`);
+    return r;
+  } finally {
+    readSub.unsubscribe();
+    for (const s of stations) s.close();
+    await loop.stop();
+    await meter.close();
+    await relay.stop();
+    db.close();
+    await modbus.close();
+    await csms.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export const run: Bench = async (opts) => {
+  const steps = Number(opts.args[0] ?? 20) || 20;
+  const small = await measure(10, steps, opts.log);
+  const large = await measure(100, steps, opts.log);
+  return {
+    stations: large.stations,
+    poll_ms: large.poll_ms,
+    median_ms: large.median_ms,
+    p99_ms: large.p99_ms,
+    target_ms: POLL_MS + 100,
+    sizes: [small, large],
+  };
+};
