@@ -5,7 +5,7 @@ import { timer, type SchedulerLike, type Subscription } from 'rxjs';
 import type { DriverLogger } from '../log.js';
 import { ReadingEmitter } from '../freshness.js';
 import type { CapabilityName } from '../types.js';
-import { discoverSunSpec, sunspecRegisterMap } from '../sunspec/discovery.js';
+import { discoverSunSpec, readSunSpecIdentity, sunspecRegisterMap } from '../sunspec/discovery.js';
 import { errorText, ModbusConnection, ModbusExceptionError, type ModbusEndpoint } from './client.js';
 import { mapCapabilities, type RegisterMap } from './map.js';
 import { planReads, readMap, type ReadSpan } from './reader.js';
@@ -102,9 +102,11 @@ export class ModbusDevice {
     for (let attempt = 0; attempt <= s.retries; attempt++) {
       try {
         if (!this.map) {
-          const found = await discoverSunSpec((a, c) => read('holding', a, c));
+          const readHolding = (a: number, c: number) => read('holding', a, c);
+          const found = await discoverSunSpec(readHolding);
           this.useMap(sunspecRegisterMap(found));
-          this.log.info({ device: s.id, base: found.base, models: found.models.map((m) => m.id) }, 'SunSpec models found');
+          const identity = await readSunSpecIdentity(readHolding, found).catch(() => undefined);
+          this.log.info({ device: s.id, base: found.base, models: found.models.map((m) => m.id), ...identity }, 'SunSpec device found');
         }
         const result = await readMap(this.map as RegisterMap, read, this.plan);
         if (this.closed) return;

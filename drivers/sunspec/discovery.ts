@@ -65,6 +65,29 @@ export async function discoverSunSpec(read: ReadHolding, bases: readonly number[
   throw new SunSpecDiscoveryError(`no SunSpec device found (${tried.join('; ')})`);
 }
 
+export interface SunSpecIdentity {
+  manufacturer: string;
+  model: string;
+  serial: string;
+  version: string;
+}
+
+/** Manufacturer, model, serial and version from the common model (1), for the log an installer reads. */
+export async function readSunSpecIdentity(read: ReadHolding, found: SunSpecDiscovery): Promise<SunSpecIdentity | undefined> {
+  const common = found.models.find((m) => m.id === 1);
+  const model = loadSunSpecModel(1);
+  if (!common || !model) return undefined;
+  const regs = await read(common.address, Math.min(common.length + 2, 125));
+  const text = (name: string): string => {
+    const p = model.points.get(name);
+    if (!p) return '';
+    const bytes = Buffer.alloc(p.size * 2);
+    for (let i = 0; i < p.size; i++) bytes.writeUInt16BE(regs[p.offset + i] ?? 0, i * 2);
+    return bytes.toString('latin1').replace(/\0.*$/s, '').trim();
+  };
+  return { manufacturer: text('Mn'), model: text('Md'), serial: text('SN'), version: text('Vr') };
+}
+
 const METERS = [203, 204, 202, 201, 213, 214, 212, 211];
 const INVERTERS = [103, 102, 101, 113, 112, 111];
 

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDevice, type Device } from '../../drivers/device.js';
 import { ModbusConnection } from '../../drivers/modbus/client.js';
-import { discoverSunSpec, sunspecRegisterMap } from '../../drivers/sunspec/discovery.js';
+import { discoverSunSpec, readSunSpecIdentity, sunspecRegisterMap } from '../../drivers/sunspec/discovery.js';
 import { SimModbusSite } from '../../src/sim/devices/modbus-site.js';
 import { SiteModel } from '../../src/sim/devices/site-model.js';
 import { isGood, nextReading } from './helpers.js';
@@ -43,6 +43,7 @@ describe('SunSpec devices on the simulated site', () => {
       expect(inverter.models.map((m) => m.id)).toEqual([1, 103, 123, 160]);
       const battery = await discoverSunSpec(read(3));
       expect(battery.models.map((m) => m.id)).toEqual([1, 802, 124]);
+      expect(await readSunSpecIdentity(read(2), inverter)).toMatchObject({ manufacturer: 'site-controller sim', model: 'SimInverter 30k', serial: 'I-0001' });
       const map = sunspecRegisterMap(meter);
       expect(Object.keys(map.fields).sort()).toEqual(
         ['activePowerW', 'exportEnergyWh', 'importEnergyWh', 'phaseCurrentsA', 'phasePowersW', 'phaseVoltagesV'].sort(),
