@@ -1,6 +1,6 @@
 // Read-only API behind the page: state (CONTRACT), live updates (SSE), journal, sessions (+ CSV), history, audit.
 import type { FastifyInstance } from 'fastify';
-import { throttleTime, type SchedulerLike } from 'rxjs';
+import { map, share, throttleTime, type SchedulerLike } from 'rxjs';
 import type { Config } from '../config/types.js';
 import type { AuditLog } from '../store/audit.js';
 import type { HistoryStore } from '../store/history.js';
@@ -144,6 +144,12 @@ export function registerDataRoutes(app: FastifyInstance, o: DataRouteOptions): v
   // Live updates: Server-Sent Events, one `state` event per change (throttled), so the page never polls.
   const streams = new Set<() => void>();
   o.onStop(() => { for (const end of [...streams]) end(); });
+  // One snapshot per change for all open streams, serialised once.
+  const frames$ = o.view.changed$.pipe(
+    throttleTime(o.liveThrottleMs, o.scheduler, { leading: true, trailing: true }),
+    map(() => `event: state\ndata: ${JSON.stringify(o.view.snapshot())}\n\n`),
+    share(),
+  );
   app.get('/api/live', async (req, reply) => {
     reply.hijack();
     const res = reply.raw;
@@ -153,12 +159,12 @@ export function registerDataRoutes(app: FastifyInstance, o: DataRouteOptions): v
       connection: 'keep-alive',
       'x-accel-buffering': 'no',
     });
-    const send = () => {
-      if (!res.writableEnded) res.write(`event: state\ndata: ${JSON.stringify(o.view.snapshot())}\n\n`);
+    const send = (frame: string) => {
+      if (!res.writableEnded) res.write(frame);
     };
     res.write('retry: 2000\n\n');
-    send();
-    const sub = o.view.changed$.pipe(throttleTime(o.liveThrottleMs, o.scheduler, { leading: true, trailing: true })).subscribe(send);
+    send(`event: state\ndata: ${JSON.stringify(o.view.snapshot())}\n\n`);
+    const sub = frames$.subscribe(send);
     // A comment now and then keeps proxies and the browser from timing out an idle stream (socket-level timer).
     const keepAlive = setInterval(() => { if (!res.writableEnded) res.write(': keep-alive\n\n'); }, 15_000);
     let ended = false;
