@@ -3,6 +3,7 @@
 // (with empty values: the last good values are never repeated as if they were current).
 import { Subject, type Observable, type SchedulerLike } from 'rxjs';
 import type { DriverLogger } from './log.js';
+import { checkPlausible } from './plausibility.js';
 import type { MeasuredValues, Quality, Reading } from './types.js';
 
 export class ReadingEmitter {
@@ -34,8 +35,14 @@ export class ReadingEmitter {
   /** The device answered with these values; `problems` lists values it could not give (makes the reading bad). */
   answered(values: MeasuredValues, problems: string[] = []): void {
     this.lastAnswerAt = this.scheduler.now();
-    if (problems.length === 0) this.emit('good', values);
-    else this.emit('bad', values, problems.join('; '));
+    this.emitChecked(values, problems);
+  }
+
+  private emitChecked(values: MeasuredValues, problems: string[]): void {
+    const checked = checkPlausible(values);
+    const all = [...problems, ...checked.problems];
+    if (all.length === 0) this.emit('good', checked.values);
+    else this.emit('bad', checked.values, all.join('; '));
   }
 
   /** The device showed it is alive (an OPC UA keep-alive) without new values. */
@@ -52,8 +59,7 @@ export class ReadingEmitter {
       this.checkStale('no answer');
       return;
     }
-    if (problems.length === 0) this.emit('good', values);
-    else this.emit('bad', values, problems.join('; '));
+    this.emitChecked(values, problems);
   }
 
   /** No usable answer this time (timeout, refused, disconnected). */

@@ -5,6 +5,7 @@ import fc from 'fast-check';
 import { decodeRegisters, encodeValue, type RegisterType } from '../../drivers/modbus/codec.js';
 import { planReads } from '../../drivers/modbus/reader.js';
 import { ReadingEmitter } from '../../drivers/freshness.js';
+import { checkPlausible } from '../../drivers/plausibility.js';
 import { silentDriverLogger } from '../../drivers/log.js';
 import type { Reading } from '../../drivers/types.js';
 
@@ -72,6 +73,23 @@ describe('read planning', () => {
     });
     expect(wide.every((s) => s.count <= 125)).toBe(true);
     expect(wide).toHaveLength(2);
+  });
+});
+
+describe('plausibility', () => {
+  it('drops values no device can report and says which', () => {
+    const r = checkPlausible({ phaseVoltagesV: [230, 6553.5, 231], batterySocPct: 65535, activePowerW: -4200, importEnergyWh: 10 });
+    expect(r.values).toEqual({ activePowerW: -4200, importEnergyWh: 10 });
+    expect(r.problems).toEqual(['phaseVoltagesV[L2]: 6553.5 out of range 0..1000', 'batterySocPct: 65535 out of range 0..100']);
+  });
+
+  it('an implausible value makes the reading bad', () => {
+    const scheduler = new VirtualTimeScheduler();
+    const e = new ReadingEmitter('m3', scheduler, 5000, silentDriverLogger);
+    const out: Reading[] = [];
+    e.readings$.subscribe((r) => out.push(r));
+    e.answered({ batterySocPct: 101, batteryPowerW: 300 });
+    expect(out[0]).toMatchObject({ quality: 'bad', values: { batteryPowerW: 300 }, reason: 'batterySocPct: 101 out of range 0..100' });
   });
 });
 
