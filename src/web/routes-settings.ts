@@ -13,6 +13,8 @@ export interface SettingsRouteOptions {
   settings: SettingsStore;
   audit: AuditLog;
   changes: Counter;
+  /** Stations seen so far (connected or in the control state), so unknown-but-allowed stations can be set too. */
+  seenStations: () => string[];
 }
 
 const phaseVector = { type: 'array', minItems: 3, maxItems: 3, items: { type: 'number', minimum: 0, maximum: 10000 } } as const;
@@ -24,7 +26,7 @@ export function registerSettingsRoutes(app: FastifyInstance, o: SettingsRouteOpt
 
   const view = () => {
     const { control, siteLimitA } = settings.current();
-    const stationIds = new Set([...config.stations.list.map((s) => s.id), ...Object.keys(control.priorities), ...Object.keys(control.modes)]);
+    const stationIds = new Set([...config.stations.list.map((s) => s.id), ...o.seenStations(), ...Object.keys(control.priorities), ...Object.keys(control.modes)]);
     return {
       siteLimitA,
       fuseA: config.site.limitA,

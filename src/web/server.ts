@@ -132,7 +132,7 @@ export function createWebServer(options: WebServerOptions): WebServer {
       config, view, sessions, history, audit, journal: ports.journal, scheduler, liveClients,
       liveThrottleMs: options.liveThrottleMs ?? 250, onStop: (fn) => stoppers.push(fn),
     });
-    registerSettingsRoutes(app, { config, settings, audit, changes });
+    registerSettingsRoutes(app, { config, settings, audit, changes, seenStations: () => view.snapshot().stations.map((s) => s.id) });
     app.get('/metrics', async (_req, reply) => {
       reply.header('content-type', 'text/plain; version=0.0.4; charset=utf-8');
       return metrics.render();

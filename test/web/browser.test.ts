@@ -79,6 +79,16 @@ describe('the page in Chromium', () => {
     expect(alarms).toMatch(/CP02 EVSE 1 is not controllable/);
     expect(alarms).toMatch(/CSMS unreachable for CP02: 3 messages queued/);
     await page.screenshot({ path: join(SHOTS, 'overview.png'), fullPage: true });
+    // The meter goes stale: the last values stay, greyed, and an alarm says so; a good reading clears both.
+    h.readings.next({ deviceId: 'grid', at: Date.now(), quality: 'stale', reason: 'no answer for 5 s', values: {} });
+    await expect.poll(() => page.locator('#alarms').textContent()).toMatch(/Meter grid \(grid\) is stale: no answer for 5 s/);
+    expect(await page.locator('#grid-quality').textContent()).toBe('Stale');
+    expect(await page.locator('.phase.stale').count()).toBe(3);
+    expect(await page.locator('#grid-L1').textContent()).toBe('55.5 A');
+    await page.screenshot({ path: join(SHOTS, 'overview-meter-stale.png') });
+    h.grid([55.5, 21, 30.2], 24500);
+    await expect.poll(() => page.locator('.phase.stale').count()).toBe(0);
+    expect(await page.locator('#alarms').textContent()).not.toMatch(/stale/);
   });
 
   it('the chargers page has a row for every station and shows its journal on demand', async () => {

@@ -56,6 +56,8 @@ export function mount(root) {
         p.bar.setAttribute('aria-valuenow', String(cur ?? 0));
         p.bar.setAttribute('aria-valuemax', String(lim));
         setText(p.value, fmt.a(cur));
+        // Last good values of a stale meter are shown greyed (with the alarm), never as zero.
+        p.row.classList.toggle('stale', site.quality !== 'good');
         setText(p.limit, `of ${lim.toFixed(0)} A${lim < site.fuseA[i] ? ` (fuse ${site.fuseA[i]} A)` : ''}`);
       });
       setText(quality, site.quality === 'good' ? 'Live' : site.quality === 'none' ? 'No meter' : site.quality === 'stale' ? 'Stale' : 'Bad values');
