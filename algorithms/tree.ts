@@ -123,8 +123,7 @@ export function buildTree(nodes: readonly LimitNode[], problems: string[]): Site
       chain.push(cur);
       cur = parent[cur];
     }
-    if (ok && chain.length > n) ok = false;
-    if (!ok && chain.length > n) problems.push(`node ${ids[i]} is in a parent cycle; EVSEs under it are paused`);
+    if (!ok && chain.length > n) problems.push(`node ${ids[i]} is in or under a parent cycle; EVSEs under it are paused`);
     valid[i] = ok ? 1 : 0;
     chains.push(ok ? chain : []);
     total += ok ? chain.length : 0;
