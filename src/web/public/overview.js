@@ -67,7 +67,7 @@ export function mount(root) {
       setText(sourceDetail, site.limitSource.kind === 'page' ? `(${phases3})` : `(${site.limitSource.id}: ${phases3})`);
       const g = site.gridPowerW;
       setText(gridPower.v, fmt.kw(g));
-      setText(gridPower.sub, g === null ? 'not metered' : g >= 0 ? 'importing' : 'exporting');
+      setText(gridPower.sub, g === null ? 'not metered' : site.quality !== 'good' ? 'last good value (meter not live)' : g >= 0 ? 'importing' : 'exporting');
       setText(pv.v, fmt.kw(site.pvPowerW));
       setText(pv.sub, site.pvPowerW === null ? 'no inverter' : 'producing');
       setText(battery.v, site.batterySoc === null ? '—' : fmt.pct(site.batterySoc));
