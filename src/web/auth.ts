@@ -68,8 +68,9 @@ export function registerAuth(app: FastifyInstance, opts: AuthOptions): void {
   const dummyHash = hashPasswordSync('not-a-user-password');
 
   app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
-    const path = req.url.split('?')[0];
-    if (!path.startsWith('/api/') || PUBLIC.has(path)) return;
+    // Decide on the route the router matched, never on the raw URL: "/%61pi/state" is routed to /api/state.
+    const route = req.routeOptions.url;
+    if (!route || !route.startsWith('/api/') || PUBLIC.has(route)) return;
     const token = req.cookies[SESSION_COOKIE];
     const session = token ? opts.sessions.get(token) : undefined;
     if (!session) {

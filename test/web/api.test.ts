@@ -61,6 +61,11 @@ describe('web API', () => {
       expect(((await res.json()) as { message: string }).message).toMatch(/log/);
     }
     expect((await req('GET', '/api/state', undefined, { cookie: 'sc_session=forged-token-forged-token-forged' })).status).toBe(401);
+    // Encoded or odd spellings of a path reach the same route and need the same session.
+    for (const path of ['/%61pi/state', '/api/%73tate', '/api/state/', '/api//state', '/%61pi/settings/site-mode']) {
+      expect((await req('GET', path)).status, path).not.toBe(200);
+    }
+    expect((await req('PUT', '/%61pi/settings/site-mode', { mode: 'pv' })).status).toBe(401);
   });
 
   it('every state-changing endpoint refuses without a session (401) and without the CSRF token (403)', async () => {
