@@ -25,6 +25,8 @@ export interface ChargerSpec {
   /** Seconds between a profile arriving and the EV drawing the new limit. */
   reactionS: number;
   profiles: ProfileHandling;
+  /** Interval of its MeterValuePeriodic TransactionEvents (s); default 10. */
+  meterValuesS: number;
 }
 
 export interface EvSpec {

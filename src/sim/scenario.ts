@@ -110,6 +110,7 @@ const schema = {
           honorsProfiles: { type: 'boolean' },
           /** Finer than honorsProfiles: reject answers SetChargingProfile with Rejected. */
           profiles: { enum: ['apply', 'ignore', 'reject'] },
+          meterValuesS: { type: 'number', minimum: 1 },
         },
       },
     },
@@ -166,6 +167,43 @@ function describe(e: ErrorObject): string {
     default:
       return `${at}: ${e.message ?? 'is invalid'}`;
   }
+}
+
+/**
+ * ajv reports every branch of an anyOf; a person wants the branch they meant. For each anyOf (deepest first, per data
+ * item) keep only the errors of the branch with the fewest errors, and drop the "must match a schema in anyOf" lines.
+ */
+function closestBranches(errors: ErrorObject[]): ErrorObject[] {
+  let errs = errors.filter((e) => e.keyword !== 'anyOf');
+  const splits = new Map<string, { schema: string; depth: number }>();
+  for (const e of errs) {
+    for (const m of e.schemaPath.matchAll(/\/anyOf\/\d+/g)) {
+      const schema = e.schemaPath.slice(0, m.index);
+      const depth = (schema.match(/\/(properties\/[^/]+|items)(?=\/|$)/g) ?? []).length;
+      splits.set(`${schema}|${e.instancePath.split('/').slice(0, depth + 1).join('/')}`, { schema, depth });
+    }
+  }
+  const keys = [...splits.entries()].sort((a, b) => b[1].schema.length - a[1].schema.length);
+  for (const [key, { schema, depth }] of keys) {
+    const inst = key.slice(key.indexOf('|') + 1);
+    const branchOf = (e: ErrorObject) => {
+      if (!e.schemaPath.startsWith(`${schema}/anyOf/`) || e.instancePath.split('/').slice(0, depth + 1).join('/') !== inst) return undefined;
+      return Number(e.schemaPath.slice(schema.length + 7).split('/')[0]);
+    };
+    // A branch whose type does not even fit the value ranks last; then the one with the fewest errors.
+    const counts = new Map<number, number>();
+    for (const e of errs) {
+      const b = branchOf(e);
+      if (b !== undefined) counts.set(b, (counts.get(b) ?? 0) + (e.keyword === 'type' && e.instancePath === inst ? 1000 : 1));
+    }
+    if (counts.size < 2) continue;
+    const best = [...counts.entries()].sort((a, b) => a[1] - b[1] || a[0] - b[0])[0][0];
+    errs = errs.filter((e) => {
+      const b = branchOf(e);
+      return b === undefined || b === best;
+    });
+  }
+  return errs;
 }
 
 /** "24h" | "1h30m" | "500ms" | seconds -> ms. */
@@ -229,6 +267,7 @@ interface Raw {
     reactionS?: number;
     honorsProfiles?: boolean;
     profiles?: ProfileHandling;
+    meterValuesS?: number;
   }[];
   evs: (RawEv | { random: RawRandom })[] | { random: RawRandom };
 }
@@ -279,7 +318,7 @@ function randomFleet(r: RawRandom, chargers: ChargerSpec[], taken: Map<string, {
 
 /** Validates a parsed scenario; returns it with defaults and epoch times, or throws ScenarioError listing every problem. */
 export function parseScenario(raw: unknown, baseDir = process.cwd(), file?: string, epoch = VIRTUAL_EPOCH): Scenario {
-  if (!validate(raw)) throw new ScenarioError([...new Set((validate.errors ?? []).map(describe))], file);
+  if (!validate(raw)) throw new ScenarioError([...new Set(closestBranches(validate.errors ?? []).map(describe))], file);
   const r = raw as unknown as Raw;
   const problems: string[] = [];
   const seed = r.seed ?? 1;
@@ -315,6 +354,7 @@ export function parseScenario(raw: unknown, baseDir = process.cwd(), file?: stri
     rotation: c.rotation ?? 'L1L2L3',
     reactionS: c.reactionS ?? 5,
     profiles: c.profiles ?? (c.honorsProfiles === false ? 'ignore' : 'apply'),
+    meterValuesS: c.meterValuesS ?? 10,
   }));
   const chargerIds = new Set<string>();
   r.chargers.forEach((c, i) => {

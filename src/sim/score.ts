@@ -30,6 +30,8 @@ export interface ScoreOptions {
   onProgress?: (fraction: number) => void;
   /** Config keys merged into the generated controller config (e.g. { control: { rampAPerS: 4 } }). */
   configOverrides?: Record<string, unknown>;
+  /** Overrides every charger's MeterValuePeriodic interval (ms); default each charger's meterValuesS (10 s). */
+  meterIntervalMs?: number;
   /** Called after every step of the controller run (diagnostics, the demo's charts). */
   onStep?: (snap: SiteSnapshot, sim: SiteSim, loop: ControlLoop) => void;
 }
@@ -129,6 +131,7 @@ async function runController(s: Scenario, factory: ControlLoopFactory, windowMs:
   };
   const sim = new SiteSim(s, {
     send: relay.stationSend,
+    meterIntervalMs: opts.meterIntervalMs,
     onArrive: (ev) => setPriority(ev.charger, ev.priority),
     onDepart: (ev) => setPriority(ev.charger, 0),
   });

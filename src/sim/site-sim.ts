@@ -53,7 +53,7 @@ export class SiteSim {
     const b = scenario.battery;
     if (b) this.battery = new SimBattery(b.capacityWh, b.maxW, b.soc, b.minSoc);
     for (const c of scenario.chargers) {
-      this.stations.set(c.id, new SimStation(c, { voltageV: scenario.site.voltage, meterIntervalMs: opts.meterIntervalMs, send: (a, p) => opts.send(c.id, a, p) }));
+      this.stations.set(c.id, new SimStation(c, { voltageV: scenario.site.voltage, ...(opts.meterIntervalMs ? { meterIntervalMs: opts.meterIntervalMs } : {}), send: (a, p) => opts.send(c.id, a, p) }));
     }
     this.arrivals = [...scenario.evs];
   }

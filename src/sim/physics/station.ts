@@ -17,7 +17,7 @@ interface PendingOp {
 
 export interface StationOptions {
   voltageV: number;
-  /** Interval of TransactionEvent Updated with MeterValuePeriodic (ms); default 10 s. */
+  /** Interval of TransactionEvent Updated with MeterValuePeriodic (ms); default the charger's meterValuesS. */
   meterIntervalMs?: number;
   send: Send;
 }
@@ -52,7 +52,7 @@ export class SimStation {
 
   constructor(spec: ChargerSpec, opts: StationOptions) {
     this.spec = spec;
-    this.opts = { meterIntervalMs: 10_000, ...opts };
+    this.opts = { meterIntervalMs: spec.meterValuesS * 1000, ...opts };
   }
 
   /** BootNotification and the first StatusNotification. */
@@ -115,7 +115,7 @@ export class SimStation {
     if (!this.ev) return;
     this.currentA = [0, 0, 0];
     this.chargingState = 'Idle';
-    this.txEvent(now, 'Ended', 'EVCommunicationLost', { transactionInfo: { stoppedReason: 'EVDisconnected' } });
+    this.txEvent(now, 'Ended', 'EVDeparted', { transactionInfo: { stoppedReason: 'EVDisconnected' } });
     this.status(now, 'Available');
     // A TxProfile ends with its transaction (K01): the station drops it.
     for (let i = this.installed.length - 1; i >= 0; i--) {
@@ -151,7 +151,9 @@ export class SimStation {
     const phases = Math.min(this.spec.phases, ev.spec.phases, limit.numberPhases);
     const a = ev.drawFor(limit.limitA);
     const wh = ev.charge(a, phases, this.opts.voltageV, dtMs);
-    const drawn = dtMs > 0 ? (wh * 3_600_000) / (phases * this.opts.voltageV * dtMs) : a;
+    // The EV draws the full current unless it got full within the step; then its mean current over the step.
+    const full = (a * phases * this.opts.voltageV * dtMs) / 3_600_000;
+    const drawn = dtMs > 0 && wh < full - 1e-9 ? (wh * 3_600_000) / (phases * this.opts.voltageV * dtMs) : a;
     this.energyRegisterWh += wh;
     const onPhase = (limit.phaseToUse ?? 1) - 1;
     this.currentA = phases === 3 ? [drawn, drawn, drawn] : ([0, 1, 2].map((i) => (i === onPhase ? drawn : 0)) as [number, number, number]);
