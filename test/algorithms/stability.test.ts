@@ -82,3 +82,36 @@ describe('bad input', () => {
     expect(r.problems?.some((p) => p.includes('cycle'))).toBe(true);
   });
 });
+
+describe('closed loop with a grid meter', () => {
+  it('follows a PV ramp up and down without flapping', () => {
+    // PV rises 0 -> 8000 W over 5 min and falls back over 5 min; the house takes 500 W; the EV draws exactly its
+    // limit; the grid meter reads house + EV - PV. A switchable EVSE in PV mode should start once, go to 3 phases
+    // once, come back to 1 phase once and stop once — not start/stop or switch phases with every reading.
+    const houseW = 500;
+    let e = evse('a', { mode: 'pv', maxA: 16, canSwitchPhases: true });
+    let starts = 0;
+    let stops = 0;
+    let switches = 0;
+    let importedWh = 0;
+    let houseOnlyWh = 0;
+    for (let s = 0; s < 600; s++) {
+      const pvW = s < 300 ? (8000 * s) / 300 : (8000 * (600 - s)) / 300;
+      const drawW = e.previousA * e.previousPhases * 230;
+      const r = allocate(site([node('grid', 63)], [e], { now: s * 1000, grid: { powerW: houseW + drawW - pvW } }, { rampAPerS: 2, hysteresisA: 1 }));
+      const a = of(r, 'a');
+      if (a.limitA > 0 && e.previousA === 0) starts++;
+      if (a.limitA === 0 && e.previousA > 0) stops++;
+      if (a.limitA > 0 && e.previousA > 0 && a.phases !== e.previousPhases) switches++;
+      const measuredA = a.phases === 3 ? ([a.limitA, a.limitA, a.limitA] as [number, number, number]) : ([a.limitA, 0, 0] as [number, number, number]);
+      importedWh += Math.max(0, houseW + a.limitA * a.phases * 230 - pvW) / 3600;
+      houseOnlyWh += Math.max(0, houseW - pvW) / 3600;
+      e = { ...e, previousA: a.limitA, previousPhases: a.phases, measuredA };
+    }
+    expect(starts).toBe(1);
+    expect(stops).toBe(1);
+    expect(switches).toBeLessThanOrEqual(2);
+    // The EV imports (almost) nothing: it follows the surplus down at once and up within the ramp.
+    expect(importedWh - houseOnlyWh).toBeLessThan(1);
+  });
+});
