@@ -1,7 +1,7 @@
 // What a station can do with charging profiles, read from the station itself after boot (GetVariables on
 // SmartChargingCtrlr) and cached; config fills in what the station does not say.
 import type { StationConfig } from '../config/types.js';
-import type { StationCaller } from '../relay/events.js';
+import { OcppCallError, type StationCaller } from '../relay/events.js';
 
 export interface StationCapabilities {
   /** Units the station accepts in charging schedules (SmartChargingCtrlr.RateUnit). */
@@ -60,17 +60,20 @@ export function parseCapabilities(result: Record<string, unknown>, fallback: Sta
   return caps;
 }
 
-/** Asks the station; any failure (CALLERROR, timeout) leaves the config fallback in place. */
+/**
+ * Asks the station. A CALLERROR is an answer (the config fallback is final); a timeout or a lost connection is not
+ * (`final: false`: use the fallback for now and ask again later).
+ */
 export async function readCapabilities(
   caller: StationCaller,
   stationId: string,
   fallback: StationCapabilities,
   timeoutMs?: number,
-): Promise<StationCapabilities> {
+): Promise<{ caps: StationCapabilities; final: boolean }> {
   try {
     const result = await caller.call(stationId, 'GetVariables', getVariablesRequest(), timeoutMs ? { timeoutMs } : undefined);
-    return parseCapabilities(result, fallback);
-  } catch {
-    return fallback;
+    return { caps: parseCapabilities(result, fallback), final: true };
+  } catch (err) {
+    return { caps: fallback, final: err instanceof OcppCallError };
   }
 }

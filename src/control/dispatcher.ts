@@ -76,6 +76,7 @@ interface StationDispatch {
   inFlight?: object;
   retryAt?: number;
   retryTimer?: Subscription;
+  capsRetry?: Subscription;
   backoffMs: number;
   needsSetup: boolean;
   caps?: StationCapabilities;
@@ -119,7 +120,8 @@ export class Dispatcher {
     st.needsSetup = true;
     st.defaultSent = undefined;
     for (const e of st.evses.values()) e.sent = undefined;
-    this.pump(st);
+    // Next turn: whoever announced the connection may not have finished registering it yet.
+    this.o.scheduler.schedule(() => this.pump(st), 0);
   }
 
   stationDown(stationId: string): void {
@@ -128,6 +130,8 @@ export class Dispatcher {
     st.inFlight = undefined;
     st.retryTimer?.unsubscribe();
     st.retryTimer = undefined;
+    st.capsRetry?.unsubscribe();
+    st.capsRetry = undefined;
     this.o.onChange();
   }
 
@@ -219,7 +223,10 @@ export class Dispatcher {
 
   stop(): void {
     this.stopped = true;
-    for (const st of this.stations.values()) st.retryTimer?.unsubscribe();
+    for (const st of this.stations.values()) {
+      st.retryTimer?.unsubscribe();
+      st.capsRetry?.unsubscribe();
+    }
   }
 
   private station(id: string): StationDispatch {
@@ -246,14 +253,14 @@ export class Dispatcher {
   }
 
   /** What the EVSE needs sent now, most urgent first: 0 decrease / new, 1 increase or phase change, 2 renewal. */
-  private urgency(e: EvseDispatch): number | undefined {
+  private urgency(e: EvseDispatch, stackLevel: number): number | undefined {
     const t = e.target;
     if (!t || t.hold || e.notControllable) return undefined;
     const s = e.sent;
     const limit = floor1(t.limitA);
     if (!s || s.transactionId !== t.transactionId) return 0;
     if (limit < s.limitA - 0.05) return 0;
-    if (t.phases !== s.phases || (t.phaseToUse ?? 0) !== (s.phaseToUse ?? 0)) return 1;
+    if (t.phases !== s.phases || (t.phaseToUse ?? 0) !== (s.phaseToUse ?? 0) || s.stackLevel !== stackLevel) return 1;
     if (limit > s.limitA + 0.05 && limit - s.limitA >= this.o.hysteresisA - 1e-9) return 1;
     if (this.now() >= s.sentAt + this.o.validityMs / 2) return 2;
     return undefined;
@@ -273,7 +280,7 @@ export class Dispatcher {
     }
     let best: { e: EvseDispatch; u: number } | undefined;
     for (const e of st.evses.values()) {
-      const u = this.urgency(e);
+      const u = this.urgency(e, level);
       if (u !== undefined && (!best || u < best.u)) best = { e, u };
     }
     if (best?.e.target) this.sendTx(st, best.e, best.e.target, caps, level);
@@ -282,12 +289,22 @@ export class Dispatcher {
   private setup(st: StationDispatch): void {
     const token = {};
     st.inFlight = token;
-    void readCapabilities(this.o.caller, st.id, this.o.fallbackCapabilities(st.id), this.o.callTimeoutMs).then((caps) => {
+    void readCapabilities(this.o.caller, st.id, this.o.fallbackCapabilities(st.id), this.o.callTimeoutMs).then(({ caps, final }) => {
       if (st.inFlight !== token) return;
       st.inFlight = undefined;
       st.caps = caps;
       st.needsSetup = false;
-      this.o.log.debug({ stationId: st.id, caps }, 'station capabilities');
+      this.o.log.debug({ stationId: st.id, caps, final }, 'station capabilities');
+      // No answer at all: carry on with the fallback (the default profile matters more) and ask again later.
+      if (!final && st.connected) {
+        st.capsRetry?.unsubscribe();
+        st.capsRetry = this.o.scheduler.schedule(() => {
+          st.capsRetry = undefined;
+          if (!st.connected || st.needsSetup) return;
+          st.needsSetup = true;
+          this.pump(st);
+        }, this.o.backoffMaxMs / 4);
+      }
       this.o.onChange();
       this.pump(st);
     });

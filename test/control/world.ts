@@ -95,10 +95,11 @@ export class TestStation {
 
   async connect(port: number): Promise<void> {
     this.ws = new WebSocket(`ws://127.0.0.1:${port}/ocpp/${this.id}`, ['ocpp2.0.1'], { perMessageDeflate: true });
-    await new Promise<void>((resolve, reject) => {
+    const opened = new Promise<void>((resolve, reject) => {
       this.ws.once('open', () => resolve());
       this.ws.once('error', reject);
     });
+    // Handlers before the socket opens: the controller may call as soon as the connection is up.
     this.peer = new OcppPeer(this.ws, { validate: true });
     this.peer.handle('GetVariables', (p) => ({
       getVariableResult: (p.getVariableData as Array<{ component: unknown; variable: { name: string } }>).map((d) => {
@@ -130,6 +131,7 @@ export class TestStation {
       this.applyLater();
       return { status: 'Accepted' };
     });
+    await opened;
     await this.peer.call('BootNotification', { reason: 'PowerUp', chargingStation: { model: 'TestStation', vendorName: 'test' } });
     await this.peer.call('StatusNotification', { timestamp: new Date().toISOString(), connectorStatus: 'Available', evseId: 1, connectorId: 1 });
     const every = this.opts.meterEveryMs ?? 200;
