@@ -20,7 +20,7 @@ export function createControlLoop(inputs: ControlInputs): ControlLoop {
   const stationCfg = new Map(config.stations.list.map((s) => [s.id, s]));
   const stationOf = (id: string) => stationCfg.get(id) ?? defaultStation(id);
 
-  const sessions = new SessionTracker((id) => stationOf(id).evses);
+  const sessions = new SessionTracker((id) => stationOf(id).evses, (id) => stationOf(id).phases, config.site.voltage);
   const csms = new CsmsProfiles();
   const measurements = new Measurements(config);
   const history = new Map<string, EvseHistory>();

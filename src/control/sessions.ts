@@ -83,7 +83,12 @@ export class SessionTracker {
   private readonly evses = new Map<string, EvseSession>();
   private readonly byTransaction = new Map<string, string>();
 
-  constructor(private readonly evseCountOf: (stationId: string) => number) {}
+  constructor(
+    private readonly evseCountOf: (stationId: string) => number,
+    /** For stations that report power but no current: phases wired and nominal voltage. */
+    private readonly phasesOf: (stationId: string) => 1 | 3 = () => 3,
+    private readonly voltageV = 230,
+  ) {}
 
   get(stationId: string, evseId: number): EvseSession | undefined {
     return this.evses.get(evseKey(stationId, evseId));
@@ -199,6 +204,7 @@ export class SessionTracker {
   private applySamples(s: EvseSession, samples: Sample[], now: number): void {
     let currents: number[] | undefined;
     let totalCurrent: number | undefined;
+    let power: number | undefined;
     for (const x of samples) {
       if (x.measurand === 'Current.Import') {
         const i = x.phase !== undefined ? PHASE_INDEX[x.phase] : undefined;
@@ -209,12 +215,19 @@ export class SessionTracker {
         }
       } else if (x.measurand === 'Power.Active.Import' && x.phase === undefined) {
         s.measuredPowerW = x.value;
+        power = x.value;
       } else if (x.measurand === 'Energy.Active.Import.Register' && x.phase === undefined) {
         s.energyRegisterWh = x.value;
       }
     }
     // A Current.Import without a phase is the per-phase current of every phase in use.
     if (!currents && totalCurrent !== undefined) currents = [totalCurrent, totalCurrent, totalCurrent];
+    // Power only: spread it over the phases in use at the nominal voltage.
+    if (!currents && power !== undefined) {
+      const n = s.phasesUsed === 1 || this.phasesOf(s.stationId) === 1 ? 1 : 3;
+      const a = Math.max(0, power) / (this.voltageV * n);
+      currents = n === 1 ? [a, 0, 0] : [a, a, a];
+    }
     if (currents) {
       s.measuredCurrentA = currents;
       s.measuredAt = now;
