@@ -181,12 +181,20 @@ export function createSiteView(
 
     const evses = control?.evses ?? [];
     const cfgStations = new Map(config.stations.list.map((s) => [s.id, s] as const));
-    const ids = new Set<string>([...cfgStations.keys(), ...conns.keys(), ...evses.map((e) => e.stationId)]);
+    const connectedNow = ports.connectedStations ? new Set(ports.connectedStations()) : undefined;
+    const connState = (id: string): ConnState => {
+      const c = conns.get(id) ?? { station: false, upstream: false };
+      return {
+        station: connectedNow ? connectedNow.has(id) : c.station,
+        upstream: ports.upstreamConnected ? ports.upstreamConnected(id) : c.upstream,
+      };
+    };
+    const ids = new Set<string>([...cfgStations.keys(), ...conns.keys(), ...(connectedNow ?? []), ...evses.map((e) => e.stationId)]);
     const queues = ports.queueLengths?.() ?? {};
     const set = settings();
     const stations: StationView[] = [...ids].sort().map((id) => {
       const cfg = cfgStations.get(id);
-      const c = conns.get(id) ?? { station: false, upstream: false };
+      const c = connState(id);
       const own = evses.filter((e) => e.stationId === id).sort((a, b) => a.evseId - b.evseId);
       const evseViews: EvseView[] = own.length
         ? own.map((e) => ({

@@ -41,6 +41,11 @@ export interface WebPorts {
   journal?: JournalReader;
   /** Messages waiting per station for the CSMS (ForwardQueue.lengths). */
   queueLengths?(): Record<string, number>;
+  /** Stations connected now (StationCaller.connectedStations); when given it is the truth, so a page started after
+   * stations connected still shows them. */
+  connectedStations?(): string[];
+  /** Whether a station's upstream socket is open now (Relay.upstreamConnected). */
+  upstreamConnected?(stationId: string): boolean;
   /** Whether the controller's own identity is connected to the CSMS (ControllerStation.connected$). */
   csmsConnected$?: Observable<boolean>;
 }
