@@ -65,11 +65,20 @@ const sessionQuerySchema = {
 export function registerDataRoutes(app: FastifyInstance, o: DataRouteOptions): void {
   app.get('/api/state', async () => o.view.snapshot());
 
-  const listSessions = (q: SessionQs) =>
-    o.sessions.list({
+  const listSessions = (q: SessionQs) => {
+    // A running session's energy may be newer in the control state (MeterValues) than in its last TransactionEvent.
+    const live = new Map<string, number>();
+    for (const st of o.view.snapshot().stations) {
+      for (const e of st.evses) if (e.transactionId && e.energyWh !== null) live.set(`${st.id}/${e.transactionId}`, e.energyWh);
+    }
+    return o.sessions.list({
       state: q.state ?? 'all', stationId: q.station, from: q.from ? Number(q.from) : undefined, to: q.to ? Number(q.to) : undefined,
       limit: q.limit ? Number(q.limit) : undefined,
-    }).map((s) => sessionView(s, o.scheduler.now()));
+    }).map((s) => {
+      const now = live.get(`${s.stationId}/${s.transactionId}`);
+      return sessionView(s.endedAt === null && now !== undefined && now > s.energyWh ? { ...s, energyWh: now } : s, o.scheduler.now());
+    });
+  };
 
   app.get<{ Querystring: SessionQs }>('/api/sessions', { schema: { querystring: sessionQuerySchema } }, async (req) => ({
     sessions: listSessions(req.query),

@@ -183,7 +183,13 @@ describe('web API', () => {
     // Someone else's CALLs and garbage are ignored without breaking the recorder.
     h.calls.next({ stationId: 'CP01', origin: 'csms', messageId: 'x', action: 'TransactionEvent', at: t0, payload: { eventType: 'Started' } });
     h.calls.next({ stationId: 'CP01', origin: 'station', messageId: 'y', action: 'TransactionEvent', at: t0, payload: { eventType: 'Nope', transactionInfo: 5 } });
-    const csv = await authed('GET', '/api/sessions.csv');
+    // A running session's energy comes from the control state when it is newer than the last TransactionEvent.
+    h.calls.next({ stationId: 'CP01', origin: 'station', messageId: 'z', action: 'TransactionEvent', at: Date.now(),
+      payload: { eventType: 'Started', timestamp: new Date().toISOString(), triggerReason: 'CablePluggedIn', seqNo: 0, transactionInfo: { transactionId: 'tx-CP01' }, evse: { id: 1 } } });
+    h.control.next({ ...h.control.value, evses: h.control.value.evses.map((e) => (e.transactionId === 'tx-CP01' ? { ...e, energyWh: 4200 } : e)) });
+    const active = (await (await authed('GET', '/api/sessions?state=active&station=CP01')).json()) as { sessions: Record<string, unknown>[] };
+    expect(active.sessions).toEqual([expect.objectContaining({ transactionId: 'tx-CP01', energyWh: 4200, idToken: null })]);
+    const csv = await authed('GET', '/api/sessions.csv?state=past');
     expect(csv.status).toBe(200);
     expect(csv.headers.get('content-type')).toMatch(/text\/csv/);
     expect(csv.headers.get('content-disposition')).toMatch(/attachment; filename="sessions.csv"/);
