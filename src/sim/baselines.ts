@@ -1,6 +1,7 @@
 // The two baselines the score runs beside the controller, both without a meter (they cannot see base load or PV):
 // - static: every charger gets a fixed equal share of each limited node it hangs under, per phase, installed once as a
-//   TxDefaultProfile at boot;
+//   TxDefaultProfile at boot; never below 6 A (a charger cannot be set lower and still charge, so an installer with
+//   too many chargers on a fuse sets the minimum and hopes);
 // - fcfs: first come, first served: an arriving session takes what is left of the fuse limits (after the sessions
 //   already there) up to its maximum and keeps it until it leaves; a session that finds less than 6 A waits and is
 //   served, in arrival order, when someone leaves.
@@ -50,7 +51,7 @@ export function staticLimits(s: Scenario, sim: SiteSim): Map<string, number> {
       const c = count.get(node)!;
       for (let p = 0; p < 3; p++) if (w[p]) limit = Math.min(limit, n.limitA[p] / c[p]);
     }
-    out.set(st.spec.id, limit);
+    out.set(st.spec.id, Math.min(st.spec.maxA, Math.max(MIN_OFFER_A, limit)));
   }
   void s;
   return out;

@@ -145,7 +145,9 @@ async function runController(s: Scenario, factory: ControlLoopFactory, windowMs:
     siteLimit$,
     settings$,
     log: opts.log ?? silentLogger,
-    reactionMs: windowMs,
+    // A station can only be judged on a measurement taken after it had time to react: its reaction time plus one
+    // MeterValues interval plus a loop period.
+    reactionMs: windowMs + Math.max(...s.chargers.map((c) => opts.meterIntervalMs ?? c.meterValuesS * 1000)),
   });
   const meter = new OverloadMeter(windowMs);
   const emit = (snap: ReturnType<SiteSim['step']>) => {
