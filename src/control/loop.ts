@@ -26,7 +26,8 @@ export function createControlLoop(inputs: ControlInputs): ControlLoop {
   const history = new Map<string, EvseHistory>();
   let settings: ControlSettings = defaultSettings(config);
   let siteLimit: SiteLimit | undefined;
-  let lastSolveAt: number | undefined;
+  /** The ramp advances on the periodic solves only (see solve()). */
+  let lastTickAt: number | undefined;
   let lastResult: AllocationResult = { allocations: [], alarms: [] };
   let lastNodes: NodeState[] = [];
   let lastSolveMs = 0;
@@ -85,9 +86,16 @@ export function createControlLoop(inputs: ControlInputs): ControlLoop {
     });
   }
 
-  function solve(): void {
+  /**
+   * `tick`: the periodic solve, where increases advance by the ramp over the time since the previous tick. Event-driven
+   * solves pass a zero step: they apply decreases (and a new session's minimum) at once but never ramp up, so a burst
+   * of events cannot stall the ramp in 0.1 A rounding nor speed it up.
+   */
+  function solve(tick = false): void {
     if (stopped) return;
     const now = scheduler.now();
+    const stepMs = tick ? (lastTickAt === undefined ? config.control.loopMs : now - lastTickAt) : 0;
+    if (tick) lastTickAt = now;
     measurements.checkSilence(now);
     const vs = views();
     // Stations that keep drawing above their limit after the reaction time become fixed loads.
@@ -97,7 +105,7 @@ export function createControlLoop(inputs: ControlInputs): ControlLoop {
       marked = dispatcher.observe(v.session.stationId, v.session.evseId, m ? Math.max(...m) : undefined, v.session.measuredAt, now, reactionMs) || marked;
     }
     const current = marked ? views() : vs;
-    const built = buildInput({ now, config, settings, siteLimit, measurements, views: current, history, stepMs: lastSolveAt === undefined ? config.control.loopMs : now - lastSolveAt });
+    const built = buildInput({ now, config, settings, siteLimit, measurements, views: current, history, stepMs });
     const t0 = performance.now();
     try {
       lastResult = allocate(built.input);
@@ -107,7 +115,6 @@ export function createControlLoop(inputs: ControlInputs): ControlLoop {
       lastResult = { allocations: built.input.evses.map((e) => ({ evseId: e.id, limitA: 0, phases: e.phases, reason: 'paused-no-capacity' as const })), alarms: [] };
     }
     lastSolveMs = performance.now() - t0;
-    lastSolveAt = now;
     lastNodes = built.nodes;
 
     const byId = new Map(lastResult.allocations.map((a) => [a.evseId, a]));
@@ -218,7 +225,7 @@ export function createControlLoop(inputs: ControlInputs): ControlLoop {
       settings = s;
       requestSolve();
     }),
-    interval(config.control.loopMs, scheduler).subscribe(() => solve()),
+    interval(config.control.loopMs, scheduler).subscribe(() => solve(true)),
   );
   // Stations already connected when the loop starts (a restart of the loop inside a running relay).
   for (const id of caller.connectedStations()) dispatcher.stationUp(id);

@@ -1,7 +1,8 @@
 // `npm run bench -- reaction [--json] [steps]`: time from a meter step in the Modbus server to the last
 // SetChargingProfile received by the stations, through the real chain: simulated SunSpec meter → driver (polling) →
-// control loop → relay (injected calls) → test stations over WebSocket. 10 and 100 stations; each step moves the base
-// load so every station's limit changes (alternately down and up).
+// control loop → relay (injected calls) → test stations over WebSocket. 10 and 100 stations. Each measured step raises
+// the base load so every station's limit drops (decreases go out at once); between steps the load falls back and the
+// limits rise again on the loop's ramp, unmeasured.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -80,7 +81,7 @@ async function measure(n: number, steps: number, log: (l: string) => void): Prom
     const times: number[] = [];
     const detect: number[] = [];
     const dispatch: number[] = [];
-    for (let k = 0; k < steps; k++) {
+    for (let k = 0; k < 2 * steps; k++) {
       const up = k % 2 === 0;
       const base = up ? n : 0;
       const expect = up ? 7 : 8;
@@ -89,6 +90,7 @@ async function measure(n: number, steps: number, log: (l: string) => void): Prom
       const t0 = Date.now();
       modbus.model.setGrid({ currentsA: [base, base, base] as PhaseVector });
       await until(() => stations.every((s, i) => s.received.length > counts[i] && s.lastTxLimit() === expect), 30_000, `step ${k}`);
+      if (!up) continue;
       const last = Math.max(...stations.map((s) => s.received.at(-1)!.at));
       times.push(last - t0);
       detect.push(lastReadAt - t0);
