@@ -24,7 +24,7 @@ interface ToStationCall {
   reject?: (e: Error) => void;
 }
 
-interface PendingStationCall { action: string; payload: Record<string, unknown>; raw: string }
+interface PendingStationCall { action: string; payload: Record<string, unknown>; raw: RawData }
 
 function text(data: RawData): string {
   if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
@@ -132,7 +132,7 @@ export class StationSession {
     }
     this.ctx.calls$.next({ stationId: this.stationId, origin: 'station', messageId: frame.messageId, action: frame.action, payload: frame.payload, at: now });
     if (this.upstream && !this.forwarding.replaying) {
-      this.stationCalls.set(frame.messageId, { action: frame.action, payload: frame.payload, raw: text(data) });
+      this.stationCalls.set(frame.messageId, { action: frame.action, payload: frame.payload, raw: data });
       this.journal('station->csms', 2, size(data), now, { action: frame.action, messageId: frame.messageId });
       this.upstream.send(data, { binary: false });
       this.ctx.metrics.framesOut++;
@@ -285,7 +285,7 @@ export class StationSession {
     this.log.warn({ code }, 'CSMS connection lost; answering the station locally');
     // Station CALLs the CSMS never answered: answer them now (transaction-related ones are queued first).
     const now = this.scheduler.now();
-    for (const [messageId, c] of this.stationCalls) this.forwarding.answerOffline({ type: 2, messageId, action: c.action, payload: c.payload }, c.raw, now);
+    for (const [messageId, c] of this.stationCalls) this.forwarding.answerOffline({ type: 2, messageId, action: c.action, payload: c.payload }, text(c.raw), now);
     this.stationCalls.clear();
     // CSMS calls not yet delivered can never be answered to the CSMS: drop them.
     this.csmsQueue.length = 0;

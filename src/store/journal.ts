@@ -1,6 +1,10 @@
 // The frame journal: one row per OCPP frame in or out of the relay (station, direction, kind, action, message id,
 // time, size). Rows are buffered in memory and written in one transaction every flushMs or every batchRows rows,
-// so the relay's hot path only pushes to an array. Retention prunes by age and by row count.
+// so the relay's hot path only pushes to an array. For a database file the writes and the retention deletes run on
+// a worker thread with its own connection (WAL lets it write while the main thread reads), so neither an insert
+// batch nor pruning millions of rows ever stalls the relay's event loop. Retention prunes by age and by row count.
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
 import { asyncScheduler, type SchedulerLike, type Subscription } from 'rxjs';
 import { migrate, type Db } from './db.js';
 
@@ -60,11 +64,52 @@ export interface JournalOptions {
   maxRows?: number;
   /** How often retention runs (ms). */
   pruneMs?: number;
+  /** Write on a worker thread (default true; always off for an in-memory database). */
+  writerThread?: boolean;
 }
 
+type Row = [number, string, string, number, string | null, string | null, number, string | null];
+
+const INSERT_SQL = 'INSERT INTO journal (at, station_id, direction, kind, action, message_id, size, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?)';
+const PRUNE_AGE_SQL = 'DELETE FROM journal WHERE at < ?';
+const MAX_ID_SQL = 'SELECT MAX(id) AS m FROM journal';
+const PRUNE_ROWS_SQL = 'DELETE FROM journal WHERE id <= ?';
+
+// Plain CommonJS so it runs the same from the TypeScript sources (tests) and from dist/.
+const WRITER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const Database = require(workerData.sqlite);
+const db = new Database(workerData.file);
+db.pragma('journal_mode = WAL');
+db.pragma('synchronous = NORMAL');
+db.pragma('busy_timeout = 5000');
+const insert = db.prepare(${JSON.stringify(INSERT_SQL)});
+const write = db.transaction((rows) => { for (const r of rows) insert.run(r); });
+const ack = new Int32Array(workerData.ack);
+parentPort.on('message', (m) => {
+  try {
+    if (m.rows) write(m.rows);
+    if (m.prune) {
+      db.prepare(${JSON.stringify(PRUNE_AGE_SQL)}).run(m.prune.before);
+      const max = db.prepare(${JSON.stringify(MAX_ID_SQL)}).get();
+      if (max.m !== null) db.prepare(${JSON.stringify(PRUNE_ROWS_SQL)}).run(max.m - m.prune.maxRows);
+    }
+  } catch (err) {
+    parentPort.postMessage({ error: String(err && err.message || err) });
+  }
+  Atomics.store(ack, 0, m.seq);
+  Atomics.notify(ack, 0);
+});
+`;
+
 export class Journal {
-  private buffer: JournalEntry[] = [];
+  private buffer: Row[] = [];
   private readonly insert;
+  private writer: Worker | undefined;
+  private readonly ack = new Int32Array(new SharedArrayBuffer(4));
+  private seq = 0;
+  /** The last error the writer thread reported (rows of that batch are lost; the relay is not affected). */
+  lastError: string | undefined;
   private flushSub: Subscription | undefined;
   private pruneSub: Subscription | undefined;
   private readonly scheduler: SchedulerLike;
@@ -84,9 +129,8 @@ export class Journal {
     this.retentionMs = (options.retentionDays ?? 30) * 86_400_000;
     this.maxRows = options.maxRows ?? 5_000_000;
     this.pruneMs = options.pruneMs ?? 60_000;
-    this.insert = db.prepare(
-      'INSERT INTO journal (at, station_id, direction, kind, action, message_id, size, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-    );
+    this.insert = db.prepare(INSERT_SQL);
+    if (!db.memory && options.writerThread !== false) this.startWriter(db.name);
     this.schedulePrune();
   }
 
@@ -101,28 +145,57 @@ export class Journal {
 
   record(entry: JournalEntry): void {
     if (this.stopped) return;
-    this.buffer.push(entry);
-    if (this.buffer.length >= this.batchRows) this.flush();
-    else if (!this.flushSub) this.flushSub = this.scheduler.schedule(() => { this.flushSub = undefined; this.flush(); }, this.flushMs);
+    this.buffer.push([entry.at, entry.stationId, entry.direction, entry.kind, entry.action ?? null, entry.messageId ?? null, entry.size, entry.note ?? null]);
+    if (this.buffer.length >= this.batchRows) this.write(false);
+    else if (!this.flushSub) this.flushSub = this.scheduler.schedule(() => { this.flushSub = undefined; this.write(false); }, this.flushMs);
   }
 
-  /** Writes everything buffered in one transaction. */
+  /** Writes everything buffered and returns when it is in the database (queries see it). */
   flush(): void {
-    if (this.buffer.length === 0) return;
+    this.write(true);
+  }
+
+  /** Deletes rows older than the retention age and the oldest rows beyond maxRows; returns how many. */
+  prune(now = this.scheduler.now()): number {
+    this.flush();
+    let removed = this.db.prepare(PRUNE_AGE_SQL).run(now - this.retentionMs).changes;
+    const max = this.db.prepare(MAX_ID_SQL).get() as { m: number | null };
+    if (max.m !== null) removed += this.db.prepare(PRUNE_ROWS_SQL).run(max.m - this.maxRows).changes;
+    return removed;
+  }
+
+  private write(wait: boolean): void {
     const rows = this.buffer;
     this.buffer = [];
+    if (rows.length > 0) this.written += rows.length;
+    if (this.writer) {
+      if (rows.length > 0) this.writer.postMessage({ seq: ++this.seq, rows });
+      if (wait) this.waitForWriter();
+      return;
+    }
+    if (rows.length === 0) return;
     this.db.transaction(() => {
-      for (const r of rows) this.insert.run(r.at, r.stationId, r.direction, r.kind, r.action ?? null, r.messageId ?? null, r.size, r.note ?? null);
+      for (const r of rows) this.insert.run(r);
     })();
-    this.written += rows.length;
   }
 
-  /** Deletes rows older than the retention age and the oldest rows beyond maxRows. */
-  prune(now = this.scheduler.now()): number {
-    let removed = this.db.prepare('DELETE FROM journal WHERE at < ?').run(now - this.retentionMs).changes;
-    const max = this.db.prepare('SELECT MAX(id) AS m FROM journal').get() as { m: number | null };
-    if (max.m !== null) removed += this.db.prepare('DELETE FROM journal WHERE id <= ?').run(max.m - this.maxRows).changes;
-    return removed;
+  /** Blocks until the writer has done everything posted so far (explicit flushes only, never on the hot path). */
+  private waitForWriter(): void {
+    const deadline = Date.now() + 10_000;
+    while (Atomics.load(this.ack, 0) < this.seq && Date.now() < deadline) Atomics.wait(this.ack, 0, Atomics.load(this.ack, 0), 100);
+  }
+
+  private startWriter(file: string): void {
+    const sqlite = createRequire(import.meta.url).resolve('better-sqlite3');
+    const writer = new Worker(WRITER_SOURCE, { eval: true, workerData: { file, sqlite, ack: this.ack.buffer } });
+    writer.unref();
+    writer.on('message', (m: { error?: string }) => { if (m.error) this.lastError = m.error; });
+    writer.on('error', (err) => {
+      // The writer thread died: go on writing on the main thread rather than losing the journal.
+      this.lastError = err.message;
+      if (this.writer === writer) this.writer = undefined;
+    });
+    this.writer = writer;
   }
 
   query(q: JournalQuery = {}): JournalRow[] {
@@ -147,18 +220,21 @@ export class Journal {
     });
   }
 
-  /** Flushes what is buffered and stops the timers. */
+  /** Flushes what is buffered and stops the timers and the writer thread. */
   close(): void {
     this.flushSub?.unsubscribe();
     this.pruneSub?.unsubscribe();
     this.flush();
     this.stopped = true;
+    void this.writer?.terminate();
+    this.writer = undefined;
   }
 
   private schedulePrune(): void {
     this.pruneSub = this.scheduler.schedule(() => {
       try {
-        this.prune();
+        if (this.writer) this.writer.postMessage({ seq: ++this.seq, prune: { before: this.scheduler.now() - this.retentionMs, maxRows: this.maxRows } });
+        else this.prune();
       } finally {
         if (!this.stopped) this.schedulePrune();
       }

@@ -32,6 +32,9 @@ describe('journal', () => {
     expect(j.query()).toHaveLength(0);
     vt.maxFrames = 100;
     vt.flush();
+    // The flush timer handed the batch to the writer; flush() waits until it is in the database.
+    expect(j.pending).toBe(0);
+    j.flush();
     expect(j.query()).toHaveLength(10);
     expect(j.query({ stationId: 'CP1' }).map((r) => r.messageId)).toEqual(['m9', 'm7', 'm5', 'm3', 'm1']);
     expect(j.query({ stationId: 'CP1', action: 'TransactionEvent' }).map((r) => r.messageId)).toEqual(['m9', 'm7', 'm5']);
