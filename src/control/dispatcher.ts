@@ -32,8 +32,6 @@ export interface DispatcherOptions {
   log: Logger;
   voltageV: number;
   validityMs: number;
-  /** How long a station may take to follow a new limit. */
-  reactionMs: number;
   hysteresisA: number;
   /** Conservative TxDefaultProfile limit (A) installed at boot / reconnect. */
   defaultTxLimitA: number;
@@ -59,8 +57,6 @@ interface Sent {
   sentAt: number;
   /** When the limit value last changed (not on a plain renewal), for the reaction-time check. */
   changedAt: number;
-  /** The limit before that change: the station may still draw it until its reaction time has passed. */
-  previousLimitA?: number;
 }
 
 interface EvseDispatch {
@@ -87,8 +83,6 @@ interface StationDispatch {
 
 export interface EvseDispatchState {
   appliedLimitA?: number;
-  /** The most the station may still draw: the higher of the new and the previous limit within the reaction time. */
-  mayDrawA?: number;
   appliedPhases?: 1 | 3;
   controllable: boolean;
   reason?: string;
@@ -191,9 +185,7 @@ export class Dispatcher {
     const e = st?.evses.get(evseId);
     const reason = st?.notControllable ?? e?.notControllable;
     const sent = e?.sent;
-    const recent = sent?.previousLimitA !== undefined && this.now() - sent.changedAt < this.o.reactionMs;
-    const mayDrawA = sent ? (recent ? Math.max(sent.limitA, sent.previousLimitA ?? 0) : sent.limitA) : undefined;
-    return { appliedLimitA: sent?.limitA, mayDrawA, appliedPhases: sent?.phases, controllable: reason === undefined, reason };
+    return { appliedLimitA: sent?.limitA, appliedPhases: sent?.phases, controllable: reason === undefined, reason };
   }
 
   /**
@@ -406,7 +398,6 @@ export class Dispatcher {
           stackLevel,
           sentAt: now,
           changedAt: changed ? now : prev.changedAt,
-          previousLimitA: changed ? prev?.limitA : prev.previousLimitA,
         };
         if (changed) this.o.onChange();
       } else {

@@ -44,7 +44,6 @@ export function createControlLoop(inputs: ControlInputs): ControlLoop {
     log,
     voltageV: config.site.voltage,
     validityMs: config.control.profileValidityS * 1000,
-    reactionMs,
     hysteresisA: config.control.hysteresisA,
     defaultTxLimitA: config.control.defaultTxLimitA,
     callTimeoutMs: inputs.callTimeoutMs ?? 10_000,

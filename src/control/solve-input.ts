@@ -59,9 +59,11 @@ function drawOf(v: SessionView): PhaseVector {
   const m = v.session.measuredCurrentA;
   if (!m) return [0, 0, 0];
   const phases: 1 | 3 = v.station.phases === 1 ? 1 : (v.dispatch.appliedPhases ?? 3);
-  // A controllable EVSE is credited at most what it may draw under its limits (the previous one too while the station
-  // is still reacting): a stale reading must not make the base load look smaller than it is.
-  const cap = v.fixedReason === undefined && v.dispatch.mayDrawA !== undefined ? v.dispatch.mayDrawA : Infinity;
+  // A controllable EVSE is credited at most its latest accepted limit. Its MeterValues come every few seconds: after a
+  // decrease the last reading still shows the old current, and crediting it would make the base load look smaller
+  // than it is (over-allocation). Crediting the lower value errs the safe way: while the station is still reacting,
+  // its old draw counts as base load for a moment.
+  const cap = v.fixedReason === undefined && v.dispatch.appliedLimitA !== undefined ? v.dispatch.appliedLimitA : Infinity;
   return toSitePhases(m.map((x) => Math.min(x, cap)), phases, v.station.rotation);
 }
 
