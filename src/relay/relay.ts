@@ -157,6 +157,10 @@ class RelayImpl implements Relay {
   async stop(): Promise<void> {
     this.stopping = true;
     for (const s of [...this.sessions.values()]) s.close(1001, 'controller stopping');
+    // Give stations a moment to answer the close frame, then cut whatever is left.
+    const deadline = Date.now() + 1000;
+    while (this.sessions.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    for (const s of [...this.sessions.values()]) s.terminate();
     const server = this.server;
     if (server) {
       await new Promise<void>((resolve) => {
@@ -164,7 +168,6 @@ class RelayImpl implements Relay {
         server.closeAllConnections?.();
       });
     }
-    for (const s of [...this.sessions.values()]) s.terminate();
     this.journal?.close();
     this.connectionSubject.complete();
     this.callSubject.complete();

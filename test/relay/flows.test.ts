@@ -174,3 +174,22 @@ describe('relay flows', () => {
     expect(csms.sockets.get('CP 06/ä')!.extensions).toContain('permessage-deflate');
   });
 });
+
+describe('keep-alive', () => {
+  it('pings stations at the configured interval', async () => {
+    const c = await startCsms();
+    const rr = await startRelay(c.url, { stations: { pingIntervalS: 0.05 } });
+    try {
+      const st = await connectStation(rr.port, 'CP01');
+      let pings = 0;
+      st.ws.on('ping', () => pings++);
+      await until(() => pings >= 2);
+      // ws answers pings itself, so the station stays connected.
+      expect(rr.relay.connectedStations()).toEqual(['CP01']);
+      st.ws.terminate();
+    } finally {
+      await rr.stop();
+      await c.close();
+    }
+  });
+});
