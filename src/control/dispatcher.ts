@@ -6,12 +6,8 @@ import type { SchedulerLike, Subscription } from 'rxjs';
 import type { Logger } from '../common/log.js';
 import { OcppCallError, type StationCaller } from '../relay/events.js';
 import { readCapabilities, type StationCapabilities } from './capabilities.js';
+import { floorToTenth as floor1, txDefaultRequest, txProfileRequest } from './profiles.js';
 
-/** Profile ids the controller owns on every station (one TxDefaultProfile, one TxProfile per EVSE). High enough that
- * a CSMS's own ids are unlikely to collide; same id → the station replaces the old profile instead of piling up. */
-export const DEFAULT_PROFILE_ID = 1_900_000_000;
-export const txProfileId = (evseId: number): number => DEFAULT_PROFILE_ID + evseId;
-export const OWN_PROFILE_IDS: ReadonlySet<number> = new Set(Array.from({ length: 33 }, (_, i) => DEFAULT_PROFILE_ID + i));
 
 export interface TxTarget {
   stationId: string;
@@ -87,8 +83,6 @@ export interface EvseDispatchState {
   controllable: boolean;
   reason?: string;
 }
-
-const floor1 = (x: number) => Math.max(0, Math.floor(x * 10 + 1e-9) / 10);
 
 export class Dispatcher {
   private readonly stations = new Map<string, StationDispatch>();
@@ -347,17 +341,7 @@ export class Dispatcher {
   }
 
   private sendDefault(st: StationDispatch, caps: StationCapabilities, stackLevel: number, limitA: number): void {
-    const schedule = this.schedulePayload(DEFAULT_PROFILE_ID, caps, limitA, 3);
-    const payload = {
-      evseId: 0,
-      chargingProfile: {
-        id: DEFAULT_PROFILE_ID,
-        stackLevel,
-        chargingProfilePurpose: 'TxDefaultProfile',
-        chargingProfileKind: 'Relative',
-        chargingSchedule: [schedule],
-      },
-    };
+    const payload = txDefaultRequest({ limitA, stackLevel, caps, voltageV: this.o.voltageV });
     this.call(st, payload, (r) => {
       if (r instanceof OcppCallError) return this.markStation(st, r);
       if (r.status !== 'Accepted') this.o.log.warn({ stationId: st.id, statusInfo: r.statusInfo }, 'station rejected the default TxDefaultProfile');
@@ -368,22 +352,18 @@ export class Dispatcher {
 
   private sendTx(st: StationDispatch, e: EvseDispatch, t: TxTarget, caps: StationCapabilities, stackLevel: number): void {
     const limitA = floor1(t.limitA);
-    const id = txProfileId(t.evseId);
     const now = this.now();
-    const schedule = this.schedulePayload(id, caps, limitA, t.phases, caps.phaseSwitching && t.phases === 1 ? t.phaseToUse : undefined);
-    const payload = {
+    const payload = txProfileRequest({
       evseId: t.evseId,
-      chargingProfile: {
-        id,
-        stackLevel,
-        chargingProfilePurpose: 'TxProfile',
-        chargingProfileKind: 'Relative',
-        transactionId: t.transactionId,
-        // The watchdog: without renewal the profile lapses and the station falls back to its TxDefaultProfile.
-        validTo: new Date(now + this.o.validityMs).toISOString(),
-        chargingSchedule: [schedule],
-      },
-    };
+      transactionId: t.transactionId,
+      limitA,
+      phases: t.phases,
+      ...(caps.phaseSwitching && t.phases === 1 && t.phaseToUse !== undefined ? { phaseToUse: t.phaseToUse } : {}),
+      stackLevel,
+      validTo: now + this.o.validityMs,
+      caps,
+      voltageV: this.o.voltageV,
+    });
     const prev = e.sent;
     this.call(st, payload, (r) => {
       if (r instanceof OcppCallError) return this.markStation(st, r);
@@ -407,13 +387,5 @@ export class Dispatcher {
         this.o.onChange();
       }
     });
-  }
-
-  private schedulePayload(id: number, caps: StationCapabilities, limitA: number, phases: 1 | 3, phaseToUse?: number): Record<string, unknown> {
-    const useW = !caps.rateUnits.includes('A') && caps.rateUnits.includes('W');
-    const limit = useW ? Math.floor(limitA * this.o.voltageV * phases) : limitA;
-    const period: Record<string, unknown> = { startPeriod: 0, limit, numberPhases: phases };
-    if (phaseToUse !== undefined) period.phaseToUse = phaseToUse;
-    return { id, chargingRateUnit: useW ? 'W' : 'A', chargingSchedulePeriod: [period] };
   }
 }

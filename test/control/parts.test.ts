@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseCapabilities, fallbackCapabilities } from '../../src/control/capabilities.js';
 import { CsmsProfiles, profileLimitAt, type CsmsProfile } from '../../src/control/csms-profiles.js';
-import { OWN_PROFILE_IDS } from '../../src/control/dispatcher.js';
+import { OWN_PROFILE_IDS } from '../../src/control/profiles.js';
 import { rotationIndex, toSitePhases } from '../../src/control/measurements.js';
 import { parseMeterValues, SessionTracker } from '../../src/control/sessions.js';
 import type { OcppCallEvent } from '../../src/relay/events.js';
