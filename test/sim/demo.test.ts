@@ -1,0 +1,106 @@
+// The demo as a new user starts it (the compiled bin, `site-controller demo` on config/demo.yaml with only its ports
+// and data folder moved so parallel tests never collide), and `site-controller score` on a shipped scenario.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const root = join(import.meta.dirname, '..', '..');
+const bin = join(root, 'dist', 'src', 'main.js');
+const dir = mkdtempSync(join(tmpdir(), 'sim-demo-'));
+let child: ChildProcess | undefined;
+afterAll(() => {
+  if (child && child.exitCode === null) child.kill('SIGKILL');
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
+    });
+  });
+}
+
+interface State {
+  stations: { id: string; connected: boolean; evses: { status?: string; transactionId?: string | null; measuredCurrentA?: number[] | null }[] }[];
+  site: { gridCurrentA: number[]; quality: string };
+}
+
+describe('demo', () => {
+  it('starts as a new user would, stations charge, GET /api/state shows it, Ctrl-C stops cleanly with the data kept', async () => {
+    const [stations, csms, modbus, board, ua, web] = await Promise.all(Array.from({ length: 6 }, freePort));
+    const db = join(dir, 'demo.sqlite');
+    const text = readFileSync(join(root, 'config', 'demo.yaml'), 'utf8')
+      .replace('port: 9000', `port: ${stations}`)
+      .replace('url: ws://127.0.0.1:9100', `url: ws://127.0.0.1:${csms}`)
+      .replaceAll('port: 15020', `port: ${modbus}`)
+      .replace('port: 15021', `port: ${board}`)
+      .replace('endpoint: opc.tcp://127.0.0.1:4841', `endpoint: opc.tcp://127.0.0.1:${ua}`)
+      .replace('port: 8080', `port: ${web}`)
+      .replace('path: ../data/demo.sqlite', `path: ${db}`)
+      .replace('scenario: scenarios/demo-site.yaml', `scenario: ${join(root, 'config', 'scenarios', 'demo-site.yaml')}`);
+    const file = join(dir, 'demo.yaml');
+    writeFileSync(file, text);
+
+    child = spawn(process.execPath, [bin, 'demo', '--config', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    const until = async (what: string, cond: () => boolean | Promise<boolean>, ms: number) => {
+      const end = Date.now() + ms;
+      while (!(await cond())) {
+        if (child!.exitCode !== null) throw new Error(`demo exited (${child!.exitCode}) while waiting for ${what}:\n${out.slice(-3000)}`);
+        if (Date.now() > end) throw new Error(`timed out waiting for ${what}:\n${out.slice(-3000)}`);
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    };
+    // It prints the page URL and the demo login.
+    await until('the page URL and login', () => out.includes('login: demo / demo-demo'), 40_000);
+    expect(out).toContain(`http://127.0.0.1:${web}`);
+
+    const base = `http://127.0.0.1:${web}`;
+    expect((await fetch(`${base}/api/state`)).status).toBe(401);
+    const login = await fetch(`${base}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'demo', password: 'demo-demo' }) });
+    expect(login.status).toBe(200);
+    const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0];
+    let state: State | undefined;
+    const charging = () => (state?.stations ?? []).filter((s) => s.connected && s.evses.some((e) => e.transactionId && (e.measuredCurrentA ?? []).some((a) => a > 0)));
+    await until('stations charging', async () => {
+      const r = await fetch(`${base}/api/state`, { headers: { cookie } });
+      state = (await r.json()) as State;
+      return charging().length >= 3;
+    }, 40_000);
+    expect(state!.stations.length).toBeGreaterThanOrEqual(8);
+    expect(state!.stations.every((s) => s.connected)).toBe(true);
+    expect(state!.site.quality).toBe('good');
+    expect(Math.max(...state!.site.gridCurrentA)).toBeGreaterThan(0);
+
+    // Ctrl-C: a clean stop, exit code 0, the SQLite file kept.
+    const exited = new Promise<number | null>((r) => child!.once('exit', (code) => r(code)));
+    child.kill('SIGINT');
+    expect(await exited).toBe(0);
+    expect(existsSync(db)).toBe(true);
+  }, 90_000);
+
+  it('score prints the table, or with --json one JSON line last; a bad scenario is one line, exit 1', () => {
+    const ok = spawnSync(process.execPath, [bin, 'score', join(root, 'config', 'scenarios', 'ignoring-station.yaml'), '--json'], { encoding: 'utf8', timeout: 60_000 });
+    expect(ok.status).toBe(0);
+    const last = ok.stdout.trim().split('\n').pop()!;
+    const score = JSON.parse(last) as Record<string, unknown> & { baselines: Record<string, Record<string, unknown>> };
+    for (const k of ['name', 'overload_s', 'worst_overload_a', 'energy_wh', 'energy_allowed_wh', 'utilization', 'jain', 'unmet_energy_wh']) expect(score).toHaveProperty(k);
+    expect(Object.keys(score.baselines).sort()).toEqual(['fcfs', 'static']);
+    const bad = join(dir, 'bad.yaml');
+    writeFileSync(bad, 'name: x\nduration: 1h\nsite: { limitA: [1, 2] }\nchargers: [{ id: A }]\nevs: [{ charger: B, arrive: "7h", depart: "08:00", energyWh: 1 }]\n');
+    const r = spawnSync(process.execPath, [bin, 'score', bad], { encoding: 'utf8', timeout: 20_000 });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('site.limitA');
+    expect(r.stderr).toContain('evs[0].arrive');
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  }, 90_000);
+});
