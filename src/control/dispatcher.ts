@@ -8,7 +8,6 @@ import { OcppCallError, type StationCaller } from '../relay/events.js';
 import { readCapabilities, type StationCapabilities } from './capabilities.js';
 import { floorToTenth as floor1, txDefaultRequest, txProfileRequest } from './profiles.js';
 
-
 export interface TxTarget {
   stationId: string;
   evseId: number;
