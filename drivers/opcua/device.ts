@@ -113,6 +113,8 @@ export class OpcUaDevice {
     const rootFolder = join(s.dataDir, 'opcua-pki');
     mkdirSync(rootFolder, { recursive: true });
     const certificateManager = new OPCUACertificateManager({ rootFolder, automaticallyAcceptUnknownCertificate: true });
+    // Keep-alives come every publishingMs * maxKeepAliveCount when nothing changes: keep that well inside staleMs.
+    const keepAlive = keepAliveCountFor(s.staleMs, s.publishingMs);
     const client = OPCUAClient.create({
       applicationName: 'site-controller',
       endpointMustExist: false,
@@ -120,7 +122,11 @@ export class OpcUaDevice {
       securityPolicy: SecurityPolicy[securityPolicyOf(s.securityPolicy, s.securityMode)],
       clientCertificateManager: certificateManager,
       connectionStrategy: { maxRetry: -1, initialDelay: s.backoffMinMs, maxDelay: s.backoffMaxMs, randomisationFactor: 0.1 },
-      transportTimeout: Math.max(s.timeoutMs, 1000),
+      // node-opcua's transportTimeout is the socket's idle timeout, not a request timeout: a socket quiet for that
+      // long is torn down as broken. An alive subscription on unchanged values is quiet for a whole keep-alive
+      // period by design, so the timeout must outlast it (it was max(timeoutMs, 1000) once, and the demo's battery
+      // with 3 s keep-alives reconnected every few seconds). Silence within staleMs is the readings' business.
+      transportTimeout: transportTimeoutFor(s, keepAlive),
       requestedSessionTimeout: Math.max(60000, s.staleMs * 4),
     });
     this.client = client;
@@ -141,8 +147,6 @@ export class OpcUaDevice {
     const session = await client.createSession(identity);
     this.session = session;
     if (this.closed) return;
-    // Keep-alives come every publishingMs * maxKeepAliveCount when nothing changes: keep that well inside staleMs.
-    const keepAlive = Math.max(1, Math.min(10, Math.floor(s.staleMs / 3 / s.publishingMs)));
     const sub = ClientSubscription.create(session, {
       requestedPublishingInterval: s.publishingMs,
       requestedMaxKeepAliveCount: keepAlive,
@@ -152,6 +156,17 @@ export class OpcUaDevice {
       priority: 10,
     });
     this.subscription = sub;
+    sub.once('started', () => {
+      // The server may revise the interval or the count upwards; then silence on the wire can outlast staleMs or
+      // the socket's idle timeout, and the readings (or the connection) would flap. Say so rather than guess.
+      const silenceMs = sub.publishingInterval * sub.maxKeepAliveCount;
+      if (silenceMs * 2 > transportTimeoutFor(s, keepAlive) || silenceMs > s.staleMs) {
+        this.log.warn(
+          { device: s.id, publishingMs: sub.publishingInterval, keepAliveCount: sub.maxKeepAliveCount, staleMs: s.staleMs },
+          'OPC UA server revised the subscription: its keep-alive period is too long for staleMs; raise staleMs',
+        );
+      }
+    });
     sub.on('keepalive', () => this.emitter.heard());
     sub.on('internal_error', (err: Error) => this.log.warn({ device: s.id, err: err.message }, 'OPC UA subscription error'));
     for (const slot of this.slots) {
@@ -262,6 +277,19 @@ export class OpcUaDevice {
       this.emitter.complete();
     }
   }
+}
+
+/** Keep-alive count so that an idle subscription still proves itself about three times per stale time. */
+export function keepAliveCountFor(staleMs: number, publishingMs: number): number {
+  return Math.max(1, Math.min(10, Math.floor(staleMs / 3 / publishingMs)));
+}
+
+/**
+ * The socket's idle timeout: at least two keep-alive periods (one late keep-alive is not a broken connection) and
+ * at least staleMs, so a half-open connection is dropped and re-made about when its readings have gone stale anyway.
+ */
+export function transportTimeoutFor(s: Pick<OpcUaDeviceSettings, 'timeoutMs' | 'staleMs' | 'publishingMs'>, keepAlive: number): number {
+  return Math.max(s.timeoutMs, s.staleMs, 2 * s.publishingMs * keepAlive, 1000);
 }
 
 const POLICIES = [

@@ -1,12 +1,14 @@
 // OPC UA against a real node-opcua server on loopback: values arrive by subscription, a change is pushed, a server
 // that goes away makes the device stale and it comes back by itself; user/password; certificates in the data dir.
 import { existsSync, readdirSync } from 'node:fs';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDevice, DeviceConfigError, type Device } from '../../drivers/device.js';
 import { SimOpcUaSite, simOpcUaNodes } from '../../src/sim/devices/opcua-site.js';
 import { SiteModel } from '../../src/sim/devices/site-model.js';
+import type { Reading } from '../../drivers/types.js';
 import { isGood, nextReading, tempDir } from './helpers.js';
 
 function listing(dir: string): string[] {
@@ -79,6 +81,29 @@ describe('OPC UA device', () => {
     await nextReading(grid, isGood, 10_000);
   }, 40_000);
 
+  // Regression: the demo's battery (staleMs 10000, default pollMs 1000 -> publishing 1000 ms, keep-alive every 3 s)
+  // lost its connection every few seconds because the TCP idle timeout (transportTimeout) was 1 s, shorter than the
+  // silence the subscription itself asks the server for. Unchanged values make that silence certain.
+  it('a quiet server (unchanged values, keep-alives only) keeps its connection and the readings stay good', async () => {
+    const warnings: string[] = [];
+    const log = { debug: () => undefined, info: () => undefined, error: () => undefined, warn: (o: object | string, msg?: string) => void warnings.push(msg ?? String(o)) };
+    const d = createDevice(
+      { id: 'quiet', driver: 'opcua', endpoint: site.endpoint, nodes: simOpcUaNodes().battery, pollMs: 1000, staleMs: 10_000, timeoutMs: 1000 },
+      { dataDir: join(tmp.path, 'data'), log },
+    );
+    devices.push(d);
+    await nextReading(d, isGood, 20_000);
+    const seen: Reading[] = [];
+    const sub = d.readings$.subscribe((r) => seen.push(r));
+    // Two keep-alive periods of silence on the wire.
+    await new Promise((r) => setTimeout(r, 7_000));
+    sub.unsubscribe();
+    expect(warnings.filter((w) => /connection lost/.test(w))).toEqual([]);
+    expect(seen.length).toBeGreaterThan(0);
+    expect(seen.filter((r) => r.quality !== 'good').map((r) => `${r.quality}: ${r.reason}`)).toEqual([]);
+    await d.close();
+  }, 40_000);
+
   it('server stopped -> stale -> good again after it returns, without restarting the device', async () => {
     const grid = open('grid-restart', simOpcUaNodes().grid, { staleMs: 1500 });
     await nextReading(grid, isGood, 20_000);
@@ -89,6 +114,39 @@ describe('OPC UA device', () => {
     await site.start();
     const back = await nextReading(grid, (x) => isGood(x) && x.values.phaseCurrentsA?.[0] === 3, 30_000);
     expect(back.values.phaseCurrentsA).toEqual([3, 4, 5]);
+  }, 60_000);
+
+  it('a server that goes silent without closing the socket: stale, then the dead connection is dropped and re-made', async () => {
+    // A loopback proxy that can freeze its open connections (bytes swallowed both ways, sockets left open), as a
+    // hung server or a dead network path would; connections made after the freeze pass again.
+    const live = new Set<Socket>();
+    const frozen = new WeakSet<Socket>();
+    const proxy = createServer((down) => {
+      const up = connect(site.port, '127.0.0.1');
+      live.add(down);
+      const forward = (from: Socket, to: Socket) => from.on('data', (b) => void (frozen.has(down) || to.write(b)));
+      forward(down, up);
+      forward(up, down);
+      const end = () => { live.delete(down); down.destroy(); up.destroy(); };
+      down.on('close', end).on('error', end);
+      up.on('close', end).on('error', end);
+    });
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+    const port = (proxy.address() as AddressInfo).port;
+    try {
+      const d = open('grid-silent', simOpcUaNodes().grid, { endpoint: `opc.tcp://127.0.0.1:${port}/UA/site`, staleMs: 1500 });
+      await nextReading(d, isGood, 20_000);
+      for (const s of live) frozen.add(s);
+      const stale = await nextReading(d, (x) => x.quality === 'stale', 15_000);
+      expect(stale.values).toEqual({});
+      model.setGrid({ currentsA: [7, 8, 9] });
+      const back = await nextReading(d, (x) => isGood(x) && x.values.phaseCurrentsA?.[0] === 7, 30_000);
+      expect(back.values.phaseCurrentsA).toEqual([7, 8, 9]);
+      await d.close();
+    } finally {
+      for (const s of live) s.destroy();
+      await new Promise((r) => proxy.close(r));
+    }
   }, 60_000);
 
   it('user/password login; a wrong password is a bad reading, not a crash', async () => {
