@@ -170,6 +170,26 @@ describe('station model', () => {
     expect(rej.handle('SetChargingProfile', txProfile(rej, 6), T0).status).toBe('Rejected');
   });
 
+  it('a remote stop ends the transaction after the answer; a remote start begins a new one for the plugged-in EV', () => {
+    const { st, sent } = station({ reactionS: 0 });
+    st.plugIn(new SimEv(evSpec()), T0);
+    const tx = st.transactionId!;
+    expect(st.handle('RequestStopTransaction', { transactionId: 'other' }, T0).status).toBe('Rejected');
+    expect(st.handle('RequestStopTransaction', { transactionId: tx }, T0)).toEqual({ status: 'Accepted' });
+    st.step(T0 + 1000, 1000);
+    const ended = sent.filter((m) => m.action === 'TransactionEvent').pop()!.payload;
+    expect(ended).toMatchObject({ eventType: 'Ended', triggerReason: 'RemoteStop', transactionInfo: { transactionId: tx, stoppedReason: 'Remote' } });
+    st.step(T0 + 2000, 1000);
+    expect(st.currentA).toEqual([0, 0, 0]);
+    expect(st.handle('RequestStartTransaction', { evseId: 1, remoteStartId: 7, idToken: { idToken: 'X', type: 'Central' } }, T0 + 2000)).toEqual({ status: 'Accepted' });
+    st.step(T0 + 3000, 1000);
+    const started = sent.filter((m) => m.action === 'TransactionEvent' && m.payload.eventType === 'Started').pop()!.payload;
+    expect(started).toMatchObject({ eventType: 'Started', triggerReason: 'RemoteStart', transactionInfo: { remoteStartId: 7 } });
+    expect(st.transactionId).not.toBe(tx);
+    st.step(T0 + 4000, 1000);
+    expect(st.currentA[0]).toBe(32);
+  });
+
   it('answers GetVariables with its smart-charging capabilities and unknown actions with NotImplemented', () => {
     const { st } = station({ phases: 1 });
     const r = st.handle('GetVariables', { getVariableData: [{ component: { name: 'SmartChargingCtrlr' }, variable: { name: 'RateUnit' } }, { component: { name: 'Foo' }, variable: { name: 'Bar' } }] }, T0) as { getVariableResult: { attributeStatus: string; attributeValue?: string }[] };

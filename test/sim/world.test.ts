@@ -103,7 +103,12 @@ describe('simulated site over real sockets', () => {
     expect(bad.status).toBe('Rejected');
     await expect(site.csms.call('W1', 'DataTransfer', { vendorId: 'x' })).rejects.toThrow(/NotImplemented/);
     // The CSMS starts and stops transactions as an operator would.
-    expect((await site.csms.stopTransaction('W1', site.sim.stations.get('W1')!.transactionId!)).status).toBe('Accepted');
+    const tx1 = site.sim.stations.get('W1')!.transactionId!;
+    expect((await site.csms.stopTransaction('W1', tx1)).status).toBe('Accepted');
+    await waitFor('remote stop', () => seen('W1', 'TransactionEvent', (p) => p.eventType === 'Ended' && p.triggerReason === 'RemoteStop'));
+    expect((await site.csms.startTransaction('W1')).status).toBe('Accepted');
+    await waitFor('remote start', () => seen('W1', 'TransactionEvent', (p) => p.eventType === 'Started' && p.triggerReason === 'RemoteStart'));
+    expect(site.sim.stations.get('W1')!.transactionId).not.toBe(tx1);
     expect(invalid).toEqual([]);
   });
 });

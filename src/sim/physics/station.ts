@@ -92,13 +92,8 @@ export class SimStation {
 
   plugIn(ev: SimEv, now: number): void {
     this.ev = ev;
-    this.transactionId = `${this.spec.id}-${++this.txCounter}`.slice(0, 36);
-    this.txStartedAt = now;
-    this.seqNo = 0;
-    this.chargingState = 'EVConnected';
     this.status(now, 'Occupied');
-    this.txEvent(now, 'Started', 'CablePluggedIn');
-    this.lastMeterAt = now;
+    this.startTransaction(now, 'CablePluggedIn');
     if (ev.spec.sendsNeeds) {
       this.opts.send('NotifyEVChargingNeeds', {
         evseId: 1,
@@ -111,19 +106,37 @@ export class SimStation {
     }
   }
 
-  unplug(now: number): void {
-    if (!this.ev) return;
+  /** Starts a transaction for the plugged-in EV (at plug-in, or on a RequestStartTransaction after a remote stop). */
+  private startTransaction(now: number, triggerReason: 'CablePluggedIn' | 'RemoteStart', remoteStartId?: number): void {
+    this.transactionId = `${this.spec.id}-${++this.txCounter}`.slice(0, 36);
+    this.txStartedAt = now;
+    this.seqNo = 0;
+    this.chargingState = 'EVConnected';
+    this.txEvent(now, 'Started', triggerReason, remoteStartId !== undefined ? { transactionInfo: { remoteStartId } } : {});
+    this.lastMeterAt = now;
+  }
+
+  /** Ends the running transaction; the EV may stay plugged in (then it does not charge). */
+  private endTransaction(now: number, triggerReason: 'EVDeparted' | 'RemoteStop', stoppedReason: 'EVDisconnected' | 'Remote'): void {
+    if (!this.transactionId) return;
     this.currentA = [0, 0, 0];
-    this.chargingState = 'Idle';
-    this.txEvent(now, 'Ended', 'EVDeparted', { transactionInfo: { stoppedReason: 'EVDisconnected' } });
-    this.status(now, 'Available');
+    this.chargingState = this.ev && triggerReason === 'RemoteStop' ? 'EVConnected' : 'Idle';
+    this.txEvent(now, 'Ended', triggerReason, { transactionInfo: { stoppedReason } });
     // A TxProfile ends with its transaction (K01): the station drops it.
     for (let i = this.installed.length - 1; i >= 0; i--) {
       if (this.installed[i].profile.chargingProfilePurpose === 'TxProfile') this.installed.splice(i, 1);
     }
-    this.ev = undefined;
     this.transactionId = undefined;
     this.txStartedAt = undefined;
+  }
+
+  unplug(now: number): void {
+    if (!this.ev) return;
+    this.endTransaction(now, 'EVDeparted', 'EVDisconnected');
+    this.currentA = [0, 0, 0];
+    this.chargingState = 'Idle';
+    this.status(now, 'Available');
+    this.ev = undefined;
   }
 
   /** The limit (A per phase) and phases the station offers now, from its profiles (its maximum when none). */
@@ -144,7 +157,7 @@ export class SimStation {
     const limit = this.offer(now);
     this.appliedLimit = limit;
     const ev = this.ev;
-    if (!ev) {
+    if (!ev || !this.transactionId) {
       this.currentA = [0, 0, 0];
       return;
     }
@@ -211,10 +224,19 @@ export class SimStation {
       }
       case 'TriggerMessage':
         return { status: 'Accepted' };
-      case 'RequestStartTransaction':
-        return { status: this.ev && !this.transactionId ? 'Accepted' : 'Rejected' };
-      case 'RequestStopTransaction':
-        return { status: payload.transactionId === this.transactionId ? 'Accepted' : 'Rejected' };
+      // Answered first; the TransactionEvent follows at the next step, as a station sends it after its response.
+      case 'RequestStartTransaction': {
+        if (!this.ev || this.transactionId) return { status: 'Rejected' };
+        const remoteStartId = Number(payload.remoteStartId);
+        this.pending.unshift({ at: now, apply: () => this.ev && !this.transactionId && this.startTransaction(now, 'RemoteStart', remoteStartId) });
+        return { status: 'Accepted' };
+      }
+      case 'RequestStopTransaction': {
+        if (!this.transactionId || payload.transactionId !== this.transactionId) return { status: 'Rejected' };
+        const tx = this.transactionId;
+        this.pending.unshift({ at: now, apply: () => this.transactionId === tx && this.endTransaction(now, 'RemoteStop', 'Remote') });
+        return { status: 'Accepted' };
+      }
       case 'Reset':
       case 'ChangeAvailability':
       case 'UnlockConnector':
