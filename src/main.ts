@@ -4,7 +4,21 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig } from './config/load.js';
-import type { Config } from './config/types.js';
+import type { Config, MeterConfig } from './config/types.js';
+import { asyncScheduler, share, type Observable, type Subscription } from 'rxjs';
+import { allReadings, createDevice, type DeviceOptions, type Reading } from '../drivers/index.js';
+import { createLogger, type Logger } from './common/log.js';
+import { systemdReady } from './common/systemd.js';
+import { createControlLoop } from './control/loop.js';
+import { createControllerStation } from './controller/index.js';
+import { createRelay } from './relay/index.js';
+import type { SimulatedSite } from './sim/world.js';
+import { openDatabase } from './store/db.js';
+import { createSessionStore } from './store/sessions.js';
+import { createSettingsStore } from './store/settings.js';
+import { MetricsRegistry } from './web/metrics.js';
+import { registerStageMetrics } from './web/stage-metrics.js';
+import { createWebServer } from './web/server.js';
 import { hashPasswordSync } from './common/passwords.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -24,11 +38,140 @@ class UsageError extends Error {}
 
 interface RunOptions { withSimulation: boolean; web: boolean }
 
+/** Maps a configured meter onto the driver's options (passwords from the environment resolved here). */
+function deviceOptions(m: MeterConfig): DeviceOptions {
+  const password = m.passwordEnv ? process.env[m.passwordEnv] : m.password;
+  if (m.passwordEnv && password === undefined) throw new Error(`meters: environment variable ${m.passwordEnv} (password of meter ${m.id}) is not set`);
+  const { role: _role, circuit: _circuit, passwordEnv: _env, ...rest } = m;
+  return { ...rest, ...(password !== undefined ? { password } : {}) };
+}
+
+/** Meters' readings in the log: quality changes at once (warn when not good), values every 10 s at info. */
+function logReadings(readings$: Observable<Reading>, log: Logger): Subscription {
+  const quality = new Map<string, string>();
+  const lastLogged = new Map<string, number>();
+  return readings$.subscribe((r) => {
+    if (quality.get(r.deviceId) !== r.quality) {
+      quality.set(r.deviceId, r.quality);
+      (r.quality === 'good' ? log.info.bind(log) : log.warn.bind(log))({ meter: r.deviceId, quality: r.quality, reason: r.reason }, `meter ${r.deviceId} is ${r.quality}`);
+    }
+    if (r.quality === 'good' && r.at - (lastLogged.get(r.deviceId) ?? 0) >= 10_000) {
+      lastLogged.set(r.deviceId, r.at);
+      log.info({ meter: r.deviceId, values: r.values }, 'meter reading');
+    }
+  });
+}
+
 /** Wires relay, controller identity, drivers, control loop, store and page (and the simulated site for the demo). */
 async function runController(config: Config, options: RunOptions): Promise<void> {
-  void config;
-  void options;
-  throw new Error('not wired yet');
+  const log = createLogger(config.log.level);
+  const db = openDatabase(config.storage.path);
+  const stops: { name: string; stop: () => Promise<void> | void }[] = [];
+  const shutdown = async (signal: string) => {
+    log.info({ signal }, 'stopping');
+    for (const s of stops.reverse()) {
+      try {
+        await s.stop();
+      } catch (err) {
+        log.warn({ err: err instanceof Error ? err.message : String(err) }, `stopping ${s.name} failed`);
+      }
+    }
+    db.close();
+    log.info('stopped; data kept in %s', config.storage.path);
+    process.exit(0);
+  };
+  let stopping = false;
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(sig, () => {
+      if (stopping) return;
+      stopping = true;
+      void shutdown(sig);
+    });
+  }
+
+  // The demo's world first: its CSMS and meters must be listening before the controller connects to them.
+  let site: SimulatedSite | undefined;
+  if (options.withSimulation) {
+    const { startSimulatedSite } = await import('./sim/world.js');
+    site = await startSimulatedSite({ config, log: log.child({ stage: 'sim' }) });
+    const s = site;
+    stops.push({ name: 'simulated site', stop: () => s.stop() });
+  }
+
+  const relay = createRelay({ config, db, log: log.child({ stage: 'relay' }) });
+  const { port } = await relay.start();
+  stops.push({ name: 'relay', stop: () => relay.stop() });
+  log.info({ port }, `stations connect to ${config.stations.tls ? 'wss' : 'ws'}://${config.stations.listen.host}:${port}/ocpp/<stationId>`);
+
+  const controller = createControllerStation({ config, db, log: log.child({ stage: 'controller' }) });
+  controller.start();
+  stops.push({ name: 'controller', stop: () => controller.stop() });
+
+  const devices = config.meters.map((m) =>
+    createDevice(deviceOptions(m), { dataDir: config.storage.dataDir, log: log.child({ stage: 'drivers', meter: m.id }) }),
+  );
+  stops.push({ name: 'meters', stop: async () => void (await Promise.all(devices.map((d) => d.close()))) });
+  const readings$ = allReadings(devices).pipe(share());
+  const readingsLog = logReadings(readings$, log.child({ stage: 'drivers' }));
+  stops.push({ name: 'readings log', stop: () => readingsLog.unsubscribe() });
+
+  const settings = createSettingsStore(db, config);
+  const control = createControlLoop({
+    scheduler: asyncScheduler,
+    config,
+    relay,
+    caller: relay,
+    readings$,
+    siteLimit$: controller.siteLimit$,
+    settings$: settings.settings$,
+    log: log.child({ stage: 'control' }),
+  });
+  stops.push({ name: 'control loop', stop: () => control.stop() });
+
+  const metrics = new MetricsRegistry();
+  const stageMetrics = registerStageMetrics(metrics, relay, control, readings$);
+  stops.push({ name: 'metrics', stop: () => stageMetrics.unsubscribe() });
+  const web = createWebServer({
+    config,
+    db,
+    log: log.child({ stage: 'web' }),
+    settings,
+    metrics,
+    ports: {
+      controlState$: control.state$,
+      readings$,
+      siteLimit$: controller.siteLimit$,
+      connections$: relay.connections$,
+      calls$: relay.calls$,
+      setExternalLimit: (source, limitA) => controller.setExternalLimit(source, limitA),
+      journal: relay.journal,
+      queueLengths: () => relay.queueLengths(),
+      connectedStations: () => relay.connectedStations(),
+      upstreamConnected: (id) => relay.upstreamConnected(id),
+      csmsConnected$: controller.connected$,
+    },
+  });
+  if (options.web && config.web.enabled) {
+    const { url } = await web.start();
+    stops.push({ name: 'web', stop: () => web.stop() });
+    log.info({ url }, `facility manager page at ${url}`);
+  } else {
+    // Without the page, charging sessions are still recorded for later.
+    const sessions = createSessionStore(db).record(relay.calls$);
+    stops.push({ name: 'sessions', stop: () => sessions.unsubscribe() });
+  }
+
+  if (site) {
+    await site.connectStations(`ws://127.0.0.1:${port}/ocpp`);
+    const url = `http://${config.web.host}:${config.web.port}`;
+    process.stdout.write(
+      `\nsite-controller demo is running: ${site.stations.length} stations, CSMS ${site.csmsUrl}, time x${config.sim?.speed ?? 1}\n` +
+        (options.web && config.web.enabled ? `  page:  ${url}   login: demo / demo-demo\n` : '') +
+        `  stop:  Ctrl-C (data kept in ${config.storage.path})\n\n`,
+    );
+  }
+  const stopWatchdog = systemdReady();
+  stops.unshift({ name: 'watchdog', stop: stopWatchdog });
 }
 
 function option(args: string[], name: string): string | undefined {
@@ -93,7 +236,8 @@ async function main(argv: string[]): Promise<number> {
     case 'score': {
       const file = args.find((a) => !a.startsWith('--'));
       if (!file) throw new UsageError('score needs a scenario FILE');
-      throw new UsageError(`score is not wired yet (${file})`);
+      const { scoreCommand } = await import('./sim/score-cli.js');
+      return scoreCommand(args, { controlLoopFactory: createControlLoop });
     }
     default:
       throw new UsageError(`unknown command "${command}"`);
