@@ -325,4 +325,33 @@ describe('control loop (virtual time)', () => {
     await h.clock.advance(120_000);
     expect(h.relay.calls.length).toBe(n);
   });
+
+  it('increases follow the ramp on the periodic solve; decreases go out at once', async () => {
+    const meters = [{ id: 'grid', role: 'grid', driver: 'modbus-tcp', host: '127.0.0.1', port: 1, map: 'sunspec', pollMs: 100, staleMs: 60_000 }];
+    h = harness(makeConfig({ stations: { listen: { port: 0 }, list: stations(1) }, meters }, { rampAPerS: 2, hysteresisA: 1 }));
+    h.relay.connect('CP01');
+    h.readings$.next(gridReading(h.clock.now(), [0, 0, 0]));
+    await h.clock.advance(100);
+    h.relay.startTx('CP01', 1, 'tx1');
+    await h.clock.advance(10);
+    expect(h.relay.lastTxLimit('CP01')).toBe(6); // a new session starts at its minimum
+    await h.clock.advance(5000);
+    const rising = h.relay.profiles('CP01').filter((c) => profileOf(c).chargingProfilePurpose === 'TxProfile').map(limitOf);
+    expect(rising.slice(0, 4)).toEqual([6, 8, 10, 12]); // +2 A per 1 s loop
+    h.readings$.next(gridReading(h.clock.now(), [25, 25, 25])); // 25 A of base load: 7 A left
+    await h.clock.advance(10);
+    expect(h.relay.lastTxLimit('CP01')).toBe(7);
+  });
+
+  it('switches a phase-switching station to one phase with phaseToUse when three phases do not fit', async () => {
+    h = harness(makeConfig({ site: { limitA: [10, 4, 4] }, stations: { listen: { port: 0 }, list: [{ id: 'CP01', phaseSwitching: true }] } }, { safeLimitA: [4, 4, 4] }));
+    h.relay.answers.set('CP01', (c) => (c.action === 'GetVariables' ? stationVariables(c.payload, { ACPhaseSwitchingSupported: 'true', ProfileStackLevel: '4' }) : { status: 'Accepted' }));
+    h.relay.connect('CP01');
+    await h.clock.advance(100);
+    h.relay.startTx('CP01', 1, 'tx1');
+    await h.clock.advance(3000);
+    const p = h.relay.profiles('CP01').filter((c) => profileOf(c).chargingProfilePurpose === 'TxProfile').at(-1)!;
+    const period = ((profileOf(p).chargingSchedule as Array<Record<string, unknown>>)[0].chargingSchedulePeriod as Array<Record<string, unknown>>)[0];
+    expect(period).toMatchObject({ numberPhases: 1, phaseToUse: 1, limit: 10 });
+  });
 });
