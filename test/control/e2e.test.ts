@@ -106,9 +106,11 @@ describe('control loop end to end', () => {
     const a = await w.addStation('CP01');
     await a.startTransaction('tx-a');
     await until(() => a.drawA === 32, 10_000, 'charging at 32 A');
-    await w.loop.stop();
+    const lastSent = a.received.at(-1)!.at;
+    await w.killController();
     // No renewal any more: within the 10 s validity the station's TxProfile lapses and its 6 A default applies.
     await until(() => a.effectiveLimitA() === 6, 12_000, 'profile expired');
     await until(() => a.drawA === 6, 2_000, 'station draws the default');
+    expect(Date.now() - lastSent).toBeLessThanOrEqual(10_000 + 1_000);
   }, 30_000);
 });

@@ -213,6 +213,8 @@ export interface World {
   baseA: PhaseVector;
   readings: Reading[];
   addStation(id: string, opts?: StationOptions): Promise<TestStation>;
+  /** The controller process going away: control loop and relay stop together, station sockets drop. */
+  killController(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -243,6 +245,7 @@ export async function startWorld(opts: { stations: string[]; control?: Record<st
   const siteLimit$ = new BehaviorSubject<SiteLimit>({ at: Date.now(), limitA: config.site.limitA, binding: fuse, sources: [fuse] });
   const loop = createControlLoop({ scheduler: asyncScheduler, config, relay, caller: relay, readings$, siteLimit$, settings$: NEVER, log: silentLogger });
   const stations = new Map<string, TestStation>();
+  let killed = false;
   const world: World = {
     config, csms, relay, modbus, meter, loop, stations, readings,
     baseA: [0, 0, 0],
@@ -252,14 +255,23 @@ export async function startWorld(opts: { stations: string[]; control?: Record<st
       await s.connect(port);
       return s;
     },
+    async killController() {
+      killed = true;
+      for (const s of subs) s.unsubscribe();
+      await loop.stop();
+      await relay.stop();
+      db.close();
+    },
     async close() {
       clearInterval(physics);
       for (const s of subs) s.unsubscribe();
       await loop.stop();
       for (const s of stations.values()) s.close();
       await meter.close();
-      await relay.stop();
-      db.close();
+      if (!killed) {
+        await relay.stop();
+        db.close();
+      }
       await modbus.close();
       await csms.close();
       rmSync(dir, { recursive: true, force: true });
