@@ -48,8 +48,9 @@ export interface SimulatedSite {
   opcua?: SimOpcUaSite;
   sim: SiteSim;
   stations: WsStation[];
-  /** Connects every station to `url` (ws://host:port/ocpp); resolves when all have connected once. */
-  connectStations(url?: string): Promise<void>;
+  /** Connects every station to `url` (ws://host:port/ocpp); resolves when all have connected once, or after
+   * `timeoutMs` (default 10 s, real time) with a warning naming those that have not (they keep retrying). */
+  connectStations(url?: string, timeoutMs?: number): Promise<void>;
   /** Virtual time now (epoch ms). */
   now(): number;
   last(): SiteSnapshot | undefined;
@@ -216,10 +217,15 @@ export async function startSimulatedSite(opts: SimulatedSiteOptions): Promise<Si
       opcua,
       sim,
       stations,
-      async connectStations(url?: string) {
+      async connectStations(url?: string, timeoutMs = 10_000) {
         const target = url ?? `ws://${isLocal(config.stations.listen.host) ? '127.0.0.1' : config.stations.listen.host}:${config.stations.listen.port}/ocpp`;
         for (const s of stations) s.start(target);
-        await Promise.all(stations.map((s) => s.whenConnected()));
+        let timer: NodeJS.Timeout | undefined;
+        const all = Promise.all(stations.map((s) => s.whenConnected())).then(() => true);
+        const late = new Promise<false>((r) => (timer = setTimeout(() => r(false), timeoutMs)));
+        const ok = await Promise.race([all, late]);
+        clearTimeout(timer);
+        if (!ok) log.warn({ stations: stations.filter((s) => !s.connected).map((s) => s.id), url: target }, 'simulated stations not connected yet; they keep retrying');
       },
       now,
       last: () => sim.last,
