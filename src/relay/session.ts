@@ -362,7 +362,7 @@ export class StationSession {
   }
 
   journal(direction: JournalDirection, kind: number, bytes: number, at: number, extra: { action?: string; messageId?: string; note?: string }): void {
-    this.ctx.journal?.record({ at, stationId: this.stationId, direction, kind, size: bytes, ...extra });
+    this.ctx.journal?.recordRow(at, this.stationId, direction, kind, extra.action, extra.messageId, bytes, extra.note);
   }
 }
 

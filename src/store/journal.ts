@@ -144,8 +144,13 @@ export class Journal {
   }
 
   record(entry: JournalEntry): void {
+    this.recordRow(entry.at, entry.stationId, entry.direction, entry.kind, entry.action, entry.messageId, entry.size, entry.note);
+  }
+
+  /** record() without building an entry object first (the relay's hot path). */
+  recordRow(at: number, stationId: string, direction: JournalDirection, kind: number, action: string | undefined, messageId: string | undefined, size: number, note: string | undefined): void {
     if (this.stopped) return;
-    this.buffer.push([entry.at, entry.stationId, entry.direction, entry.kind, entry.action ?? null, entry.messageId ?? null, entry.size, entry.note ?? null]);
+    this.buffer.push([at, stationId, direction, kind, action ?? null, messageId ?? null, size, note ?? null]);
     if (this.buffer.length >= this.batchRows) this.write(false);
     else if (!this.flushSub) this.flushSub = this.scheduler.schedule(() => { this.flushSub = undefined; this.write(false); }, this.flushMs);
   }
