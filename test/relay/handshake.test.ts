@@ -38,7 +38,8 @@ describe('station handshake', () => {
     expect(await status(r.port, '/ocpp/CP01')).toBe('open');
     expect(await status(r.port, '/other/CP01')).toBe(404);
     expect(await status(r.port, `/ocpp/${'x'.repeat(49)}`)).toBe(404);
-    expect(r.relay.metrics().refused).toBe(3);
+    expect(await status(r.port, '/ocpp/CP%3A01')).toBe(404);
+    expect(r.relay.metrics().refused).toBe(4);
     expect([...csms.peers.keys()]).toEqual(['CP01']);
   });
 
