@@ -292,7 +292,7 @@ export class Dispatcher {
       }
       this.o.onChange();
       this.pump(st);
-    });
+    }).catch((err: unknown) => this.o.log.error({ stationId: st.id, err: err instanceof Error ? err.message : String(err) }, 'dispatcher: station setup failed'));
   }
 
   private schedule(st: StationDispatch): void {
@@ -330,7 +330,7 @@ export class Dispatcher {
         this.o.log.warn({ stationId: st.id, err: err instanceof Error ? err.message : String(err) }, 'SetChargingProfile failed; retrying');
         if (st.connected) this.schedule(st);
       },
-    );
+    ).catch((err: unknown) => this.o.log.error({ stationId: st.id, err: err instanceof Error ? err.message : String(err) }, 'dispatcher: handling a reply failed'));
   }
 
   private markStation(st: StationDispatch, err: OcppCallError): void {

@@ -4,7 +4,9 @@
 import { BehaviorSubject, interval, type Subscription } from 'rxjs';
 import { allocate as defaultAllocate } from '../../algorithms/index.js';
 import type { AllocationResult } from '../../algorithms/types.js';
+import type { Reading } from '../../drivers/types.js';
 import type { SiteLimit } from '../controller/site-limit.js';
+import type { ConnectionEvent, OcppCallEvent, OcppResultEvent } from '../relay/events.js';
 import { fallbackCapabilities, type StationCapabilities } from './capabilities.js';
 import { CsmsProfiles } from './csms-profiles.js';
 import { Dispatcher, type TxTarget } from './dispatcher.js';
@@ -65,7 +67,11 @@ export function createControlLoop(inputs: ControlInputs): ControlLoop {
     if (stopped || pending) return;
     pending = scheduler.schedule(() => {
       pending = undefined;
-      solve();
+      try {
+        solve();
+      } catch (err) {
+        log.error({ err: err instanceof Error ? err.message : String(err) }, 'control: solve failed');
+      }
     }, 0);
   }
 
@@ -184,22 +190,35 @@ export function createControlLoop(inputs: ControlInputs): ControlLoop {
     return { at: now, nodes: lastNodes, evses, alarms: lastResult.alarms, lastSolveMs };
   }
 
+  // A bad event or a failing input stream is logged and skipped: nothing here may take the process down. A meter stream
+  // that dies simply goes silent, and its node falls to the safe limit after staleMs.
+  const guard = <T>(what: string, fn: (v: T) => void) => ({
+    next: (v: T) => {
+      try {
+        fn(v);
+      } catch (err) {
+        log.error({ err: err instanceof Error ? err.message : String(err) }, `control: ${what} event failed`);
+      }
+    },
+    error: (err: unknown) => log.error({ err: err instanceof Error ? err.message : String(err) }, `control: ${what} stream failed`),
+  });
+
   const subs: Subscription[] = [];
   subs.push(
-    relay.connections$.subscribe((c) => {
+    relay.connections$.subscribe(guard('connection', (c: ConnectionEvent) => {
       if (c.side !== 'station') return;
       if (c.up) dispatcher.stationUp(c.stationId);
       else dispatcher.stationDown(c.stationId);
       requestSolve();
-    }),
-    relay.calls$.subscribe((ev) => {
+    })),
+    relay.calls$.subscribe(guard('station call', (ev: OcppCallEvent) => {
       if (ev.origin !== 'station') return;
       const before = ev.action === 'TransactionEvent' && ev.payload.eventType === 'Ended' ? (ev.payload.transactionInfo as { transactionId?: string } | undefined)?.transactionId : undefined;
       const change = sessions.apply(ev, scheduler.now());
       if (before) csms.transactionEnded(ev.stationId, before);
       if (change !== 'none' && change !== 'meter') requestSolve();
-    }),
-    relay.results$.subscribe((ev) => {
+    })),
+    relay.results$.subscribe(guard('call result', (ev: OcppResultEvent) => {
       const now = scheduler.now();
       if (ev.origin === 'station' && ev.action === 'BootNotification' && ev.result?.status === 'Accepted') {
         sessions.stationBooted(ev.stationId);
@@ -212,20 +231,20 @@ export function createControlLoop(inputs: ControlInputs): ControlLoop {
       const r = csms.onResult(ev, now, OWN_PROFILE_IDS, stackLevel(ev.stationId, caps));
       if (r === 'cleared') dispatcher.ownProfilesCleared(ev.stationId);
       if (r !== 'none') requestSolve();
-    }),
-    inputs.readings$.subscribe((r) => {
+    })),
+    inputs.readings$.subscribe(guard('reading', (r: Reading) => {
       if (measurements.apply(r)) requestSolve();
-    }),
-    inputs.siteLimit$.subscribe((l) => {
+    })),
+    inputs.siteLimit$.subscribe(guard('site limit', (l: SiteLimit) => {
       const changed = !siteLimit || l.limitA.some((x, i) => x !== siteLimit?.limitA[i]) || l.limitW !== siteLimit.limitW;
       siteLimit = l;
       if (changed) requestSolve();
-    }),
-    inputs.settings$.subscribe((s) => {
+    })),
+    inputs.settings$.subscribe(guard('settings', (s: ControlSettings) => {
       settings = s;
       requestSolve();
-    }),
-    interval(config.control.loopMs, scheduler).subscribe(() => solve(true)),
+    })),
+    interval(config.control.loopMs, scheduler).subscribe(guard('loop tick', () => solve(true))),
   );
   // Stations already connected when the loop starts (a restart of the loop inside a running relay).
   for (const id of caller.connectedStations()) dispatcher.stationUp(id);

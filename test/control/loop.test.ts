@@ -354,4 +354,22 @@ describe('control loop (virtual time)', () => {
     const period = ((profileOf(p).chargingSchedule as Array<Record<string, unknown>>)[0].chargingSchedulePeriod as Array<Record<string, unknown>>)[0];
     expect(period).toMatchObject({ numberPhases: 1, phaseToUse: 1, limit: 10 });
   });
+
+  it('survives a meter stream that fails and garbage from stations: the node goes fail-safe, the loop runs on', async () => {
+    const meters = [{ id: 'grid', role: 'grid', driver: 'modbus-tcp', host: '127.0.0.1', port: 1, map: 'sunspec', pollMs: 100, staleMs: 1000 }];
+    h = harness(makeConfig({ stations: { listen: { port: 0 }, list: stations(1) }, meters }, { safeLimitA: [10, 10, 10] }));
+    h.relay.connect('CP01');
+    h.readings$.next(gridReading(h.clock.now(), [0, 0, 0]));
+    await h.clock.advance(100);
+    h.relay.startTx('CP01', 1, 'tx1');
+    h.relay.stationCall('CP01', 'TransactionEvent', { eventType: 'Updated', transactionInfo: null, evse: 'x' });
+    h.relay.stationCall('CP01', 'MeterValues', { evseId: 1, meterValue: [{ sampledValue: [{ value: 'NaN' }, null] }] });
+    h.relay.stationCall('CP01', 'NotifyEVChargingNeeds', { evseId: 1, chargingNeeds: { departureTime: 'tomorrow' } });
+    await h.clock.advance(1000);
+    expect(h.relay.lastTxLimit('CP01')).toBe(32);
+    h.readings$.error(new Error('driver crashed'));
+    await h.clock.advance(2500);
+    expect(h.relay.lastTxLimit('CP01')).toBe(10);
+    expect(h.loop.state().nodes[0]).toMatchObject({ failSafe: true });
+  });
 });
