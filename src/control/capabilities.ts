@@ -61,8 +61,8 @@ export function parseCapabilities(result: Record<string, unknown>, fallback: Sta
 }
 
 /**
- * Asks the station. A CALLERROR is an answer (the config fallback is final); a timeout or a lost connection is not
- * (`final: false`: use the fallback for now and ask again later).
+ * Asks the station. NotImplemented / NotSupported is an answer (the config fallback is final); any other failure is
+ * not (`final: false`: use the fallback for now and ask again later).
  */
 export async function readCapabilities(
   caller: StationCaller,
@@ -74,6 +74,8 @@ export async function readCapabilities(
     const result = await caller.call(stationId, 'GetVariables', getVariablesRequest(), timeoutMs ? { timeoutMs } : undefined);
     return { caps: parseCapabilities(result, fallback), final: true };
   } catch (err) {
-    return { caps: fallback, final: err instanceof OcppCallError };
+    // NotImplemented / NotSupported is the station's real answer; anything else (SecurityError before its boot was
+    // accepted, a timeout, a lost connection) is worth asking again.
+    return { caps: fallback, final: err instanceof OcppCallError && (err.code === 'NotImplemented' || err.code === 'NotSupported') };
   }
 }
