@@ -131,3 +131,23 @@ describe('scenario loader', () => {
     }
   });
 });
+
+describe('demo scenario', () => {
+  it('config/demo.yaml names a scenario whose chargers are its stations; without one, a scenario is derived', async () => {
+    const { loadConfig } = await import('../../src/config/load.js');
+    const { scenarioFromConfig } = await import('../../src/sim/world.js');
+    const config = loadConfig(join(import.meta.dirname, '../../config/demo.yaml'));
+    const s = loadScenario(config.sim!.scenario!);
+    expect(s.chargers.map((c) => c.id).sort()).toEqual(config.stations.list.map((x) => x.id).sort());
+    for (const c of s.chargers) {
+      const st = config.stations.list.find((x) => x.id === c.id)!;
+      expect([c.phases, c.maxA, c.rotation, c.circuit]).toEqual([st.phases, st.maxA, st.rotation, st.circuit]);
+    }
+    expect(s.chargers.filter((c) => c.profiles !== 'apply').map((c) => c.id)).toEqual(['CP08']);
+    expect(s.site.limitA).toEqual(config.site.limitA);
+    const derived = scenarioFromConfig(config);
+    expect(derived.chargers.length).toBe(8);
+    expect(derived.evs.length).toBeGreaterThan(8);
+    expect(derived.circuits.map((c) => c.id)).toEqual(['boardA']);
+  });
+});
