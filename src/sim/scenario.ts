@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import type { PhaseVector, Rotation } from '../../algorithms/types.js';
+import { readCsvShape } from './physics/site.js';
 import { createPrng } from './prng.js';
 import { closestBranches, describe, validateScenario } from './scenario-schema.js';
 import type { BaseLoadSpec, ChargerSpec, CircuitSpec, EvSpec, ProfileHandling, Scenario } from './scenario-types.js';
@@ -138,6 +139,17 @@ export function parseScenario(raw: unknown, baseDir = process.cwd(), file?: stri
   if (durationMs < stepMs) problems.push('duration: shorter than one step');
   if (durationMs > 31 * 86_400_000) problems.push('duration: at most 31 days');
 
+  // A csv base load is read now, so a missing or malformed file is a scenario problem with its key path.
+  const checkCsv = (b: RawBaseLoad | undefined, at: string) => {
+    if (!b?.shape.startsWith('csv:')) return;
+    try {
+      readCsvShape(b.shape.slice(4), baseDir);
+    } catch (err) {
+      problems.push(`${at}.shape: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  };
+  checkCsv(r.baseLoad, 'baseLoad');
+  (r.circuits ?? []).forEach((c, i) => checkCsv(c.baseLoad, `circuits[${i}].baseLoad`));
   const circuits: CircuitSpec[] = (r.circuits ?? []).map((c) => ({ id: c.id, limitA: c.limitA, parent: c.parent, baseLoad: c.baseLoad ? toBaseLoad(c.baseLoad) : undefined }));
   const circuitIds = new Set<string>();
   circuits.forEach((c, i) => {

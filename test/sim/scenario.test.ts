@@ -151,3 +151,22 @@ describe('demo scenario', () => {
     expect(derived.circuits.map((c) => c.id)).toEqual(['boardA']);
   });
 });
+
+describe('csv base load', () => {
+  it('reads HH:MM,L1,L2,L3 relative to the scenario file, interpolates, scales to peakA and names bad rows', async () => {
+    const { SiteTree } = await import('../../src/sim/physics/site.js');
+    writeFileSync(join(dir, 'load.csv'), 'time,L1,L2,L3\n00:00,10,20,30\n12:00,20,40,60\n');
+    const f = join(dir, 'csv.yaml');
+    writeFileSync(f, 'name: csv\nduration: 24h\nsite: { limitA: [63, 63, 63] }\nbaseLoad: { shape: "csv:load.csv", noise: 0 }\nchargers: [{ id: A }]\nevs: []\n');
+    const s = loadScenario(f);
+    const tree = new SiteTree(s);
+    expect(tree.ownLoads(s.startAt + 6 * 3_600_000).get('grid')).toEqual([15, 30, 45]);
+    expect(tree.ownLoads(s.startAt + 18 * 3_600_000).get('grid')).toEqual([15, 30, 45]);
+    const scaled = new SiteTree({ ...s, baseLoad: { ...s.baseLoad, peakA: [6, 6, 6] } });
+    expect(scaled.ownLoads(s.startAt + 12 * 3_600_000).get('grid')).toEqual([2, 4, 6]);
+    writeFileSync(join(dir, 'bad.csv'), '00:00,1,2\n');
+    expect(() => new SiteTree({ ...s, baseLoad: { ...s.baseLoad, shape: { csv: 'bad.csv' } } })).toThrow(/bad.csv line 1: expected "HH:MM,L1,L2,L3"/);
+    writeFileSync(f, 'name: csv\nduration: 24h\nsite: { limitA: [63, 63, 63] }\nbaseLoad: { shape: "csv:nope.csv" }\nchargers: [{ id: A }]\nevs: []\n');
+    expect(() => loadScenario(f)).toThrow(/baseLoad.shape: baseLoad csv nope.csv: cannot read \(ENOENT\)/);
+  });
+});
