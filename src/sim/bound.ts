@@ -8,7 +8,7 @@
 //     That per-step problem is solved exactly: 3-phase EVs draw equally on all phases, 1-phase EVs on their
 //     (rotated) phase; raising the 3-phase draw never lowers the total, so it is as large as the tightest phase allows
 //     and the 1-phase EVs fill what is left on their phase. The battery's share is capped over the run by its usable
-//     charge plus the PV energy of the run.
+//     charge plus what it could recharge from PV beyond the base load (it only charges from export).
 //  The two are joined as a maximum flow over 5-minute slots: each EV can send at most bound_1 in all and at most its
 //  max power in each slot it is present, each node at most bound_2 summed over the slot, up the tree to the grid.
 // Every term over-estimates, so utilization = energy / bound is conservative: 1.0 would be unbeatable.
@@ -62,7 +62,9 @@ export function energyUpperBound(s: Scenario, perEv = evBounds(s)): number {
   const capacity = new Map(tree.nodes.map((n) => [n.id, new Array<number>(slots).fill(0)]));
   const evCap = evInfo.map(() => new Array<number>(slots).fill(0));
   const batteryExtra = new Array<number>(slots).fill(0);
-  let pvWh = 0;
+  // The battery does self-consumption: it charges only from export, i.e. from PV beyond the base load (EVs only
+  // lower the export), at most at its power.
+  let surplusWh = 0;
   const step = Math.max(s.stepMs, 1000);
   const batteryA = s.battery ? s.battery.maxW / (3 * V) : 0;
   for (let t = s.startAt; t < end; t += step) {
@@ -70,7 +72,11 @@ export function energyUpperBound(s: Scenario, perEv = evBounds(s)): number {
     const slot = Math.floor((t - s.startAt) / SLOT_MS);
     const own = tree.ownLoads(t);
     const pvW = pv(t);
-    pvWh += pvW * h;
+    if (s.battery) {
+      let base = 0;
+      for (const loads of own.values()) base += (loads[0] + loads[1] + loads[2]) * V;
+      surplusWh += Math.min(s.battery.maxW, Math.max(0, pvW - base)) * h;
+    }
     evInfo.forEach((x, i) => {
       if (x.e.arriveAt <= t && t < x.e.departAt) evCap[i][slot] += x.maxA * x.phases * V * h;
     });
@@ -100,7 +106,7 @@ export function energyUpperBound(s: Scenario, perEv = evBounds(s)): number {
   const source = g.node();
   const sink = g.node();
   const battery = g.node();
-  if (s.battery) g.edge(battery, sink, Math.max(0, s.battery.soc - s.battery.minSoc) * s.battery.capacityWh + pvWh);
+  if (s.battery) g.edge(battery, sink, Math.max(0, s.battery.soc - s.battery.minSoc) * s.battery.capacityWh + surplusWh);
   const slotNode = new Map<string, number[]>(tree.nodes.map((n) => [n.id, Array.from({ length: slots }, () => g.node())]));
   for (const n of tree.nodes) {
     const ids = slotNode.get(n.id)!;
