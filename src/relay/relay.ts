@@ -80,7 +80,7 @@ class RelayImpl implements Relay {
 
   constructor(options: RelayOptions) {
     this.config = options.config;
-    this.log = options.log.child({ stage: 'relay' });
+    this.log = options.log;
     this.scheduler = options.scheduler ?? asyncScheduler;
     this.handshakeTimeoutMs = options.upstreamHandshakeTimeoutMs ?? 10_000;
     this.connections$ = this.connectionSubject.asObservable();
