@@ -18,7 +18,7 @@ afterEach(async () => {
 });
 
 describe('TLS', () => {
-  it('relays over wss with Basic auth and a verified CSMS certificate', async () => {
+  it('relays over wss with Basic auth or a client certificate, and a verified CSMS certificate', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'relay-tls-'));
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
     const cert = join(dir, 'cert.pem');
@@ -52,6 +52,19 @@ describe('TLS', () => {
     expect(await station.call('Heartbeat', {})).toEqual({ currentTime: NOW });
     expect(upstreamAuth).toBe(authorization);
     expect(r.relay.upstreamConnected('CP01')).toBe(true);
+
+    // Security profile 3: a client certificate signed by the configured CA is required.
+    const r3 = await startRelay(`wss://127.0.0.1:${csmsPort}/csms`, {
+      stations: { tls: { cert, key, ca: cert, requireClientCert: true } },
+      upstream: { ca: cert },
+    });
+    cleanups.push(() => r3.stop());
+    const noCert = new WebSocket(`wss://127.0.0.1:${r3.port}/ocpp/CP03`, ['ocpp2.0.1'], { ca: readFileSync(cert) });
+    await expect(new Promise((res, rej) => { noCert.once('open', res); noCert.once('error', rej); })).rejects.toBeDefined();
+    const withCert = new WebSocket(`wss://127.0.0.1:${r3.port}/ocpp/CP03`, ['ocpp2.0.1'], { ca: readFileSync(cert), cert: readFileSync(cert), key: readFileSync(key) });
+    await new Promise<void>((res, rej) => { withCert.once('open', () => res()); withCert.once('error', rej); });
+    cleanups.push(() => withCert.terminate());
+    expect(await new OcppPeer(withCert).call('Heartbeat', {})).toEqual({ currentTime: NOW });
 
     // Plain ws to a TLS listener is refused at the transport.
     const plain = new WebSocket(`ws://127.0.0.1:${r.port}/ocpp/CP01`, ['ocpp2.0.1']);
