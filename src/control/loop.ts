@@ -20,6 +20,7 @@ export function createControlLoop(inputs: ControlInputs): ControlLoop {
   const { scheduler, config, relay, caller, log } = inputs;
   const allocate = inputs.allocate ?? defaultAllocate;
   const reactionMs = inputs.reactionMs ?? 15_000;
+  const exportCreditFraction = Math.min(1, Math.max(0, inputs.exportCreditFraction ?? 0));
   const stationCfg = new Map(config.stations.list.map((s) => [s.id, s]));
   const stationOf = (id: string) => stationCfg.get(id) ?? defaultStation(id);
 
@@ -111,7 +112,7 @@ export function createControlLoop(inputs: ControlInputs): ControlLoop {
       marked = dispatcher.observe(v.session.stationId, v.session.evseId, m ? Math.max(...m) : undefined, v.session.measuredAt, now, reactionMs) || marked;
     }
     const current = marked ? views() : vs;
-    const built = buildInput({ now, config, settings, siteLimit, measurements, views: current, history, stepMs });
+    const built = buildInput({ now, config, settings, siteLimit, measurements, views: current, history, stepMs, exportCreditFraction });
     const t0 = performance.now();
     try {
       lastResult = allocate(built.input);

@@ -109,11 +109,18 @@ export class Measurements {
     return m && m.quality === 'good' ? m.good : undefined;
   }
 
+  /**
+   * Signed per-phase current through the meter: import positive, export negative. Many meters give current magnitudes
+   * only; the sign then comes from that phase's active power. Without per-phase power a magnitude is taken as import,
+   * which errs the safe way (export would only ever make room).
+   */
   private currents(m: MeterState, r: Reading | undefined): PhaseVector | undefined {
     if (!r) return undefined;
-    if (r.values.phaseCurrentsA) return r.values.phaseCurrentsA.map((x) => Math.abs(x)) as PhaseVector;
+    const pw = r.values.phasePowersW;
+    const ia = r.values.phaseCurrentsA;
+    if (ia) return ia.map((x, i) => (x < 0 ? x : pw && pw[i] < 0 ? -x : x)) as PhaseVector;
     // Meters without current registers: per-phase power over the nominal voltage.
-    if (r.values.phasePowersW) return r.values.phasePowersW.map((w) => Math.abs(w) / this.config.site.voltage) as PhaseVector;
+    if (pw) return pw.map((w) => w / this.config.site.voltage) as PhaseVector;
     void m;
     return undefined;
   }

@@ -81,6 +81,8 @@ export function buildInput(args: {
   views: SessionView[];
   history: Map<string, EvseHistory>;
   stepMs: number;
+  /** Share (0..1) of the measured export through a node that EVSEs may use on top of its limit. */
+  exportCreditFraction: number;
 }): BuiltInput {
   const { now, config, settings, measurements, views, history } = args;
   const chain = nodeChain(config);
@@ -103,10 +105,17 @@ export function buildInput(args: {
       // Unsure of the load: the EVSEs below share the safe limit, nothing more.
       limit = vmin(limitA, settings.safeLimitA);
     } else if (m?.meterA) {
-      uncontrolled = m.meterA.map((a, i) => Math.max(0, a - draw[i])) as PhaseVector;
+      const net = m.meterA.map((a, i) => a - draw[i]);
+      uncontrolled = net.map((x) => Math.max(0, x)) as PhaseVector;
+      // Export through the node (PV, battery) is current the EVSEs may use on top of the fuse, because the fuse carries
+      // the net current. Credited only as far as `exportCreditFraction` says (default none): if the PV drops, that
+      // part of the load stays on the fuse until the stations react.
+      if (args.exportCreditFraction > 0) {
+        limit = limit.map((l, i) => l + Math.min(l, Math.max(0, -net[i]) * args.exportCreditFraction)) as PhaseVector;
+      }
     }
     limitNodes.push({ id, ...(parentId !== undefined ? { parentId } : {}), limitA: limit, ...(limitW !== undefined ? { limitW } : {}), uncontrolledA: uncontrolled });
-    nodeStates.push({ id, limitA: limit, currentA: m?.meterA ?? draw, failSafe: m?.failSafe ?? false, ...(m?.failSafe ? { failSafeReason: m.reason } : {}) });
+    nodeStates.push({ id, limitA: limitA, currentA: m?.meterA ?? draw, failSafe: m?.failSafe ?? false, ...(m?.failSafe ? { failSafeReason: m.reason, limitA: limit } : {}) });
   };
   addNode(ROOT_NODE, undefined, vmin(args.siteLimit?.limitA ?? config.site.limitA, config.site.limitA), args.siteLimit?.limitW ?? config.site.limitW);
   for (const c of config.site.circuits) {
@@ -147,7 +156,10 @@ function demandOf(v: SessionView, now: number, settings: ControlSettings, h: Evs
   const evOnePhase = s.evPhases === 1 || s.phasesUsed === 1 || (s.evPhases === undefined && seenOnePhase);
   const phases: 1 | 3 = st.phases === 1 || (evOnePhase && !v.canSwitchPhases) ? 1 : v.canSwitchPhases ? (h?.phases ?? 3) : 3;
   const caps = [st.maxA, s.evMaxCurrentA, s.cableMaxCurrentA, v.csms.limitA].filter((x): x is number => x !== undefined);
-  const maxA = Math.max(0, Math.min(...caps));
+  let maxA = Math.max(0, Math.min(...caps));
+  // An EV that suspended itself (full, or waiting) and draws nothing keeps only its minimum reserved, so it can resume;
+  // the rest goes to others until it says Charging again.
+  if (s.chargingState === 'SuspendedEV' && (m === undefined || Math.max(...m) < 1)) maxA = Math.min(maxA, st.minA);
   const minA = Math.min(Math.max(st.minA, s.evMinCurrentA ?? 0), maxA);
   const delivered = s.energyRegisterWh !== undefined && s.energyAtStartWh !== undefined ? Math.max(0, s.energyRegisterWh - s.energyAtStartWh) : 0;
   const sinceNeeds = s.energyRegisterWh !== undefined && s.energyAtNeedsWh !== undefined ? Math.max(0, s.energyRegisterWh - s.energyAtNeedsWh) : 0;

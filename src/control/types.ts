@@ -38,6 +38,8 @@ export interface ControlInputs {
   reactionMs?: number;
   /** Reply timeout for the controller's own calls to stations (ms, default 10000). */
   callTimeoutMs?: number;
+  /** Share (0..1) of the export measured through a node (PV, battery) that EVSEs may use on top of its fuse; default 0. */
+  exportCreditFraction?: number;
 }
 
 export interface EvseState {

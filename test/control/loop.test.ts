@@ -372,4 +372,20 @@ describe('control loop (virtual time)', () => {
     expect(h.relay.lastTxLimit('CP01')).toBe(10);
     expect(h.loop.state().nodes[0]).toMatchObject({ failSafe: true });
   });
+
+  it('export through the grid meter is no extra room by default; with exportCreditFraction it is', async () => {
+    const meters = [{ id: 'grid', role: 'grid', driver: 'modbus-tcp', host: '127.0.0.1', port: 1, map: 'sunspec', pollMs: 100, staleMs: 60_000 }];
+    const config = makeConfig({ stations: { listen: { port: 0 }, list: [{ id: 'CP01', maxA: 63 }] }, meters });
+    const exporting = (at: number) => ({ deviceId: 'grid', at, quality: 'good' as const, values: { phaseCurrentsA: [20, 20, 20] as [number, number, number], phasePowersW: [-4600, -4600, -4600] as [number, number, number] } });
+    for (const [fraction, expected] of [[0, 32], [1, 52]] as const) {
+      h = harness(config, { exportCreditFraction: fraction });
+      h.relay.connect('CP01');
+      h.readings$.next(exporting(h.clock.now()));
+      await h.clock.advance(100);
+      h.relay.startTx('CP01', 1, 'tx1');
+      await h.clock.advance(1000);
+      expect(h.relay.lastTxLimit('CP01')).toBe(expected); // 20 A exported per phase (magnitude + negative power)
+      await h.loop.stop();
+    }
+  });
 });
