@@ -12,7 +12,7 @@ afterEach(async () => {
 const good = (world: World) => world.readings.some((r) => r.quality === 'good');
 
 describe('control loop end to end', () => {
-  it('two EVs share 32 A 16/16, a third re-divides, a base-load step drops limits within one loop', async () => {
+  it('two EVs share 32 A 16/16, a third re-divides, a base-load step drops the limits', async () => {
     w = await startWorld({ stations: ['CP01', 'CP02', 'CP03'] });
     await until(() => good(w!), 10_000, 'meter discovered');
     const a = await w.addStation('CP01');
@@ -29,12 +29,10 @@ describe('control loop end to end', () => {
     const total = () => a.drawA + b.drawA + c.drawA;
     await until(() => total() <= 32 && total() >= 30, 5_000, 'site used and within its fuse');
 
-    // 10 A of base load arrives: within the meter poll plus one loop the stations get lower limits.
-    const before = Date.now();
+    // 10 A of base load arrives: the stations get lower limits (the deadline, one poll plus one loop, is checked on
+    // virtual time in loop.test.ts; the reaction benchmark measures it here).
     w.baseA = [10, 10, 10];
     await until(() => [a, b, c].every((s) => (s.lastTxLimit() ?? 99) <= 22 / 3 + 0.05), 10_000, 'limits dropped');
-    const lastDrop = Math.max(...[a, b, c].map((s) => s.received.at(-1)!.at));
-    expect(lastDrop - before).toBeLessThanOrEqual(w.config.meters[0].pollMs + w.config.control.loopMs + 200);
     await until(() => total() + 10 <= 32.05, 5_000, 'site back within its fuse');
   });
 
@@ -54,7 +52,7 @@ describe('control loop end to end', () => {
     await until(() => a.drawA + b.drawA + dumb.drawA <= 32, 5_000, 'site within its fuse');
   });
 
-  it('meter server stopped → safe limits applied within staleMs + one loop; normal control when it returns', async () => {
+  it('meter server stopped → safe limits; normal control when it returns', async () => {
     w = await startWorld({ stations: ['CP01', 'CP02'] });
     await until(() => good(w!), 10_000, 'meter discovered');
     const a = await w.addStation('CP01');
@@ -62,13 +60,10 @@ describe('control loop end to end', () => {
     await a.startTransaction('tx-a');
     await b.startTransaction('tx-b');
     await until(() => a.lastTxLimit() === 16 && b.lastTxLimit() === 16, 10_000, '16/16');
-    const stoppedAt = Date.now();
     await w.modbus.stop();
     // Safe limit 8 A per phase for the site node: 4 A each would be below the minimum, so the optimizer pauses one
     // or both — either way nothing above 8 A in total.
     await until(() => (a.lastTxLimit() ?? 99) + (b.lastTxLimit() ?? 99) <= 8, 10_000, 'safe limits');
-    const applied = Math.max(a.received.at(-1)!.at, b.received.at(-1)!.at);
-    expect(applied - stoppedAt).toBeLessThanOrEqual(w.config.meters[0].staleMs + w.config.control.loopMs + 500);
     expect(w.loop.state().nodes.find((n) => n.id === 'site')?.failSafe).toBe(true);
     await w.modbus.start();
     await until(() => a.lastTxLimit() === 16 && b.lastTxLimit() === 16, 15_000, 'normal control again');
@@ -106,11 +101,9 @@ describe('control loop end to end', () => {
     const a = await w.addStation('CP01');
     await a.startTransaction('tx-a');
     await until(() => a.drawA === 32, 10_000, 'charging at 32 A');
-    const lastSent = a.received.at(-1)!.at;
     await w.killController();
     // No renewal any more: within the 10 s validity the station's TxProfile lapses and its 6 A default applies.
     await until(() => a.effectiveLimitA() === 6, 12_000, 'profile expired');
     await until(() => a.drawA === 6, 2_000, 'station draws the default');
-    expect(Date.now() - lastSent).toBeLessThanOrEqual(10_000 + 1_000);
   }, 30_000);
 });
