@@ -151,8 +151,10 @@ async function runController(config: Config, options: RunOptions): Promise<void>
       csmsConnected$: controller.connected$,
     },
   });
+  let pageUrl: string | undefined;
   if (options.web && config.web.enabled) {
     const { url } = await web.start();
+    pageUrl = url;
     stops.push({ name: 'web', stop: () => web.stop() });
     log.info({ url }, `facility manager page at ${url}`);
   } else {
@@ -163,10 +165,9 @@ async function runController(config: Config, options: RunOptions): Promise<void>
 
   if (site) {
     await site.connectStations(`ws://127.0.0.1:${port}/ocpp`);
-    const url = `http://${config.web.host}:${config.web.port}`;
     process.stdout.write(
       `\nsite-controller demo is running: ${site.stations.length} stations, CSMS ${site.csmsUrl}, time x${config.sim?.speed ?? 1}\n` +
-        (options.web && config.web.enabled ? `  page:  ${url}   login: demo / demo-demo\n` : '') +
+        (pageUrl ? `  page:  ${pageUrl}   login: demo / demo-demo\n` : '') +
         `  stop:  Ctrl-C (data kept in ${config.storage.path})\n\n`,
     );
   }
