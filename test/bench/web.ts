@@ -1,0 +1,2 @@
+// npm run bench -- web: page API and live-update latency (see docs/web.md).
+export { run } from '../web/measure.js';
