@@ -20,6 +20,7 @@ import { MetricsRegistry } from './web/metrics.js';
 import { registerStageMetrics } from './web/stage-metrics.js';
 import { createWebServer } from './web/server.js';
 import { hashPasswordSync } from './common/passwords.js';
+import { FileProblemsError } from './common/yaml-file.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const version = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
@@ -250,8 +251,9 @@ main(process.argv.slice(2)).then(
     if (code >= 0) process.exit(code);
   },
   (err: unknown) => {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${err.file ? `${err.file}: ` : ''}invalid config:\n${err.problems.map((p) => `  ${p}`).join('\n')}\n`);
+    if (err instanceof FileProblemsError) {
+      const what = err instanceof ConfigError ? 'invalid config' : 'invalid scenario';
+      process.stderr.write(`site-controller: ${err.file ? `${err.file}: ` : ''}${what} (${err.problems.length} problem${err.problems.length === 1 ? '' : 's'})\n${err.problems.map((p) => `  ${p}`).join('\n')}\n`);
     } else if (err instanceof UsageError) {
       process.stderr.write(`site-controller: ${err.message}\n${USAGE}\n`);
     } else {

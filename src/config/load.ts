@@ -1,16 +1,12 @@
 // Loads one YAML config file, fills defaults, and names every problem by its key path (e.g. "stations.list[2].id").
-import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
-import { parseDocument } from 'yaml';
+import { FileProblemsError, readYamlFile } from '../common/yaml-file.js';
 import { configSchema } from './schema.js';
 import type { Config } from './types.js';
 
-export class ConfigError extends Error {
-  constructor(readonly problems: string[], readonly file?: string) {
-    super(`${file ? `${file}: ` : ''}${problems.length} problem${problems.length === 1 ? '' : 's'}: ${problems.join('; ')}`);
-    this.name = 'ConfigError';
-  }
+export class ConfigError extends FileProblemsError {
+  override name = 'ConfigError';
 }
 
 const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
@@ -134,18 +130,7 @@ export function parseConfig(raw: unknown, baseDir = process.cwd(), file?: string
 
 /** Reads and validates a YAML file. Syntax errors are reported with line and column. */
 export function loadConfig(file: string): Config {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new ConfigError([`cannot read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`], file);
-  }
-  const doc = parseDocument(text, { prettyErrors: true });
-  if (doc.errors.length) {
-    throw new ConfigError(
-      doc.errors.map((e) => `YAML line ${e.linePos?.[0]?.line ?? '?'} column ${e.linePos?.[0]?.col ?? '?'}: ${e.message.split('\n')[0]}`),
-      file,
-    );
-  }
-  return parseConfig(doc.toJS(), dirname(resolve(file)), file);
+  const read = readYamlFile(file);
+  if (!read.ok) throw new ConfigError(read.problems, file);
+  return parseConfig(read.data, dirname(resolve(file)), file);
 }

@@ -1,8 +1,7 @@
 // Loads a scenario file (YAML, shared/CONTRACT.md format), validates it and names every problem by its key path, the
 // same way src/config/load.ts does for the config file. Random EV fleets are expanded here from their own seed.
-import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { parseDocument } from 'yaml';
+import { FileProblemsError, readYamlFile } from '../common/yaml-file.js';
 import type { PhaseVector, Rotation } from '../../algorithms/types.js';
 import { readCsvShape } from './physics/site.js';
 import { createPrng } from './prng.js';
@@ -10,11 +9,8 @@ import { closestBranches, describe, validateScenario } from './scenario-schema.j
 import type { BaseLoadSpec, ChargerSpec, CircuitSpec, EvSpec, ProfileHandling, Scenario } from './scenario-types.js';
 import { VIRTUAL_EPOCH } from './virtual-time.js';
 
-export class ScenarioError extends Error {
-  constructor(readonly problems: string[], readonly file?: string) {
-    super(`${file ? `${file}: ` : ''}${problems.length} problem${problems.length === 1 ? '' : 's'}: ${problems.join('; ')}`);
-    this.name = 'ScenarioError';
-  }
+export class ScenarioError extends FileProblemsError {
+  override name = 'ScenarioError';
 }
 
 /** "24h" | "1h30m" | "500ms" | seconds -> ms. */
@@ -256,18 +252,7 @@ export function parseScenario(raw: unknown, baseDir = process.cwd(), file?: stri
 
 /** Reads and validates a scenario YAML file. Syntax errors come with line and column. */
 export function loadScenario(file: string, epoch = VIRTUAL_EPOCH): Scenario {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new ScenarioError([`cannot read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`], file);
-  }
-  const doc = parseDocument(text, { prettyErrors: true });
-  if (doc.errors.length) {
-    throw new ScenarioError(
-      doc.errors.map((e) => `YAML line ${e.linePos?.[0]?.line ?? '?'} column ${e.linePos?.[0]?.col ?? '?'}: ${e.message.split('\n')[0]}`),
-      file,
-    );
-  }
-  return parseScenario(doc.toJS(), dirname(resolve(file)), file, epoch);
+  const read = readYamlFile(file);
+  if (!read.ok) throw new ScenarioError(read.problems, file);
+  return parseScenario(read.data, dirname(resolve(file)), file, epoch);
 }
