@@ -22,6 +22,7 @@ import {
   type StationCaller,
 } from './events.js';
 import { agreesOcpp, checkStation, refuse, stationIdFromPath } from './handshake.js';
+import { explainProtocolCloses } from './close-reasons.js';
 import { PER_MESSAGE_DEFLATE } from './deflate.js';
 import { StationSession } from './session.js';
 import { backoffMs, loadUpstreamTls, openUpstream, type UpstreamTls } from './upstream.js';
@@ -259,6 +260,7 @@ class RelayImpl implements Relay {
       return;
     }
     this.wss.handleUpgrade(req, socket, head, (ws) => {
+      explainProtocolCloses(ws, this.config.stations.maxFrameBytes);
       const previous = this.sessions.get(stationId);
       if (previous) {
         log.warn('station connected again; closing its previous connection');

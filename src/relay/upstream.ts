@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { WebSocket } from 'ws';
 import { OCPP_SUBPROTOCOL } from '../ocpp/messages.js';
 import type { UpstreamConfig } from '../config/types.js';
+import { explainProtocolCloses } from './close-reasons.js';
 import { PER_MESSAGE_DEFLATE } from './deflate.js';
 
 export type UpstreamResult =
@@ -50,6 +51,7 @@ export function openUpstream(
       cert: opts.tls.cert,
       key: opts.tls.key,
     });
+    explainProtocolCloses(socket, opts.maxPayload);
     socket.once('open', () => {
       if (socket.protocol !== OCPP_SUBPROTOCOL) {
         socket.close(1002, 'no OCPP subprotocol agreed');
