@@ -1,5 +1,6 @@
 // The configuration file's shape (YAML). Defaults are applied by load.ts; every key is documented in README.md.
 import type { ChargingMode, PhaseVector, Rotation } from '../../algorithms/types.js';
+import type { DeviceOptions } from '../../drivers/device.js';
 
 export interface StationConfig {
   id: string;
@@ -95,39 +96,22 @@ export interface SiteConfig {
   circuits: CircuitConfig[];
 }
 
-export interface MeterConfig {
-  id: string;
+/**
+ * A configured meter: the driver's own options (drivers/device.ts; a register map given by name or path here) plus the
+ * role it plays in the site, which the drivers do not know about.
+ */
+export type MeterConfig = Omit<DeviceOptions, 'map' | 'pollMs' | 'staleMs' | 'timeoutMs' | 'retries' | 'backoffMinMs' | 'backoffMaxMs'> & {
   role: 'grid' | 'pv' | 'battery' | 'sub';
-  driver: 'modbus-tcp' | 'modbus-rtu' | 'opcua';
   /** For role sub: the circuit it measures. */
   circuit?: string;
   pollMs: number;
   staleMs: number;
   timeoutMs: number;
-  // modbus-tcp
-  host?: string;
-  port?: number;
-  unitId?: number;
   /** "sunspec" for SunSpec discovery, otherwise a register map name (drivers/maps/<name>.json) or a file path. */
   map?: string;
-  // modbus-rtu
-  serialPort?: string;
-  baudRate?: number;
-  parity?: 'none' | 'even' | 'odd';
-  dataBits?: number;
-  stopBits?: number;
-  // opcua
-  endpoint?: string;
-  securityMode?: 'None' | 'Sign' | 'SignAndEncrypt';
-  securityPolicy?: string;
-  username?: string;
-  password?: string;
+  /** OPC UA password read from this environment variable at start. */
   passwordEnv?: string;
-  /** OPC UA node id per measured value, e.g. { phaseCurrentsA: ["ns=1;s=I1", ...], activePowerW: "ns=1;s=P" }. */
-  nodes?: Record<string, string | string[]>;
-  samplingMs?: number;
-  publishingMs?: number;
-}
+};
 
 export interface ControlConfig {
   /** Run the optimizer at least this often (ms). */
