@@ -264,11 +264,13 @@ class RelayImpl implements Relay {
       const previous = this.sessions.get(stationId);
       if (previous) {
         log.warn('station connected again; closing its previous connection');
-        previous.close(1000, 'replaced by a new connection');
+        previous.retire();
       }
       const session = new StationSession(stationId, ws, this.ctx, connect, first.ok ? first.socket : undefined);
       this.sessions.set(stationId, session);
       log.info({ upstream: first.ok }, 'station connected');
+      // Registered first, announced second: a connections$ subscriber may call the station from its callback.
+      session.open();
     });
   }
 }

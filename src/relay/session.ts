@@ -50,6 +50,9 @@ export class StationSession {
   private pingTimer: NodeJS.Timeout | undefined;
   private readonly log: Logger;
   private readonly scheduler: SchedulerLike;
+  private initialUpstream: WebSocket | undefined;
+  /** Replaced by a newer connection of the same station: its late close must not announce the station down. */
+  private retired = false;
 
   constructor(
     readonly stationId: string,
@@ -69,7 +72,18 @@ export class StationSession {
       journal: (direction, kind, bytes, at, extra) => this.journal(direction, kind, bytes, at, extra),
     });
     this.startPing();
-    ctx.emitConnection(stationId, 'station', true);
+    this.initialUpstream = upstream;
+  }
+
+  /**
+   * Announces the station (connections$ up) and attaches its upstream socket. Called by the relay only after the
+   * session is registered, so a subscriber that calls the station at once from its connections$ callback reaches it.
+   */
+  open(): void {
+    const upstream = this.initialUpstream;
+    this.initialUpstream = undefined;
+    this.ctx.emitConnection(this.stationId, 'station', true);
+    if (this.ended) return;
     if (upstream) this.attachUpstream(upstream);
     else this.scheduleReconnect();
   }
@@ -88,6 +102,24 @@ export class StationSession {
       this.ownQueue.push({ origin: 'controller', messageId: randomUUID(), action, payload, timeoutMs, resolve, reject });
       this.pumpToStation();
     });
+  }
+
+  /**
+   * The station connected again on a new socket: announce this connection down now (before the new one is announced
+   * up), then close it quietly, so subscribers never see a stale "down" after the new "up".
+   */
+  retire(): void {
+    if (this.upstream) this.announce('upstream', false, 'replaced by a new connection');
+    this.announce('station', false, 'replaced by a new connection');
+    this.retired = true;
+    // The new connection replays the queue on its own upstream socket: stop ours now, or the head could go twice.
+    this.reconnectSub?.unsubscribe();
+    this.reconnectSub = undefined;
+    this.forwarding.stopReplay();
+    const up = this.upstream;
+    this.upstream = undefined;
+    up?.close(1000, 'station connected again');
+    this.close(1000, 'replaced by a new connection');
   }
 
   /** Closes the station socket (its close handler closes the upstream). */
@@ -263,7 +295,7 @@ export class StationSession {
   // ---- upstream lifecycle and replay ---------------------------------------------------------------------------
 
   private attachUpstream(socket: WebSocket): void {
-    if (this.ended) {
+    if (this.ended || this.retired) {
       socket.close(1000);
       return;
     }
@@ -272,7 +304,7 @@ export class StationSession {
     socket.on('message', (data: RawData, isBinary: boolean) => this.fromUpstream(socket, data, isBinary));
     socket.on('error', (err: Error) => this.log.warn({ err: err.message }, 'upstream socket error'));
     socket.once('close', (code: number) => this.onUpstreamClose(socket, code));
-    this.ctx.emitConnection(this.stationId, 'upstream', true);
+    this.announce('upstream', true);
     this.forwarding.startReplay(socket);
   }
 
@@ -280,7 +312,7 @@ export class StationSession {
     if (socket !== this.upstream) return;
     this.upstream = undefined;
     this.forwarding.stopReplay();
-    this.ctx.emitConnection(this.stationId, 'upstream', false, `closed (${code})`);
+    this.announce('upstream', false, `closed (${code})`);
     if (this.ended) return;
     this.log.warn({ code }, 'CSMS connection lost; answering the station locally');
     // Station CALLs the CSMS never answered: answer them now (transaction-related ones are queued first).
@@ -293,7 +325,7 @@ export class StationSession {
   }
 
   private scheduleReconnect(): void {
-    if (this.ended || this.reconnectSub) return;
+    if (this.ended || this.retired || this.reconnectSub) return;
     const delay = this.ctx.backoff(this.attempt++);
     this.reconnectSub = this.scheduler.schedule(() => {
       this.reconnectSub = undefined;
@@ -319,13 +351,17 @@ export class StationSession {
     this.upstream = undefined;
     if (up) {
       up.close(1000, 'station disconnected');
-      this.ctx.emitConnection(this.stationId, 'upstream', false, 'station disconnected');
+      this.announce('upstream', false, 'station disconnected');
     }
-    this.ctx.emitConnection(this.stationId, 'station', false, `closed (${code}${reason ? ` ${reason}` : ''})`);
+    this.announce('station', false, `closed (${code}${reason ? ` ${reason}` : ''})`);
     this.ctx.sessionEnded(this);
   }
 
   // ---- helpers ------------------------------------------------------------------------------------------------
+
+  private announce(side: 'station' | 'upstream', up: boolean, reason?: string): void {
+    if (!this.retired) this.ctx.emitConnection(this.stationId, side, up, reason);
+  }
 
   private startPing(): void {
     const s = this.ctx.config.stations.pingIntervalS;
