@@ -1,52 +1,11 @@
 // What a set of installed ChargingStationMaxProfiles limits at a moment, when that next changes, and the composite
-// schedule over a window (K08). Pure: times are epoch ms passed in.
-import type { PhaseVector } from '../../algorithms/types.js';
+// schedule over a window (K08). One profile's evaluation is src/ocpp/charging-schedule.ts; this file is the controller's
+// stack-level merge on top of it. Pure: times are epoch ms passed in.
+import { periodAsCurrent, profileAt, type PeriodInForce as SchedulePeriodInForce } from '../ocpp/charging-schedule.js';
 import type { InstalledProfile, RateUnit } from './profiles-types.js';
-import { validityWindow } from './profiles-validate.js';
 
-const DAY_MS = 86_400_000;
-
-export interface PeriodInForce {
+export interface PeriodInForce extends SchedulePeriodInForce {
   installed: InstalledProfile;
-  limit: number;
-  unit: RateUnit;
-  numberPhases: number;
-  /** Index of the period in the schedule. */
-  period: number;
-}
-
-export interface ProfileAt {
-  active?: PeriodInForce;
-  /** Next time (> t) at which this profile's contribution may change; Infinity if never. */
-  next: number;
-}
-
-/** Evaluates one Absolute or Recurring profile at time t. */
-export function profileAt(installed: InstalledProfile, t: number): ProfileAt {
-  const [from, to] = validityWindow(installed);
-  if (t >= to) return { next: Infinity };
-  if (t < from) return { next: from };
-  const schedule = installed.profile.chargingSchedule[0];
-  if (!schedule?.startSchedule) return { next: to };
-  const start0 = Date.parse(schedule.startSchedule);
-  const recurrence = installed.profile.chargingProfileKind === 'Recurring' ? (installed.profile.recurrencyKind === 'Weekly' ? 7 * DAY_MS : DAY_MS) : undefined;
-  // Recurring schedules repeat from startSchedule in both directions (a daily 08:00 profile applies every day).
-  const start = recurrence ? start0 + Math.floor((t - start0) / recurrence) * recurrence : start0;
-  if (t < start) return { next: Math.min(start, to) };
-  const offset = t - start;
-  let end = schedule.duration !== undefined ? start + schedule.duration * 1000 : Infinity;
-  if (recurrence) end = Math.min(end, start + recurrence);
-  const cycleEnd = recurrence ? start + recurrence : Infinity;
-  if (t >= end) return { next: Math.min(cycleEnd, to) };
-  const periods = schedule.chargingSchedulePeriod;
-  let i = 0;
-  while (i + 1 < periods.length && periods[i + 1].startPeriod * 1000 <= offset) i++;
-  const periodEnd = i + 1 < periods.length ? start + periods[i + 1].startPeriod * 1000 : Infinity;
-  const p = periods[i];
-  return {
-    active: { installed, limit: p.limit, unit: schedule.chargingRateUnit, numberPhases: p.numberPhases ?? 3, period: i },
-    next: Math.min(periodEnd, end, to),
-  };
 }
 
 /** The ChargingStationMaxProfile in force at t: the highest stackLevel that has a period at t (lower levels show
@@ -56,21 +15,14 @@ export function maxProfileAt(profiles: readonly InstalledProfile[], t: number): 
   let next = Infinity;
   for (const p of profiles) {
     if (p.profile.chargingProfilePurpose !== 'ChargingStationMaxProfile' || p.evseId !== 0) continue;
-    const at = profileAt(p, t);
+    const at = profileAt(p.profile, t, { receivedAt: p.receivedAt });
     next = Math.min(next, at.next);
     if (!at.active) continue;
     if (!best || p.profile.stackLevel > best.installed.profile.stackLevel || (p.profile.stackLevel === best.installed.profile.stackLevel && at.active.limit < best.limit)) {
-      best = at.active;
+      best = { ...at.active, installed: p };
     }
   }
   return { active: best, next };
-}
-
-/** A period's limit as amperes per phase (and watts when given in W). W -> A: limit / (voltage x numberPhases). */
-export function periodAsCurrent(p: Pick<PeriodInForce, 'limit' | 'unit' | 'numberPhases'>, voltage: number): { limitA: PhaseVector; limitW?: number } {
-  if (p.unit === 'A') return { limitA: [p.limit, p.limit, p.limit] };
-  const a = p.limit / (voltage * p.numberPhases);
-  return { limitA: [a, a, a], limitW: p.limit };
 }
 
 export interface CompositePeriod {
@@ -101,8 +53,8 @@ export function compositeSchedule(
     let watts = ceilingW ?? ceilingA * voltage * 3;
     if (active) {
       const c = periodAsCurrent(active, voltage);
-      amps = Math.min(amps, c.limitA[0]);
-      watts = Math.min(watts, c.limitW ?? c.limitA[0] * voltage * active.numberPhases);
+      amps = Math.min(amps, c.limitA);
+      watts = Math.min(watts, c.limitW ?? c.limitA * voltage * active.numberPhases);
     }
     amps = Math.min(amps, watts / (voltage * 3));
     const limit = round1(unit === 'A' ? amps : Math.min(watts, amps * voltage * 3));

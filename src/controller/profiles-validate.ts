@@ -1,5 +1,6 @@
 // K01 validity rules for a SetChargingProfile on the controller's own identity (a charging station without EVSEs).
 // Pure: the caller passes the time and what is installed.
+import { validityWindow } from '../ocpp/charging-schedule.js';
 import type { ChargingProfile, InstalledProfile, ProfileRejection } from './profiles-types.js';
 
 export interface ProfileLimits {
@@ -17,13 +18,6 @@ export interface ProfileLimits {
 
 function reject(reasonCode: string, additionalInfo: string): ProfileRejection {
   return { reasonCode, additionalInfo };
-}
-
-/** [from, to) in epoch ms during which a profile may apply. */
-export function validityWindow(p: InstalledProfile): [number, number] {
-  const from = p.profile.validFrom !== undefined ? Date.parse(p.profile.validFrom) : p.receivedAt;
-  const to = p.profile.validTo !== undefined ? Date.parse(p.profile.validTo) : Infinity;
-  return [from, to];
 }
 
 function isDate(s: string): boolean {

@@ -4,7 +4,8 @@
 import { ReplaySubject, type Observable, type SchedulerLike, type Subscription } from 'rxjs';
 import type { PhaseVector } from '../../algorithms/types.js';
 import type { SiteConfig } from '../config/types.js';
-import { maxProfileAt, periodAsCurrent } from './profiles-schedule.js';
+import { periodAsCurrent } from '../ocpp/charging-schedule.js';
+import { maxProfileAt } from './profiles-schedule.js';
 import type { InstalledProfile } from './profiles-types.js';
 import type { LimitSource, SiteLimit } from './site-limit.js';
 
@@ -98,7 +99,7 @@ export class SiteLimitPublisher {
       next = m.next;
       if (m.active) {
         const c = periodAsCurrent(m.active, this.site.voltage);
-        sources.push({ kind: 'csms', id: `csms profile ${m.active.installed.profile.id}`, limitA: c.limitA, ...(c.limitW !== undefined ? { limitW: c.limitW } : {}) });
+        sources.push({ kind: 'csms', id: `csms profile ${m.active.installed.profile.id}`, limitA: [c.limitA, c.limitA, c.limitA], ...(c.limitW !== undefined ? { limitW: c.limitW } : {}) });
       }
     }
     for (const [key, e] of this.external) sources.push({ kind: e.source.page ? 'page' : 'external', id: key, limitA: [...e.limitA] as PhaseVector });

@@ -72,22 +72,34 @@ describe('phase mapping', () => {
 });
 
 describe('CSMS profiles', () => {
-  const profile = (over: Partial<CsmsProfile>): CsmsProfile => ({
-    id: 1, evseId: 1, stackLevel: 0, purpose: 'TxProfile', kind: 'Relative', schedules: [{ unit: 'A', periods: [{ startPeriod: 0, limit: 16 }, { startPeriod: 600, limit: 8 }] }], receivedAt: 0, ...over,
-  });
+  type Over = Partial<CsmsProfile['profile']> & { receivedAt?: number };
+  const profile = (over: Over): CsmsProfile => {
+    const { receivedAt = 0, ...p } = over;
+    return {
+      evseId: 1,
+      receivedAt,
+      profile: {
+        id: 1, stackLevel: 0, chargingProfilePurpose: 'TxProfile', chargingProfileKind: 'Relative',
+        chargingSchedule: [{ id: 1, chargingRateUnit: 'A', chargingSchedulePeriod: [{ startPeriod: 0, limit: 16 }, { startPeriod: 600, limit: 8 }] }],
+        ...p,
+      },
+    };
+  };
 
   it('evaluates Relative, Absolute and Recurring schedules at a time, in A and in W', () => {
     expect(profileLimitAt(profile({}), 300_000, 230, 0)).toBe(16);
     expect(profileLimitAt(profile({}), 700_000, 230, 0)).toBe(8);
     const start = Date.parse('2026-01-01T00:00:00Z');
-    const abs = profile({ kind: 'Absolute', schedules: [{ startSchedule: '2026-01-01T00:00:00Z', duration: 3600, unit: 'W', periods: [{ startPeriod: 0, limit: 6900, numberPhases: 3 }] }] });
+    const abs = profile({ chargingProfileKind: 'Absolute', chargingSchedule: [{ id: 1, startSchedule: '2026-01-01T00:00:00Z', duration: 3600, chargingRateUnit: 'W', chargingSchedulePeriod: [{ startPeriod: 0, limit: 6900, numberPhases: 3 }] }] });
     expect(profileLimitAt(abs, start + 1000, 230, 0)).toBeCloseTo(10);
     expect(profileLimitAt(abs, start + 3_700_000, 230, 0)).toBeUndefined();
     expect(profileLimitAt(abs, start - 1000, 230, 0)).toBeUndefined();
-    const daily = profile({ kind: 'Recurring', recurrency: 'Daily', schedules: [{ startSchedule: '2026-01-01T00:00:00Z', unit: 'A', periods: [{ startPeriod: 0, limit: 32 }, { startPeriod: 8 * 3600, limit: 10 }] }] });
+    const daily = profile({ chargingProfileKind: 'Recurring', recurrencyKind: 'Daily', chargingSchedule: [{ id: 1, startSchedule: '2026-01-01T00:00:00Z', chargingRateUnit: 'A', chargingSchedulePeriod: [{ startPeriod: 0, limit: 32 }, { startPeriod: 8 * 3600, limit: 10 }] }] });
     expect(profileLimitAt(daily, start + 3 * 86_400_000 + 9 * 3_600_000, 230, 0)).toBe(10);
     expect(profileLimitAt(daily, start + 3 * 86_400_000 + 1 * 3_600_000, 230, 0)).toBe(32);
-    expect(profileLimitAt(profile({ validTo: 1000 }), 2000, 230, 0)).toBeUndefined();
+    expect(profileLimitAt(profile({ validTo: new Date(1000).toISOString() }), 2000, 230, 0)).toBeUndefined();
+    // No transaction: a Relative schedule starts now (its first period), whenever it was received.
+    expect(profileLimitAt(profile({}), 700_000, 230)).toBe(16);
   });
 
   it('takes the TxProfile over the TxDefaultProfile, capped by the station max, after the station accepted them', () => {
