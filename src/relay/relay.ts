@@ -22,6 +22,7 @@ import {
   type StationCaller,
 } from './events.js';
 import { agreesOcpp, checkStation, refuse, stationIdFromPath } from './handshake.js';
+import { guardSendBuffer, sendBufferLimit } from './backpressure.js';
 import { explainProtocolCloses } from './close-reasons.js';
 import { PER_MESSAGE_DEFLATE } from './deflate.js';
 import { StationSession } from './session.js';
@@ -42,6 +43,10 @@ export interface RelayMetricsSnapshot extends RelayMetrics {
   stationsConnected: number;
   upstreamsConnected: number;
   queuedTotal: number;
+  /** false while the journal cannot write (disk full, read-only file); relaying is not affected. */
+  journalOk: boolean;
+  /** Journal rows lost to write failures since start. */
+  journalLostRows: number;
 }
 
 export interface Relay extends RelayEvents, StationCaller {
@@ -92,6 +97,10 @@ class RelayImpl implements Relay {
       scheduler: this.scheduler,
       retentionDays: this.config.storage.journal.retentionDays,
       maxRows: this.config.storage.journal.maxRows,
+      onHealth: (ok, error) => {
+        if (ok) this.log.info('journal: writing again');
+        else this.log.error({ err: error }, 'journal: cannot write frames (relaying goes on; journal rows are lost until this clears)');
+      },
     });
     const up = this.config.upstream;
     this.ctx = {
@@ -198,7 +207,11 @@ class RelayImpl implements Relay {
   metrics(): RelayMetricsSnapshot {
     let upstreams = 0;
     for (const s of this.sessions.values()) if (s.upstreamOnline) upstreams++;
-    return { ...this.ctx.metrics, stationsConnected: this.sessions.size, upstreamsConnected: upstreams, queuedTotal: this.ctx.queue.totalLength };
+    const journal = this.journal?.health();
+    return {
+      ...this.ctx.metrics, stationsConnected: this.sessions.size, upstreamsConnected: upstreams, queuedTotal: this.ctx.queue.totalLength,
+      journalOk: journal?.ok ?? true, journalLostRows: journal?.lostRows ?? 0,
+    };
   }
 
   private upstreamAuthorization(stationId: string, req: IncomingMessage): string | undefined {
@@ -261,6 +274,7 @@ class RelayImpl implements Relay {
     }
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       explainProtocolCloses(ws, this.config.stations.maxFrameBytes);
+      guardSendBuffer(ws, sendBufferLimit(this.config.stations.maxFrameBytes), log, () => { this.ctx.metrics.errors++; });
       const previous = this.sessions.get(stationId);
       if (previous) {
         log.warn('station connected again; closing its previous connection');

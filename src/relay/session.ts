@@ -24,7 +24,7 @@ interface ToStationCall {
   reject?: (e: Error) => void;
 }
 
-interface PendingStationCall { action: string; payload: Record<string, unknown>; raw: RawData }
+interface PendingStationCall { action: string; payload: Record<string, unknown>; raw: RawData; at: number }
 
 function text(data: RawData): string {
   if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
@@ -45,6 +45,8 @@ export class StationSession {
   private readonly csmsQueue: ToStationCall[] = [];
   private readonly ownQueue: ToStationCall[] = [];
   private reconnectSub: Subscription | undefined;
+  /** Watches the oldest station CALL the CSMS has not answered (see watchCsmsStall). */
+  private stallCheck: Subscription | undefined;
   private attempt = 0;
   private ended = false;
   private pingTimer: NodeJS.Timeout | undefined;
@@ -164,7 +166,8 @@ export class StationSession {
     }
     this.ctx.calls$.next({ stationId: this.stationId, origin: 'station', messageId: frame.messageId, action: frame.action, payload: frame.payload, at: now });
     if (this.upstream && !this.forwarding.replaying) {
-      this.stationCalls.set(frame.messageId, { action: frame.action, payload: frame.payload, raw: data });
+      this.stationCalls.set(frame.messageId, { action: frame.action, payload: frame.payload, raw: data, at: now });
+      this.watchCsmsStall();
       this.journal('station->csms', 2, size(data), now, { action: frame.action, messageId: frame.messageId });
       this.upstream.send(data, { binary: false });
       this.ctx.metrics.framesOut++;
@@ -312,6 +315,8 @@ export class StationSession {
     if (socket !== this.upstream) return;
     this.upstream = undefined;
     this.forwarding.stopReplay();
+    this.stallCheck?.unsubscribe();
+    this.stallCheck = undefined;
     this.announce('upstream', false, `closed (${code})`);
     if (this.ended) return;
     this.log.warn({ code }, 'CSMS connection lost; answering the station locally');
@@ -322,6 +327,32 @@ export class StationSession {
     // CSMS calls not yet delivered can never be answered to the CSMS: drop them.
     this.csmsQueue.length = 0;
     this.scheduleReconnect();
+  }
+
+  /**
+   * A CSMS that keeps its socket open but stops answering is treated like a lost connection: when a station CALL has
+   * waited upstream.callTimeoutS, the upstream socket is dropped, so every unanswered CALL is answered locally
+   * (transaction messages queued for replay, as in an outage) and the relay reconnects. One timer per session, on the
+   * oldest unanswered CALL (Map order = arrival order), not one per CALL.
+   */
+  private watchCsmsStall(): void {
+    if (this.stallCheck || this.stationCalls.size === 0) return;
+    const oldest = this.stationCalls.values().next().value as PendingStationCall;
+    const wait = Math.max(0, oldest.at + this.ctx.callTimeoutMs - this.scheduler.now());
+    this.stallCheck = this.scheduler.schedule(() => {
+      this.stallCheck = undefined;
+      const first = this.stationCalls.values().next().value as PendingStationCall | undefined;
+      const up = this.upstream;
+      if (!first || !up) return;
+      if (this.scheduler.now() - first.at >= this.ctx.callTimeoutMs) {
+        this.ctx.metrics.errors++;
+        this.log.warn({ action: first.action, pending: this.stationCalls.size },
+          `the CSMS did not answer within ${this.ctx.callTimeoutMs} ms; dropping its connection and answering the station locally`);
+        up.terminate();
+        return;
+      }
+      this.watchCsmsStall();
+    }, wait);
   }
 
   private scheduleReconnect(): void {
@@ -340,6 +371,7 @@ export class StationSession {
     this.ended = true;
     if (this.pingTimer) clearInterval(this.pingTimer);
     this.reconnectSub?.unsubscribe();
+    this.stallCheck?.unsubscribe();
     this.forwarding.stopReplay();
     this.toStation?.timer.unsubscribe();
     const err = new Error(`station ${this.stationId} disconnected`);

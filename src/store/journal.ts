@@ -66,6 +66,20 @@ export interface JournalOptions {
   pruneMs?: number;
   /** Write on a worker thread (default true; always off for an in-memory database). */
   writerThread?: boolean;
+  /**
+   * Told when writing starts failing (disk full, read-only file, I/O error: `ok` false with the error) and when it
+   * works again (`ok` true). The journal never throws into the relay: rows of a failed batch are counted as lost.
+   */
+  onHealth?: (ok: boolean, error?: string) => void;
+}
+
+/** Whether the journal is writing, and what it lost while it was not. */
+export interface JournalHealth {
+  ok: boolean;
+  /** Batches (and rows in them) that could not be written since start. */
+  failedBatches: number;
+  lostRows: number;
+  lastError?: string;
 }
 
 type Row = [number, string, string, number, string | null, string | null, number, string | null];
@@ -86,16 +100,21 @@ db.pragma('busy_timeout = 5000');
 const insert = db.prepare(${JSON.stringify(INSERT_SQL)});
 const write = db.transaction((rows) => { for (const r of rows) insert.run(r); });
 const ack = new Int32Array(workerData.ack);
+let failing = false;
 parentPort.on('message', (m) => {
   try {
-    if (m.rows) write(m.rows);
+    if (m.rows) {
+      write(m.rows);
+      if (failing) { failing = false; parentPort.postMessage({ recovered: true }); }
+    }
     if (m.prune) {
       db.prepare(${JSON.stringify(PRUNE_AGE_SQL)}).run(m.prune.before);
       const max = db.prepare(${JSON.stringify(MAX_ID_SQL)}).get();
       if (max.m !== null) db.prepare(${JSON.stringify(PRUNE_ROWS_SQL)}).run(max.m - m.prune.maxRows);
     }
   } catch (err) {
-    parentPort.postMessage({ error: String(err && err.message || err) });
+    failing = Boolean(m.rows);
+    parentPort.postMessage({ error: String(err && err.message || err), lostRows: m.rows ? m.rows.length : 0 });
   }
   Atomics.store(ack, 0, m.seq);
   Atomics.notify(ack, 0);
@@ -110,6 +129,10 @@ export class Journal {
   private seq = 0;
   /** The last error the writer thread reported (rows of that batch are lost; the relay is not affected). */
   lastError: string | undefined;
+  private failing = false;
+  private failedBatches = 0;
+  private lostRows = 0;
+  private readonly onHealth: ((ok: boolean, error?: string) => void) | undefined;
   private flushSub: Subscription | undefined;
   private pruneSub: Subscription | undefined;
   private readonly scheduler: SchedulerLike;
@@ -129,6 +152,7 @@ export class Journal {
     this.retentionMs = (options.retentionDays ?? 30) * 86_400_000;
     this.maxRows = options.maxRows ?? 5_000_000;
     this.pruneMs = options.pruneMs ?? 60_000;
+    this.onHealth = options.onHealth;
     this.insert = db.prepare(INSERT_SQL);
     if (!db.memory && options.writerThread !== false) this.startWriter(db.name);
     this.schedulePrune();
@@ -179,9 +203,33 @@ export class Journal {
       return;
     }
     if (rows.length === 0) return;
-    this.db.transaction(() => {
-      for (const r of rows) this.insert.run(r);
-    })();
+    try {
+      this.db.transaction(() => {
+        for (const r of rows) this.insert.run(r);
+      })();
+      if (this.failing) this.recovered();
+    } catch (err) {
+      this.failed((err as Error).message, rows.length);
+    }
+  }
+
+  health(): JournalHealth {
+    return { ok: !this.failing, failedBatches: this.failedBatches, lostRows: this.lostRows, ...(this.lastError ? { lastError: this.lastError } : {}) };
+  }
+
+  private failed(error: string, lostRows: number): void {
+    this.lastError = error;
+    this.failedBatches++;
+    this.lostRows += lostRows;
+    if (lostRows > 0 && !this.failing) {
+      this.failing = true;
+      this.onHealth?.(false, error);
+    }
+  }
+
+  private recovered(): void {
+    this.failing = false;
+    this.onHealth?.(true);
   }
 
   /** Blocks until the writer has done everything posted so far (explicit flushes only, never on the hot path). */
@@ -194,10 +242,13 @@ export class Journal {
     const sqlite = createRequire(import.meta.url).resolve('better-sqlite3');
     const writer = new Worker(WRITER_SOURCE, { eval: true, workerData: { file, sqlite, ack: this.ack.buffer } });
     writer.unref();
-    writer.on('message', (m: { error?: string }) => { if (m.error) this.lastError = m.error; });
+    writer.on('message', (m: { error?: string; lostRows?: number; recovered?: boolean }) => {
+      if (m.error) this.failed(m.error, m.lostRows ?? 0);
+      else if (m.recovered) this.recovered();
+    });
     writer.on('error', (err) => {
       // The writer thread died: go on writing on the main thread rather than losing the journal.
-      this.lastError = err.message;
+      this.failed(err.message, 0);
       if (this.writer === writer) this.writer = undefined;
     });
     this.writer = writer;
@@ -240,6 +291,9 @@ export class Journal {
       try {
         if (this.writer) this.writer.postMessage({ seq: ++this.seq, prune: { before: this.scheduler.now() - this.retentionMs, maxRows: this.maxRows } });
         else this.prune();
+      } catch (err) {
+        // Retention failing (disk full, read-only) must not take the relay down; the next run tries again.
+        this.failed((err as Error).message, 0);
       } finally {
         if (!this.stopped) this.schedulePrune();
       }
