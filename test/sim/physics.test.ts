@@ -37,7 +37,7 @@ function profile(p: Partial<ChargingProfile> & { limit: number; unit?: 'A' | 'W'
     ],
   };
 }
-const inst = (evseId: number, profile: ChargingProfile, installedAt = T0): InstalledProfile => ({ evseId, profile, installedAt });
+const inst = (evseId: number, profile: ChargingProfile, receivedAt = T0): InstalledProfile => ({ evseId, profile, receivedAt });
 
 describe('station profile combination', () => {
   it('takes the minimum of ChargingStationMaxProfile and the TxProfile', () => {

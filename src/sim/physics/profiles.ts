@@ -2,48 +2,14 @@
 // stations do (K01, errata 2025-09 §2.40/§2.41; EVerest libocpp's composite schedule as the reference implementation):
 //   effective = ChargingStationMaxProfile  ∧  (TxProfile of the running transaction, else TxDefaultProfile)
 // Within one purpose the profile with the highest stackLevel that has a period in force *replaces* the lower ones (it is
-// not a minimum); validFrom/validTo bound a profile; Relative schedules start at the transaction start (at installation
-// when there is no transaction); Absolute at startSchedule; Recurring repeats daily/weekly from startSchedule.
+// not a minimum); validFrom/validTo bound a profile; Relative schedules start at the transaction start (now when there
+// is no transaction); Absolute at startSchedule; Recurring repeats daily/weekly around startSchedule.
 // ChargingStationExternalConstraints are combined like a second Max limit (a station receives them from an EMS).
+// One profile's evaluation (schedule start, period in force, W -> A) is src/ocpp/charging-schedule.ts.
 // Pure: time is a parameter.
+import { parseTime as ms, periodAsCurrent, profileAt, type ChargingProfile, type InstalledProfile, type ProfilePurpose } from '../../ocpp/charging-schedule.js';
 
-export type ProfilePurpose = 'ChargingStationExternalConstraints' | 'ChargingStationMaxProfile' | 'TxDefaultProfile' | 'TxProfile';
-export type ProfileKind = 'Absolute' | 'Recurring' | 'Relative';
-
-export interface SchedulePeriod {
-  startPeriod: number;
-  limit: number;
-  numberPhases?: number;
-  phaseToUse?: number;
-}
-
-export interface ChargingSchedule {
-  id: number;
-  startSchedule?: string;
-  duration?: number;
-  chargingRateUnit: 'A' | 'W';
-  chargingSchedulePeriod: SchedulePeriod[];
-  minChargingRate?: number;
-}
-
-export interface ChargingProfile {
-  id: number;
-  stackLevel: number;
-  chargingProfilePurpose: ProfilePurpose;
-  chargingProfileKind: ProfileKind;
-  recurrencyKind?: 'Daily' | 'Weekly';
-  validFrom?: string;
-  validTo?: string;
-  transactionId?: string;
-  chargingSchedule: ChargingSchedule[];
-}
-
-/** A profile as the station stores it: with the EVSE it was set on and when it was installed. */
-export interface InstalledProfile {
-  evseId: number;
-  profile: ChargingProfile;
-  installedAt: number;
-}
+export type { ChargingProfile, InstalledProfile };
 
 /** A limit in force: per-phase current (A) and the phases allowed. */
 export interface PhaseLimit {
@@ -60,47 +26,14 @@ export interface EvseContext {
   voltageV: number;
 }
 
-const ms = (iso: string | undefined): number | undefined => {
-  if (iso === undefined) return undefined;
-  const t = Date.parse(iso);
-  return Number.isNaN(t) ? undefined : t;
-};
-
 /** The limit one profile's schedule gives at `now`, or undefined when it has no period in force then. */
 export function scheduleLimitAt(p: InstalledProfile, now: number, ctx: EvseContext): PhaseLimit | undefined {
-  const prof = p.profile;
-  const from = ms(prof.validFrom);
-  const to = ms(prof.validTo);
-  if (from !== undefined && now < from) return undefined;
-  if (to !== undefined && now >= to) return undefined;
-  const schedule = prof.chargingSchedule[0];
-  if (!schedule || !schedule.chargingSchedulePeriod.length) return undefined;
-  let start: number;
-  if (prof.chargingProfileKind === 'Relative') {
-    start = ctx.transactionStartedAt ?? p.installedAt;
-  } else {
-    const s = ms(schedule.startSchedule);
-    if (s === undefined) return undefined;
-    start = s;
-    if (prof.chargingProfileKind === 'Recurring') {
-      const period = prof.recurrencyKind === 'Weekly' ? 7 * 86_400_000 : 86_400_000;
-      if (now >= start) start += Math.floor((now - start) / period) * period;
-    }
-  }
-  const offsetS = (now - start) / 1000;
-  if (offsetS < 0) return undefined;
-  if (schedule.duration !== undefined && offsetS >= schedule.duration) return undefined;
-  let period: SchedulePeriod | undefined;
-  for (const sp of schedule.chargingSchedulePeriod) {
-    if (sp.startPeriod <= offsetS) period = sp;
-    else break;
-  }
-  if (!period) return undefined;
-  const numberPhases: 1 | 3 = period.numberPhases === 1 ? 1 : period.numberPhases === 2 ? 3 : 3;
-  // W -> A per phase with the nominal voltage and the period's phases (errata §2.40).
-  const phasesForW = period.numberPhases ?? 3;
-  const limitA = schedule.chargingRateUnit === 'W' ? period.limit / (ctx.voltageV * phasesForW) : period.limit;
-  return { limitA: Math.max(0, limitA), numberPhases, phaseToUse: period.phaseToUse };
+  // A Relative schedule counts from this EVSE's transaction start; without a transaction it starts now.
+  const { active } = profileAt(p.profile, now, { receivedAt: p.receivedAt, ...(ctx.transactionStartedAt !== undefined ? { transactionStartedAt: ctx.transactionStartedAt } : {}) });
+  if (!active) return undefined;
+  // The simulated EV draws on one phase or on three: a 2-phase period is offered as 3 phases at its per-phase current.
+  const numberPhases: 1 | 3 = active.numberPhases === 1 ? 1 : 3;
+  return { limitA: periodAsCurrent(active, ctx.voltageV).limitA, numberPhases, phaseToUse: active.phaseToUse };
 }
 
 /** Highest stackLevel with a period in force wins; on equal levels an EVSE-specific profile beats one on evseId 0. */

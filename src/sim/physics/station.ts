@@ -262,13 +262,13 @@ export class SimStation {
       installed: this.installed,
     });
     if (why) return { status: 'Rejected', statusInfo: { reasonCode: 'InvalidValue', additionalInfo: why.slice(0, 512) } };
-    const installedAt = now;
+    const receivedAt = now;
     this.later(now, () => {
       const i = this.installed.findIndex((p) => p.profile.id === profile.id);
       if (i >= 0) this.installed.splice(i, 1);
       // A TxProfile for a transaction that ended meanwhile is dropped, like the station does at transaction end.
       if (profile.chargingProfilePurpose === 'TxProfile' && profile.transactionId !== this.transactionId) return;
-      this.installed.push({ evseId, profile: structuredClone(profile), installedAt });
+      this.installed.push({ evseId, profile: structuredClone(profile), receivedAt });
     });
     return { status: 'Accepted' };
   }
