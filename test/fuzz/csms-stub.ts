@@ -11,6 +11,8 @@ export interface CsmsStub {
   sockets: Map<string, WebSocket>;
   /** When true, CALLs are recorded but never answered. */
   stalled: boolean;
+  /** Overrides the answer to a CALL (return undefined for the default). */
+  answer?: (action: string, payload: Record<string, unknown>) => Record<string, unknown> | undefined;
   connected(id: string, timeoutMs?: number): Promise<WebSocket>;
   close(): Promise<void>;
 }
@@ -54,8 +56,9 @@ export async function startCsmsStub(port = 0): Promise<CsmsStub> {
       let f: unknown;
       try { f = JSON.parse(t); } catch { return; }
       if (!Array.isArray(f) || f[0] !== 2) return;
-      const payload = f[2] === 'Heartbeat' ? { currentTime: new Date(0).toISOString() }
-        : f[2] === 'BootNotification' ? { currentTime: new Date(0).toISOString(), interval: 300, status: 'Accepted' } : {};
+      const custom = stub.answer?.(String(f[2]), f[3] as Record<string, unknown>);
+      const payload = custom ?? (f[2] === 'Heartbeat' ? { currentTime: new Date(0).toISOString() }
+        : f[2] === 'BootNotification' ? { currentTime: new Date(0).toISOString(), interval: 300, status: 'Accepted' } : {});
       ws.send(JSON.stringify([3, f[1], payload]));
     });
   });
