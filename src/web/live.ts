@@ -252,9 +252,10 @@ export function createSiteView(
     const upstreamDown = stations.filter((s) => s.connected && !s.upstreamConnected).map((s) => s.id);
     const csmsConnected = own ?? (stations.some((s) => s.connected) ? upstreamDown.length === 0 : null);
     if (csmsConnected === false || upstreamDown.length) {
-      const whom = upstreamDown.length ? ` for ${upstreamDown.join(', ')}` : ' (controller identity)';
+      // Stations keep charging while the CSMS is away (the relay answers and queues); say what waits for it.
+      const waiting = queued ? `${queued} message${queued === 1 ? '' : 's'} queued` : 'nothing queued';
       alarms.push({ kind: 'csms-offline', severity: 'warning', target: 'csms',
-        message: `CSMS unreachable${whom}: ${queued} message${queued === 1 ? '' : 's'} queued` });
+        message: upstreamDown.length ? `CSMS unreachable for ${upstreamDown.join(', ')}: ${waiting}` : `The controller cannot reach the CSMS: ${waiting}` });
     }
 
     const fuse = config.site.limitA;

@@ -116,7 +116,7 @@ describe('the page in Chromium', () => {
     await page.click('#site-limit-save');
     await expect.poll(() => page.locator('#settings-status').textContent()).toBe('Site limit saved.');
     expect(h.externalLimits.at(-1)).toEqual({ source: { id: 'page', kind: 'Other', page: true }, limitA: [30, 30, 30] });
-    await expect.poll(() => page.locator('#audit-body').textContent()).toContain('site-limit');
+    await expect.poll(() => page.locator('#audit-body').textContent()).toContain('Site limit');
     // Above the fuse: refused with the reason, nothing applied.
     expected = { status: 400, path: '/api/settings/site-limit' };
     await page.fill('#site-limit-L2', '80');

@@ -14,6 +14,7 @@ const DIRECTIONS = {
   'station->csms': 'station → CSMS', 'csms->station': 'CSMS → station', 'controller->station': 'controller → station',
   'station->controller': 'station → controller', 'controller->csms': 'controller → CSMS',
 };
+const COLUMNS = ['Station', 'Connection', 'Status', 'Allocated limit', 'Measured', 'Controllable', ''];
 const KINDS = { 0: 'unreadable', 2: 'CALL', 3: 'RESULT', 4: 'ERROR' };
 
 export function mount(root) {
@@ -25,7 +26,7 @@ export function mount(root) {
       h('div', { class: 'table-wrap' },
         h('table', { class: 'chargers' },
           h('thead', {}, h('tr', {},
-            ...['Station', 'EVSE', 'Connection', 'Status', 'Transaction', 'Allocated limit', 'Measured', 'Controllable', ''].map((t) => h('th', { scope: 'col' }, t)))),
+            ...COLUMNS.map((t) => h('th', { scope: 'col' }, t)))),
           tbody))),
     journalCard,
   );
@@ -63,36 +64,45 @@ export function mount(root) {
     action.focus();
   }
 
+  const emptyRow = h('tr', { class: 'empty' }, h('td', { colspan: COLUMNS.length },
+    'No stations yet. A station shows up here once it connects to the controller or is listed under stations.list in the configuration.'));
+
   return {
     update(s) {
       const rows = [];
       for (const st of s.stations) {
         const evses = st.evses.length ? st.evses : [null];
-        evses.forEach((e, i) => rows.push({ st, e, first: i === 0 }));
+        evses.forEach((e, i) => rows.push({ st, e, first: i === 0, many: evses.length > 1 }));
       }
+      if (!rows.length) {
+        tbody.replaceChildren(emptyRow);
+        return;
+      }
+      emptyRow.remove();
       syncRows(tbody, rows, (r) => `${r.st.id}/${r.e?.id ?? 0}`, (r) => {
-        const cells = Array.from({ length: 8 }, () => h('td'));
+        const cells = Array.from({ length: COLUMNS.length - 1 }, () => h('td'));
         const btn = h('button', { type: 'button', class: 'ghost small', onclick: () => openJournal(r.st.id) }, 'Messages');
         btn.setAttribute('aria-label', `OCPP messages of ${r.st.id}`);
         return h('tr', { class: 'charger-row', 'data-station': r.st.id }, ...cells, h('td', { class: 'right' }, r.first ? btn : ''));
-      }, (tr, { st, e, first }) => {
+      }, (tr, { st, e, first, many }) => {
         const c = tr.cells;
-        c[0].className = 'station-id';
-        setText(c[0], first ? st.id : '');
-        setText(c[1], e ? String(e.id) : '—');
-        c[2].replaceChildren(h('div', { class: 'stack' },
-          badge(st.connected, 'controller ✓', 'controller ✗'),
-          st.connected || st.upstreamConnected ? badge(st.upstreamConnected, 'CSMS ✓', st.queueLength ? `CSMS ✗ · ${st.queueLength} queued` : 'CSMS ✗') : null));
-        setText(c[3], e?.status ?? '—');
-        c[4].className = 'mono';
-        setText(c[4], e?.transactionId ?? '—');
-        const limit = e?.limitA === null || e?.limitA === undefined ? '—' : `${e.limitA.toFixed(1)} A`;
+        tr.classList.toggle('offline', !st.connected);
+        // Station id once per station; the EVSE number only where a station has several.
+        c[0].replaceChildren(first ? h('div', { class: 'station-id' }, st.id) : '', many && e ? h('div', { class: 'muted small' }, `EVSE ${e.id}`) : '');
+        c[1].replaceChildren(first ? h('div', { class: 'stack' },
+          badge(st.connected, 'controller ✓', 'offline'),
+          st.connected || st.upstreamConnected ? badge(st.upstreamConnected, 'CSMS ✓', st.queueLength ? `CSMS ✗ · ${st.queueLength} queued` : 'CSMS ✗') : null) : '');
+        c[2].replaceChildren(h('div', {}, e?.status ?? (st.connected ? 'unknown' : '—')),
+          e?.transactionId ? h('div', { class: 'mono small', title: 'Transaction' }, e.transactionId) : '');
+        const limit = e?.limitA === null || e?.limitA === undefined ? null : `${e.limitA.toFixed(1)} A`;
         const why = e?.reason ? `${REASONS[e.reason] ?? e.reason}${e.limitedBy ? ` · ${e.limitedBy}` : ''}` : '';
-        c[5].replaceChildren(h('div', { class: 'nowrap strong' }, limit), why ? h('div', { class: 'muted small' }, why) : '');
-        c[6].className = 'nowrap';
-        setText(c[6], e?.measuredCurrentA ? fmt.phases(e.measuredCurrentA) : '—');
+        c[3].replaceChildren(limit ? h('div', { class: 'nowrap strong' }, limit) : h('span', { class: 'muted' }, e?.transactionId ? '—' : 'no session'),
+          why ? h('div', { class: 'muted small' }, why) : '');
+        const power = e?.measuredPowerW;
+        c[4].replaceChildren(h('div', { class: 'nowrap' }, e?.measuredCurrentA ? fmt.phases(e.measuredCurrentA) : '—'),
+          power !== null && power !== undefined && (power > 0 || e?.transactionId) ? h('div', { class: 'muted small' }, fmt.kw(power)) : '');
         const ctl = !e || !st.connected ? h('span', { class: 'muted' }, '—') : badge(e.controllable, 'yes', 'no');
-        c[7].replaceChildren(ctl, e && !e.controllable && e.controllableReason && st.connected ? h('div', { class: 'muted small' }, e.controllableReason) : '');
+        c[5].replaceChildren(ctl, e && !e.controllable && e.controllableReason && st.connected ? h('div', { class: 'muted small' }, e.controllableReason) : '');
       });
     },
   };

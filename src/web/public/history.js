@@ -17,7 +17,7 @@ export function mount(root) {
   root.append(
     h('h1', { class: 'page-title' }, 'History'),
     h('section', { class: 'card' }, h('form', { class: 'filters', onsubmit: (e) => { e.preventDefault(); load(); } },
-      h('label', { for: 'history-range' }, 'Range'), range, h('button', { type: 'submit' }, 'Refresh')), note),
+      h('label', { for: 'history-range' }, 'Range'), range, h('button', { type: 'submit', id: 'history-refresh' }, 'Refresh')), note),
     h('section', { class: 'card' }, h('h2', {}, 'Grid current per phase vs limit'), gridBox),
     h('section', { class: 'card' }, h('h2', {}, 'Site power'), powerBox),
     h('section', { class: 'card' }, h('h2', {}, 'Charging power per station'), stationBox),
@@ -26,11 +26,17 @@ export function mount(root) {
   let charts = [];
   const width = () => Math.max(280, root.clientWidth - 48);
 
-  const chart = (box, title, unit, series, data) => {
+  const chart = (box, title, unit, series, data, span, empty) => {
     box.replaceChildren();
+    // Nothing to draw (no samples, or no station ever charged): say so instead of an empty frame.
+    if (!data[0].length || series.length === 0) {
+      box.append(h('p', { class: 'chart-empty muted' }, empty));
+      return;
+    }
     const opts = {
       width: width(), height: 240, title: undefined,
-      scales: { x: { time: true } },
+      // The whole range asked for, so "last hour" reads as an hour even while the recording is younger.
+      scales: { x: { time: true, range: () => span } },
       axes: [{}, { label: unit, size: 60 }],
       series: [{}, ...series.map((x) => ({ points: { show: false }, ...x }))],
       legend: { live: true },
@@ -44,21 +50,23 @@ export function mount(root) {
       for (const c of charts) c.destroy();
       charts = [];
       const bucket = r.bucketMs >= 60_000 ? `${Math.round(r.bucketMs / 60_000)} min` : `${Math.round(r.bucketMs / 1000)} s`;
-      setText(note, r.t.length ? `${r.t.length} points, one per ${bucket}` : 'No data recorded in this range yet.');
+      setText(note, r.t.length ? `${r.t.length} points, one per ${bucket}` : 'No data recorded in this range yet: the controller samples the site every 10 s.');
+      const span = [Math.floor(r.from / 1000), Math.ceil(r.to / 1000)];
+      const none = 'Nothing recorded in this range yet.';
       chart(gridBox, 'Grid', 'A', [
         ...[1, 2, 3].map((i) => ({ label: `L${i}`, stroke: PHASE_COLORS[i - 1], width: 2 })),
         ...[1, 2, 3].map((i) => ({ label: `Limit L${i}`, stroke: PHASE_COLORS[i - 1], dash: [6, 4], width: 1 })),
-      ], [r.t, r.gridL1, r.gridL2, r.gridL3, r.limitL1, r.limitL2, r.limitL3]);
+      ], [r.t, r.gridL1, r.gridL2, r.gridL3, r.limitL1, r.limitL2, r.limitL3], span, none);
       const kw = (xs) => xs.map((v) => (v === null ? null : v / 1000));
       chart(powerBox, 'Power', 'kW', [
         { label: 'Grid', stroke: '#34495e', width: 2 },
         { label: 'Solar', stroke: '#f1c40f', width: 2, fill: 'rgba(241,196,15,0.12)' },
         { label: 'Battery', stroke: '#8e44ad', width: 2 },
         { label: 'Charging', stroke: '#16a085', width: 2 },
-      ], [r.t, kw(r.gridW), kw(r.pvW), kw(r.batteryW), kw(r.chargingW)]);
+      ], [r.t, kw(r.gridW), kw(r.pvW), kw(r.batteryW), kw(r.chargingW)], span, none);
       const ids = Object.keys(r.stations).sort();
       chart(stationBox, 'Stations', 'kW', ids.map((id, i) => ({ label: id, stroke: STATION_COLORS[i % STATION_COLORS.length], width: 2 })),
-        [r.t, ...ids.map((id) => kw(r.stations[id]))]);
+        [r.t, ...ids.map((id) => kw(r.stations[id]))], span, r.t.length ? 'No station was connected in this range.' : none);
     } catch (e) {
       setText(note, e.message);
     }

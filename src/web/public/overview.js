@@ -4,6 +4,26 @@ import { fmt, h, setText } from './dom.js';
 const ALARM = { 'meter-stale': 'Meter stale', 'meter-bad': 'Meter values bad', overload: 'Overload', 'fail-safe': 'Safe limit', 'not-controllable': 'Not controllable', 'csms-offline': 'CSMS offline' };
 const SOURCE = { fuse: 'Main fuse', csms: 'CSMS profile', external: 'External signal', page: 'Set on this page' };
 
+/** "80 A per phase" or "40 / 32 / 40 A". */
+function limitText(limitA) {
+  const r = limitA.map((v) => Math.round(v * 10) / 10);
+  return r.every((v) => v === r[0]) ? `${r[0]} A per phase` : `${r.join(' / ')} A`;
+}
+
+/** Which profile or signal, in words (the fuse and the page need no name). */
+function sourceName(src) {
+  if (src.kind === 'csms') return `, profile ${src.id}`;
+  if (src.kind === 'external') return `, ${src.id}`;
+  return '';
+}
+
+/** The other limits that are in force but not the lowest, so the manager sees what would apply next. */
+function otherLimits(site) {
+  const rest = (site.limitSources ?? []).filter((x) => !(x.kind === site.limitSource.kind && x.id === site.limitSource.id));
+  if (!rest.length) return '';
+  return `Also in force: ${rest.map((x) => `${SOURCE[x.kind] ?? x.kind}${sourceName(x)} ${limitText(x.limitA)}`).join('; ')}.`;
+}
+
 export function mount(root) {
   const phases = [0, 1, 2].map((i) => {
     const fill = h('div', { class: 'bar-fill' });
@@ -25,6 +45,8 @@ export function mount(root) {
   const source = h('strong', { id: 'limit-source' });
   const sourceDetail = h('span', { class: 'muted' });
   const quality = h('span', { class: 'badge', id: 'grid-quality' });
+  const others = h('p', { class: 'muted small', id: 'limit-others' });
+  const gridNote = h('p', { class: 'muted small', id: 'grid-note', hidden: true });
   const alarms = h('ul', { class: 'alarms', id: 'alarms', 'aria-live': 'polite' });
   const nodes = h('tbody');
   const nodesCard = h('section', { class: 'card', hidden: true, 'aria-labelledby': 'h-circuits' },
@@ -37,7 +59,8 @@ export function mount(root) {
       h('section', { class: 'card', 'aria-labelledby': 'h-grid' },
         h('div', { class: 'card-head' }, h('h2', { id: 'h-grid' }, 'Grid connection per phase'), quality),
         ...phases.map((p) => p.row),
-        h('p', { class: 'limit-line' }, 'Limit from: ', source, ' ', sourceDetail)),
+        h('p', { class: 'limit-line' }, 'Limit from: ', source, ' ', sourceDetail),
+        others, gridNote),
       h('section', { class: 'card', 'aria-labelledby': 'h-alarms' }, h('h2', { id: 'h-alarms' }, 'Alarms'), alarms)),
     h('div', { class: 'tiles' }, gridPower.el, pv.el, battery.el, charging.el),
     nodesCard,
@@ -55,26 +78,44 @@ export function mount(root) {
         p.mark.style.left = `${Math.min(100, (lim / max) * 100)}%`;
         p.bar.setAttribute('aria-valuenow', String(cur ?? 0));
         p.bar.setAttribute('aria-valuemax', String(lim));
-        setText(p.value, fmt.a(cur));
-        // Last good values of a stale meter are shown greyed (with the alarm), never as zero.
-        p.row.classList.toggle('stale', site.quality !== 'good');
+        setText(p.value, `${site.quality === 'none' && cur !== null ? '≈ ' : ''}${fmt.a(cur)}`);
+        // Last good values of a stale meter are shown greyed (with the alarm), never as zero. Without a grid meter
+        // the values are the control loop's estimate from the chargers' own meters: marked, not greyed.
+        p.row.classList.toggle('stale', site.quality === 'stale' || site.quality === 'bad');
+        p.row.classList.toggle('estimate', site.quality === 'none');
         setText(p.limit, `of ${lim.toFixed(0)} A${lim < site.fuseA[i] ? ` (fuse ${site.fuseA[i]} A)` : ''}`);
       });
       setText(quality, site.quality === 'good' ? 'Live' : site.quality === 'none' ? 'No meter' : site.quality === 'stale' ? 'Stale' : 'Bad values');
-      quality.className = `badge ${site.quality === 'good' ? 'ok' : 'warn'}`;
+      quality.className = `badge ${site.quality === 'good' ? 'ok' : site.quality === 'none' ? 'neutral' : 'warn'}`;
+      const metered = s.meters.some((m) => m.role === 'grid');
+      gridNote.hidden = site.quality === 'good';
+      setText(gridNote, !metered
+        ? 'No grid meter configured: the currents are estimated from the chargers\' own meters, so other loads on the site are not seen.'
+        : site.quality === 'none'
+          ? 'Waiting for the first reading of the grid meter.'
+          : `Last good reading ${site.measuredAt ? `at ${fmt.clock(site.measuredAt)}` : 'unknown'}; the controller charges on its safe limit until the meter answers again.`);
       setText(source, SOURCE[site.limitSource.kind] ?? site.limitSource.kind);
-      const phases3 = `${site.limitA.map((v) => v.toFixed(0)).join(' / ')} A`;
-      setText(sourceDetail, site.limitSource.kind === 'page' ? `(${phases3})` : `(${site.limitSource.id}: ${phases3})`);
+      setText(sourceDetail, `(${limitText(site.limitA)}${sourceName(site.limitSource)})`);
+      setText(others, otherLimits(site));
       const g = site.gridPowerW;
       setText(gridPower.v, fmt.kw(g));
-      setText(gridPower.sub, g === null ? 'not metered' : site.quality !== 'good' ? 'last good value (meter not live)' : g >= 0 ? 'importing' : 'exporting');
+      setText(gridPower.sub, g === null ? (metered ? 'no reading yet' : 'no grid meter') : site.quality !== 'good' ? 'last good value (meter not live)' : g >= 0 ? 'importing' : 'exporting');
+      gridPower.el.classList.toggle('stale', g !== null && site.quality !== 'good');
       setText(pv.v, fmt.kw(site.pvPowerW));
-      setText(pv.sub, site.pvPowerW === null ? 'no inverter' : 'producing');
+      const meterOf = (role) => s.meters.filter((m) => m.role === role);
+      const notLive = (role) => meterOf(role).some((m) => m.quality === 'stale' || m.quality === 'bad');
+      setText(pv.sub, site.pvPowerW === null ? (meterOf('pv').length ? 'no reading yet' : 'no PV inverter') : notLive('pv') ? 'last good value (meter not live)' : site.pvPowerW > 0 ? 'producing' : 'not producing');
+      pv.el.classList.toggle('stale', site.pvPowerW !== null && notLive('pv'));
       setText(battery.v, site.batterySoc === null ? '—' : fmt.pct(site.batterySoc));
-      setText(battery.sub, site.batteryPowerW === null ? 'no battery' : `${fmt.kw(Math.abs(site.batteryPowerW))} ${site.batteryPowerW >= 0 ? 'discharging' : 'charging'}`);
+      const bp = site.batteryPowerW;
+      setText(battery.sub, bp === null ? (meterOf('battery').length ? 'no reading yet' : 'no battery') : notLive('battery') ? 'last good value (meter not live)'
+        : Math.abs(bp) < 50 ? 'idle' : `${fmt.kw(Math.abs(bp))} ${bp > 0 ? 'discharging' : 'charging'}`);
+      battery.el.classList.toggle('stale', bp !== null && notLive('battery'));
       const active = s.stations.reduce((n, st) => n + st.evses.filter((e) => e.transactionId).length, 0);
+      const online = s.stations.filter((st) => st.connected).length;
       setText(charging.v, fmt.kw(site.chargingPowerW));
-      setText(charging.sub, `${active} session${active === 1 ? '' : 's'} · ${s.stations.filter((st) => st.connected).length}/${s.stations.length} stations online`);
+      setText(charging.sub, s.stations.length === 0 ? 'no stations yet'
+        : `${active} session${active === 1 ? '' : 's'} · ${online} of ${s.stations.length} station${s.stations.length === 1 ? '' : 's'} online`);
 
       alarms.replaceChildren(...(s.alarms.length
         ? s.alarms.map((a) => h('li', { class: `alarm ${a.severity}` }, h('span', { class: 'alarm-kind' }, ALARM[a.kind] ?? a.kind), a.message))

@@ -18,7 +18,13 @@ export function mount(root) {
     csv.href = `/api/sessions.csv?${query()}`;
     try {
       const r = await api('GET', `/api/sessions?${query()}`);
-      setText(note, `${r.sessions.length} session${r.sessions.length === 1 ? '' : 's'}`);
+      const filtered = stateSel.value !== 'all' || station.value.trim() !== '';
+      setText(note, `${r.sessions.length} session${r.sessions.length === 1 ? '' : 's'}${r.sessions.length ? ', newest first' : ''}`);
+      if (!r.sessions.length) {
+        body.replaceChildren(h('tr', {}, h('td', { class: 'empty', colspan: 9 },
+          filtered ? 'No sessions match this filter.' : 'No charging sessions yet. They appear here as soon as a station starts a transaction.')));
+        return;
+      }
       body.replaceChildren(...r.sessions.map((s) => h('tr', {},
         h('td', {}, s.stationId), h('td', {}, s.evseId ?? '—'), h('td', {}, s.transactionId), h('td', {}, s.idToken ?? '—'),
         h('td', { class: 'nowrap' }, fmt.time(s.startedAt)),
