@@ -21,15 +21,17 @@ export function openDatabase(path: string): Db {
   let db: Db;
   try {
     db = new Database(path);
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = NORMAL');
     db.pragma('busy_timeout = 5000');
-    db.pragma('foreign_keys = ON');
+    // Checked before anything writes: switching a damaged rollback-journal file to WAL would rewrite its header.
     const check = db.pragma('quick_check', { simple: true });
     if (check !== 'ok') throw new Error(String(check));
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
   } catch (err) {
     throw new StoreError(
-      `${path} is not a usable SQLite database (${(err as Error).message}); restore a backup or move the file aside — it was not changed`,
+      // One line: SQLite's integrity report spans several; the operator's log and terminal want one.
+      `${path} is not a usable SQLite database (${(err as Error).message.replace(/\s*\n\s*/g, '; ')}); restore a backup or move the file aside — it was not changed`,
     );
   }
   db.exec('CREATE TABLE IF NOT EXISTS schema_versions (module TEXT PRIMARY KEY, version INTEGER NOT NULL)');

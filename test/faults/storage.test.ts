@@ -1,0 +1,88 @@
+// Storage faults with the real CLI process:
+// - disk full for the journal (the process runs under `ulimit -f`, so SQLite gets "database or disk is full"):
+//   the relay keeps relaying every frame, the journal logs that it cannot write, nothing crashes;
+// - a corrupt SQLite file at start: exit 1 with a one-line error naming the file, the file untouched.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import { until } from '../relay/helpers.js';
+import { startCsmsStub } from '../fuzz/csms-stub.js';
+import { baseConfig, CLI, startCli } from './cli.js';
+import { stringify } from 'yaml';
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'faults-'));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+describe('storage faults (real process)', () => {
+  it('disk full for the journal: every frame is still relayed, and the journal says it cannot write', async () => {
+    const dir = tempDir();
+    const csms = await startCsmsStub();
+    cleanups.push(() => csms.close());
+    const cli = await startCli(dir, baseConfig(dir, csms.url), { fileSizeLimitKb: 1024 });
+    cleanups.push(() => { cli.child.kill('SIGKILL'); });
+    const ws = new WebSocket(`ws://127.0.0.1:${cli.stationsPort}/ocpp/CP1`, ['ocpp2.0.1']);
+    cleanups.push(() => ws.terminate());
+    await new Promise<void>((res, rej) => { ws.once('open', () => res()); ws.once('error', rej); });
+    let answers = 0;
+    ws.on('message', (d) => {
+      const f = JSON.parse(d.toString()) as unknown[];
+      if (f[0] === 2) ws.send(JSON.stringify([4, f[1], 'NotImplemented', '', {}]));
+      else if (String(f[1]).startsWith('hb')) answers++;
+    });
+    const N = 30_000;
+    for (let batch = 0; batch < N / 1000; batch++) {
+      for (let i = 0; i < 1000; i++) ws.send(JSON.stringify([2, `hb${batch * 1000 + i}`, 'Heartbeat', {}]));
+      await until(() => answers === (batch + 1) * 1000, 20_000);
+    }
+    await until(() => cli.lines().some((l) => String(l.msg).startsWith('journal: cannot write')), 10_000);
+    const line = cli.lines().find((l) => String(l.msg).startsWith('journal: cannot write'))!;
+    expect(String(line.err)).toMatch(/full|too large|I\/O/i);
+    expect(answers).toBe(N);
+    expect(cli.child.exitCode).toBeNull();
+    // Still relaying after the journal failed.
+    ws.send(JSON.stringify([2, 'hb-last', 'Heartbeat', {}]));
+    await until(() => answers === N + 1, 10_000);
+  });
+
+  for (const [name, corrupt] of [
+    ['a file that is not a database', (file: string) => writeFileSync(file, 'not a database '.repeat(500))],
+    ['a database with damaged pages', (file: string) => {
+      const db = new Database(file);
+      db.exec('CREATE TABLE t (x TEXT); CREATE INDEX tx ON t (x);');
+      const ins = db.prepare('INSERT INTO t VALUES (?)');
+      for (let i = 0; i < 3000; i++) ins.run(`row ${i} ${'y'.repeat(50)}`);
+      db.close();
+      const bytes = readFileSync(file);
+      bytes.fill(0xa5, 4096 * 3, 4096 * 6);
+      writeFileSync(file, bytes);
+    }],
+  ] as const) {
+    it(`refuses to start on ${name}: exit 1, one clear line, file untouched`, () => {
+      const dir = tempDir();
+      const file = join(dir, 'site.sqlite');
+      corrupt(file);
+      const before = readFileSync(file);
+      const cfg = join(dir, 'site.yaml');
+      writeFileSync(cfg, stringify(baseConfig(dir, 'ws://127.0.0.1:9/csms')));
+      const r = spawnSync(process.execPath, [CLI, 'run', '--config', cfg], { encoding: 'utf8', timeout: 20_000 });
+      expect(r.status).toBe(1);
+      const errLines = r.stderr.trim().split('\n');
+      expect(errLines).toHaveLength(1);
+      expect(errLines[0]).toContain(file);
+      expect(errLines[0]).toMatch(/not a usable SQLite database/);
+      expect(readFileSync(file).equals(before)).toBe(true);
+    });
+  }
+});
