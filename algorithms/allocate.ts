@@ -25,6 +25,7 @@ function settingsOf(input: AllocationInput, problems: string[]): AllocationSetti
     stepMs: finite(s.stepMs) ? s.stepMs : 0,
     rampAPerS: finite(s.rampAPerS) ? s.rampAPerS : 0,
     hysteresisA: finite(s.hysteresisA) ? s.hysteresisA : 0,
+    holdBandA: finite(s.holdBandA) ? s.holdBandA : finite(s.hysteresisA) ? s.hysteresisA : 0,
     importCeilingW: finite(s.importCeilingW) ? s.importCeilingW : undefined,
     tariff: Array.isArray(s.tariff) ? s.tariff : undefined,
   };
@@ -130,11 +131,12 @@ export function allocate(input: AllocationInput): AllocationResult {
 
   // Round down to what a profile carries, then ramp and hysteresis (which only ever hold a limit lower).
   const allocations = new Array<Allocation | undefined>(evses.length);
+  const hold = { ...settings, hysteresisA: settings.holdBandA ?? settings.hysteresisA };
   for (const s of sessions) {
     let target = s.on ? floorToTenth(s.value) : 0;
     if (s.on && target < s.minA) target = s.minA; // the minimum itself fitted; rounding must not pause it
-    const st = stabilize(target, s.phases, s.minA, s.previousA, s.previousPhases, settings);
-    const held = holdReason(st, target, s.previousA, settings);
+    const st = stabilize(target, s.phases, s.minA, s.previousA, s.previousPhases, hold);
+    const held = holdReason(st, target, s.previousA, hold);
     const a: Allocation = { evseId: s.id, limitA: st, phases: s.phases, reason: held ?? s.reason };
     if (held === undefined && s.limitedBy !== undefined) a.limitedBy = s.limitedBy;
     allocations[s.inputIndex] = a;

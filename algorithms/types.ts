@@ -100,6 +100,12 @@ export interface AllocationSettings {
    * minimum plus this band fits, and a 1-phase-switched EVSE goes back to 3 phases only with this margin. 0 = off.
    */
   hysteresisA: number;
+  /**
+   * Increases of a running session smaller than this (A) are held at the previous limit. Default: `hysteresisA`.
+   * A caller that writes small rises out later by itself (the control loop carries them with the next profile
+   * renewal) passes 0, so the allocation itself does not strand up to one band per session unused.
+   */
+  holdBandA?: number;
   /** Peak shaving: grid import ceiling (W) at the root, if configured. */
   importCeilingW?: number;
   /** Tariff windows ahead, for sessions whose departure allows waiting for cheaper hours. */

@@ -240,6 +240,22 @@ export const configSchema = {
           additionalProperties: false,
           properties: { minSocPct: { type: 'number', minimum: 0, maximum: 100, default: 20 } },
         },
+        exportCreditFraction: { type: 'number', minimum: 0, maximum: 1, default: 0.5 },
+        tariff: {
+          type: 'array',
+          maxItems: 48,
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['from', 'to', 'price'],
+            properties: {
+              from: { type: 'string', pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$' },
+              to: { type: 'string', pattern: '^([01][0-9]|2[0-4]):[0-5][0-9]$' },
+              price: { type: 'number' },
+            },
+          },
+        },
+        tariffTimeZone: { type: 'string', minLength: 1, default: 'UTC' },
       },
     },
     log: {

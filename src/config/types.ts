@@ -130,6 +130,21 @@ export interface ControlConfig {
   meterStepA: number;
   importCeilingW?: number;
   battery?: { minSocPct: number };
+  /**
+   * Share (0..1) of the export measured through a node (PV, battery) that EVSEs may use on top of the node's fuse
+   * limit, while its meter is good (never more than the limit again). Default 0.5. See docs/control.md.
+   */
+  exportCreditFraction: number;
+  /** Daily price windows in `tariffTimeZone` ("HH:MM", `to` before `from` runs past midnight); lower price is cheaper. */
+  tariff?: TariffWindowConfig[];
+  /** IANA time zone of the tariff windows (default "UTC"). */
+  tariffTimeZone: string;
+}
+
+export interface TariffWindowConfig {
+  from: string;
+  to: string;
+  price: number;
 }
 
 export interface WebUserConfig {

@@ -52,7 +52,18 @@ interface Sent {
   sentAt: number;
   /** When the limit value last changed (not on a plain renewal), for the reaction-time check. */
   changedAt: number;
+  /** Accepted limit changes of this transaction, oldest first (the last minute, and the one in force before it). */
+  changes: LimitChange[];
 }
+
+/** A limit the station accepted, and when. */
+export interface LimitChange {
+  at: number;
+  limitA: number;
+}
+
+/** How long accepted limit changes are remembered (for judging measurements against the limit then in force). */
+const CHANGE_MEMORY_MS = 60_000;
 
 interface EvseDispatch {
   target?: TxTarget;
@@ -79,6 +90,8 @@ interface StationDispatch {
 export interface EvseDispatchState {
   appliedLimitA?: number;
   appliedPhases?: 1 | 3;
+  /** Recent accepted limit changes, oldest first (for judging which limit a measurement was taken under). */
+  appliedChanges?: readonly LimitChange[];
   controllable: boolean;
   reason?: string;
 }
@@ -178,7 +191,13 @@ export class Dispatcher {
     const e = st?.evses.get(evseId);
     const reason = st?.notControllable ?? e?.notControllable;
     const sent = e?.sent;
-    return { appliedLimitA: sent?.limitA, appliedPhases: sent?.phases, controllable: reason === undefined, reason };
+    return {
+      appliedLimitA: sent?.limitA,
+      appliedPhases: sent?.phases,
+      appliedChanges: sent?.changes,
+      controllable: reason === undefined,
+      reason,
+    };
   }
 
   /**
@@ -188,13 +207,16 @@ export class Dispatcher {
   observe(stationId: string, evseId: number, measuredMaxA: number | undefined, measuredAt: number | undefined, now: number, reactionMs: number): boolean {
     const e = this.stations.get(stationId)?.evses.get(evseId);
     if (!e?.sent || e.notControllable || measuredMaxA === undefined || measuredAt === undefined) return false;
-    if (measuredAt < e.sent.changedAt) return false;
+    // A sample taken inside the station's reaction time still shows the old current: it proves nothing. Only samples
+    // taken at least half the reaction allowance after the change are judged (the allowance includes a MeterValues
+    // interval and a loop period on top of the station's own reaction).
+    if (measuredAt < e.sent.changedAt + reactionMs / 2) return false;
     const tolerance = Math.max(1, 0.1 * e.sent.limitA);
     if (measuredMaxA <= e.sent.limitA + tolerance) {
       e.overSince = undefined;
       return false;
     }
-    e.overSince ??= Math.max(measuredAt, e.sent.changedAt);
+    e.overSince ??= measuredAt;
     if (now - e.sent.changedAt < reactionMs || now - e.overSince < reactionMs / 2) return false;
     e.notControllable = `draws ${measuredMaxA.toFixed(1)} A, above its ${e.sent.limitA} A limit, ${Math.round((now - e.sent.changedAt) / 1000)} s after it was set`;
     this.o.log.warn({ stationId, evseId }, `not controllable: ${e.notControllable}`);
@@ -249,6 +271,18 @@ export class Dispatcher {
     if (limit > s.limitA + 0.05 && limit - s.limitA >= this.o.hysteresisA - 1e-9) return 1;
     if (this.now() >= s.sentAt + this.o.validityMs / 2) return 2;
     return undefined;
+  }
+
+  /**
+   * The limit to send for a target. A rise smaller than the hysteresis band is not sent on its own; it rides along
+   * with the next renewal (which is written anyway), less half the band so that noise in the target does not turn
+   * straight into a decrease and another write.
+   */
+  private limitToSend(e: EvseDispatch, t: TxTarget): number {
+    const limit = floor1(t.limitA);
+    const s = e.sent;
+    if (!s || s.transactionId !== t.transactionId || limit <= s.limitA || limit - s.limitA >= this.o.hysteresisA - 1e-9) return limit;
+    return Math.max(s.limitA, floor1(t.limitA - this.o.hysteresisA / 2));
   }
 
   private pump(st: StationDispatch): void {
@@ -350,7 +384,7 @@ export class Dispatcher {
   }
 
   private sendTx(st: StationDispatch, e: EvseDispatch, t: TxTarget, caps: StationCapabilities, stackLevel: number): void {
-    const limitA = floor1(t.limitA);
+    const limitA = this.limitToSend(e, t);
     const now = this.now();
     const payload = txProfileRequest({
       evseId: t.evseId,
@@ -377,6 +411,7 @@ export class Dispatcher {
           stackLevel,
           sentAt: now,
           changedAt: changed ? now : prev.changedAt,
+          changes: rememberChange(prev?.transactionId === t.transactionId ? prev.changes : [], changed, now, limitA),
         };
         if (changed) this.o.onChange();
       } else {
@@ -387,4 +422,12 @@ export class Dispatcher {
       }
     });
   }
+}
+
+/** Appends an accepted change and forgets those older than CHANGE_MEMORY_MS, keeping the one in force at the cutoff. */
+function rememberChange(changes: LimitChange[], changed: boolean, now: number, limitA: number): LimitChange[] {
+  const list = changed ? [...changes, { at: now, limitA }] : changes;
+  let first = 0;
+  while (first + 1 < list.length && list[first + 1].at <= now - CHANGE_MEMORY_MS) first++;
+  return first > 0 ? list.slice(first) : list;
 }

@@ -13,6 +13,7 @@ import { Dispatcher, type TxTarget } from './dispatcher.js';
 import { OWN_PROFILE_IDS } from './profiles.js';
 import { Measurements } from './measurements.js';
 import { evseKey, SessionTracker } from './sessions.js';
+import { isValidTimeZone, tariffWindows } from './tariff.js';
 import { buildInput, defaultSettings, defaultStation, type EvseHistory, type SessionView } from './solve-input.js';
 import type { ControlInputs, ControlLoop, ControlSettings, ControlState, EvseState, NodeState } from './types.js';
 
@@ -20,7 +21,11 @@ export function createControlLoop(inputs: ControlInputs): ControlLoop {
   const { scheduler, config, relay, caller, log } = inputs;
   const allocate = inputs.allocate ?? defaultAllocate;
   const reactionMs = inputs.reactionMs ?? 15_000;
-  const exportCreditFraction = Math.min(1, Math.max(0, inputs.exportCreditFraction ?? 0));
+  const exportCreditFraction = Math.min(1, Math.max(0, inputs.exportCreditFraction ?? config.control.exportCreditFraction ?? 0));
+  const tariffZone = config.control.tariffTimeZone ?? 'UTC';
+  if (config.control.tariff?.length && !isValidTimeZone(tariffZone)) {
+    log.error({ tariffTimeZone: tariffZone }, 'control.tariffTimeZone is not a known time zone; tariff windows are read in UTC');
+  }
   const stationCfg = new Map(config.stations.list.map((s) => [s.id, s]));
   const stationOf = (id: string) => stationCfg.get(id) ?? defaultStation(id);
 
@@ -112,7 +117,8 @@ export function createControlLoop(inputs: ControlInputs): ControlLoop {
       marked = dispatcher.observe(v.session.stationId, v.session.evseId, m ? Math.max(...m) : undefined, v.session.measuredAt, now, reactionMs) || marked;
     }
     const current = marked ? views() : vs;
-    const built = buildInput({ now, config, settings, siteLimit, measurements, views: current, history, stepMs, exportCreditFraction });
+    const tariff = tariffWindows(now, config.control.tariff, tariffZone);
+    const built = buildInput({ now, config, settings, siteLimit, measurements, views: current, history, stepMs, exportCreditFraction, tariff });
     const t0 = performance.now();
     try {
       lastResult = allocate(built.input);
@@ -134,9 +140,14 @@ export function createControlLoop(inputs: ControlInputs): ControlLoop {
       const limitA = a?.limitA ?? 0;
       const phases = a?.phases ?? 3;
       const h = history.get(key);
+      const m = v.session.measuredCurrentA;
+      const drawing = m !== undefined && Math.max(...m) >= 1;
+      const cs = v.session.chargingState;
       history.set(key, {
         limitA,
         phases,
+        // Offered current (a limit in force) and not taking it; over once it charges again.
+        evIdle: h?.evIdle ? !(cs === 'Charging' || drawing) : cs === 'SuspendedEV' && !drawing && (h?.limitA ?? 0) > 0,
         pausedSince: limitA === 0 ? (h?.pausedSince ?? now) : undefined,
         chargingSince: limitA > 0 ? (h?.chargingSince ?? now) : undefined,
       });

@@ -1,10 +1,10 @@
 // Builds the optimizer's input from what the loop knows now: the node tree with limits and uncontrolled load
 // (fail-safe applied), and one demand per EVSE with a transaction. Pure given its arguments.
-import type { AllocationInput, EvseDemand, LimitNode, PhaseVector } from '../../algorithms/types.js';
+import type { AllocationInput, EvseDemand, LimitNode, PhaseVector, TariffWindow } from '../../algorithms/types.js';
 import type { Config, StationConfig } from '../config/types.js';
 import type { SiteLimit } from '../controller/site-limit.js';
 import type { CsmsLimit } from './csms-profiles.js';
-import type { EvseDispatchState } from './dispatcher.js';
+import type { EvseDispatchState, LimitChange } from './dispatcher.js';
 import { ROOT_NODE, toSitePhases, type Measurements } from './measurements.js';
 import { evseKey, type EvseSession } from './sessions.js';
 import type { ControlSettings, NodeState } from './types.js';
@@ -14,6 +14,11 @@ export interface EvseHistory {
   phases: 1 | 3;
   pausedSince?: number;
   chargingSince?: number;
+  /**
+   * The EV was offered current and did not take it (SuspendedEV, drawing nothing: full, or waiting for its own
+   * timer). It keeps only its minimum, served after everyone who is charging, until it draws again.
+   */
+  evIdle?: boolean;
 }
 
 /** Everything the loop knows about one EVSE with a session, resolved. */
@@ -54,17 +59,45 @@ export function nodeChain(config: Config): (nodeId: string) => string[] {
   };
 }
 
-/** What an EVSE draws now (A per site phase), for subtracting from the meter above it. */
-function drawOf(v: SessionView): PhaseVector {
+/**
+ * How long a station takes to apply a new limit, as the loop assumes when it reads the meters (stations react in
+ * 1-10 s; the simulated ones in 5 s). Within this time after a change either limit may be in force, and the EVSE is
+ * credited the lower of the two (see drawOf).
+ */
+export const STATION_SETTLE_MS = 5_000;
+
+/** The limits that may be in force at time `t`: the last accepted before t - settle, and any accepted since. */
+function limitsInForce(changes: readonly LimitChange[], t: number, initialA: number): number {
+  let lo = Infinity;
+  let before = initialA;
+  for (const c of changes) {
+    if (c.at <= t - STATION_SETTLE_MS) before = c.limitA;
+    else if (c.at <= t) lo = Math.min(lo, c.limitA);
+  }
+  return Math.min(lo, before);
+}
+
+/**
+ * What an EVSE draws now (A per site phase), for subtracting from the meter above it. The meter is read every
+ * second, the EVSE's MeterValues every few seconds: using its last sample as it is would take every change since for
+ * base load (after a rise the meter already carries the new current, the sample still shows the old one), make the
+ * others' limits drop, and the next sample raise them again (oscillation, profiles rewritten for nothing).
+ * So a controllable EVSE is credited the limit in force now (the lower one while the station may still be
+ * reacting: after a decrease the new one at once, after a rise the old one until STATION_SETTLE_MS has passed), unless
+ * its last sample shows the EV drawing below the limit then in force (full, tapering, its own maximum): then the
+ * sample, never above the limit. Crediting the limit of an EV that has just started drawing less than it errs toward
+ * more room for the others until its next sample; the error is what that EV leaves unused, while its own limit holds.
+ */
+function drawOf(v: SessionView, now: number, defaultTxLimitA: number): PhaseVector {
   const m = v.session.measuredCurrentA;
   if (!m) return [0, 0, 0];
   const phases: 1 | 3 = v.station.phases === 1 ? 1 : (v.dispatch.appliedPhases ?? 3);
-  // A controllable EVSE is credited at most its latest accepted limit. Its MeterValues come every few seconds: after a
-  // decrease the last reading still shows the old current, and crediting it would make the base load look smaller
-  // than it is (over-allocation). Crediting the lower value errs the safe way: while the station is still reacting,
-  // its old draw counts as base load for a moment.
-  const cap = v.fixedReason === undefined && v.dispatch.appliedLimitA !== undefined ? v.dispatch.appliedLimitA : Infinity;
-  return toSitePhases(m.map((x) => Math.min(x, cap)), phases, v.station.rotation);
+  const d = v.dispatch;
+  if (v.fixedReason !== undefined || d.appliedLimitA === undefined || !d.appliedChanges) return toSitePhases(m, phases, v.station.rotation);
+  const inForce = Math.min(d.appliedLimitA, limitsInForce(d.appliedChanges, now, defaultTxLimitA));
+  const sampledUnder = limitsInForce(d.appliedChanges, v.session.measuredAt ?? -Infinity, defaultTxLimitA);
+  const evLimited = Math.max(...m) < sampledUnder - 1;
+  return toSitePhases(m.map((x) => (x <= 0.5 ? 0 : evLimited ? Math.min(x, inForce) : inForce)), phases, v.station.rotation);
 }
 
 export interface BuiltInput {
@@ -83,12 +116,14 @@ export function buildInput(args: {
   stepMs: number;
   /** Share (0..1) of the measured export through a node that EVSEs may use on top of its limit. */
   exportCreditFraction: number;
+  /** Tariff windows ahead (absolute), from control.tariff. */
+  tariff?: TariffWindow[];
 }): BuiltInput {
   const { now, config, settings, measurements, views, history } = args;
   const chain = nodeChain(config);
   const drawBelow = new Map<string, PhaseVector>();
   for (const v of views) {
-    const d = drawOf(v);
+    const d = drawOf(v, now, config.control.defaultTxLimitA);
     for (const n of chain(v.station.circuit ?? ROOT_NODE)) {
       const acc = drawBelow.get(n) ?? [0, 0, 0];
       drawBelow.set(n, [acc[0] + d[0], acc[1] + d[1], acc[2] + d[2]]);
@@ -141,11 +176,17 @@ export function buildInput(args: {
       stepMs: args.stepMs,
       rampAPerS: config.control.rampAPerS,
       hysteresisA: config.control.hysteresisA,
+      // The dispatcher holds small rises back and carries them with the next renewal; the allocation itself is not held.
+      holdBandA: 0,
+      ...(args.tariff && args.tariff.length > 0 ? { tariff: args.tariff } : {}),
       ...(config.control.importCeilingW !== undefined ? { importCeilingW: config.control.importCeilingW } : {}),
     },
   };
   return { input, nodes: nodeStates };
 }
+
+/** Below any priority a site configures: an idle EV gets its minimum only from what nobody charging can use. */
+export const IDLE_PRIORITY = -1_000_000;
 
 function demandOf(v: SessionView, now: number, settings: ControlSettings, h: EvseHistory | undefined): EvseDemand {
   const s = v.session;
@@ -159,7 +200,10 @@ function demandOf(v: SessionView, now: number, settings: ControlSettings, h: Evs
   let maxA = Math.max(0, Math.min(...caps));
   // An EV that suspended itself (full, or waiting) and draws nothing keeps only its minimum reserved, so it can resume;
   // the rest goes to others until it says Charging again.
-  if (s.chargingState === 'SuspendedEV' && (m === undefined || Math.max(...m) < 1)) maxA = Math.min(maxA, st.minA);
+  // An EV that was offered current and did not take it keeps only its minimum, and only after every session that is
+  // charging (lowest priority): reserving it on a full site would strand that current for nothing.
+  const idle = h?.evIdle === true;
+  if (idle || (s.chargingState === 'SuspendedEV' && (m === undefined || Math.max(...m) < 1))) maxA = Math.min(maxA, st.minA);
   const minA = Math.min(Math.max(st.minA, s.evMinCurrentA ?? 0), maxA);
   const delivered = s.energyRegisterWh !== undefined && s.energyAtStartWh !== undefined ? Math.max(0, s.energyRegisterWh - s.energyAtStartWh) : 0;
   const sinceNeeds = s.energyRegisterWh !== undefined && s.energyAtNeedsWh !== undefined ? Math.max(0, s.energyRegisterWh - s.energyAtNeedsWh) : 0;
@@ -172,7 +216,7 @@ function demandOf(v: SessionView, now: number, settings: ControlSettings, h: Evs
     minA,
     maxA,
     canSwitchPhases: v.canSwitchPhases,
-    priority: settings.priorities[st.id] ?? st.priority,
+    priority: idle ? IDLE_PRIORITY : settings.priorities[st.id] ?? st.priority,
     ...(s.energyAmountWh !== undefined ? { energyWantedWh: Math.max(0, s.energyAmountWh - sinceNeeds) } : {}),
     ...(s.departureAt !== undefined ? { departureAt: s.departureAt } : {}),
     energyDeliveredWh: delivered,
