@@ -78,6 +78,24 @@ export interface WebState {
 interface ConnState { station: boolean; upstream: boolean }
 
 const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
+
+const ROLE_NAMES: Record<string, string> = { grid: 'Grid meter', pv: 'PV inverter', battery: 'Battery', sub: 'Sub-meter' };
+const CONNECTION_FAILURE = /ECONNREFUSED|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ECONNRESET|cannot connect|timed? ?out|not connected/i;
+
+/** Socket error codes in words; the rest of the driver's reason is kept as it is. */
+function plainReason(reason: string): string {
+  return reason
+    .replace(/connect ECONNREFUSED \S+/g, 'connection refused')
+    .replace(/(connect )?ETIMEDOUT( \S+)?/g, 'timed out')
+    .replace(/(connect )?EHOSTUNREACH( \S+)?/g, 'host unreachable')
+    .replace(/(read )?ECONNRESET/g, 'connection reset');
+}
+
+/** "6 A per phase" or "6 / 8 / 6 A". */
+function phaseText(limitA: readonly number[]): string {
+  const r = limitA.map((v) => Math.round(v * 10) / 10);
+  return r.every((v) => v === r[0]) ? `${r[0]} A per phase` : `${r.join(' / ')} A`;
+}
 const finite = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 
 export interface SiteView {
@@ -220,12 +238,16 @@ export function createSiteView(
     const alarms: AlarmView[] = [];
     const meters: MeterView[] = config.meters.map((m) => {
       const r = readings.get(m.id);
+      const name = `${ROLE_NAMES[m.role] ?? 'Meter'} "${m.id}"`;
+      const why = r?.reason ? `: ${plainReason(r.reason)}` : '';
       if (!r && now - started > m.staleMs) {
-        alarms.push({ kind: 'meter-stale', severity: 'critical', target: m.id, message: `Meter ${m.id} (${m.role}) has not answered yet` });
+        alarms.push({ kind: 'meter-stale', severity: 'critical', target: m.id, message: `${name} has not answered since the controller started` });
       } else if (r?.quality === 'stale') {
-        alarms.push({ kind: 'meter-stale', severity: 'critical', target: m.id, message: `Meter ${m.id} (${m.role}) is stale${r.reason ? `: ${r.reason}` : ''}` });
+        alarms.push({ kind: 'meter-stale', severity: 'critical', target: m.id, message: `${name} is not answering${why}` });
       } else if (r?.quality === 'bad') {
-        alarms.push({ kind: 'meter-bad', severity: 'critical', target: m.id, message: `Meter ${m.id} (${m.role}) gives bad values${r.reason ? `: ${r.reason}` : ''}` });
+        // A driver reports an unreachable device as bad; say which of the two the manager should look at.
+        const unreachable = r.reason !== undefined && CONNECTION_FAILURE.test(r.reason);
+        alarms.push({ kind: 'meter-bad', severity: 'critical', target: m.id, message: `${name} ${unreachable ? 'cannot be reached' : 'gives unusable values'}${why}` });
       }
       return { id: m.id, role: m.role, quality: r?.quality ?? 'none', reason: r?.reason ?? null, at: r?.at ?? null };
     });
@@ -236,7 +258,11 @@ export function createSiteView(
         message: `Overload on ${a.nodeId} ${what}: ${Math.round(a.loadWithAllPaused)} ${unit} with all chargers paused, limit ${Math.round(a.limit)} ${unit}` });
     }
     for (const n of control?.nodes ?? []) {
-      if (n.failSafe) alarms.push({ kind: 'fail-safe', severity: 'warning', target: n.id, message: `${n.id} runs on its safe limit (meter missing)` });
+      if (n.failSafe) {
+        const where = config.site.circuits.some((c) => c.id === n.id) ? `Circuit ${n.id}` : 'The site';
+        alarms.push({ kind: 'fail-safe', severity: 'warning', target: n.id,
+          message: `${where} charges on its safe limit (${phaseText(n.limitA)}) until its meter answers again` });
+      }
     }
     for (const s of stations) {
       if (!s.connected) continue;

@@ -231,6 +231,26 @@ describe('the page against the real controller process', () => {
     await shot(page, 'sessions');
   });
 
+  it('a grid meter that stops answering: last values greyed, an alarm, the safe limit; all clear when it is back', async () => {
+    await go(page, 'overview');
+    await expect.poll(() => text(page, '#grid-quality'), { timeout: 10_000 }).toBe('Live');
+    const before = await text(page, '#grid-L1');
+    await modbus.stop();
+    await expect.poll(() => text(page, '#grid-quality'), { timeout: 15_000 }).toMatch(/No answer|Meter fault/);
+    await expect.poll(() => text(page, '#alarms'), { timeout: 10_000 }).toMatch(/Grid meter "grid-meter" (cannot be reached|is not answering)/);
+    expect(await page.locator('.phase.stale').count()).toBe(3);
+    // The last good value stays on screen (greyed), never a zero.
+    expect(Number.parseFloat(await text(page, '#grid-L1'))).toBeGreaterThan(0);
+    expect(await text(page, '#grid-note')).toMatch(/Last good reading at/);
+    await expect.poll(() => text(page, '#alarms'), { timeout: 10_000 }).toMatch(/The site charges on its safe limit \(6 A per phase\)/);
+    await shot(page, 'overview-meter-stale');
+    await modbus.start();
+    await expect.poll(() => text(page, '#grid-quality'), { timeout: 15_000 }).toBe('Live');
+    await expect.poll(() => page.locator('.phase.stale').count()).toBe(0);
+    await expect.poll(() => text(page, '#alarms'), { timeout: 10_000 }).not.toMatch(/grid-meter/);
+    expect(before).not.toBe('');
+  });
+
   it('the history charts render with what the controller recorded', async () => {
     // The controller samples the site every 10 s; two samples make a line.
     await go(page, 'history');

@@ -81,8 +81,8 @@ describe('the page in Chromium', () => {
     await page.screenshot({ path: join(SHOTS, 'overview.png'), fullPage: true });
     // The meter goes stale: the last values stay, greyed, and an alarm says so; a good reading clears both.
     h.readings.next({ deviceId: 'grid', at: Date.now(), quality: 'stale', reason: 'no answer for 5 s', values: {} });
-    await expect.poll(() => page.locator('#alarms').textContent()).toMatch(/Meter grid \(grid\) is stale: no answer for 5 s/);
-    expect(await page.locator('#grid-quality').textContent()).toBe('Stale');
+    await expect.poll(() => page.locator('#alarms').textContent()).toMatch(/Grid meter "grid" is not answering: no answer for 5 s/);
+    expect(await page.locator('#grid-quality').textContent()).toBe('No answer');
     expect(await page.locator('.phase.stale').count()).toBe(3);
     expect(await page.locator('#grid-L1').textContent()).toBe('55.5 A');
     await page.screenshot({ path: join(SHOTS, 'overview-meter-stale.png') });

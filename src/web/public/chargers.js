@@ -1,14 +1,7 @@
 // Chargers: one row per EVSE of every station (connection to controller and CSMS, status, transaction, allocated
 // limit and why, measured current, controllable), and a station's OCPP journal on demand.
 import { api } from './api.js';
-import { fmt, h, setText, syncRows } from './dom.js';
-
-const REASONS = {
-  max: 'at its maximum', 'node-limit': 'circuit limit', 'power-limit': 'power limit', 'fair-share': 'fair share',
-  ramp: 'ramping up', hysteresis: 'held (hysteresis)', 'paused-rotation': 'paused (rotation)',
-  'paused-no-capacity': 'paused (no capacity)', 'pv-limited': 'solar surplus', 'peak-shaving': 'peak shaving',
-  'tariff-wait': 'waiting for tariff', 'not-controllable': 'not controllable',
-};
+import { fmt, h, REASONS, setText, syncRows } from './dom.js';
 
 const DIRECTIONS = {
   'station->csms': 'station → CSMS', 'csms->station': 'CSMS → station', 'controller->station': 'controller → station',
@@ -99,7 +92,7 @@ export function mount(root) {
         c[3].replaceChildren(limit ? h('div', { class: 'nowrap strong' }, limit) : h('span', { class: 'muted' }, e?.transactionId ? '—' : 'no session'),
           why ? h('div', { class: 'muted small' }, why) : '');
         const power = e?.measuredPowerW;
-        c[4].replaceChildren(h('div', { class: 'nowrap' }, e?.measuredCurrentA ? fmt.phases(e.measuredCurrentA) : '—'),
+        c[4].replaceChildren(h('div', { class: 'phases' }, e?.measuredCurrentA ? fmt.phases(e.measuredCurrentA) : '—'),
           power !== null && power !== undefined && (power > 0 || e?.transactionId) ? h('div', { class: 'muted small' }, fmt.kw(power)) : '');
         const ctl = !e || !st.connected ? h('span', { class: 'muted' }, '—') : badge(e.controllable, 'yes', 'no');
         c[5].replaceChildren(ctl, e && !e.controllable && e.controllableReason && st.connected ? h('div', { class: 'muted small' }, e.controllableReason) : '');

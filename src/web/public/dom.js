@@ -52,3 +52,11 @@ export function syncRows(tbody, items, key, create, update) {
   }
   for (const r of existing.values()) r.remove();
 }
+
+/** Why the control loop gave an EVSE its limit (EvseState.reason), in the manager's words. */
+export const REASONS = {
+  max: 'at its maximum', 'node-limit': 'circuit limit', 'power-limit': 'power limit', 'fair-share': 'fair share',
+  ramp: 'ramping up', hysteresis: 'held (hysteresis)', 'paused-rotation': 'paused (rotation)',
+  'paused-no-capacity': 'paused (no capacity)', 'pv-limited': 'solar surplus', 'peak-shaving': 'peak shaving',
+  'tariff-wait': 'waiting for tariff', 'not-controllable': 'not controllable',
+};

@@ -35,7 +35,6 @@ export function mount(root) {
     }
     const opts = {
       width: width(), height: 240, title: undefined,
-      // The whole range asked for, so "last hour" reads as an hour even while the recording is younger.
       scales: { x: { time: true, range: () => span } },
       axes: [{}, { label: unit, size: 60 }],
       series: [{}, ...series.map((x) => ({ points: { show: false }, ...x }))],
@@ -51,7 +50,10 @@ export function mount(root) {
       charts = [];
       const bucket = r.bucketMs >= 60_000 ? `${Math.round(r.bucketMs / 60_000)} min` : `${Math.round(r.bucketMs / 1000)} s`;
       setText(note, r.t.length ? `${r.t.length} points, one per ${bucket}` : 'No data recorded in this range yet: the controller samples the site every 10 s.');
-      const span = [Math.floor(r.from / 1000), Math.ceil(r.to / 1000)];
+      // The range asked for, but starting no earlier than 5 minutes before the first sample: a recording younger
+      // than the range is not squeezed into a sliver at the right edge.
+      const to = Math.ceil(r.to / 1000);
+      const span = [Math.max(Math.floor(r.from / 1000), Math.min(r.t[0] ?? to, to - 300)), to];
       const none = 'Nothing recorded in this range yet.';
       chart(gridBox, 'Grid', 'A', [
         ...[1, 2, 3].map((i) => ({ label: `L${i}`, stroke: PHASE_COLORS[i - 1], width: 2 })),

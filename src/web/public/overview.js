@@ -1,7 +1,7 @@
 // Overview: grid per phase against the limit and fuse, PV, battery, charging power, limit source, alarms.
-import { fmt, h, setText } from './dom.js';
+import { fmt, h, REASONS, setText } from './dom.js';
 
-const ALARM = { 'meter-stale': 'Meter stale', 'meter-bad': 'Meter values bad', overload: 'Overload', 'fail-safe': 'Safe limit', 'not-controllable': 'Not controllable', 'csms-offline': 'CSMS offline' };
+const ALARM = { 'meter-stale': 'Meter silent', 'meter-bad': 'Meter fault', overload: 'Overload', 'fail-safe': 'Safe limit', 'not-controllable': 'Not controllable', 'csms-offline': 'CSMS offline' };
 const SOURCE = { fuse: 'Main fuse', csms: 'CSMS profile', external: 'External signal', page: 'Set on this page' };
 
 /** "80 A per phase" or "40 / 32 / 40 A". */
@@ -53,6 +53,15 @@ export function mount(root) {
     h('h2', { id: 'h-circuits' }, 'Circuits'),
     h('table', {}, h('thead', {}, h('tr', {}, h('th', {}, 'Node'), h('th', {}, 'Current'), h('th', {}, 'Limit'), h('th', {}, 'State'))), nodes));
 
+  // The chargers at a glance: who charges now, with what limit and why; the Chargers view has the details.
+  const sessionsBody = h('tbody', { id: 'overview-sessions' });
+  const sessionsNote = h('p', { class: 'muted small', id: 'overview-sessions-note' });
+  const sessionsCard = h('section', { class: 'card', 'aria-labelledby': 'h-now' },
+    h('div', { class: 'card-head' }, h('h2', { id: 'h-now' }, 'Charging now'), h('a', { href: '#/chargers' }, 'All chargers')),
+    h('div', { class: 'table-wrap' }, h('table', {},
+      h('thead', {}, h('tr', {}, ...['Station', 'Allocated', 'Why', 'Measured', 'Power'].map((t) => h('th', { scope: 'col' }, t)))), sessionsBody)),
+    sessionsNote);
+
   root.append(
     h('h1', { class: 'page-title' }, 'Site overview'),
     h('div', { class: 'grid-2' },
@@ -63,6 +72,7 @@ export function mount(root) {
         others, gridNote),
       h('section', { class: 'card', 'aria-labelledby': 'h-alarms' }, h('h2', { id: 'h-alarms' }, 'Alarms'), alarms)),
     h('div', { class: 'tiles' }, gridPower.el, pv.el, battery.el, charging.el),
+    sessionsCard,
     nodesCard,
   );
 
@@ -85,7 +95,7 @@ export function mount(root) {
         p.row.classList.toggle('estimate', site.quality === 'none');
         setText(p.limit, `of ${lim.toFixed(0)} A${lim < site.fuseA[i] ? ` (fuse ${site.fuseA[i]} A)` : ''}`);
       });
-      setText(quality, site.quality === 'good' ? 'Live' : site.quality === 'none' ? 'No meter' : site.quality === 'stale' ? 'Stale' : 'Bad values');
+      setText(quality, site.quality === 'good' ? 'Live' : site.quality === 'none' ? 'No meter' : site.quality === 'stale' ? 'No answer' : 'Meter fault');
       quality.className = `badge ${site.quality === 'good' ? 'ok' : site.quality === 'none' ? 'neutral' : 'warn'}`;
       const metered = s.meters.some((m) => m.role === 'grid');
       gridNote.hidden = site.quality === 'good';
@@ -120,6 +130,19 @@ export function mount(root) {
       alarms.replaceChildren(...(s.alarms.length
         ? s.alarms.map((a) => h('li', { class: `alarm ${a.severity}` }, h('span', { class: 'alarm-kind' }, ALARM[a.kind] ?? a.kind), a.message))
         : [h('li', { class: 'alarm none' }, 'No alarms — everything within limits.')]));
+
+      const now = [];
+      for (const st of s.stations) for (const e of st.evses) if (e.transactionId) now.push({ st, e });
+      sessionsBody.replaceChildren(...(now.length ? now.map(({ st, e }) => h('tr', {},
+        h('td', { class: 'station-id' }, st.evses.length > 1 ? `${st.id} · ${e.id}` : st.id),
+        h('td', { class: 'nowrap strong' }, fmt.a(e.limitA)),
+        h('td', { class: 'muted small' }, e.reason ? REASONS[e.reason] ?? e.reason : '—'),
+        h('td', { class: 'nowrap' }, fmt.phases(e.measuredCurrentA)),
+        h('td', { class: 'nowrap num' }, fmt.kw(e.measuredPowerW))))
+        : [h('tr', {}, h('td', { class: 'empty', colspan: 5 }, s.stations.length ? 'No car is charging.' : 'No stations yet.'))]));
+      const idle = s.stations.filter((st) => st.connected && !st.evses.some((e) => e.transactionId)).length;
+      const offline = s.stations.filter((st) => !st.connected).length;
+      setText(sessionsNote, s.stations.length ? `${idle} idle, ${offline} offline.` : '');
 
       nodesCard.hidden = s.nodes.length <= 1;
       nodes.replaceChildren(...s.nodes.map((n) => h('tr', {},
