@@ -2,6 +2,7 @@
 // subprotocol negotiation (Part 4 §3).
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
+import type { TLSSocket } from 'node:tls';
 import { STATUS_CODES } from 'node:http';
 import { verifyPassword } from '../common/passwords.js';
 import type { StationConfig, StationsConfig } from '../config/types.js';
@@ -59,6 +60,35 @@ export async function checkStation(
     if (!known?.passwordHash) return { status: 401, reason: `no password configured for ${id}` };
     if (!(await verifyPassword(creds.password, known.passwordHash))) return { status: 401, reason: 'wrong password' };
   }
+  return undefined;
+}
+
+/** The identities a client certificate speaks for: its subject CN and its DNS / URI subjectAltNames. */
+export function certificateIdentities(cert: { subject?: Record<string, string | string[]>; subjectaltname?: string }): string[] {
+  const ids: string[] = [];
+  const cn = cert.subject?.CN;
+  if (typeof cn === 'string') ids.push(cn);
+  else if (Array.isArray(cn)) ids.push(...cn);
+  for (const part of (cert.subjectaltname ?? '').split(',')) {
+    const m = /^\s*(DNS|URI):(.*)$/.exec(part);
+    if (m) ids.push(m[2].trim());
+  }
+  return ids;
+}
+
+/**
+ * Security profile 3: the station's client certificate must be issued to the identity in the URL (its CN or a
+ * subjectAltName), so one station's certificate cannot open another station's path (OCPP 2.0.1 Part 2 A00 /
+ * the security whitepaper: the CN carries the charging station's identity). undefined when it matches or when client
+ * certificates are not required.
+ */
+export function certificateMismatch(id: string, req: IncomingMessage, config: StationsConfig): { status: number; reason: string } | undefined {
+  if (!config.tls?.requireClientCert) return undefined;
+  const socket = req.socket as TLSSocket;
+  const cert = typeof socket.getPeerCertificate === 'function' ? socket.getPeerCertificate() : undefined;
+  if (!cert || Object.keys(cert).length === 0) return { status: 401, reason: 'no client certificate' };
+  const ids = certificateIdentities(cert as unknown as { subject?: Record<string, string | string[]>; subjectaltname?: string });
+  if (!ids.includes(id)) return { status: 403, reason: `client certificate is for ${ids.join(', ') || 'no identity'}, not ${id}` };
   return undefined;
 }
 

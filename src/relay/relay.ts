@@ -9,6 +9,7 @@ import type { Duplex } from 'node:stream';
 import { asyncScheduler, Subject, type Observable, type SchedulerLike } from 'rxjs';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Logger } from '../common/log.js';
+import { readPrivateKey } from '../common/private-key.js';
 import type { Config } from '../config/types.js';
 import { OCPP_SUBPROTOCOL } from '../ocpp/messages.js';
 import { validatePayload } from '../ocpp/validate.js';
@@ -21,7 +22,7 @@ import {
   OcppCallError, type CallOptions, type ConnectionEvent, type OcppCallEvent, type OcppResultEvent, type RelayEvents, type Side,
   type StationCaller,
 } from './events.js';
-import { agreesOcpp, checkStation, refuse, stationIdFromPath } from './handshake.js';
+import { agreesOcpp, certificateMismatch, checkStation, refuse, stationIdFromPath } from './handshake.js';
 import { guardSendBuffer, sendBufferLimit } from './backpressure.js';
 import { explainProtocolCloses } from './close-reasons.js';
 import { PER_MESSAGE_DEFLATE } from './deflate.js';
@@ -135,7 +136,7 @@ class RelayImpl implements Relay {
     const { tls, listen } = this.config.stations;
     this.server = tls
       ? createHttpsServer({
-        cert: readFileSync(tls.cert), key: readFileSync(tls.key), ca: tls.ca ? readFileSync(tls.ca) : undefined,
+        cert: readFileSync(tls.cert), key: readPrivateKey(tls.key, 'stations.tls.key'), ca: tls.ca ? readFileSync(tls.ca) : undefined,
         requestCert: tls.requireClientCert, rejectUnauthorized: tls.requireClientCert,
       })
       : createHttpServer();
@@ -232,7 +233,7 @@ class RelayImpl implements Relay {
     const stationId = parsed.id;
     const log = this.log.child({ stationId });
     if (this.stopping) return refuse(socket, 503);
-    const denied = await checkStation(stationId, req, this.config.stations);
+    const denied = certificateMismatch(stationId, req, this.config.stations) ?? await checkStation(stationId, req, this.config.stations);
     if (denied) {
       this.ctx.metrics.refused++;
       log.warn({ status: denied.status }, `station refused: ${denied.reason}`);

@@ -1,6 +1,7 @@
 // Opening a station's socket toward the CSMS, and the OCPP reconnect back-off (Part 4 §5.3, errata §4.12).
 import { readFileSync } from 'node:fs';
 import { WebSocket } from 'ws';
+import { readPrivateKey } from '../common/private-key.js';
 import { OCPP_SUBPROTOCOL } from '../ocpp/messages.js';
 import type { UpstreamConfig } from '../config/types.js';
 import { explainProtocolCloses } from './close-reasons.js';
@@ -22,7 +23,7 @@ export function loadUpstreamTls(config: UpstreamConfig): UpstreamTls {
   return {
     ca: config.ca ? readFileSync(config.ca) : undefined,
     cert: config.clientCert ? readFileSync(config.clientCert) : undefined,
-    key: config.clientKey ? readFileSync(config.clientKey) : undefined,
+    key: config.clientKey ? readPrivateKey(config.clientKey, 'upstream.clientKey') : undefined,
   };
 }
 

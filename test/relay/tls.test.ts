@@ -53,15 +53,15 @@ describe('TLS', () => {
     expect(upstreamAuth).toBe(authorization);
     expect(r.relay.upstreamConnected('CP01')).toBe(true);
 
-    // Security profile 3: a client certificate signed by the configured CA is required.
+    // Security profile 3: a client certificate signed by the configured CA is required, issued to the identity in the URL.
     const r3 = await startRelay(`wss://127.0.0.1:${csmsPort}/csms`, {
       stations: { tls: { cert, key, ca: cert, requireClientCert: true } },
       upstream: { ca: cert },
     });
     cleanups.push(() => r3.stop());
-    const noCert = new WebSocket(`wss://127.0.0.1:${r3.port}/ocpp/CP03`, ['ocpp2.0.1'], { ca: readFileSync(cert) });
+    const noCert = new WebSocket(`wss://127.0.0.1:${r3.port}/ocpp/127.0.0.1`, ['ocpp2.0.1'], { ca: readFileSync(cert) });
     await expect(new Promise((res, rej) => { noCert.once('open', res); noCert.once('error', rej); })).rejects.toBeDefined();
-    const withCert = new WebSocket(`wss://127.0.0.1:${r3.port}/ocpp/CP03`, ['ocpp2.0.1'], { ca: readFileSync(cert), cert: readFileSync(cert), key: readFileSync(key) });
+    const withCert = new WebSocket(`wss://127.0.0.1:${r3.port}/ocpp/127.0.0.1`, ['ocpp2.0.1'], { ca: readFileSync(cert), cert: readFileSync(cert), key: readFileSync(key) });
     await new Promise<void>((res, rej) => { withCert.once('open', () => res()); withCert.once('error', rej); });
     cleanups.push(() => withCert.terminate());
     expect(await new OcppPeer(withCert).call('Heartbeat', {})).toEqual({ currentTime: NOW });
