@@ -247,7 +247,9 @@ export function createSiteView(
       } else if (r?.quality === 'bad') {
         // A driver reports an unreachable device as bad; say which of the two the manager should look at.
         const unreachable = r.reason !== undefined && CONNECTION_FAILURE.test(r.reason);
-        alarms.push({ kind: 'meter-bad', severity: 'critical', target: m.id, message: `${name} ${unreachable ? 'cannot be reached' : 'gives unusable values'}${why}` });
+        const at = unreachable ? /^cannot connect to (\S+): (.+)$/.exec(plainReason(r.reason!)) : null;
+        alarms.push({ kind: 'meter-bad', severity: 'critical', target: m.id,
+          message: at ? `${name} cannot be reached at ${at[1]} (${at[2]})` : `${name} ${unreachable ? 'cannot be reached' : 'gives unusable values'}${why}` });
       }
       return { id: m.id, role: m.role, quality: r?.quality ?? 'none', reason: r?.reason ?? null, at: r?.at ?? null };
     });

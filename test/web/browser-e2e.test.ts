@@ -328,9 +328,10 @@ describe('the page against the real controller process', () => {
     await p.close();
   });
 
-  it('no console errors anywhere, and the controller logged no errors', async () => {
+  it('no console errors anywhere, the controllers logged no errors, and Ctrl-C stops both cleanly', async () => {
     expect(problems).toEqual([]);
     expect(site.problems().filter((l) => l.level >= 50)).toEqual([]);
     expect(empty.problems().filter((l) => l.level >= 50)).toEqual([]);
+    expect(await Promise.all([site.stop(), empty.stop()])).toEqual([0, 0]);
   });
 });

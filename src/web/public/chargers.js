@@ -1,7 +1,7 @@
 // Chargers: one row per EVSE of every station (connection to controller and CSMS, status, transaction, allocated
 // limit and why, measured current, controllable), and a station's OCPP journal on demand.
 import { api } from './api.js';
-import { fmt, h, REASONS, setText, syncRows } from './dom.js';
+import { fmt, h, reasonText, setText, syncRows } from './dom.js';
 
 const DIRECTIONS = {
   'station->csms': 'station → CSMS', 'csms->station': 'CSMS → station', 'controller->station': 'controller → station',
@@ -88,7 +88,7 @@ export function mount(root) {
         c[2].replaceChildren(h('div', {}, e?.status ?? (st.connected ? 'unknown' : '—')),
           e?.transactionId ? h('div', { class: 'mono small', title: 'Transaction' }, e.transactionId) : '');
         const limit = e?.limitA === null || e?.limitA === undefined ? null : `${e.limitA.toFixed(1)} A`;
-        const why = e?.reason ? `${REASONS[e.reason] ?? e.reason}${e.limitedBy ? ` · ${e.limitedBy}` : ''}` : '';
+        const why = reasonText(e);
         c[3].replaceChildren(limit ? h('div', { class: 'nowrap strong' }, limit) : h('span', { class: 'muted' }, e?.transactionId ? '—' : 'no session'),
           why ? h('div', { class: 'muted small' }, why) : '');
         const power = e?.measuredPowerW;

@@ -60,3 +60,10 @@ export const REASONS = {
   'paused-no-capacity': 'paused (no capacity)', 'pv-limited': 'solar surplus', 'peak-shaving': 'peak shaving',
   'tariff-wait': 'waiting for tariff', 'not-controllable': 'not controllable',
 };
+
+/** The reason for an allocation with the node that bounds it ("site limit", "circuit limit · boardA"). */
+export function reasonText(e) {
+  if (!e?.reason) return '';
+  if (e.reason === 'node-limit' && (e.limitedBy === 'site' || !e.limitedBy)) return 'site limit';
+  return `${REASONS[e.reason] ?? e.reason}${e.limitedBy ? ` · ${e.limitedBy}` : ''}`;
+}

@@ -1,5 +1,5 @@
 // Overview: grid per phase against the limit and fuse, PV, battery, charging power, limit source, alarms.
-import { fmt, h, REASONS, setText } from './dom.js';
+import { fmt, h, reasonText, setText } from './dom.js';
 
 const ALARM = { 'meter-stale': 'Meter silent', 'meter-bad': 'Meter fault', overload: 'Overload', 'fail-safe': 'Safe limit', 'not-controllable': 'Not controllable', 'csms-offline': 'CSMS offline' };
 const SOURCE = { fuse: 'Main fuse', csms: 'CSMS profile', external: 'External signal', page: 'Set on this page' };
@@ -136,7 +136,7 @@ export function mount(root) {
       sessionsBody.replaceChildren(...(now.length ? now.map(({ st, e }) => h('tr', {},
         h('td', { class: 'station-id' }, st.evses.length > 1 ? `${st.id} · ${e.id}` : st.id),
         h('td', { class: 'nowrap strong' }, fmt.a(e.limitA)),
-        h('td', { class: 'muted small' }, e.reason ? REASONS[e.reason] ?? e.reason : '—'),
+        h('td', { class: 'muted small' }, reasonText(e) || '—'),
         h('td', { class: 'nowrap' }, fmt.phases(e.measuredCurrentA)),
         h('td', { class: 'nowrap num' }, fmt.kw(e.measuredPowerW))))
         : [h('tr', {}, h('td', { class: 'empty', colspan: 5 }, s.stations.length ? 'No car is charging.' : 'No stations yet.'))]));
