@@ -35,7 +35,8 @@ export function mount(root) {
     }
     const opts = {
       width: width(), height: 240, title: undefined,
-      scales: { x: { time: true, range: () => span } },
+      // y from zero (or below, for export / battery charging) so a small swing does not look like a big one.
+      scales: { x: { time: true, range: () => span }, y: { range: (_u, min, max) => [Math.min(0, min ?? 0), Math.max(1, (max ?? 0) * 1.05)] } },
       axes: [{}, { label: unit, size: 60 }],
       series: [{}, ...series.map((x) => ({ points: { show: false }, ...x }))],
       legend: { live: true },
