@@ -3,7 +3,7 @@
 // control.loopMs, all on the injected scheduler so the site score runs this exact loop on virtual time.
 import { BehaviorSubject, interval, type Subscription } from 'rxjs';
 import { allocate as defaultAllocate } from '../../algorithms/index.js';
-import type { AllocationResult } from '../../algorithms/types.js';
+import type { AllocationResult, PhaseVector } from '../../algorithms/types.js';
 import type { Reading } from '../../drivers/types.js';
 import type { SiteLimit } from '../controller/site-limit.js';
 import type { ConnectionEvent, OcppCallEvent, OcppResultEvent } from '../relay/events.js';
@@ -37,6 +37,7 @@ export function createControlLoop(inputs: ControlInputs): ControlLoop {
   let siteLimit: SiteLimit | undefined;
   /** The ramp advances on the periodic solves only (see solve()). */
   let lastTickAt: number | undefined;
+  const settledNet = new Map<string, PhaseVector>();
   let lastResult: AllocationResult = { allocations: [], alarms: [] };
   let lastNodes: NodeState[] = [];
   let lastSolveMs = 0;
@@ -118,7 +119,7 @@ export function createControlLoop(inputs: ControlInputs): ControlLoop {
     }
     const current = marked ? views() : vs;
     const tariff = tariffWindows(now, config.control.tariff, tariffZone);
-    const built = buildInput({ now, config, settings, siteLimit, measurements, views: current, history, stepMs, exportCreditFraction, tariff });
+    const built = buildInput({ now, config, settings, siteLimit, measurements, views: current, history, stepMs, exportCreditFraction, tariff, settledNet });
     const t0 = performance.now();
     try {
       lastResult = allocate(built.input);

@@ -60,44 +60,64 @@ export function nodeChain(config: Config): (nodeId: string) => string[] {
 }
 
 /**
- * How long a station takes to apply a new limit, as the loop assumes when it reads the meters (stations react in
- * 1-10 s; the simulated ones in 5 s). Within this time after a change either limit may be in force, and the EVSE is
- * credited the lower of the two (see drawOf).
+ * How long after a limit change either limit may be in force, as the loop assumes when it reads the meters: the
+ * station's reaction (1-10 s; the simulated ones 5 s) plus a meter poll. Too short reads a rise that has not landed
+ * yet as room (overshoot, then a cut: a limit cycle); longer only holds the load estimate steady a little longer.
  */
-export const STATION_SETTLE_MS = 5_000;
+export const STATION_SETTLE_MS = 10_000;
 
-/** The limits that may be in force at time `t`: the last accepted before t - settle, and any accepted since. */
-function limitsInForce(changes: readonly LimitChange[], t: number, initialA: number): number {
-  let lo = Infinity;
+/** The range of limits that may be in force at time `t`: the last accepted before t - settle, and any since. */
+function limitsInForce(changes: readonly LimitChange[], t: number, initialA: number): { lo: number; hi: number } {
   let before = initialA;
+  let lo = Infinity;
+  let hi = -Infinity;
   for (const c of changes) {
     if (c.at <= t - STATION_SETTLE_MS) before = c.limitA;
-    else if (c.at <= t) lo = Math.min(lo, c.limitA);
+    else if (c.at <= t) {
+      lo = Math.min(lo, c.limitA);
+      hi = Math.max(hi, c.limitA);
+    }
   }
-  return Math.min(lo, before);
+  return { lo: Math.min(lo, before), hi: Math.max(hi, before) };
+}
+
+/** What an EVSE may be drawing now (A per site phase): `lo` and `hi` differ while a station may still be reacting. */
+export interface DrawRange {
+  lo: PhaseVector;
+  hi: PhaseVector;
 }
 
 /**
- * What an EVSE draws now (A per site phase), for subtracting from the meter above it. The meter is read every
- * second, the EVSE's MeterValues every few seconds: using its last sample as it is would take every change since for
- * base load (after a rise the meter already carries the new current, the sample still shows the old one), make the
- * others' limits drop, and the next sample raise them again (oscillation, profiles rewritten for nothing).
- * So a controllable EVSE is credited the limit in force now (the lower one while the station may still be
- * reacting: after a decrease the new one at once, after a rise the old one until STATION_SETTLE_MS has passed), unless
- * its last sample shows the EV drawing below the limit then in force (full, tapering, its own maximum): then the
- * sample, never above the limit. Crediting the limit of an EV that has just started drawing less than it errs toward
- * more room for the others until its next sample; the error is what that EV leaves unused, while its own limit holds.
+ * What an EVSE draws now, for subtracting from the meter above it. The meter is read every second, the EVSE's
+ * MeterValues come every few seconds: its last sample, taken as it is, would turn every change since into apparent
+ * base load. So a controllable EVSE is credited the limit in force now, unless its last sample shows the EV drawing
+ * below the limit then in force (full, tapering, at its own maximum): then the sample, never above the limit.
+ * Within STATION_SETTLE_MS of a change (unless a sample already shows the new limit) either limit may be in force:
+ * the range says so and buildInput decides (see there).
  */
-function drawOf(v: SessionView, now: number, defaultTxLimitA: number): PhaseVector {
+function drawOf(v: SessionView, now: number, defaultTxLimitA: number): DrawRange {
   const m = v.session.measuredCurrentA;
-  if (!m) return [0, 0, 0];
+  if (!m) return { lo: [0, 0, 0], hi: [0, 0, 0] };
   const phases: 1 | 3 = v.station.phases === 1 ? 1 : (v.dispatch.appliedPhases ?? 3);
   const d = v.dispatch;
-  if (v.fixedReason !== undefined || d.appliedLimitA === undefined || !d.appliedChanges) return toSitePhases(m, phases, v.station.rotation);
-  const inForce = Math.min(d.appliedLimitA, limitsInForce(d.appliedChanges, now, defaultTxLimitA));
-  const sampledUnder = limitsInForce(d.appliedChanges, v.session.measuredAt ?? -Infinity, defaultTxLimitA);
-  const evLimited = Math.max(...m) < sampledUnder - 1;
-  return toSitePhases(m.map((x) => (x <= 0.5 ? 0 : evLimited ? Math.min(x, inForce) : inForce)), phases, v.station.rotation);
+  const rot = v.station.rotation;
+  if (v.fixedReason !== undefined || d.appliedLimitA === undefined || !d.appliedChanges) {
+    const x = toSitePhases(m, phases, rot);
+    return { lo: x, hi: x };
+  }
+  const measuredAt = v.session.measuredAt ?? -Infinity;
+  const last = d.appliedChanges[d.appliedChanges.length - 1];
+  const peak = Math.max(...m);
+  // A sample taken after the last change that already shows its limit: the station has applied it.
+  const before = d.appliedChanges.length > 1 ? d.appliedChanges[d.appliedChanges.length - 2].limitA : defaultTxLimitA;
+  const confirmed = last !== undefined && measuredAt >= last.at && Math.abs(peak - d.appliedLimitA) <= 0.3 && Math.abs(peak - before) > 0.3;
+  const now$ = confirmed ? { lo: d.appliedLimitA, hi: d.appliedLimitA } : limitsInForce(d.appliedChanges, now, defaultTxLimitA);
+  const lo = Math.min(d.appliedLimitA, now$.lo);
+  const hi = Math.max(lo, now$.hi);
+  const sampledUnder = confirmed ? d.appliedLimitA : limitsInForce(d.appliedChanges, measuredAt, defaultTxLimitA).lo;
+  const evLimited = peak < sampledUnder - 1;
+  const at = (limit: number) => toSitePhases(m.map((x) => (x <= 0.5 ? 0 : evLimited ? Math.min(x, limit) : limit)), phases, rot);
+  return { lo: at(lo), hi: at(hi) };
 }
 
 export interface BuiltInput {
@@ -116,41 +136,59 @@ export function buildInput(args: {
   stepMs: number;
   /** Share (0..1) of the measured export through a node that EVSEs may use on top of its limit. */
   exportCreditFraction: number;
+  /** Per node: the net load (meter minus EVSEs) last measured with no station in transit; kept by the loop. */
+  settledNet?: Map<string, PhaseVector>;
   /** Tariff windows ahead (absolute), from control.tariff. */
   tariff?: TariffWindow[];
 }): BuiltInput {
   const { now, config, settings, measurements, views, history } = args;
   const chain = nodeChain(config);
-  const drawBelow = new Map<string, PhaseVector>();
+  const drawBelow = new Map<string, DrawRange>();
   for (const v of views) {
     const d = drawOf(v, now, config.control.defaultTxLimitA);
     for (const n of chain(v.station.circuit ?? ROOT_NODE)) {
-      const acc = drawBelow.get(n) ?? [0, 0, 0];
-      drawBelow.set(n, [acc[0] + d[0], acc[1] + d[1], acc[2] + d[2]]);
+      const acc = drawBelow.get(n) ?? { lo: [0, 0, 0], hi: [0, 0, 0] };
+      for (let i = 0; i < 3; i++) {
+        acc.lo[i] += d.lo[i];
+        acc.hi[i] += d.hi[i];
+      }
+      drawBelow.set(n, acc);
     }
   }
   const limitNodes: LimitNode[] = [];
   const nodeStates: NodeState[] = [];
   const addNode = (id: string, parentId: string | undefined, limitA: PhaseVector, limitW: number | undefined) => {
     const m = measurements.nodeMeasurement(id);
-    const draw = drawBelow.get(id) ?? [0, 0, 0];
+    const draw = drawBelow.get(id) ?? { lo: [0, 0, 0], hi: [0, 0, 0] };
     let uncontrolled: PhaseVector = [0, 0, 0];
     let limit = limitA;
     if (m?.failSafe) {
       // Unsure of the load: the EVSEs below share the safe limit, nothing more.
       limit = vmin(limitA, settings.safeLimitA);
+      args.settledNet?.delete(id);
     } else if (m?.meterA) {
-      const net = m.meterA.map((a, i) => a - draw[i]);
+      // While stations below are still reacting to a change, the meter minus what they may draw gives a range for
+      // the rest of the load: `high` (crediting the lower limits) is safe, `low` (crediting the higher ones) cannot
+      // be beaten. Taking `high` after a rise would read the rise itself as new base load, cut everyone's limits, and
+      // raise them again a few seconds later (oscillation, profiles rewritten for nothing). So within the range the
+      // loop keeps the load it measured when nothing was in transit, unless even `low` is above it (a real step up,
+      // seen at once, less at most the part of the rises not yet drawn, for at most STATION_SETTLE_MS).
+      const high = m.meterA.map((a, i) => a - draw.lo[i]) as PhaseVector;
+      const low = m.meterA.map((a, i) => a - draw.hi[i]) as PhaseVector;
+      const settled = high.every((x, i) => x - low[i] < 0.05);
+      const prev = args.settledNet?.get(id);
+      const net: PhaseVector = settled || !prev ? high : (high.map((h, i) => Math.min(h, Math.max(prev[i], low[i]))) as PhaseVector);
+      if (settled) args.settledNet?.set(id, high);
       uncontrolled = net.map((x) => Math.max(0, x)) as PhaseVector;
       // Export through the node (PV, battery) is current the EVSEs may use on top of the fuse, because the fuse carries
-      // the net current. Credited only as far as `exportCreditFraction` says (default none): if the PV drops, that
-      // part of the load stays on the fuse until the stations react.
+      // the net current. Credited only as far as `exportCreditFraction` says: if the PV drops, that part of the load
+      // stays on the fuse until the stations react, like any step of the base load.
       if (args.exportCreditFraction > 0) {
         limit = limit.map((l, i) => l + Math.min(l, Math.max(0, -net[i]) * args.exportCreditFraction)) as PhaseVector;
       }
     }
     limitNodes.push({ id, ...(parentId !== undefined ? { parentId } : {}), limitA: limit, ...(limitW !== undefined ? { limitW } : {}), uncontrolledA: uncontrolled });
-    nodeStates.push({ id, limitA: limitA, currentA: m?.meterA ?? draw, failSafe: m?.failSafe ?? false, ...(m?.failSafe ? { failSafeReason: m.reason, limitA: limit } : {}) });
+    nodeStates.push({ id, limitA: limitA, currentA: m?.meterA ?? draw.lo, failSafe: m?.failSafe ?? false, ...(m?.failSafe ? { failSafeReason: m.reason, limitA: limit } : {}) });
   };
   addNode(ROOT_NODE, undefined, vmin(args.siteLimit?.limitA ?? config.site.limitA, config.site.limitA), args.siteLimit?.limitW ?? config.site.limitW);
   for (const c of config.site.circuits) {
