@@ -72,6 +72,7 @@ export class StationSession {
     this.forwarding = new StoreAndForward(stationId, ctx, this.log, {
       sendToStation: (frame, now) => this.sendToStation(frame, now),
       journal: (direction, kind, bytes, at, extra) => this.journal(direction, kind, bytes, at, extra),
+      bootAccepted: (intervalS) => this.adoptHeartbeatInterval(intervalS),
     });
     this.startPing();
     this.initialUpstream = upstream;
@@ -387,6 +388,20 @@ export class StationSession {
     }
     this.announce('station', false, `closed (${code}${reason ? ` ${reason}` : ''})`);
     this.ctx.sessionEnded(this);
+  }
+
+  /**
+   * The CSMS accepted the boot the station sent during the outage, with its own heartbeat interval. A station
+   * connected directly would have taken that interval from the BootNotificationResponse; this one got the offline
+   * answer's, so it is set on the station (OCPPCommCtrlr.HeartbeatInterval). Best effort: a refusal is only logged.
+   */
+  private adoptHeartbeatInterval(intervalS: number): void {
+    if (intervalS === this.ctx.offline.heartbeatIntervalS) return;
+    const setVariableData = [{ component: { name: 'OCPPCommCtrlr' }, variable: { name: 'HeartbeatInterval' }, attributeValue: String(intervalS) }];
+    this.inject('SetVariables', { setVariableData }, this.ctx.callTimeoutMs).then(
+      (r) => this.log.info({ intervalS, result: r.setVariableResult }, 'heartbeat interval from the CSMS set on the station'),
+      (err: Error) => this.log.warn({ intervalS, err: err.message }, 'could not set the CSMS heartbeat interval on the station'),
+    );
   }
 
   // ---- helpers ------------------------------------------------------------------------------------------------

@@ -1,17 +1,22 @@
 // Store-and-forward for one station (errata 2025-09 §4.13, option B). While its upstream is down, or its queue is
 // still being replayed, the station's CALLs are answered here; transaction-related ones are committed to the
 // durable queue first. On reconnect the queue is replayed verbatim, one CALL at a time, before live traffic.
+// A BootNotification answered locally is kept too and goes to the CSMS first on reconnect: a station that rebooted
+// during the outage would have told the CSMS so itself, and the CSMS must not be able to tell the controller is there.
+import { randomUUID } from 'node:crypto';
 import type { Subscription } from 'rxjs';
 import type { WebSocket } from 'ws';
 import type { Logger } from '../common/log.js';
 import { callError, type CallFrame, type Frame } from '../ocpp/frames.js';
 import type { JournalDirection } from '../store/journal.js';
-import type { QueuedMessage } from '../store/queue.js';
+import type { PendingBoot, QueuedMessage } from '../store/queue.js';
 import type { RelayContext } from './context.js';
 import { answerLocally, learnTokens, TRANSACTION_RELATED } from './offline.js';
 
 export interface StoreForwardHost {
   sendToStation(frame: Frame, now: number): void;
+  /** The CSMS accepted the forwarded BootNotification with this heartbeat interval (s). */
+  bootAccepted(intervalS: number): void;
   journal(direction: JournalDirection, kind: number, bytes: number, at: number, extra: { action?: string; messageId?: string; note?: string }): void;
 }
 
@@ -19,8 +24,12 @@ export class StoreAndForward {
   /** True from upstream connect until the queue is empty: live CALLs wait behind the queue meanwhile. */
   replaying = false;
   private upstream: WebSocket | undefined;
-  private inFlight: { msg: QueuedMessage; timer: Subscription } | undefined;
+  private inFlight: { msg: QueuedMessage; timer: Subscription; boot?: undefined } | { boot: PendingBoot; messageId: string; timer: Subscription; msg?: undefined } | undefined;
   private replayedNow = 0;
+  /** The CSMS answered the forwarded boot Pending or Rejected: it is sent again after the interval it gave. */
+  private bootRetry: Subscription | undefined;
+  /** The station's id of the last boot sent on this connection: sending that boot again is a new CALL, new id. */
+  private bootSent: string | undefined;
 
   constructor(
     private readonly stationId: string,
@@ -47,6 +56,8 @@ export class StoreAndForward {
       // The operator sees the queue grow without a line per message: at 1, 10, 100, 1000 and every 1000 after.
       if (n === 1 || n === 10 || n === 100 || n % 1000 === 0) this.log.info({ queued: n }, 'messages queued for the CSMS');
     }
+    // Committed before the station is answered, like the queue: a SIGKILL right after must not lose it.
+    if (frame.action === 'BootNotification') this.ctx.queue.setBoot(this.stationId, frame.messageId, raw, now);
     const answer = answerLocally(frame.action, frame.payload, this.ctx.authCache, this.ctx.offline, now);
     this.host.journal('station->controller', 2, raw.length, now, {
       action: frame.action, messageId: frame.messageId, note: transactional ? 'queued, answered locally' : 'answered locally',
@@ -67,8 +78,10 @@ export class StoreAndForward {
     this.upstream = upstream;
     this.replaying = true;
     this.replayedNow = 0;
+    this.bootSent = undefined;
     const queued = this.ctx.queue.length(this.stationId);
-    if (queued > 0) this.log.info({ queued }, 'CSMS connection up; replaying queued messages before live traffic');
+    const boot = this.ctx.queue.pendingBoot(this.stationId) !== undefined;
+    if (queued > 0 || boot) this.log.info({ queued, boot }, 'CSMS connection up; forwarding what the station sent during the outage before live traffic');
     this.next();
   }
 
@@ -76,17 +89,25 @@ export class StoreAndForward {
   stopReplay(): void {
     this.inFlight?.timer.unsubscribe();
     this.inFlight = undefined;
+    this.bootRetry?.unsubscribe();
+    this.bootRetry = undefined;
     this.upstream = undefined;
   }
 
   isReplayReply(messageId: string): boolean {
-    return this.inFlight?.msg.messageId === messageId;
+    const f = this.inFlight;
+    return f !== undefined && (f.msg ? f.msg.messageId : f.messageId) === messageId;
   }
 
   replayAnswered(frame: Exclude<Frame, CallFrame>, now: number): void {
-    const { msg, timer } = this.inFlight!;
-    timer.unsubscribe();
+    const inFlight = this.inFlight!;
+    inFlight.timer.unsubscribe();
     this.inFlight = undefined;
+    if (inFlight.boot) {
+      this.bootAnswered(inFlight.boot, inFlight.messageId, frame, now);
+      return;
+    }
+    const msg = inFlight.msg;
     const request = (JSON.parse(msg.frame) as [number, string, string, Record<string, unknown>])[3];
     if (frame.type === 3) learnTokens(msg.action, request, frame.payload, this.ctx.authCache, now);
     // A CALLERROR is the CSMS's final word on that message; keeping it would block the queue forever.
@@ -103,9 +124,46 @@ export class StoreAndForward {
     this.next();
   }
 
+  /**
+   * Accepted: the queue follows. Pending / Rejected: the CSMS does not take transaction messages yet, so the queue
+   * waits and the boot is sent again after the interval the CSMS gave (as the station would). A CALLERROR is final.
+   */
+  private bootAnswered(boot: PendingBoot, messageId: string, frame: Exclude<Frame, CallFrame>, now: number): void {
+    const request = (JSON.parse(boot.frame) as [number, string, string, Record<string, unknown>])[3];
+    this.host.journal('csms->station', frame.type, 0, now, { action: 'BootNotification', messageId, note: 'boot answer, consumed' });
+    const status = frame.type === 3 ? frame.payload.status : undefined;
+    const interval = frame.type === 3 && typeof frame.payload.interval === 'number' ? frame.payload.interval : 0;
+    this.ctx.emitResult({
+      stationId: this.stationId, origin: 'station', messageId, action: 'BootNotification', request,
+      result: frame.type === 3 ? frame.payload : undefined,
+      error: frame.type === 4 ? { code: frame.code, description: frame.description } : undefined, at: now,
+    });
+    if (frame.type === 3 && (status === 'Pending' || status === 'Rejected')) {
+      const waitS = interval > 0 ? interval : this.ctx.offline.heartbeatIntervalS;
+      this.log.warn({ messageId, status, retryInS: waitS }, 'the CSMS did not accept the forwarded BootNotification; the queue waits, boot again later');
+      this.bootRetry = this.ctx.scheduler.schedule(() => {
+        this.bootRetry = undefined;
+        this.next();
+      }, waitS * 1000);
+      return;
+    }
+    this.ctx.queue.clearBoot(this.stationId, boot.messageId);
+    if (frame.type === 4) this.log.warn({ messageId, code: frame.code }, `CSMS refused the forwarded BootNotification: ${frame.description}`);
+    else {
+      this.log.info({ messageId, interval }, 'the CSMS accepted the BootNotification the station sent during the outage');
+      if (interval > 0) this.host.bootAccepted(interval);
+    }
+    this.next();
+  }
+
   private next(): void {
     const upstream = this.upstream;
-    if (!upstream || this.inFlight) return;
+    if (!upstream || this.inFlight || this.bootRetry) return;
+    const boot = this.ctx.queue.pendingBoot(this.stationId);
+    if (boot) {
+      this.sendBoot(upstream, boot);
+      return;
+    }
     const msg = this.ctx.queue.head(this.stationId);
     if (!msg) {
       if (this.replaying && this.replayedNow > 0) this.log.info({ replayed: this.replayedNow }, 'store-and-forward queue empty, forwarding live');
@@ -120,6 +178,26 @@ export class StoreAndForward {
     this.inFlight = { msg, timer };
     this.host.journal('controller->csms', 2, msg.frame.length, this.ctx.scheduler.now(), { action: msg.action, messageId: msg.messageId, note: 'replay' });
     upstream.send(msg.frame);
+    this.ctx.metrics.framesOut++;
+  }
+
+  /** The station's own frame the first time (the CSMS never saw its id); a retry after Pending is a new CALL. */
+  private sendBoot(upstream: WebSocket, boot: PendingBoot): void {
+    let messageId = boot.messageId;
+    let out = boot.frame;
+    if (this.bootSent === boot.messageId) {
+      messageId = randomUUID();
+      const payload = (JSON.parse(boot.frame) as [number, string, string, Record<string, unknown>])[3];
+      out = JSON.stringify([2, messageId, 'BootNotification', payload]);
+    }
+    this.bootSent = boot.messageId;
+    const timer = this.ctx.scheduler.schedule(() => {
+      this.log.warn({ messageId }, 'CSMS did not answer the forwarded BootNotification; reconnecting');
+      upstream.close(1011, 'reply timeout');
+    }, this.ctx.callTimeoutMs);
+    this.inFlight = { boot, messageId, timer };
+    this.host.journal('controller->csms', 2, out.length, this.ctx.scheduler.now(), { action: 'BootNotification', messageId, note: 'boot sent during the outage' });
+    upstream.send(out);
     this.ctx.metrics.framesOut++;
   }
 }

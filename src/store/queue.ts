@@ -25,6 +25,27 @@ export interface QueuedMessage {
   queuedAt: number;
 }
 
+/**
+ * The latest BootNotification a station sent while the controller answered for the CSMS: forwarded to the CSMS when
+ * it is reachable again, before the queue, as the station itself would have done had it been connected directly.
+ */
+export interface PendingBoot {
+  stationId: string;
+  messageId: string;
+  /** The CALL exactly as the station sent it. */
+  frame: string;
+  at: number;
+}
+
+const BOOT_MIGRATIONS = [
+  `CREATE TABLE forward_boot (
+     station_id TEXT PRIMARY KEY,
+     message_id TEXT NOT NULL,
+     frame TEXT NOT NULL,
+     at INTEGER NOT NULL
+   );`,
+];
+
 export interface QueueLimits {
   perStation: number;
   total: number;
@@ -39,7 +60,12 @@ export class ForwardQueue {
 
   constructor(private readonly db: Db, private readonly limits: QueueLimits) {
     migrate(db, 'forward_queue', MIGRATIONS);
+    migrate(db, 'forward_boot', BOOT_MIGRATIONS);
     this.stmts = {
+      setBoot: db.prepare(`INSERT INTO forward_boot (station_id, message_id, frame, at) VALUES (?, ?, ?, ?)
+        ON CONFLICT(station_id) DO UPDATE SET message_id = excluded.message_id, frame = excluded.frame, at = excluded.at`),
+      getBoot: db.prepare('SELECT station_id AS stationId, message_id AS messageId, frame, at FROM forward_boot WHERE station_id = ?'),
+      clearBoot: db.prepare('DELETE FROM forward_boot WHERE station_id = ? AND message_id = ?'),
       insert: db.prepare('INSERT INTO forward_queue (station_id, message_id, action, frame, queued_at) VALUES (?, ?, ?, ?, ?)'),
       head: db.prepare('SELECT seq, station_id AS stationId, message_id AS messageId, action, frame, queued_at AS queuedAt FROM forward_queue WHERE station_id = ? ORDER BY seq LIMIT 1'),
       remove: db.prepare('DELETE FROM forward_queue WHERE seq = ?'),
@@ -78,6 +104,20 @@ export class ForwardQueue {
     if (n <= 0) this.counts.delete(message.stationId);
     else this.counts.set(message.stationId, n);
     this.total--;
+  }
+
+  /** Keeps a locally answered BootNotification for the CSMS (durable when this returns); replaces an older one. */
+  setBoot(stationId: string, messageId: string, frame: string, at: number): void {
+    this.stmts.setBoot.run(stationId, messageId, frame, at);
+  }
+
+  pendingBoot(stationId: string): PendingBoot | undefined {
+    return this.stmts.getBoot.get(stationId) as PendingBoot | undefined;
+  }
+
+  /** The CSMS has accepted (or refused for good) this boot; a newer one the station sent meanwhile is kept. */
+  clearBoot(stationId: string, messageId: string): void {
+    this.stmts.clearBoot.run(stationId, messageId);
   }
 
   length(stationId: string): number {

@@ -70,7 +70,9 @@ describe('store-and-forward', () => {
     const live = await st.peer.call('TransactionEvent', { ...tx(0, 'Started', { idToken: tag1 }), transactionInfo: { transactionId: 'T2' } });
     expect(live).toEqual({});
     const got = back.received.get('CP01')!.map((t) => JSON.parse(t) as [number, string, string, Record<string, unknown>]);
-    expect(got.slice(0, 22).map((f) => f[1])).toEqual(queuedIds);
+    // The boot the station sent during the outage goes first (it would have, connected directly), then the queue.
+    expect(got[0][2]).toBe('BootNotification');
+    expect(got.slice(1, 23).map((f) => f[1])).toEqual(queuedIds);
     const txs = got.filter((f) => f[2] === 'TransactionEvent');
     expect(txs.map((f) => f[3].seqNo)).toEqual([...Array.from({ length: 21 }, (_, i) => i + 1), 0]);
     expect(txs.at(-1)![3].transactionInfo).toEqual({ transactionId: 'T2' });
@@ -105,7 +107,7 @@ describe('store-and-forward', () => {
     cleanups.push(() => back.close());
     back.setup = csmsHandlers;
     await back.connected('CP09');
-    await until(() => (back.received.get('CP09') ?? []).length === 1);
-    expect(JSON.parse(back.received.get('CP09')![0])[2]).toBe('TransactionEvent');
+    await until(() => (back.received.get('CP09') ?? []).length === 2);
+    expect(back.received.get('CP09')!.map((t) => JSON.parse(t)[2])).toEqual(['BootNotification', 'TransactionEvent']);
   });
 });
