@@ -207,18 +207,25 @@ export class Dispatcher {
   observe(stationId: string, evseId: number, measuredMaxA: number | undefined, measuredAt: number | undefined, now: number, reactionMs: number): boolean {
     const e = this.stations.get(stationId)?.evses.get(evseId);
     if (!e?.sent || e.notControllable || measuredMaxA === undefined || measuredAt === undefined) return false;
-    // A sample taken inside the station's reaction time still shows the old current: it proves nothing. Only samples
-    // taken at least half the reaction allowance after the change are judged (the allowance includes a MeterValues
-    // interval and a loop period on top of the station's own reaction).
-    if (measuredAt < e.sent.changedAt + reactionMs / 2) return false;
-    const tolerance = Math.max(1, 0.1 * e.sent.limitA);
-    if (measuredMaxA <= e.sent.limitA + tolerance) {
+    // The highest limit that may be in force when the sample was taken: one accepted at least half the reaction
+    // allowance before it (the allowance covers the station's reaction, a MeterValues interval and a loop period),
+    // or any accepted since. A sample inside the reaction time of the first limit proves nothing. Limits that keep
+    // changing do not stop the judgement: the sample is held against the highest of them.
+    let before: number | undefined;
+    let since = -Infinity;
+    for (const c of e.sent.changes) {
+      if (c.at <= measuredAt - reactionMs / 2) before = c.limitA;
+      else if (c.at <= measuredAt) since = Math.max(since, c.limitA);
+    }
+    if (before === undefined) return false;
+    const limit = Math.max(before, since);
+    if (measuredMaxA <= limit + Math.max(1, 0.1 * limit)) {
       e.overSince = undefined;
       return false;
     }
     e.overSince ??= measuredAt;
-    if (now - e.sent.changedAt < reactionMs || now - e.overSince < reactionMs / 2) return false;
-    e.notControllable = `draws ${measuredMaxA.toFixed(1)} A, above its ${e.sent.limitA} A limit, ${Math.round((now - e.sent.changedAt) / 1000)} s after it was set`;
+    if (now - e.overSince < reactionMs / 2) return false;
+    e.notControllable = `draws ${measuredMaxA.toFixed(1)} A, above its ${e.sent.limitA} A limit, ${Math.round((now - e.sent.changes[0].at) / 1000)} s after it was first set`;
     this.o.log.warn({ stationId, evseId }, `not controllable: ${e.notControllable}`);
     return true;
   }

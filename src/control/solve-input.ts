@@ -114,8 +114,15 @@ function drawOf(v: SessionView, now: number, defaultTxLimitA: number): DrawRange
   const now$ = confirmed ? { lo: d.appliedLimitA, hi: d.appliedLimitA } : limitsInForce(d.appliedChanges, now, defaultTxLimitA);
   const lo = Math.min(d.appliedLimitA, now$.lo);
   const hi = Math.max(lo, now$.hi);
-  const sampledUnder = confirmed ? d.appliedLimitA : limitsInForce(d.appliedChanges, measuredAt, defaultTxLimitA).lo;
-  const evLimited = peak < sampledUnder - 1;
+  const sampled = confirmed ? { lo: d.appliedLimitA, hi: d.appliedLimitA } : limitsInForce(d.appliedChanges, measuredAt, defaultTxLimitA);
+  // Drawing above every limit that may have been in force: not following (yet). It is credited only the lowest
+  // limit that may be in force, so its excess counts as base load (the others make room) and no change in transit
+  // can hide it, until the dispatcher marks it not controllable and it becomes a fixed load.
+  if (peak > sampled.hi + Math.max(1, 0.1 * sampled.hi)) {
+    const x = toSitePhases(m.map((a) => Math.min(a, lo)), phases, rot);
+    return { lo: x, hi: x };
+  }
+  const evLimited = peak < sampled.lo - 1;
   const at = (limit: number) => toSitePhases(m.map((x) => (x <= 0.5 ? 0 : evLimited ? Math.min(x, limit) : limit)), phases, rot);
   return { lo: at(lo), hi: at(hi) };
 }
