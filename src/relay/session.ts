@@ -26,6 +26,9 @@ interface ToStationCall {
 
 interface PendingStationCall { action: string; payload: Record<string, unknown>; raw: RawData; at: number }
 
+/** ws send options for a text frame, allocated once. */
+const TEXT = { binary: false } as const;
+
 function text(data: RawData): string {
   if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
   if (data instanceof ArrayBuffer) return Buffer.from(data).toString('utf8');
@@ -165,15 +168,17 @@ export class StationSession {
         return;
       }
     }
-    this.ctx.calls$.next({ stationId: this.stationId, origin: 'station', messageId: frame.messageId, action: frame.action, payload: frame.payload, at: now });
     if (this.upstream && !this.forwarding.replaying) {
+      // Forward first (the station's own bytes), bookkeeping after: subscribers never delay the frame.
+      this.upstream.send(data, TEXT);
+      this.ctx.metrics.framesOut++;
       this.stationCalls.set(frame.messageId, { action: frame.action, payload: frame.payload, raw: data, at: now });
       this.watchCsmsStall();
-      this.journal('station->csms', 2, size(data), now, { action: frame.action, messageId: frame.messageId });
-      this.upstream.send(data, { binary: false });
-      this.ctx.metrics.framesOut++;
+      this.ctx.journal?.recordRow(now, this.stationId, 'station->csms', 2, frame.action, frame.messageId, size(data), undefined);
+      this.ctx.calls$.next({ stationId: this.stationId, origin: 'station', messageId: frame.messageId, action: frame.action, payload: frame.payload, at: now });
       return;
     }
+    this.ctx.calls$.next({ stationId: this.stationId, origin: 'station', messageId: frame.messageId, action: frame.action, payload: frame.payload, at: now });
     this.forwarding.answerOffline(frame, text(data), now);
   }
 
@@ -249,6 +254,9 @@ export class StationSession {
       this.forwarding.replayAnswered(frame, now);
       return;
     }
+    // A reply to the station's CALL is forwarded unchanged whatever it holds: send first, then check and record.
+    this.station.send(data, TEXT);
+    this.ctx.metrics.framesOut++;
     const call = this.stationCalls.get(frame.messageId);
     this.stationCalls.delete(frame.messageId);
     if (call && frame.type === 3) {
@@ -259,9 +267,7 @@ export class StationSession {
       }
       learnTokens(call.action, call.payload, frame.payload, this.ctx.authCache, now);
     }
-    this.journal('csms->station', frame.type, size(data), now, { action: call?.action, messageId: frame.messageId });
-    this.station.send(data, { binary: false });
-    this.ctx.metrics.framesOut++;
+    this.ctx.journal?.recordRow(now, this.stationId, 'csms->station', frame.type, call?.action, frame.messageId, size(data), undefined);
     if (call) {
       this.ctx.emitResult({
         stationId: this.stationId, origin: 'station', messageId: frame.messageId, action: call.action, request: call.payload,
