@@ -1,6 +1,6 @@
 // Faults on the CSMS side, through the real relay (real sockets, SQLite file in a temp dir):
 // - unreachable at start: stations are accepted and served locally, transaction messages fill the queue, and are
-//   replayed in order (same message ids) once the CSMS appears;
+//   replayed in order (same message ids, after the locally answered boot) once the CSMS appears;
 // - accepts then stalls (socket open, no answers): after upstream.callTimeoutS the relay drops the upstream socket
 //   and answers the station itself, exactly as in an outage (transaction messages queued), then reconnects and
 //   replays when the CSMS answers again. The station is never left without an answer.
@@ -48,9 +48,10 @@ describe('CSMS faults', () => {
     const csms = await startCsmsStub(port);
     cleanups.push(() => csms.close());
     await until(() => (r.relay.queueLengths().CP1 ?? 0) === 0, 15_000);
+    // The boot answered locally goes first (the CSMS learns the station rebooted), then the queue in order.
     const got = (csms.received.get('CP1') ?? []).map((t) => JSON.parse(t) as unknown[]);
-    expect(got.map((f) => f[2])).toEqual(['TransactionEvent', 'TransactionEvent', 'TransactionEvent', 'TransactionEvent', 'TransactionEvent', 'MeterValues']);
-    expect(got.slice(0, 5).map((f) => (f[3] as { seqNo: number }).seqNo)).toEqual([0, 1, 2, 3, 4]);
+    expect(got.map((f) => f[2])).toEqual(['BootNotification', 'TransactionEvent', 'TransactionEvent', 'TransactionEvent', 'TransactionEvent', 'TransactionEvent', 'MeterValues']);
+    expect(got.slice(1, 6).map((f) => (f[3] as { seqNo: number }).seqNo)).toEqual([0, 1, 2, 3, 4]);
     // After the replay, the station's traffic goes to the CSMS again.
     expect(await s.peer.call('Heartbeat', {})).toEqual({ currentTime: new Date(0).toISOString() });
     expect(csms.received.get('CP1')!.at(-1)).toContain('Heartbeat');
