@@ -66,6 +66,9 @@ export function nodeChain(config: Config): (nodeId: string) => string[] {
  */
 export const STATION_SETTLE_MS = 10_000;
 
+/** Headroom kept free on a node whose load is measured (A per phase). */
+export const MEASURED_MARGIN_A = 0.25;
+
 /** The range of limits that may be in force at time `t`: the last accepted before t - settle, and any since. */
 function limitsInForce(changes: readonly LimitChange[], t: number, initialA: number): { lo: number; hi: number } {
   let before = initialA;
@@ -186,7 +189,9 @@ export function buildInput(args: {
       const prev = args.settledNet?.get(id);
       const net: PhaseVector = settled || !prev ? high : (high.map((h, i) => Math.min(h, Math.max(prev[i], low[i]))) as PhaseVector);
       if (settled) args.settledNet?.set(id, high);
-      uncontrolled = net.map((x) => Math.max(0, x)) as PhaseVector;
+      // A small margin on a measured load: it drifts between readings, and a limit filled to the last 0.1 A would be
+      // crossed by every upward drift for the stations' reaction time.
+      uncontrolled = net.map((x) => Math.max(0, x) + MEASURED_MARGIN_A) as PhaseVector;
       // Export through the node (PV, battery) is current the EVSEs may use on top of the fuse, because the fuse carries
       // the net current. Credited only as far as `exportCreditFraction` says: if the PV drops, that part of the load
       // stays on the fuse until the stations react, like any step of the base load.
@@ -203,7 +208,11 @@ export function buildInput(args: {
     addNode(c.id, c.parent ?? ROOT_NODE, override ? vmin(c.limitA, override) : c.limitA, c.limitW);
   }
 
-  const evses: EvseDemand[] = views.map((v) => demandOf(v, now, settings, history.get(evseKey(v.session.stationId, v.session.evseId))));
+  const evses: EvseDemand[] = needWeights(
+    views.map((v) => demandOf(v, now, settings, history.get(evseKey(v.session.stationId, v.session.evseId)))),
+    now,
+    config.site.voltage,
+  );
   const grid = measurements.gridPowerW();
   const pv = measurements.pv();
   const battery = measurements.battery(config.control.battery?.minSocPct ?? 20);
@@ -273,4 +282,31 @@ function demandOf(v: SessionView, now: number, settings: ControlSettings, h: Evs
     chargingForMs: h?.chargingSince !== undefined ? now - h.chargingSince : 0,
     ...(mode ? { mode } : {}),
   };
+}
+
+/** The current (A per phase) a session needs on average to get what it wants by its departure; undefined if unknown. */
+function neededA(e: EvseDemand, now: number, voltageV: number): number | undefined {
+  if (e.energyWantedWh === undefined || e.departureAt === undefined) return undefined;
+  // A departure already past (or minutes away) counts as a quarter of an hour: urgent, not infinite.
+  const hours = Math.max(0.25, (e.departureAt - now) / 3_600_000);
+  return e.energyWantedWh / (hours * voltageV * e.phases);
+}
+
+/**
+ * Weights for the optimizer's water-filling within a priority: a session's share grows with the current it needs to
+ * be done by its departure (NotifyEVChargingNeeds), relative to the average need of the sessions that said theirs.
+ * Equal current is not equal service: a 1-phase EV or one that leaves early needs more amperes for the same share of
+ * what it asked for. Bounded to 1/4..4 so no session is starved by another's claim; sessions that said nothing weigh 1.
+ */
+export function needWeights(evses: EvseDemand[], now: number, voltageV: number): EvseDemand[] {
+  const need = evses.map((e) => (e.controllable ? neededA(e, now, voltageV) : undefined));
+  const known = need.filter((x): x is number => x !== undefined && x > 0);
+  if (known.length < 2) return evses;
+  const mean = known.reduce((a, b) => a + b, 0) / known.length;
+  return evses.map((e, i) => {
+    const n = need[i];
+    if (n === undefined) return e;
+    const w = Math.min(4, Math.max(0.25, n / mean));
+    return { ...e, weight: Math.round(w * 100) / 100 };
+  });
 }
