@@ -1,10 +1,11 @@
 // The frame journal: one row per OCPP frame in or out of the relay (station, direction, kind, action, message id,
-// time, size). Rows are buffered in memory (one flat array, 8 slots a row: cheap to fill and to post to the writer)
-// and written in one transaction every flushMs or every batchRows rows, so the relay's hot path only pushes to an
-// array. The default flush is once a second: the per-station index gets one leaf page dirtied per station per
-// commit whatever the number of rows, so fewer, larger commits cut the write volume (and flash wear) several-fold. For a database file the writes and the retention deletes run on
-// a worker thread with its own connection (WAL lets it write while the main thread reads), so neither an insert
-// batch nor pruning millions of rows ever stalls the relay's event loop. Retention prunes by age and by row count.
+// time, size). Rows are buffered in memory (one flat array, 8 slots a row: cheap to fill and to post) and posted to a
+// writer thread every flushMs or batchRows rows — small posts, because a structured clone of a whole second's rows
+// would stall the relay's thread for milliseconds — so the relay's hot path only pushes to an array. The writer has
+// its own connection (WAL lets it write while the main thread reads) and commits once a second (commitMs): the
+// per-station index gets one leaf page dirtied per station per commit whatever the number of rows, so fewer, larger
+// commits cut the CPU per row and the write volume (flash wear) several-fold. Neither an insert batch nor pruning
+// millions of rows ever stalls the relay's event loop. Retention prunes by age and by row count.
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { asyncScheduler, type SchedulerLike, type Subscription } from 'rxjs';
@@ -60,8 +61,12 @@ export interface JournalRow extends JournalEntry {
 
 export interface JournalOptions {
   scheduler?: SchedulerLike;
+  /** How often (ms) or after how many rows buffered rows go to the writer (default 100 ms / 5000 rows). */
   flushMs?: number;
   batchRows?: number;
+  /** How often (ms) or after how many rows the writer thread commits (default 1000 ms / 20 000 rows). */
+  commitMs?: number;
+  commitRows?: number;
   retentionDays?: number;
   maxRows?: number;
   /** How often retention runs (ms). */
@@ -121,23 +126,46 @@ function insertFlat(one, many, flat) {
   for (; i < flat.length; i += ${ROW_SLOTS}) one.run(flat.slice(i, i + ${ROW_SLOTS}));
 }
 const ROW_SLOTS = ${ROW_SLOTS};
-const write = db.transaction((rows) => insertFlat(insert, insertMany, rows));
+const write = db.transaction((chunks) => { for (const rows of chunks) insertFlat(insert, insertMany, rows); });
 const ack = new Int32Array(workerData.ack);
 let failing = false;
-parentPort.on('message', (m) => {
+// Rows arrive in small posts (cheap for the relay's thread, no long structured clone); they are committed together
+// every commitMs or commitSlots values, or at once when the main thread asks (flush).
+let pending = [];
+let pendingSlots = 0;
+let timer;
+function commit() {
+  if (timer) { clearTimeout(timer); timer = undefined; }
+  if (pending.length === 0) return;
+  const chunks = pending;
+  pending = [];
+  pendingSlots = 0;
   try {
-    if (m.rows) {
-      write(m.rows);
-      if (failing) { failing = false; parentPort.postMessage({ recovered: true }); }
-    }
+    write(chunks);
+    if (failing) { failing = false; parentPort.postMessage({ recovered: true }); }
+  } catch (err) {
+    failing = true;
+    let slots = 0;
+    for (const c of chunks) slots += c.length;
+    parentPort.postMessage({ error: String(err && err.message || err), lostRows: slots / ROW_SLOTS });
+  }
+}
+parentPort.on('message', (m) => {
+  if (m.rows && m.rows.length > 0) {
+    pending.push(m.rows);
+    pendingSlots += m.rows.length;
+    if (pendingSlots >= workerData.commitSlots) commit();
+    else if (!timer) timer = setTimeout(commit, workerData.commitMs);
+  }
+  if (m.commit) commit();
+  try {
     if (m.prune) {
       db.prepare(${JSON.stringify(PRUNE_AGE_SQL)}).run(m.prune.before);
       const max = db.prepare(${JSON.stringify(MAX_ID_SQL)}).get();
       if (max.m !== null) db.prepare(${JSON.stringify(PRUNE_ROWS_SQL)}).run(max.m - m.prune.maxRows);
     }
   } catch (err) {
-    failing = Boolean(m.rows);
-    parentPort.postMessage({ error: String(err && err.message || err), lostRows: m.rows ? m.rows.length / ROW_SLOTS : 0 });
+    parentPort.postMessage({ error: String(err && err.message || err), lostRows: 0 });
   }
   Atomics.store(ack, 0, m.seq);
   Atomics.notify(ack, 0);
@@ -162,6 +190,8 @@ export class Journal {
   private readonly scheduler: SchedulerLike;
   private readonly flushMs: number;
   private readonly batchRows: number;
+  private readonly commitMs: number;
+  private readonly commitRows: number;
   private readonly retentionMs: number;
   private readonly maxRows: number;
   private readonly pruneMs: number;
@@ -171,8 +201,10 @@ export class Journal {
   constructor(private readonly db: Db, options: JournalOptions = {}) {
     migrate(db, 'journal', MIGRATIONS);
     this.scheduler = options.scheduler ?? asyncScheduler;
-    this.flushMs = options.flushMs ?? 1000;
-    this.batchRows = options.batchRows ?? 20_000;
+    this.flushMs = options.flushMs ?? 100;
+    this.batchRows = options.batchRows ?? 5000;
+    this.commitMs = options.commitMs ?? 1000;
+    this.commitRows = options.commitRows ?? 20_000;
     this.retentionMs = (options.retentionDays ?? 30) * 86_400_000;
     this.maxRows = options.maxRows ?? 5_000_000;
     this.pruneMs = options.pruneMs ?? 60_000;
@@ -223,7 +255,7 @@ export class Journal {
     this.buffer = [];
     if (rows.length > 0) this.written += rows.length / ROW_SLOTS;
     if (this.writer) {
-      if (rows.length > 0) this.writer.postMessage({ seq: ++this.seq, rows });
+      if (rows.length > 0 || wait) this.writer.postMessage({ seq: ++this.seq, rows, commit: wait });
       if (wait) this.waitForWriter();
       return;
     }
@@ -263,7 +295,7 @@ export class Journal {
 
   private startWriter(file: string): void {
     const sqlite = createRequire(import.meta.url).resolve('better-sqlite3');
-    const writer = new Worker(WRITER_SOURCE, { eval: true, workerData: { file, sqlite, ack: this.ack.buffer } });
+    const writer = new Worker(WRITER_SOURCE, { eval: true, workerData: { file, sqlite, ack: this.ack.buffer, commitMs: this.commitMs, commitSlots: this.commitRows * ROW_SLOTS } });
     writer.unref();
     writer.on('message', (m: { error?: string; lostRows?: number; recovered?: boolean }) => {
       if (m.error) this.failed(m.error, m.lostRows ?? 0);
