@@ -50,6 +50,8 @@ export class StationSession {
   private reconnectSub: Subscription | undefined;
   /** Watches the oldest station CALL the CSMS has not answered (see watchCsmsStall). */
   private stallCheck: Subscription | undefined;
+  /** When the upstream socket last delivered a frame (tells a stalled CSMS from one that ignored one CALL). */
+  private lastFromUpstreamAt = 0;
   private attempt = 0;
   private ended = false;
   private pingTimer: NodeJS.Timeout | undefined;
@@ -223,6 +225,7 @@ export class StationSession {
   private fromUpstream(socket: WebSocket, data: RawData, isBinary: boolean): void {
     if (socket !== this.upstream) return;
     const now = this.scheduler.now();
+    this.lastFromUpstreamAt = now;
     this.ctx.metrics.framesIn++;
     const parsed = isBinary ? undefined : parseFrame(text(data));
     if (!parsed || !parsed.ok) {
@@ -351,15 +354,34 @@ export class StationSession {
       const first = this.stationCalls.values().next().value as PendingStationCall | undefined;
       const up = this.upstream;
       if (!first || !up) return;
-      if (this.scheduler.now() - first.at >= this.ctx.callTimeoutMs) {
-        this.ctx.metrics.errors++;
-        this.log.warn({ action: first.action, pending: this.stationCalls.size },
-          `the CSMS did not answer within ${this.ctx.callTimeoutMs} ms; dropping its connection and answering the station locally`);
-        up.terminate();
+      if (this.scheduler.now() - first.at < this.ctx.callTimeoutMs) {
+        this.watchCsmsStall();
         return;
       }
-      this.watchCsmsStall();
+      // Decide after the event loop has read what is already waiting on the sockets: on a busy loop the answer may
+      // be sitting in the socket buffer while this timer fires.
+      setImmediate(() => this.csmsOverdue(up, first));
     }, wait);
+  }
+
+  private csmsOverdue(up: WebSocket, call: PendingStationCall): void {
+    if (up !== this.upstream || this.ended) return;
+    const entry = [...this.stationCalls].find(([, c]) => c === call);
+    if (!entry) {
+      this.watchCsmsStall();
+      return;
+    }
+    this.ctx.metrics.errors++;
+    if (this.lastFromUpstreamAt > call.at) {
+      // The CSMS is talking, it just never answered this CALL: forget it (the station times out on its own).
+      this.stationCalls.delete(entry[0]);
+      this.log.warn({ messageId: entry[0], action: call.action }, `the CSMS did not answer within ${this.ctx.callTimeoutMs} ms; call forgotten`);
+      this.watchCsmsStall();
+      return;
+    }
+    this.log.warn({ action: call.action, pending: this.stationCalls.size },
+      `the CSMS did not answer within ${this.ctx.callTimeoutMs} ms and sent nothing since; dropping its connection and answering the station locally`);
+    up.terminate();
   }
 
   private scheduleReconnect(): void {

@@ -57,6 +57,28 @@ describe('CSMS faults', () => {
     expect(csms.received.get('CP1')!.at(-1)).toContain('Heartbeat');
   });
 
+  it('a CSMS that answers everything but one CALL keeps its connection; the unanswered CALL is forgotten', async () => {
+    const csms = await startCsmsStub();
+    cleanups.push(() => csms.close());
+    csms.ignore.add('DataTransfer');
+    const r = await startRelay(csms.url, { upstream: { callTimeoutS: 1 } });
+    cleanups.push(() => r.stop());
+    const s = await connectStation(r.port, 'CP1');
+    cleanups.push(() => s.ws.terminate());
+    const up = await csms.connected('CP1');
+    s.ws.send(JSON.stringify([2, 'ignored-1', 'DataTransfer', { vendorId: 'v' }]));
+    // The CSMS keeps talking meanwhile (answers heartbeats) past the call timeout.
+    const errorsBefore = r.relay.metrics().errors;
+    for (let i = 0; i < 8; i++) {
+      expect(await s.peer.call('Heartbeat', {})).toEqual({ currentTime: new Date(0).toISOString() });
+      await new Promise((res) => setTimeout(res, 250));
+    }
+    await until(() => r.relay.metrics().errors > errorsBefore, 5000);
+    expect(up.readyState).toBe(WebSocket.OPEN);
+    expect(r.relay.upstreamConnected('CP1')).toBe(true);
+    expect(s.received.some((t) => t.includes('ignored-1'))).toBe(false);
+  });
+
   it('CSMS accepts then stalls: the station is answered locally after callTimeoutS, and the queue replays when the CSMS answers again', async () => {
     const csms = await startCsmsStub();
     cleanups.push(() => csms.close());

@@ -11,6 +11,8 @@ export interface CsmsStub {
   sockets: Map<string, WebSocket>;
   /** When true, CALLs are recorded but never answered. */
   stalled: boolean;
+  /** Actions the CSMS never answers (while answering everything else). */
+  ignore: Set<string>;
   /** Overrides the answer to a CALL (return undefined for the default). */
   answer?: (action: string, payload: Record<string, unknown>) => Record<string, unknown> | undefined;
   connected(id: string, timeoutMs?: number): Promise<WebSocket>;
@@ -30,6 +32,7 @@ export async function startCsmsStub(port = 0): Promise<CsmsStub> {
     received: new Map(),
     sockets: new Map(),
     stalled: false,
+    ignore: new Set(),
     async connected(id, timeoutMs = 10_000) {
       const start = Date.now();
       for (;;) {
@@ -55,7 +58,7 @@ export async function startCsmsStub(port = 0): Promise<CsmsStub> {
       if (stub.stalled) return;
       let f: unknown;
       try { f = JSON.parse(t); } catch { return; }
-      if (!Array.isArray(f) || f[0] !== 2) return;
+      if (!Array.isArray(f) || f[0] !== 2 || stub.ignore.has(String(f[2]))) return;
       const custom = stub.answer?.(String(f[2]), f[3] as Record<string, unknown>);
       const payload = custom ?? (f[2] === 'Heartbeat' ? { currentTime: new Date(0).toISOString() }
         : f[2] === 'BootNotification' ? { currentTime: new Date(0).toISOString(), interval: 300, status: 'Accepted' } : {});

@@ -39,7 +39,8 @@ function answersExpected(frames: string[]): number {
 
 async function main(): Promise<void> {
   const csms = await startCsmsStub();
-  const r = await startRelay(csms.url);
+  // Batches of 1000 frames each way overload the event loop on purpose: a generous CSMS call timeout.
+  const r = await startRelay(csms.url, { upstream: { callTimeoutS: 120 } });
   const station = new WebSocket(`ws://127.0.0.1:${r.port}/ocpp/LONG1`, ['ocpp2.0.1']);
   await new Promise<void>((res, rej) => { station.once('open', () => res()); station.once('error', rej); });
   let stationAnswers = 0;
@@ -62,7 +63,11 @@ async function main(): Promise<void> {
     // The same frames from the CSMS side: every one is answered to the CSMS, by the relay or by the station.
     const csmsWant = csmsAnswers + frames.filter((f) => { const p = parseFrame(f); return !p.ok || p.frame.type === 2; }).length;
     for (const f of frames) up.send(f);
-    await waitFor(() => stationAnswers >= want && csmsAnswers >= csmsWant, 60_000);
+    try {
+      await waitFor(() => stationAnswers >= want && csmsAnswers >= csmsWant, 60_000);
+    } catch {
+      throw new Error(`batch ${batch} (seed ${SEED + batch}): station got ${stationAnswers}/${want} answers, CSMS got ${csmsAnswers}/${csmsWant}; relay ${JSON.stringify(r.relay.metrics())}`);
+    }
     await good.peer.call('Heartbeat', {});
     sent += frames.length;
     // The stub keeps every frame it received: forget them, or the script measures its own memory.
