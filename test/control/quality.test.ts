@@ -1,11 +1,12 @@
 // What makes the loop use the site well without rewriting profiles for nothing: the load estimate between the
 // stations' sparse MeterValues, need-based weights, idle EVs, and the tariff windows fed to the optimizer.
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { EvseDemand } from '../../algorithms/types.js';
 import { createControlLoop } from '../../src/control/loop.js';
 import { needWeights } from '../../src/control/solve-input.js';
 import { tariffWindows } from '../../src/control/tariff.js';
 import { parseScenario } from '../../src/sim/scenario.js';
+import { gridReading, harness, makeConfig, meterValue, type Harness } from './helpers.js';
 import { scoreScenarioDetailed } from '../../src/sim/score.js';
 
 // A sub-board with four 1-phase chargers on rotated phases and two 3-phase chargers on the main board. Stations send
@@ -37,7 +38,54 @@ const sparse = parseScenario({
   ],
 });
 
+let h: Harness | undefined;
+afterEach(async () => {
+  await h?.loop.stop();
+  h = undefined;
+});
+
+const stations = (n: number) => Array.from({ length: n }, (_, i) => ({ id: `CP0${i + 1}`, maxA: 32 }));
+
 describe('control quality', () => {
+  it('an EV that does not take what it is offered keeps only its minimum, after those charging', async () => {
+    h = harness(makeConfig({ site: { limitA: [32, 32, 32] }, stations: { listen: { port: 0 }, list: stations(2) } }));
+    h.relay.connect('CP01');
+    h.relay.connect('CP02');
+    h.relay.startTx('CP01', 1, 'tx1', 6);
+    h.relay.startTx('CP02', 1, 'tx2', 6);
+    await h.clock.advance(10_000);
+    expect([h.relay.lastTxLimit('CP01'), h.relay.lastTxLimit('CP02')]).toEqual([16, 16]);
+    // CP02's EV is full: SuspendedEV, drawing nothing while 16 A are offered.
+    const update = (tx: string, chargingState: string, a: number) => ({
+      eventType: 'Updated', timestamp: new Date(h!.clock.now()).toISOString(), triggerReason: 'ChargingStateChanged', seqNo: 1,
+      transactionInfo: { transactionId: tx, chargingState }, evse: { id: 1, connectorId: 1 }, meterValue: [meterValue(h!.clock.now(), a)],
+    });
+    h.relay.stationCall('CP02', 'TransactionEvent', update('tx2', 'SuspendedEV', 0));
+    await h.clock.advance(15_000);
+    // The whole site goes to CP01; CP02 is paused rather than holding 6 A that CP01 could use.
+    expect(h.relay.lastTxLimit('CP01')).toBe(32);
+    expect(h.relay.lastTxLimit('CP02')).toBe(0);
+    // It starts drawing again (the station reports Charging): back to a fair split.
+    h.relay.stationCall('CP02', 'TransactionEvent', update('tx2', 'Charging', 0));
+    await h.clock.advance(20_000);
+    expect([h.relay.lastTxLimit('CP01'), h.relay.lastTxLimit('CP02')]).toEqual([16, 16]);
+  });
+
+  it('credits half of the measured export by default (control.exportCreditFraction 0.5)', async () => {
+    const meters = [{ id: 'grid', role: 'grid', driver: 'modbus-tcp', host: '127.0.0.1', port: 1, map: 'sunspec', pollMs: 100, staleMs: 60_000 }];
+    h = harness(makeConfig({ stations: { listen: { port: 0 }, list: [{ id: 'CP01', maxA: 63 }] }, meters }));
+    expect(h.config.control.exportCreditFraction).toBe(0.5);
+    h.relay.connect('CP01');
+    const exporting = gridReading(h.clock.now(), [20, 20, 20]);
+    exporting.values.phasePowersW = [-4600, -4600, -4600];
+    h.readings$.next(exporting);
+    await h.clock.advance(100);
+    h.relay.startTx('CP01', 1, 'tx1');
+    await h.clock.advance(1000);
+    // 32 A fuse, 20 A exported per phase, half of it credited, less the 0.25 A margin on a measured node.
+    expect(h.relay.lastTxLimit('CP01')).toBe(41.7);
+  });
+
   it('with 10 s MeterValues the site is used and profiles are not rewritten every second', async () => {
     const d = await scoreScenarioDetailed(sparse, { controlLoopFactory: createControlLoop });
     const s = d.score;
