@@ -155,7 +155,10 @@ class RelayImpl implements Relay {
     const server = this.server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(listen.port, listen.host, () => {
+      // A site's stations reconnect together after a controller restart or a power cut: Node's default accept
+      // backlog (511) overflows at ~1000 simultaneous connects and the kernel drops SYNs (the station retries only
+      // after 1 s, 3 s, 7 s …). The kernel caps this at net.core.somaxconn.
+      server.listen({ port: listen.port, host: listen.host, backlog: 4096 }, () => {
         server.off('error', reject);
         resolve();
       });
