@@ -66,7 +66,7 @@ export function nodeChain(config: Config): (nodeId: string) => string[] {
  */
 export const STATION_SETTLE_MS = 10_000;
 
-/** Headroom kept free on a node whose load is measured (A per phase). */
+/** Headroom kept free on a node whose load is measured (A per phase), when control.marginA is not given. */
 export const MEASURED_MARGIN_A = 0.25;
 
 /** The range of limits that may be in force at time `t`: the last accepted before t - settle, and any since. */
@@ -191,7 +191,7 @@ export function buildInput(args: {
       if (settled) args.settledNet?.set(id, high);
       // A small margin on a measured load: it drifts between readings, and a limit filled to the last 0.1 A would be
       // crossed by every upward drift for the stations' reaction time.
-      uncontrolled = net.map((x) => Math.max(0, x) + MEASURED_MARGIN_A) as PhaseVector;
+      uncontrolled = net.map((x) => Math.max(0, x) + (config.control.marginA ?? MEASURED_MARGIN_A)) as PhaseVector;
       // Export through the node (PV, battery) is current the EVSEs may use on top of the fuse, because the fuse carries
       // the net current. Credited only as far as `exportCreditFraction` says: if the PV drops, that part of the load
       // stays on the fuse until the stations react, like any step of the base load.

@@ -24,7 +24,7 @@ export function makeConfig(extra: Record<string, unknown> = {}, control: Record<
     upstream: { url: 'ws://127.0.0.1:1/ocpp' },
     site: { limitA: [32, 32, 32] },
     ...extra,
-    control: { loopMs: 1000, rampAPerS: 100, hysteresisA: 1, profileValidityS: 60, ...control },
+    control: { loopMs: 1000, rampAPerS: 100, hysteresisA: 1, profileValidityS: 60, marginA: 0, ...control },
   };
   return parseConfig(raw);
 }

@@ -73,7 +73,7 @@ describe('control quality', () => {
 
   it('credits half of the measured export by default (control.exportCreditFraction 0.5)', async () => {
     const meters = [{ id: 'grid', role: 'grid', driver: 'modbus-tcp', host: '127.0.0.1', port: 1, map: 'sunspec', pollMs: 100, staleMs: 60_000 }];
-    h = harness(makeConfig({ stations: { listen: { port: 0 }, list: [{ id: 'CP01', maxA: 63 }] }, meters }));
+    h = harness(makeConfig({ stations: { listen: { port: 0 }, list: [{ id: 'CP01', maxA: 63 }] }, meters }, { marginA: 0.25 }));
     expect(h.config.control.exportCreditFraction).toBe(0.5);
     h.relay.connect('CP01');
     const exporting = gridReading(h.clock.now(), [20, 20, 20]);

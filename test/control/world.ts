@@ -231,7 +231,7 @@ export async function startWorld(opts: { stations: string[]; control?: Record<st
     storage: { path: join(dir, 'db.sqlite') },
     site: { limitA: opts.limitA ?? [32, 32, 32] },
     meters: [{ id: 'grid', role: 'grid', driver: 'modbus-tcp', host: '127.0.0.1', port: modbusPort, unitId: 1, map: 'sunspec', pollMs, staleMs, timeoutMs: 300 }],
-    control: { loopMs: 500, rampAPerS: 100, hysteresisA: 0.5, profileValidityS: 10, safeLimitA: [8, 8, 8], ...opts.control },
+    control: { loopMs: 500, rampAPerS: 100, hysteresisA: 0.5, profileValidityS: 10, safeLimitA: [8, 8, 8], marginA: 0, ...opts.control },
   });
   const db: Db = openDatabase(config.storage.path);
   const relay = createRelay({ config, db, log: silentLogger, upstreamHandshakeTimeoutMs: 2000 });
