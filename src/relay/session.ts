@@ -71,7 +71,14 @@ export class StationSession {
   ) {
     this.log = ctx.log.child({ stationId });
     this.scheduler = ctx.scheduler;
-    station.on('message', (data: RawData, isBinary: boolean) => this.fromStation(data, isBinary));
+    station.on('message', (data: RawData, isBinary: boolean) => {
+      // A failure handling one frame (e.g. SQLite "disk full" while queueing) must never take the process down.
+      try {
+        this.fromStation(data, isBinary);
+      } catch (err) {
+        this.frameFailed('station', err);
+      }
+    });
     station.on('error', (err: Error) => this.log.warn({ err: err.message }, 'station socket error'));
     station.once('close', (code: number, reason: Buffer) => this.onStationClose(code, reason.toString('utf8')));
     this.forwarding = new StoreAndForward(stationId, ctx, this.log, {
@@ -314,7 +321,13 @@ export class StationSession {
     }
     this.upstream = socket;
     this.attempt = 0;
-    socket.on('message', (data: RawData, isBinary: boolean) => this.fromUpstream(socket, data, isBinary));
+    socket.on('message', (data: RawData, isBinary: boolean) => {
+      try {
+        this.fromUpstream(socket, data, isBinary);
+      } catch (err) {
+        this.frameFailed('CSMS', err);
+      }
+    });
     socket.on('error', (err: Error) => this.log.warn({ err: err.message }, 'upstream socket error'));
     socket.once('close', (code: number) => this.onUpstreamClose(socket, code));
     this.announce('upstream', true);
@@ -433,6 +446,11 @@ export class StationSession {
   }
 
   // ---- helpers ------------------------------------------------------------------------------------------------
+
+  private frameFailed(from: 'station' | 'CSMS', err: unknown): void {
+    this.ctx.metrics.errors++;
+    this.log.error({ err: err instanceof Error ? err.message : String(err) }, `handling a frame from the ${from} failed; frame dropped`);
+  }
 
   private announce(side: 'station' | 'upstream', up: boolean, reason?: string): void {
     if (!this.retired) this.ctx.emitConnection(this.stationId, side, up, reason);

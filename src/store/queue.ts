@@ -87,7 +87,13 @@ export class ForwardQueue {
     if (this.total >= this.limits.total) return { queued: false, reason: `store-and-forward queue is full (${this.limits.total} messages in total)` };
     // A station retrying a CALL it already sent (same id) must not be queued twice.
     if (this.stmts.hasId.get(stationId, messageId)) return { queued: true, seq: -1 };
-    const seq = Number(this.stmts.insert.run(stationId, messageId, action, frame, at).lastInsertRowid);
+    let seq: number;
+    try {
+      seq = Number(this.stmts.insert.run(stationId, messageId, action, frame, at).lastInsertRowid);
+    } catch (err) {
+      // Disk full, read-only file, I/O error: not stored, so not acknowledged — the station keeps it and retries.
+      return { queued: false, reason: `cannot store the message for the CSMS (${(err as Error).message})` };
+    }
     this.counts.set(stationId, n + 1);
     this.total++;
     return { queued: true, seq };
@@ -108,7 +114,11 @@ export class ForwardQueue {
 
   /** Keeps a locally answered BootNotification for the CSMS (durable when this returns); replaces an older one. */
   setBoot(stationId: string, messageId: string, frame: string, at: number): void {
-    this.stmts.setBoot.run(stationId, messageId, frame, at);
+    try {
+      this.stmts.setBoot.run(stationId, messageId, frame, at);
+    } catch {
+      // Disk full or read-only: the boot is still answered locally; the CSMS learns of it at the station's next boot.
+    }
   }
 
   pendingBoot(stationId: string): PendingBoot | undefined {

@@ -56,6 +56,41 @@ describe('storage faults (real process)', () => {
     await until(() => answers === N + 1, 10_000);
   });
 
+  it('disk full during a CSMS outage: messages that cannot be queued are not acknowledged, nothing crashes', async () => {
+    const dir = tempDir();
+    // Nothing listens on port 9: the CSMS is unreachable, every transaction message goes to the queue.
+    const cli = await startCli(dir, baseConfig(dir, 'ws://127.0.0.1:9/csms'), { fileSizeLimitKb: 1024 });
+    cleanups.push(() => { cli.child.kill('SIGKILL'); });
+    const ws = new WebSocket(`ws://127.0.0.1:${cli.stationsPort}/ocpp/CP1`, ['ocpp2.0.1']);
+    cleanups.push(() => ws.terminate());
+    await new Promise<void>((res, rej) => { ws.once('open', () => res()); ws.once('error', rej); });
+    const answers = new Map<string, unknown[]>();
+    ws.on('message', (d) => {
+      const f = JSON.parse(d.toString()) as unknown[];
+      if (f[0] === 2) ws.send(JSON.stringify([4, f[1], 'NotImplemented', '', {}]));
+      else answers.set(String(f[1]), f);
+    });
+    const T = '2026-01-01T00:00:00.000Z';
+    const sampledValue = Array.from({ length: 20 }, (_, i) => ({ value: i * 1.5, measurand: 'Energy.Active.Import.Register' }));
+    const N = 1500;
+    for (let i = 0; i < N; i++) {
+      ws.send(JSON.stringify([2, `mv${i}`, 'MeterValues', { evseId: 1, meterValue: [{ timestamp: T, sampledValue }] }]));
+      if (i % 100 === 99) await until(() => answers.size === i + 1, 20_000);
+    }
+    await until(() => answers.size === N, 20_000);
+    const results = [...answers.values()];
+    const stored = results.filter((f) => f[0] === 3).length;
+    const refused = results.filter((f) => f[0] === 4);
+    expect(stored).toBeGreaterThan(0);
+    expect(refused.length).toBeGreaterThan(0);
+    expect(refused.every((f) => f[2] === 'GenericError' && /cannot store|full/.test(String(f[3])))).toBe(true);
+    expect(cli.child.exitCode).toBeNull();
+    // Still answering the station.
+    ws.send(JSON.stringify([2, 'hb-after', 'Heartbeat', {}]));
+    await until(() => answers.has('hb-after'), 10_000);
+    expect(answers.get('hb-after')![0]).toBe(3);
+  });
+
   for (const [name, corrupt] of [
     ['a file that is not a database', (file: string) => writeFileSync(file, 'not a database '.repeat(500))],
     ['a database with damaged pages', (file: string) => {
