@@ -241,7 +241,7 @@ export const configSchema = {
           properties: { minSocPct: { type: 'number', minimum: 0, maximum: 100, default: 20 } },
         },
         exportCreditFraction: { type: 'number', minimum: 0, maximum: 1, default: 0.5 },
-        marginA: { type: 'number', minimum: 0, maximum: 10, default: 0.25 },
+        marginA: { type: 'number', minimum: 0, maximum: 10, default: 0.15 },
         tariff: {
           type: 'array',
           maxItems: 48,

@@ -135,7 +135,7 @@ export interface ControlConfig {
    * limit, while its meter is good (never more than the limit again). Default 0.5. See docs/control.md.
    */
   exportCreditFraction: number;
-  /** Current (A per phase) kept free on a node whose load is measured, against drift between readings. Default 0.25. */
+  /** Current (A per phase) kept free on a node whose load is measured, against drift between readings. Default 0.15. */
   marginA: number;
   /** Daily price windows in `tariffTimeZone` ("HH:MM", `to` before `from` runs past midnight); lower price is cheaper. */
   tariff?: TariffWindowConfig[];

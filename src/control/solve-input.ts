@@ -67,7 +67,7 @@ export function nodeChain(config: Config): (nodeId: string) => string[] {
 export const STATION_SETTLE_MS = 10_000;
 
 /** Headroom kept free on a node whose load is measured (A per phase), when control.marginA is not given. */
-export const MEASURED_MARGIN_A = 0.25;
+export const MEASURED_MARGIN_A = 0.15;
 
 /** The range of limits that may be in force at time `t`: the last accepted before t - settle, and any since. */
 function limitsInForce(changes: readonly LimitChange[], t: number, initialA: number): { lo: number; hi: number } {
