@@ -39,6 +39,15 @@ describe('hysteresis', () => {
     expect(up.allocations[0].limitA).toBe(21.5);
   });
 
+  it('holdBandA 0 lets the allocation follow small rises while the start margin stays', () => {
+    // The control loop passes holdBandA 0 (its dispatcher sends small rises with the next renewal): 20 -> 20.4 A.
+    const r = allocate(site([node('grid', 20.4)], [evse('a', { previousA: 20 })], {}, { hysteresisA: 1, holdBandA: 0 }));
+    expect(of(r, 'a').limitA).toBe(20.4);
+    // A paused session still needs its minimum plus hysteresisA: 6.5 A free is not enough.
+    const p = allocate(site([node('grid', 6.5)], [evse('a', { pausedForMs: 60_000 })], {}, { hysteresisA: 1, holdBandA: 0 }));
+    expect(of(p, 'a').limitA).toBe(0);
+  });
+
   it('never keeps a previous limit that no longer fits', () => {
     // Previous 20 A, now only 19.8 A fits: 19.8 A at once, even though the change is inside the 1 A band.
     const r = allocate(site([node('grid', 19.8)], [evse('a', { previousA: 20 })], {}, { hysteresisA: 1, rampAPerS: 1 }));
