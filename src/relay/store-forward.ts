@@ -129,15 +129,11 @@ export class StoreAndForward {
    * waits and the boot is sent again after the interval the CSMS gave (as the station would). A CALLERROR is final.
    */
   private bootAnswered(boot: PendingBoot, messageId: string, frame: Exclude<Frame, CallFrame>, now: number): void {
-    const request = (JSON.parse(boot.frame) as [number, string, string, Record<string, unknown>])[3];
+    // Not published on results$: the boot was published when it was answered locally, and a second "Accepted" now
+    // would make the control loop treat the station as just restarted (forgetting what it set since).
     this.host.journal('csms->station', frame.type, 0, now, { action: 'BootNotification', messageId, note: 'boot answer, consumed' });
     const status = frame.type === 3 ? frame.payload.status : undefined;
     const interval = frame.type === 3 && typeof frame.payload.interval === 'number' ? frame.payload.interval : 0;
-    this.ctx.emitResult({
-      stationId: this.stationId, origin: 'station', messageId, action: 'BootNotification', request,
-      result: frame.type === 3 ? frame.payload : undefined,
-      error: frame.type === 4 ? { code: frame.code, description: frame.description } : undefined, at: now,
-    });
     if (frame.type === 3 && (status === 'Pending' || status === 'Rejected')) {
       const waitS = interval > 0 ? interval : this.ctx.offline.heartbeatIntervalS;
       this.log.warn({ messageId, status, retryInS: waitS }, 'the CSMS did not accept the forwarded BootNotification; the queue waits, boot again later');

@@ -4,6 +4,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { connectStation, NOW, startCsms, startRelay, until, type TestCsms, type TestRelay } from './helpers.js';
 import type { OcppPeer } from '../../src/ocpp/peer.js';
+import type { OcppResultEvent } from '../../src/relay/events.js';
 import { openDatabase } from '../../src/store/db.js';
 import { ForwardQueue } from '../../src/store/queue.js';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -47,6 +48,8 @@ function received(csms: TestCsms): Call[] {
 describe('BootNotification during an outage', () => {
   it('forwards the latest locally answered boot first, then the queue, and gives the station the CSMS heartbeat interval', async () => {
     const { r, port, st, sets } = await outage();
+    const bootResults: OcppResultEvent[] = [];
+    r.relay.results$.subscribe((e) => { if (e.action === 'BootNotification') bootResults.push(e); });
     // The station reboots twice during the outage, then goes on charging.
     expect(await st.peer.call('BootNotification', boot('first'))).toMatchObject({ status: 'Accepted', interval: 300 });
     expect(await st.peer.call('BootNotification', boot('second'))).toMatchObject({ status: 'Accepted' });
@@ -70,6 +73,9 @@ describe('BootNotification during an outage', () => {
     // The station was told 300 s offline; the CSMS wants 60 s.
     await until(() => sets.length === 1);
     expect(sets[0]).toEqual({ setVariableData: [{ component: { name: 'OCPPCommCtrlr' }, variable: { name: 'HeartbeatInterval' }, attributeValue: '60' }] });
+    // results$ told of each boot once, when it was answered locally; the CSMS's later answer is not a new boot (the
+    // control loop would otherwise think the station restarted again).
+    expect(bootResults.map((e) => e.answeredLocally)).toEqual([true, true]);
     // Once accepted it is not sent again on the next reconnect.
     const before = received(back).length;
     back.sockets.get('CP01')!.close();
