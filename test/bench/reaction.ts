@@ -49,7 +49,7 @@ async function measure(n: number, steps: number, log: (l: string) => void): Prom
     storage: { path: join(dir, 'db.sqlite') },
     site: { limitA: [limit, limit, limit] },
     meters: [{ id: 'grid', role: 'grid', driver: 'modbus-tcp', host: '127.0.0.1', port: modbusPort, unitId: 1, map: 'sunspec', pollMs: POLL_MS, staleMs: 2000, timeoutMs: 500 }],
-    control: { loopMs: 1000, rampAPerS: 1000, hysteresisA: 0.5, profileValidityS: 600, meterStepA: 2 },
+    control: { loopMs: 1000, rampAPerS: 1000, hysteresisA: 0.5, profileValidityS: 600, meterStepA: 2, marginA: 0 }, // exact 8 A shares: the bench times reactions, not the drift margin
   });
   const db = openDatabase(config.storage.path);
   const relay = createRelay({ config, db, log: silentLogger, journal: false });
