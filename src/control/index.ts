@@ -5,3 +5,4 @@ export { DEFAULT_PROFILE_ID, txProfileId } from './profiles.js';
 export { ROOT_NODE } from './measurements.js';
 export { defaultSettings } from './solve-input.js';
 export type { StationCapabilities } from './capabilities.js';
+export { tariffWindows, isValidTimeZone } from './tariff.js';
