@@ -3,6 +3,7 @@
 // Heartbeat at the CSMS's interval, WebSocket pings, and reconnects with the RetryBackOff* rules of Part 4 §5.3.
 // Timers that are protocol logic run on the injected scheduler; socket-level pings use real timers.
 import { readFileSync } from 'node:fs';
+import { readPrivateKey } from '../common/private-key.js';
 import { BehaviorSubject, filter, type Observable, type SchedulerLike, type Subscription } from 'rxjs';
 import { WebSocket, type ClientOptions } from 'ws';
 import type { Logger } from '../common/log.js';
@@ -131,7 +132,7 @@ export class UpstreamStation {
     if (u.ca) options.ca = readFileSync(u.ca);
     if (u.clientCert && u.clientKey) {
       options.cert = readFileSync(u.clientCert);
-      options.key = readFileSync(u.clientKey);
+      options.key = readPrivateKey(u.clientKey, 'upstream.clientKey');
     }
     return options;
   }

@@ -18,6 +18,8 @@ export function registerStageMetrics(metrics: MetricsRegistry, relay: Relay, con
     replayed: metrics.gauge('relay_replayed_total', 'Queued messages delivered to the CSMS after reconnecting'),
     refused: metrics.gauge('relay_refused_total', 'Station handshakes refused'),
   };
+  const journalOk = metrics.gauge('relay_journal_ok', '1 while the OCPP journal is being written; 0 after a write failure (e.g. disk full)');
+  const journalLost = metrics.gauge('relay_journal_lost_rows_total', 'Journal rows that could not be written since start');
   const queueLength = metrics.gauge('relay_queue_length', 'Messages waiting for the CSMS per station');
   const solveMs = metrics.gauge('control_solve_milliseconds', 'Duration of the last optimizer solve');
   const allocated = metrics.gauge('control_allocated_amperes', 'Sum of allocated current per phase over charging EVSEs');
@@ -30,6 +32,8 @@ export function registerStageMetrics(metrics: MetricsRegistry, relay: Relay, con
   metrics.collect(() => {
     const r = relay.metrics();
     for (const [key, gauge] of Object.entries(relayGauges)) gauge.set(r[key as keyof typeof relayGauges]);
+    journalOk.set(r.journalOk ? 1 : 0);
+    journalLost.set(r.journalLostRows);
     queueLength.reset();
     for (const [station, n] of Object.entries(relay.queueLengths())) queueLength.set(n, { station });
     const s = control.state();
