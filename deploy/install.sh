@@ -10,6 +10,9 @@ need_node=20
 if ! command -v node >/dev/null || [ "$(node -p 'process.versions.node.split(".")[0]')" -lt "$need_node" ]; then
   echo "install.sh: Node.js >= $need_node is required (Debian: apt-get install nodejs, or NodeSource 22 LTS)" >&2; exit 1
 fi
+if node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a===24 && b>=19 ? 0 : 1)'; then
+  echo "install.sh: warning: Node $(node -v) needs better-sqlite3 built against Node 24.18 headers (see README); Node 22 LTS is recommended" >&2
+fi
 apt-get update -qq && apt-get install -y --no-install-recommends python3 make g++ sqlite3 >/dev/null
 id site-controller >/dev/null 2>&1 || useradd --system --home /var/lib/site-controller --shell /usr/sbin/nologin --groups dialout site-controller
 install -d -m 0755 /opt/site-controller
