@@ -57,7 +57,16 @@ export class StoreAndForward {
       if (n === 1 || n === 10 || n === 100 || n % 1000 === 0) this.log.info({ queued: n }, 'messages queued for the CSMS');
     }
     // Committed before the station is answered, like the queue: a SIGKILL right after must not lose it.
-    if (frame.action === 'BootNotification') this.ctx.queue.setBoot(this.stationId, frame.messageId, raw, now);
+    if (frame.action === 'BootNotification') {
+      try {
+        this.ctx.queue.setBoot(this.stationId, frame.messageId, raw, now);
+      } catch (err) {
+        // Disk full or read-only: the station is still answered (refusing its boot helps nobody); only the CSMS will
+        // not hear of this boot.
+        this.ctx.metrics.errors++;
+        this.log.error({ messageId: frame.messageId, err: (err as Error).message }, 'could not keep the BootNotification for the CSMS');
+      }
+    }
     const answer = answerLocally(frame.action, frame.payload, this.ctx.authCache, this.ctx.offline, now);
     this.host.journal('station->controller', 2, raw.length, now, {
       action: frame.action, messageId: frame.messageId, note: transactional ? 'queued, answered locally' : 'answered locally',
