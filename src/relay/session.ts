@@ -1,58 +1,23 @@
-// One station's path through the relay: its socket, its upstream socket toward the CSMS, the CALLs in flight each
-// way, the controller's injected CALLs, and store-and-forward while the upstream is down.
-import { randomUUID } from 'node:crypto';
+// One station's path through the relay: its socket, the frames each way between it and the CSMS, and
+// store-and-forward while the upstream is down. The socket toward the CSMS lives in UpstreamLink, the CALLs toward
+// the station (CSMS's and the controller's) in StationCalls.
 import type { RawData, WebSocket } from 'ws';
-import type { SchedulerLike, Subscription } from 'rxjs';
+import type { SchedulerLike } from 'rxjs';
 import type { Logger } from '../common/log.js';
 import { callError, encodeFrame, parseFrame, type CallFrame, type Frame } from '../ocpp/frames.js';
 import { validatePayload } from '../ocpp/validate.js';
 import type { JournalDirection } from '../store/journal.js';
-import { OcppCallError } from './events.js';
 import { learnTokens } from './offline.js';
 import { StoreAndForward } from './store-forward.js';
 import type { RelayContext } from './context.js';
-
-interface ToStationCall {
-  origin: 'csms' | 'controller';
-  messageId: string;
-  action: string;
-  payload: Record<string, unknown>;
-  /** The CSMS's frame as received, sent on unchanged. */
-  raw?: RawData;
-  timeoutMs: number;
-  resolve?: (r: Record<string, unknown>) => void;
-  reject?: (e: Error) => void;
-}
-
-interface PendingStationCall { action: string; payload: Record<string, unknown>; raw: RawData; at: number }
-
-/** ws send options for a text frame, allocated once. */
-const TEXT = { binary: false } as const;
-
-function text(data: RawData): string {
-  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
-  if (data instanceof ArrayBuffer) return Buffer.from(data).toString('utf8');
-  return data.toString('utf8');
-}
-
-function size(data: RawData): number {
-  if (Array.isArray(data)) return data.reduce((n, b) => n + b.length, 0);
-  return data instanceof ArrayBuffer ? data.byteLength : data.length;
-}
+import { size, text, TEXT } from './raw-data.js';
+import { StationCalls } from './station-calls.js';
+import { UpstreamLink } from './upstream-link.js';
 
 export class StationSession {
-  private upstream: WebSocket | undefined;
   private readonly forwarding: StoreAndForward;
-  private readonly stationCalls = new Map<string, PendingStationCall>();
-  private toStation: (ToStationCall & { timer: Subscription }) | undefined;
-  private readonly csmsQueue: ToStationCall[] = [];
-  private readonly ownQueue: ToStationCall[] = [];
-  private reconnectSub: Subscription | undefined;
-  /** Watches the oldest station CALL the CSMS has not answered (see watchCsmsStall). */
-  private stallCheck: Subscription | undefined;
-  /** When the upstream socket last delivered a frame (tells a stalled CSMS from one that ignored one CALL). */
-  private lastFromUpstreamAt = 0;
-  private attempt = 0;
+  private readonly link: UpstreamLink;
+  private readonly calls: StationCalls;
   private ended = false;
   private pingTimer: NodeJS.Timeout | undefined;
   private readonly log: Logger;
@@ -66,7 +31,7 @@ export class StationSession {
     private readonly station: WebSocket,
     private readonly ctx: RelayContext,
     /** Opens this station's upstream socket (with its credentials) — used to reconnect. */
-    private readonly connectUpstream: () => Promise<WebSocket | undefined>,
+    connectUpstream: () => Promise<WebSocket | undefined>,
     upstream: WebSocket | undefined,
   ) {
     this.log = ctx.log.child({ stationId });
@@ -86,6 +51,18 @@ export class StationSession {
       journal: (direction, kind, bytes, at, extra) => this.journal(direction, kind, bytes, at, extra),
       bootAccepted: (intervalS) => this.adoptHeartbeatInterval(intervalS),
     });
+    this.calls = new StationCalls(stationId, station, ctx, this.log, {
+      ended: () => this.ended,
+      upstream: () => this.link.socket,
+      sendToStation: (frame, now, direction) => this.sendToStation(frame, now, direction),
+      journal: (direction, kind, bytes, at, extra) => this.journal(direction, kind, bytes, at, extra),
+    });
+    this.link = new UpstreamLink(ctx, this.log, this.forwarding, connectUpstream, {
+      fromCsms: (data, isBinary, now) => this.fromUpstream(data, isBinary, now),
+      frameFailed: (err) => this.frameFailed('CSMS', err),
+      announce: (up, reason) => this.announce('upstream', up, reason),
+      lost: () => this.calls.dropCsmsCalls(),
+    });
     this.startPing();
     this.initialUpstream = upstream;
   }
@@ -99,24 +76,17 @@ export class StationSession {
     this.initialUpstream = undefined;
     this.ctx.emitConnection(this.stationId, 'station', true);
     if (this.ended) return;
-    if (upstream) this.attachUpstream(upstream);
-    else this.scheduleReconnect();
+    if (upstream) this.link.attach(upstream);
+    else this.link.scheduleReconnect();
   }
 
   get upstreamOnline(): boolean {
-    return this.upstream !== undefined;
+    return this.link.socket !== undefined;
   }
 
   /** The controller's own CALL to this station: queued behind CSMS calls, reply consumed here. */
   inject(action: string, payload: Record<string, unknown>, timeoutMs: number): Promise<Record<string, unknown>> {
-    return new Promise((resolve, reject) => {
-      if (this.ended) {
-        reject(new Error(`station ${this.stationId} is not connected`));
-        return;
-      }
-      this.ownQueue.push({ origin: 'controller', messageId: randomUUID(), action, payload, timeoutMs, resolve, reject });
-      this.pumpToStation();
-    });
+    return this.calls.fromController(action, payload, timeoutMs);
   }
 
   /**
@@ -124,16 +94,13 @@ export class StationSession {
    * up), then close it quietly, so subscribers never see a stale "down" after the new "up".
    */
   retire(): void {
-    if (this.upstream) this.announce('upstream', false, 'replaced by a new connection');
+    if (this.link.socket) this.announce('upstream', false, 'replaced by a new connection');
     this.announce('station', false, 'replaced by a new connection');
     this.retired = true;
     // The new connection replays the queue on its own upstream socket: stop ours now, or the head could go twice.
-    this.reconnectSub?.unsubscribe();
-    this.reconnectSub = undefined;
+    this.link.stop();
     this.forwarding.stopReplay();
-    const up = this.upstream;
-    this.upstream = undefined;
-    up?.close(1000, 'station connected again');
+    this.link.close(1000, 'station connected again');
     this.close(1000, 'replaced by a new connection');
   }
 
@@ -144,7 +111,7 @@ export class StationSession {
 
   terminate(): void {
     this.station.terminate();
-    this.upstream?.terminate();
+    this.link.terminate();
   }
 
   // ---- station -> relay --------------------------------------------------------------------------------------
@@ -163,7 +130,7 @@ export class StationSession {
     }
     const frame = parsed.frame;
     if (frame.type === 2) this.stationCall(frame, data, now);
-    else this.stationReply(frame, data, now);
+    else this.calls.answered(frame, data, now);
   }
 
   private stationCall(frame: CallFrame, data: RawData, now: number): void {
@@ -177,12 +144,12 @@ export class StationSession {
         return;
       }
     }
-    if (this.upstream && !this.forwarding.replaying) {
+    const upstream = this.link.socket;
+    if (upstream && !this.forwarding.replaying) {
       // Forward first (the station's own bytes), bookkeeping after: subscribers never delay the frame.
-      this.upstream.send(data, TEXT);
+      upstream.send(data, TEXT);
       this.ctx.metrics.framesOut++;
-      this.stationCalls.set(frame.messageId, { action: frame.action, payload: frame.payload, raw: data, at: now });
-      this.watchCsmsStall();
+      this.link.awaitAnswer(frame, data, now);
       this.ctx.journal?.recordRow(now, this.stationId, 'station->csms', 2, frame.action, frame.messageId, size(data), undefined);
       this.ctx.calls$.next({ stationId: this.stationId, origin: 'station', messageId: frame.messageId, action: frame.action, payload: frame.payload, at: now });
       return;
@@ -191,48 +158,10 @@ export class StationSession {
     this.forwarding.answerOffline(frame, text(data), now);
   }
 
-  private stationReply(frame: Exclude<Frame, CallFrame>, data: RawData, now: number): void {
-    const call = this.toStation;
-    if (!call || call.messageId !== frame.messageId) {
-      this.log.warn({ messageId: frame.messageId }, 'reply from station to no outstanding call dropped');
-      this.journal('station->controller', frame.type, size(data), now, { messageId: frame.messageId, note: 'no outstanding call' });
-      return;
-    }
-    this.toStation = undefined;
-    call.timer.unsubscribe();
-    let error: { code: string; description: string } | undefined =
-      frame.type === 4 ? { code: frame.code, description: frame.description } : undefined;
-    if (frame.type === 3) {
-      const invalid = validatePayload(call.action, 'response', frame.payload);
-      if (invalid) {
-        this.log.warn({ messageId: frame.messageId, action: call.action, code: invalid.code }, `station reply fails the schema: ${invalid.description}`);
-        if (call.origin === 'controller') error = invalid;
-      }
-    }
-    const result = frame.type === 3 && !error ? frame.payload : undefined;
-    if (call.origin === 'csms') {
-      // The CSMS decides what to make of its station's reply: forward it unchanged.
-      this.journal('station->csms', frame.type, size(data), now, { action: call.action, messageId: frame.messageId });
-      if (this.upstream) {
-        this.upstream.send(data, { binary: false });
-        this.ctx.metrics.framesOut++;
-      }
-      this.ctx.emitResult({ stationId: this.stationId, origin: 'csms', messageId: call.messageId, action: call.action, request: call.payload, result: frame.type === 3 ? frame.payload : undefined, error, at: now });
-    } else {
-      this.journal('station->controller', frame.type, size(data), now, { action: call.action, messageId: frame.messageId });
-      this.ctx.emitResult({ stationId: this.stationId, origin: 'controller', messageId: call.messageId, action: call.action, request: call.payload, result, error, at: now });
-      if (result) call.resolve?.(result);
-      else call.reject?.(frame.type === 4 ? new OcppCallError(frame.code, frame.description, frame.details) : new OcppCallError(error!.code, error!.description));
-    }
-    this.pumpToStation();
-  }
-
   // ---- CSMS -> relay ------------------------------------------------------------------------------------------
 
-  private fromUpstream(socket: WebSocket, data: RawData, isBinary: boolean): void {
-    if (socket !== this.upstream) return;
-    const now = this.scheduler.now();
-    this.lastFromUpstreamAt = now;
+  /** A frame on the current upstream socket (UpstreamLink has noted when it arrived). */
+  private fromUpstream(data: RawData, isBinary: boolean, now: number): void {
     this.ctx.metrics.framesIn++;
     const parsed = isBinary ? undefined : parseFrame(text(data));
     if (!parsed || !parsed.ok) {
@@ -256,8 +185,7 @@ export class StationSession {
         }
       }
       this.ctx.calls$.next({ stationId: this.stationId, origin: 'csms', messageId: frame.messageId, action: frame.action, payload: frame.payload, at: now });
-      this.csmsQueue.push({ origin: 'csms', messageId: frame.messageId, action: frame.action, payload: frame.payload, raw: data, timeoutMs: this.ctx.callTimeoutMs });
-      this.pumpToStation();
+      this.calls.fromCsms(frame, data);
       return;
     }
     if (this.forwarding.isReplayReply(frame.messageId)) {
@@ -267,8 +195,7 @@ export class StationSession {
     // A reply to the station's CALL is forwarded unchanged whatever it holds: send first, then check and record.
     this.station.send(data, TEXT);
     this.ctx.metrics.framesOut++;
-    const call = this.stationCalls.get(frame.messageId);
-    this.stationCalls.delete(frame.messageId);
+    const call = this.link.answered(frame.messageId);
     if (call && frame.type === 3) {
       const invalid = validatePayload(call.action, 'response', frame.payload);
       if (invalid) {
@@ -287,146 +214,13 @@ export class StationSession {
     }
   }
 
-  // ---- one outstanding CALL toward the station: CSMS first, then the controller's own -------------------------
-
-  private pumpToStation(): void {
-    if (this.toStation || this.ended) return;
-    const next = this.csmsQueue.shift() ?? this.ownQueue.shift();
-    if (!next) return;
-    const now = this.scheduler.now();
-    const timer = this.scheduler.schedule(() => {
-      if (this.toStation?.messageId !== next.messageId) return;
-      this.toStation = undefined;
-      this.log.warn({ messageId: next.messageId, action: next.action, origin: next.origin }, 'station did not answer in time');
-      next.reject?.(new Error(`${next.action} to ${this.stationId} timed out after ${next.timeoutMs} ms`));
-      this.pumpToStation();
-    }, next.timeoutMs);
-    this.toStation = { ...next, timer };
-    if (next.origin === 'csms' && next.raw) {
-      this.journal('csms->station', 2, size(next.raw), now, { action: next.action, messageId: next.messageId });
-      this.station.send(next.raw, { binary: false });
-      this.ctx.metrics.framesOut++;
-    } else {
-      this.ctx.calls$.next({ stationId: this.stationId, origin: 'controller', messageId: next.messageId, action: next.action, payload: next.payload, at: now });
-      this.sendToStation({ type: 2, messageId: next.messageId, action: next.action, payload: next.payload }, now, 'controller->station');
-    }
-  }
-
-  // ---- upstream lifecycle and replay ---------------------------------------------------------------------------
-
-  private attachUpstream(socket: WebSocket): void {
-    if (this.ended || this.retired) {
-      socket.close(1000);
-      return;
-    }
-    this.upstream = socket;
-    this.attempt = 0;
-    socket.on('message', (data: RawData, isBinary: boolean) => {
-      try {
-        this.fromUpstream(socket, data, isBinary);
-      } catch (err) {
-        this.frameFailed('CSMS', err);
-      }
-    });
-    socket.on('error', (err: Error) => this.log.warn({ err: err.message }, 'upstream socket error'));
-    socket.once('close', (code: number) => this.onUpstreamClose(socket, code));
-    this.announce('upstream', true);
-    this.forwarding.startReplay(socket);
-  }
-
-  private onUpstreamClose(socket: WebSocket, code: number): void {
-    if (socket !== this.upstream) return;
-    this.upstream = undefined;
-    this.forwarding.stopReplay();
-    this.stallCheck?.unsubscribe();
-    this.stallCheck = undefined;
-    this.announce('upstream', false, `closed (${code})`);
-    if (this.ended) return;
-    this.log.warn({ code }, 'CSMS connection lost; answering the station locally');
-    // Station CALLs the CSMS never answered: answer them now (transaction-related ones are queued first).
-    const now = this.scheduler.now();
-    for (const [messageId, c] of this.stationCalls) this.forwarding.answerOffline({ type: 2, messageId, action: c.action, payload: c.payload }, text(c.raw), now);
-    this.stationCalls.clear();
-    // CSMS calls not yet delivered can never be answered to the CSMS: drop them.
-    this.csmsQueue.length = 0;
-    this.scheduleReconnect();
-  }
-
-  /**
-   * A CSMS that keeps its socket open but stops answering is treated like a lost connection: when a station CALL has
-   * waited upstream.callTimeoutS, the upstream socket is dropped, so every unanswered CALL is answered locally
-   * (transaction messages queued for replay, as in an outage) and the relay reconnects. One timer per session, on the
-   * oldest unanswered CALL (Map order = arrival order), not one per CALL.
-   */
-  private watchCsmsStall(): void {
-    if (this.stallCheck || this.stationCalls.size === 0) return;
-    const oldest = this.stationCalls.values().next().value as PendingStationCall;
-    const wait = Math.max(0, oldest.at + this.ctx.callTimeoutMs - this.scheduler.now());
-    this.stallCheck = this.scheduler.schedule(() => {
-      this.stallCheck = undefined;
-      const first = this.stationCalls.values().next().value as PendingStationCall | undefined;
-      const up = this.upstream;
-      if (!first || !up) return;
-      if (this.scheduler.now() - first.at < this.ctx.callTimeoutMs) {
-        this.watchCsmsStall();
-        return;
-      }
-      // Decide after the event loop has read what is already waiting on the sockets: on a busy loop the answer may
-      // be sitting in the socket buffer while this timer fires.
-      setImmediate(() => this.csmsOverdue(up, first));
-    }, wait);
-  }
-
-  private csmsOverdue(up: WebSocket, call: PendingStationCall): void {
-    if (up !== this.upstream || this.ended) return;
-    const entry = [...this.stationCalls].find(([, c]) => c === call);
-    if (!entry) {
-      this.watchCsmsStall();
-      return;
-    }
-    this.ctx.metrics.errors++;
-    if (this.lastFromUpstreamAt > call.at) {
-      // The CSMS is talking, it just never answered this CALL: forget it (the station times out on its own).
-      this.stationCalls.delete(entry[0]);
-      this.log.warn({ messageId: entry[0], action: call.action }, `the CSMS did not answer within ${this.ctx.callTimeoutMs} ms; call forgotten`);
-      this.watchCsmsStall();
-      return;
-    }
-    this.log.warn({ action: call.action, pending: this.stationCalls.size },
-      `the CSMS did not answer within ${this.ctx.callTimeoutMs} ms and sent nothing since; dropping its connection and answering the station locally`);
-    up.terminate();
-  }
-
-  private scheduleReconnect(): void {
-    if (this.ended || this.retired || this.reconnectSub) return;
-    const delay = this.ctx.backoff(this.attempt++);
-    this.reconnectSub = this.scheduler.schedule(() => {
-      this.reconnectSub = undefined;
-      void this.connectUpstream().then((socket) => {
-        if (socket) this.attachUpstream(socket);
-        else this.scheduleReconnect();
-      });
-    }, delay);
-  }
-
   private onStationClose(code: number, reason: string): void {
     this.ended = true;
     if (this.pingTimer) clearInterval(this.pingTimer);
-    this.reconnectSub?.unsubscribe();
-    this.stallCheck?.unsubscribe();
+    this.link.stop();
     this.forwarding.stopReplay();
-    this.toStation?.timer.unsubscribe();
-    const err = new Error(`station ${this.stationId} disconnected`);
-    this.toStation?.reject?.(err);
-    this.toStation = undefined;
-    for (const c of this.ownQueue.splice(0)) c.reject?.(err);
-    this.csmsQueue.length = 0;
-    const up = this.upstream;
-    this.upstream = undefined;
-    if (up) {
-      up.close(1000, 'station disconnected');
-      this.announce('upstream', false, 'station disconnected');
-    }
+    this.calls.end(new Error(`station ${this.stationId} disconnected`));
+    if (this.link.close(1000, 'station disconnected')) this.announce('upstream', false, 'station disconnected');
     this.announce('station', false, `closed (${code}${reason ? ` ${reason}` : ''})`);
     this.ctx.sessionEnded(this);
   }
@@ -483,10 +277,11 @@ export class StationSession {
   }
 
   private sendUpstream(frame: Frame): void {
-    if (!this.upstream) return;
+    const upstream = this.link.socket;
+    if (!upstream) return;
     const out = encodeFrame(frame);
     this.journal('controller->csms', frame.type, out.length, this.scheduler.now(), { messageId: frame.messageId });
-    this.upstream.send(out);
+    upstream.send(out);
     this.ctx.metrics.framesOut++;
   }
 
