@@ -19,6 +19,11 @@ export interface TxTarget {
   phases: 1 | 3;
   /** EVSE phase to use on one phase (only with phase switching). */
   phaseToUse?: 1 | 2 | 3;
+  /**
+   * The limit is a fixed cap (the EVSE's or EV's maximum, or the CSMS's limit), not a share of measured headroom:
+   * there is no noise in it to absorb, so a small rise carried by a renewal is sent whole (see limitToSend).
+   */
+  atCap?: boolean;
 }
 
 export interface DispatcherOptions {
@@ -283,12 +288,14 @@ export class Dispatcher {
   /**
    * The limit to send for a target. A rise smaller than the hysteresis band is not sent on its own; it rides along
    * with the next renewal (which is written anyway), less half the band so that noise in the target does not turn
-   * straight into a decrease and another write.
+   * straight into a decrease and another write. A target at a fixed cap has no noise: it is sent whole, otherwise a
+   * rise of up to half the band (31.9 A after a transient, then 32 A at the EVSE's maximum) would never be sent.
    */
   private limitToSend(e: EvseDispatch, t: TxTarget): number {
     const limit = floor1(t.limitA);
     const s = e.sent;
     if (!s || s.transactionId !== t.transactionId || limit <= s.limitA || limit - s.limitA >= this.o.hysteresisA - 1e-9) return limit;
+    if (t.atCap) return limit;
     return Math.max(s.limitA, floor1(t.limitA - this.o.hysteresisA / 2));
   }
 

@@ -88,6 +88,8 @@ function limitsInForce(changes: readonly LimitChange[], t: number, initialA: num
 export interface DrawRange {
   lo: PhaseVector;
   hi: PhaseVector;
+  /** A session below started moments ago and has sent no sample yet: what it draws is not known. */
+  unsampled?: boolean;
 }
 
 /**
@@ -100,10 +102,18 @@ export interface DrawRange {
  */
 function drawOf(v: SessionView, now: number, defaultTxLimitA: number): DrawRange {
   const m = v.session.measuredCurrentA;
-  if (!m) return { lo: [0, 0, 0], hi: [0, 0, 0] };
   const phases: 1 | 3 = v.station.phases === 1 ? 1 : (v.dispatch.appliedPhases ?? 3);
   const d = v.dispatch;
   const rot = v.station.rotation;
+  if (!m) {
+    // No sample yet: credited nothing, so whatever it already draws counts as base load (the safe side). But for
+    // STATION_SETTLE_MS after the start its first MeterValues may still be on the way, and a meter reading that
+    // includes its draw must not become the settled base load: the loop would hold that transient for a whole settle
+    // window once the samples arrive (both stations stuck below 32 A for 10 s in the web e2e under load).
+    const started = v.session.startedAt;
+    const unsampled = started !== undefined && now - started < STATION_SETTLE_MS;
+    return { lo: [0, 0, 0], hi: [0, 0, 0], ...(unsampled ? { unsampled } : {}) };
+  }
   if (v.fixedReason !== undefined || d.appliedLimitA === undefined || !d.appliedChanges) {
     const x = toSitePhases(m, phases, rot);
     return { lo: x, hi: x };
@@ -158,6 +168,7 @@ export function buildInput(args: {
     const d = drawOf(v, now, config.control.defaultTxLimitA);
     for (const n of chain(v.station.circuit ?? ROOT_NODE)) {
       const acc = drawBelow.get(n) ?? { lo: [0, 0, 0], hi: [0, 0, 0] };
+      if (d.unsampled) acc.unsampled = true;
       for (let i = 0; i < 3; i++) {
         acc.lo[i] += d.lo[i];
         acc.hi[i] += d.hi[i];
@@ -185,7 +196,7 @@ export function buildInput(args: {
       // seen at once, less at most the part of the rises not yet drawn, for at most STATION_SETTLE_MS).
       const high = m.meterA.map((a, i) => a - draw.lo[i]) as PhaseVector;
       const low = m.meterA.map((a, i) => a - draw.hi[i]) as PhaseVector;
-      const settled = high.every((x, i) => x - low[i] < 0.05);
+      const settled = !draw.unsampled && high.every((x, i) => x - low[i] < 0.05);
       const prev = args.settledNet?.get(id);
       const net: PhaseVector = settled || !prev ? high : (high.map((h, i) => Math.min(h, Math.max(prev[i], low[i]))) as PhaseVector);
       if (settled) args.settledNet?.set(id, high);

@@ -270,6 +270,29 @@ describe('control loop (virtual time)', () => {
     expect(h.relay.profiles('CP01').length).toBe(n);
   });
 
+  it('a small rise to the EVSE\'s maximum is carried whole by the next renewal (not stuck below it)', async () => {
+    // Seen in the web e2e under CPU load: a meter sample taken while the stations' draw was in transit gave 31.9 A,
+    // then the allocation settled at 32 A (the EVSE's maximum), a rise inside the hysteresis band. The renewal sent
+    // "the target less half the band", which is never above 31.9: the station stayed at 31.9 A for good.
+    const meters = [{ id: 'grid', role: 'grid', driver: 'modbus-tcp', host: '127.0.0.1', port: 1, map: 'sunspec', pollMs: 100, staleMs: 60_000 }];
+    h = harness(makeConfig({ site: { limitA: [40, 40, 40] }, stations: { listen: { port: 0 }, list: stations(1) }, meters }, { hysteresisA: 0.5, profileValidityS: 10, meterStepA: 0 }));
+    h.relay.connect('CP01');
+    h.readings$.next(gridReading(h.clock.now(), [8.1, 8.1, 8.1]));
+    await h.clock.advance(100);
+    h.relay.startTx('CP01', 1, 'tx1');
+    await h.clock.advance(1000);
+    expect(h.relay.lastTxLimit('CP01')).toBe(31.9); // 40 - 8.1
+    h.readings$.next(gridReading(h.clock.now(), [5, 5, 5]));
+    await h.clock.advance(1000);
+    expect(h.loop.state().evses[0]).toMatchObject({ limitA: 32, reason: 'max' });
+    const n = h.relay.profiles('CP01').length;
+    await h.clock.advance(1000);
+    expect(h.relay.profiles('CP01').length).toBe(n); // a 0.1 A rise is not worth a write of its own
+    await h.clock.advance(5000); // validity 10 s: renewed after 5 s
+    expect(h.relay.profiles('CP01').length).toBeGreaterThan(n);
+    expect(h.relay.lastTxLimit('CP01')).toBe(32);
+  });
+
   it('retries with backoff when the station does not answer, then succeeds', async () => {
     h = harness(makeConfig({ stations: { listen: { port: 0 }, list: stations(1) } }), { callTimeoutMs: 500 });
     let failures = 3;
