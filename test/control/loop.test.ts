@@ -293,6 +293,29 @@ describe('control loop (virtual time)', () => {
     expect(h.relay.lastTxLimit('CP01')).toBe(32);
   });
 
+  it('a meter reading taken before a new session\'s first sample does not become the settled base load', async () => {
+    // Also from the web e2e under load: the stations drew before their first MeterValues, the meter reading with that
+    // draw (credited to nobody) was stored as the settled base load, and the loop held it for a whole settle window.
+    const meters = [{ id: 'grid', role: 'grid', driver: 'modbus-tcp', host: '127.0.0.1', port: 1, map: 'sunspec', pollMs: 100, staleMs: 60_000 }];
+    h = harness(makeConfig({ site: { limitA: [80, 80, 80] }, stations: { listen: { port: 0 }, list: stations(2) }, meters }, { loopMs: 500, hysteresisA: 0.5, profileValidityS: 10, meterStepA: 0 }));
+    h.relay.connect('CP01');
+    h.relay.connect('CP02');
+    h.readings$.next(gridReading(h.clock.now(), [10, 10, 10]));
+    await h.clock.advance(100);
+    h.relay.startTx('CP01', 1, 'tx1');
+    h.relay.startTx('CP02', 1, 'tx2');
+    await h.clock.advance(1000);
+    expect([h.relay.lastTxLimit('CP01'), h.relay.lastTxLimit('CP02')]).toEqual([32, 32]);
+    h.readings$.next(gridReading(h.clock.now(), [16.1, 16.1, 16.1])); // 6 A drawn, no sample yet: seen as base load
+    await h.clock.advance(500);
+    expect([h.relay.lastTxLimit('CP01'), h.relay.lastTxLimit('CP02')]).toEqual([31.9, 31.9]); // the safe side, at once
+    h.relay.meter('CP01', 1, 31.9);
+    h.relay.meter('CP02', 1, 31.9);
+    h.readings$.next(gridReading(h.clock.now(), [73.8, 73.8, 73.8])); // 10 A of base load after all
+    await h.clock.advance(6000); // one renewal (validity 10 s), well inside the 10 s settle window
+    expect([h.relay.lastTxLimit('CP01'), h.relay.lastTxLimit('CP02')]).toEqual([32, 32]);
+  });
+
   it('retries with backoff when the station does not answer, then succeeds', async () => {
     h = harness(makeConfig({ stations: { listen: { port: 0 }, list: stations(1) } }), { callTimeoutMs: 500 });
     let failures = 3;
