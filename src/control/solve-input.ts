@@ -88,7 +88,7 @@ function limitsInForce(changes: readonly LimitChange[], t: number, initialA: num
 export interface DrawRange {
   lo: PhaseVector;
   hi: PhaseVector;
-  /** A session below started moments ago and has sent no sample yet: what it draws is not known. */
+  /** What it draws now is not known from its samples (none yet, or only one taken while paused): not settled. */
   unsampled?: boolean;
 }
 
@@ -137,7 +137,10 @@ function drawOf(v: SessionView, now: number, defaultTxLimitA: number): DrawRange
   }
   const evLimited = peak < sampled.lo - 1;
   const at = (limit: number) => toSitePhases(m.map((x) => (x <= 0.5 ? 0 : evLimited ? Math.min(x, limit) : limit)), phases, rot);
-  return { lo: at(lo), hi: at(hi) };
+  // A sample of nothing taken while a pause (0 A) may have been in force says nothing about what the EV draws now
+  // that it may draw again: like no sample, it is credited nothing (the safe side) and the reading is not settled.
+  const unsampled = peak <= 0.5 && sampled.lo <= 0.5 && hi > 0.5;
+  return { lo: at(lo), hi: at(hi), ...(unsampled ? { unsampled } : {}) };
 }
 
 export interface BuiltInput {

@@ -316,6 +316,37 @@ describe('control loop (virtual time)', () => {
     expect([h.relay.lastTxLimit('CP01'), h.relay.lastTxLimit('CP02')]).toEqual([32, 32]);
   });
 
+  it('a sample of 0 A taken while paused is no proof of the draw once the pause is lifted', async () => {
+    // The same latch after a pause: both EVs measured at 0 A under a 0 A limit, raised to 32 A, and a meter reading
+    // with one of them already drawing was stored as the settled base load (its 0 A sample credited as its draw).
+    const meters = [{ id: 'grid', role: 'grid', driver: 'modbus-tcp', host: '127.0.0.1', port: 1, map: 'sunspec', pollMs: 100, staleMs: 60_000 }];
+    h = harness(makeConfig({ site: { limitA: [80, 80, 80] }, stations: { listen: { port: 0 }, list: stations(2) }, meters }, { loopMs: 500, hysteresisA: 0.5, profileValidityS: 10, meterStepA: 0 }));
+    const limits = () => [h!.relay.lastTxLimit('CP01'), h!.relay.lastTxLimit('CP02')];
+    h.relay.connect('CP01');
+    h.relay.connect('CP02');
+    h.readings$.next(gridReading(h.clock.now(), [10, 10, 10]));
+    await h.clock.advance(100);
+    h.relay.startTx('CP01', 1, 'tx1');
+    h.relay.startTx('CP02', 1, 'tx2');
+    await h.clock.advance(1000);
+    h.readings$.next(gridReading(h.clock.now(), [80, 80, 80])); // a step of base load: nothing fits
+    await h.clock.advance(500);
+    expect(limits()).toEqual([0, 0]);
+    h.relay.meter('CP01', 1, 0);
+    h.relay.meter('CP02', 1, 0);
+    h.readings$.next(gridReading(h.clock.now(), [10, 10, 10])); // gone again
+    await h.clock.advance(1500);
+    expect(limits()).toEqual([32, 32]);
+    h.readings$.next(gridReading(h.clock.now(), [16.1, 16.1, 16.1])); // one EV back at 6 A, its samples still 0 A
+    await h.clock.advance(500);
+    expect(limits()).toEqual([31.9, 31.9]);
+    h.relay.meter('CP01', 1, 31.9);
+    h.relay.meter('CP02', 1, 31.9);
+    h.readings$.next(gridReading(h.clock.now(), [73.8, 73.8, 73.8]));
+    await h.clock.advance(6000);
+    expect(limits()).toEqual([32, 32]);
+  });
+
   it('retries with backoff when the station does not answer, then succeeds', async () => {
     h = harness(makeConfig({ stations: { listen: { port: 0 }, list: stations(1) } }), { callTimeoutMs: 500 });
     let failures = 3;
