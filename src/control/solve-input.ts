@@ -37,15 +37,7 @@ export function defaultStation(id: string): StationConfig {
   return { id, phases: 3, rotation: 'L1L2L3', maxA: 32, minA: 6, priority: 0, evses: 1, phaseSwitching: false };
 }
 
-export function defaultSettings(config: Config): ControlSettings {
-  const priorities: ControlSettings['priorities'] = {};
-  const modes: ControlSettings['modes'] = {};
-  for (const s of config.stations.list) {
-    priorities[s.id] = s.priority;
-    if (s.mode) modes[s.id] = s.mode;
-  }
-  return { circuitLimitsA: {}, priorities, modes, siteMode: config.control.mode, safeLimitA: config.control.safeLimitA };
-}
+export { defaultSettings } from './settings.js';
 
 const vmin = (a: PhaseVector, b: PhaseVector): PhaseVector => [Math.min(a[0], b[0]), Math.min(a[1], b[1]), Math.min(a[2], b[2])];
 

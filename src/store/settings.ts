@@ -4,6 +4,7 @@
 import { BehaviorSubject, type Observable } from 'rxjs';
 import type { ChargingMode, PhaseVector } from '../../algorithms/types.js';
 import type { Config } from '../config/types.js';
+import { defaultSettings } from '../control/settings.js';
 import type { ControlSettings } from '../control/types.js';
 import { migrate, type Db } from './db.js';
 
@@ -45,15 +46,7 @@ export interface SettingsStore {
 export interface StationSetting { priority: number; mode: ChargingMode | null }
 
 /** The settings implied by config alone (what a fresh database starts from). */
-export function defaultSettings(config: Config): ControlSettings {
-  const priorities: Record<string, number> = {};
-  const modes: Record<string, ChargingMode> = {};
-  for (const s of config.stations.list) {
-    priorities[s.id] = s.priority;
-    if (s.mode) modes[s.id] = s.mode;
-  }
-  return { circuitLimitsA: {}, priorities, modes, siteMode: config.control.mode, safeLimitA: [...config.control.safeLimitA] as PhaseVector };
-}
+export { defaultSettings };
 
 function checkVector(v: unknown, what: string, max: PhaseVector, maxWhat: string): PhaseVector {
   if (!Array.isArray(v) || v.length !== 3 || v.some((x) => typeof x !== 'number' || !Number.isFinite(x))) {
