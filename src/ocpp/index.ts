@@ -2,3 +2,5 @@ export * from './frames.js';
 export * from './validate.js';
 export * from './peer.js';
 export * from './messages.js';
+export * from './protocol.js';
+export * from './errors.js';

@@ -2,6 +2,11 @@
 // inject a CALL to a station. The control pipeline, the controller identity and the page consume these; none of
 // them reaches into the relay's sockets.
 import type { Observable } from 'rxjs';
+import type { OcppProtocol } from '../ocpp/protocol.js';
+
+// OcppCallError lives in src/ocpp (a CALLERROR is OCPP's, not the relay's); re-exported so older imports still work.
+export { OcppCallError } from '../ocpp/errors.js';
+export type { OcppProtocol } from '../ocpp/protocol.js';
 
 /** Which end of a relayed station's path an event is about. */
 export type Side = 'station' | 'upstream';
@@ -13,6 +18,8 @@ export interface ConnectionEvent {
   at: number;
   /** Why a connection went down or was refused, when known. */
   reason?: string;
+  /** The OCPP version the station speaks on this path; absent = 'ocpp2.0.1'. */
+  protocol?: OcppProtocol;
 }
 
 /** Who originated a CALL seen on a station's path. */
@@ -26,6 +33,8 @@ export interface OcppCallEvent {
   action: string;
   payload: Record<string, unknown>;
   at: number;
+  /** The OCPP version of the frame; absent = 'ocpp2.0.1'. */
+  protocol?: OcppProtocol;
 }
 
 /** The end of a CALL: its CALLRESULT payload or CALLERROR. `answeredLocally` when the controller answered for the
@@ -40,6 +49,8 @@ export interface OcppResultEvent {
   error?: { code: string; description: string };
   answeredLocally?: boolean;
   at: number;
+  /** The OCPP version of the frames; absent = 'ocpp2.0.1'. */
+  protocol?: OcppProtocol;
 }
 
 export interface RelayEvents {
@@ -51,18 +62,6 @@ export interface RelayEvents {
 export interface CallOptions {
   /** Reply timeout (ms); default from config. */
   timeoutMs?: number;
-}
-
-/** Thrown (rejected) by `call` when the station answers with a CALLERROR. */
-export class OcppCallError extends Error {
-  constructor(
-    readonly code: string,
-    readonly description: string,
-    readonly details: Record<string, unknown> = {},
-  ) {
-    super(`${code}: ${description}`);
-    this.name = 'OcppCallError';
-  }
 }
 
 /** Sends the controller's own CALLs to stations. Replies are consumed locally, never forwarded upstream. */
