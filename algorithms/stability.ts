@@ -4,7 +4,7 @@
 
 /** Rounds down to the 0.1 A a charging profile carries (OCPP limits have one decimal): never above the target. */
 export function floorToTenth(a: number): number {
-  return Math.floor(a * 10 + 1e-7) / 10;
+  return Math.max(0, Math.floor(a * 10 + 1e-7) / 10);
 }
 
 export interface StabilitySettings {

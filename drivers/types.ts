@@ -7,7 +7,8 @@
 // - PV power: production positive;
 // - battery power: discharging positive, charging negative (the battery as a source, like PV).
 
-export type PhaseVector = [number, number, number];
+export type { PhaseVector } from '../algorithms/types.js';
+import type { PhaseVector } from '../algorithms/types.js';
 
 export type Quality = 'good' | 'stale' | 'bad';
 
