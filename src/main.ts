@@ -15,6 +15,8 @@ import { createRelay } from './relay/index.js';
 import type { SimulatedSite } from './sim/world.js';
 import { openDatabase } from './store/db.js';
 import { createSessionStore } from './store/sessions.js';
+import { createStations } from './stations/index.js';
+import { wireRecordsAndPageLimit } from './wiring.js';
 import { createSettingsStore } from './store/settings.js';
 import { MetricsRegistry } from './web/metrics.js';
 import { registerStageMetrics } from './web/stage-metrics.js';
@@ -117,11 +119,17 @@ async function runController(config: Config, options: RunOptions): Promise<void>
   stops.push({ name: 'readings log', stop: () => readingsLog.unsubscribe() });
 
   const settings = createSettingsStore(db, config);
+  const stations = createStations({ relay, caller: relay });
+  // With or without the page: sessions are recorded, and a site limit saved on the page applies.
+  const records = wireRecordsAndPageLimit({
+    events$: stations.events$, sessions: createSessionStore(db), settings,
+    setExternalLimit: (source, limitA) => controller.setExternalLimit(source, limitA), log: log.child({ stage: 'store' }),
+  });
+  stops.push({ name: 'sessions and page limit', stop: () => records.unsubscribe() });
   const control = createControlLoop({
     scheduler: asyncScheduler,
     config,
-    relay,
-    caller: relay,
+    stations,
     readings$,
     siteLimit$: controller.siteLimit$,
     settings$: settings.settings$,
@@ -143,7 +151,6 @@ async function runController(config: Config, options: RunOptions): Promise<void>
       readings$,
       siteLimit$: controller.siteLimit$,
       connections$: relay.connections$,
-      calls$: relay.calls$,
       setExternalLimit: (source, limitA) => controller.setExternalLimit(source, limitA),
       journal: relay.journal,
       queueLengths: () => relay.queueLengths(),
@@ -158,10 +165,6 @@ async function runController(config: Config, options: RunOptions): Promise<void>
     pageUrl = url;
     stops.push({ name: 'web', stop: () => web.stop() });
     log.info({ url }, `facility manager page at ${url}`);
-  } else {
-    // Without the page, charging sessions are still recorded for later.
-    const sessions = createSessionStore(db).record(relay.calls$);
-    stops.push({ name: 'sessions', stop: () => sessions.unsubscribe() });
   }
 
   if (site) {

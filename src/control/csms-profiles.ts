@@ -1,57 +1,12 @@
-// Arbitration with the CSMS: the charging profiles the CSMS set on each station (SetChargingProfile / ClearChargingProfile
-// from origin 'csms', taken into account once the station accepted them), and the limit they put in force now. The
+// Arbitration with the CSMS: the charging profiles the CSMS set on each station (the station model's csms-profile-set /
+// csms-profile-cleared events, seen once the station accepted them), and the limit they put in force now. The
 // controller sends min(CSMS limit, local allocation) because its own TxProfile sits at a higher stack level and would
 // otherwise replace the CSMS's (see docs/control.md, "Arbitration").
-import {
-  periodAsCurrent,
-  profileAt,
-  type ChargingProfile,
-  type ChargingSchedule,
-  type InstalledProfile,
-  type ProfilePurpose,
-} from '../ocpp/charging-schedule.js';
-import type { OcppResultEvent } from '../relay/events.js';
+import { periodAsCurrent, profileAt, type InstalledProfile } from '../ocpp/charging-schedule.js';
+import type { CsmsProfileCleared, CsmsProfileSet, ProfilePurpose } from '../stations/model.js';
 
 /** A CSMS profile a station accepted: receivedAt is when the station accepted it (controller clock). */
 export type CsmsProfile = InstalledProfile;
-
-const PURPOSES: readonly ProfilePurpose[] = ['TxProfile', 'TxDefaultProfile', 'ChargingStationMaxProfile', 'ChargingStationExternalConstraints'];
-
-/** The profile of an accepted SetChargingProfile, keeping only what can be evaluated (the station already took it). */
-function parseProfile(raw: unknown, evseId: number, now: number): CsmsProfile | undefined {
-  const p = raw as Record<string, unknown> | undefined;
-  if (!p || typeof p.id !== 'number' || typeof p.stackLevel !== 'number') return undefined;
-  const schedules: ChargingSchedule[] = [];
-  for (const s of Array.isArray(p.chargingSchedule) ? (p.chargingSchedule as Array<Record<string, unknown>>) : []) {
-    const periods = (Array.isArray(s.chargingSchedulePeriod) ? (s.chargingSchedulePeriod as Array<Record<string, unknown>>) : [])
-      .filter((x) => typeof x.startPeriod === 'number' && typeof x.limit === 'number')
-      .map((x) => ({ startPeriod: x.startPeriod as number, limit: x.limit as number, ...(typeof x.numberPhases === 'number' ? { numberPhases: x.numberPhases } : {}) }))
-      .sort((a, b) => a.startPeriod - b.startPeriod);
-    if (!periods.length) continue;
-    schedules.push({
-      id: typeof s.id === 'number' ? s.id : schedules.length,
-      ...(typeof s.startSchedule === 'string' ? { startSchedule: s.startSchedule } : {}),
-      ...(typeof s.duration === 'number' ? { duration: s.duration } : {}),
-      chargingRateUnit: s.chargingRateUnit === 'W' ? 'W' : 'A',
-      chargingSchedulePeriod: periods,
-    });
-  }
-  const purpose = PURPOSES.find((x) => x === p.chargingProfilePurpose);
-  if (!purpose) return undefined;
-  const kind = p.chargingProfileKind === 'Recurring' || p.chargingProfileKind === 'Relative' ? p.chargingProfileKind : 'Absolute';
-  const profile: ChargingProfile = {
-    id: p.id,
-    stackLevel: p.stackLevel,
-    chargingProfilePurpose: purpose,
-    chargingProfileKind: kind,
-    ...(p.recurrencyKind === 'Weekly' || p.recurrencyKind === 'Daily' ? { recurrencyKind: p.recurrencyKind } : {}),
-    ...(typeof p.validFrom === 'string' ? { validFrom: p.validFrom } : {}),
-    ...(typeof p.validTo === 'string' ? { validTo: p.validTo } : {}),
-    ...(typeof p.transactionId === 'string' ? { transactionId: p.transactionId } : {}),
-    chargingSchedule: schedules,
-  };
-  return { evseId, profile, receivedAt: now };
-}
 
 /**
  * The limit (A per phase) a profile puts in force at `now`, or undefined when it puts none (not yet valid, expired,
@@ -82,42 +37,31 @@ export class CsmsProfiles {
   private readonly byStation = new Map<string, Map<number, CsmsProfile>>();
 
   /**
-   * Records an accepted CSMS SetChargingProfile or ClearChargingProfile. Returns 'cleared' when a clear may have
-   * removed the controller's own profiles too (the controller then re-sends them), 'changed' or 'none'.
+   * Records a CSMS profile the station accepted, or a clear. Returns 'cleared' when it may have replaced or removed
+   * the controller's own profiles too (the controller then re-sends them), 'changed' or 'none'.
    */
-  onResult(ev: OcppResultEvent, now: number, ownProfileIds: ReadonlySet<number>, ownStackLevel: number): 'changed' | 'cleared' | 'none' {
-    if (ev.origin !== 'csms' || !ev.result) return 'none';
-    if (ev.action === 'SetChargingProfile') {
-      if (ev.result.status !== 'Accepted') return 'none';
-      const evseId = typeof ev.request.evseId === 'number' ? ev.request.evseId : 0;
-      const p = parseProfile(ev.request.chargingProfile, evseId, now);
-      if (!p) return 'none';
-      const m = this.stationMap(ev.stationId);
-      m.set(p.profile.id, p);
+  onEvent(ev: CsmsProfileSet | CsmsProfileCleared, now: number, ownProfileIds: ReadonlySet<number>, ownStackLevel: number): 'changed' | 'cleared' | 'none' {
+    const m = this.stationMap(ev.stationId);
+    if (ev.kind === 'csms-profile-set') {
+      m.set(ev.profile.id, { evseId: ev.evseId, profile: ev.profile, receivedAt: now });
       // A CSMS profile that re-uses one of the controller's ids has replaced that profile on the station.
-      return ownProfileIds.has(p.profile.id) ? 'cleared' : 'changed';
+      return ownProfileIds.has(ev.profile.id) ? 'cleared' : 'changed';
     }
-    if (ev.action === 'ClearChargingProfile') {
-      if (ev.result.status !== 'Accepted') return 'none';
-      const m = this.stationMap(ev.stationId);
-      const id = typeof ev.request.chargingProfileId === 'number' ? ev.request.chargingProfileId : undefined;
-      const c = (ev.request.chargingProfileCriteria ?? {}) as { evseId?: number; chargingProfilePurpose?: string; stackLevel?: number };
-      const matches = (x: CsmsProfile) =>
-        id !== undefined
-          ? x.profile.id === id
-          : (c.evseId === undefined || c.evseId === x.evseId) &&
-            (c.chargingProfilePurpose === undefined || c.chargingProfilePurpose === x.profile.chargingProfilePurpose) &&
-            (c.stackLevel === undefined || c.stackLevel === x.profile.stackLevel);
-      for (const p of [...m.values()]) if (matches(p)) m.delete(p.profile.id);
-      // Could it have hit ours? Our TxProfiles / TxDefaultProfile sit at ownStackLevel; the evse is unknown here.
-      const oursHit =
-        (id !== undefined && ownProfileIds.has(id)) ||
-        (id === undefined &&
-          (c.chargingProfilePurpose === undefined || c.chargingProfilePurpose === 'TxProfile' || c.chargingProfilePurpose === 'TxDefaultProfile') &&
-          (c.stackLevel === undefined || c.stackLevel === ownStackLevel));
-      return oursHit ? 'cleared' : 'changed';
-    }
-    return 'none';
+    const id = ev.profileId;
+    const matches = (x: CsmsProfile) =>
+      id !== undefined
+        ? x.profile.id === id
+        : (ev.evseId === undefined || ev.evseId === x.evseId) &&
+          (ev.purpose === undefined || ev.purpose === x.profile.chargingProfilePurpose) &&
+          (ev.stackLevel === undefined || ev.stackLevel === x.profile.stackLevel);
+    for (const p of [...m.values()]) if (matches(p)) m.delete(p.profile.id);
+    // Could it have hit ours? Our TxProfiles / TxDefaultProfile sit at ownStackLevel; the evse is unknown here.
+    const oursHit =
+      (id !== undefined && ownProfileIds.has(id)) ||
+      (id === undefined &&
+        (ev.purpose === undefined || ev.purpose === 'TxProfile' || ev.purpose === 'TxDefaultProfile') &&
+        (ev.stackLevel === undefined || ev.stackLevel === ownStackLevel));
+    return oursHit ? 'cleared' : 'changed';
   }
 
   /** A transaction ended: the station drops the TxProfiles that belonged to it. */

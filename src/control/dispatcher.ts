@@ -1,12 +1,13 @@
-// The dispatcher: turns the loop's per-EVSE targets into SetChargingProfile calls through the relay's injected-call API.
+// The dispatcher: turns the loop's per-EVSE targets into session limits (and one default limit per station) through
+// the station model's requests (src/stations: the protocol's adapter builds the frames).
 // One outstanding call per station (decreases first), only when a limit changed beyond the hysteresis or a profile
 // is due for renewal, retries with backoff, and "not controllable" when a station says Rejected / NotImplemented or
 // keeps drawing above its limit. Every timer runs on the injected scheduler.
 import type { SchedulerLike, Subscription } from 'rxjs';
 import type { Logger } from '../common/log.js';
-import { OcppCallError, type StationCaller } from '../relay/events.js';
-import { readCapabilities, type StationCapabilities } from './capabilities.js';
-import { floorToTenth as floor1, txDefaultRequest, txProfileRequest } from './profiles.js';
+import { floorToTenth as floor1 } from '../../algorithms/index.js';
+import type { LimitAnswer, StationCapabilities, StationRequests } from '../stations/model.js';
+import { CONTROL_TIMING } from './settings.js';
 
 export interface TxTarget {
   stationId: string;
@@ -28,7 +29,7 @@ export interface TxTarget {
 
 export interface DispatcherOptions {
   scheduler: SchedulerLike;
-  caller: StationCaller;
+  requests: StationRequests;
   log: Logger;
   voltageV: number;
   validityMs: number;
@@ -68,7 +69,7 @@ export interface LimitChange {
 }
 
 /** How long accepted limit changes are remembered (for judging measurements against the limit then in force). */
-const CHANGE_MEMORY_MS = 60_000;
+const CHANGE_MEMORY_MS = CONTROL_TIMING.changeMemoryMs;
 
 interface EvseDispatch {
   target?: TxTarget;
@@ -322,7 +323,7 @@ export class Dispatcher {
   private setup(st: StationDispatch): void {
     const token = {};
     st.inFlight = token;
-    void readCapabilities(this.o.caller, st.id, this.o.fallbackCapabilities(st.id), this.o.callTimeoutMs).then(({ caps, final }) => {
+    void this.o.requests.readCapabilities(st.id, this.o.fallbackCapabilities(st.id), this.o.callTimeoutMs).then(({ caps, final }) => {
       if (st.inFlight !== token) return;
       st.inFlight = undefined;
       st.caps = caps;
@@ -355,44 +356,39 @@ export class Dispatcher {
     }, delay);
   }
 
-  private call(st: StationDispatch, payload: Record<string, unknown>, done: (r: Record<string, unknown> | OcppCallError) => void): void {
+  private call(st: StationDispatch, send: () => Promise<LimitAnswer>, done: (r: LimitAnswer) => void): void {
     const token = {};
     st.inFlight = token;
-    this.o.caller.call(st.id, 'SetChargingProfile', payload, { timeoutMs: this.o.callTimeoutMs }).then(
-      (result) => {
+    // Requests answer rather than throw; a throw all the same counts as no answer.
+    send().catch((err: unknown): LimitAnswer => ({ status: 'Timeout', reason: err instanceof Error ? err.message : String(err) })).then(
+      (answer) => {
         if (st.inFlight !== token) return;
         st.inFlight = undefined;
-        st.backoffMs = this.o.backoffMinMs;
-        done(result);
-        this.pump(st);
-      },
-      (err: unknown) => {
-        if (st.inFlight !== token) return;
-        st.inFlight = undefined;
-        if (err instanceof OcppCallError && (err.code === 'NotImplemented' || err.code === 'NotSupported')) {
-          done(err);
-          this.pump(st);
+        if (answer.status === 'Timeout') {
+          // Timeout, not connected, or a transient error: try again later, backing off.
+          this.o.log.warn({ stationId: st.id, err: answer.reason }, 'setting a limit failed; retrying');
+          if (st.connected) this.schedule(st);
           return;
         }
-        // Timeout, not connected, or a transient CALLERROR: try again later, backing off.
-        this.o.log.warn({ stationId: st.id, err: err instanceof Error ? err.message : String(err) }, 'SetChargingProfile failed; retrying');
-        if (st.connected) this.schedule(st);
+        if (answer.status !== 'NotSupported') st.backoffMs = this.o.backoffMinMs;
+        done(answer);
+        this.pump(st);
       },
     ).catch((err: unknown) => this.o.log.error({ stationId: st.id, err: err instanceof Error ? err.message : String(err) }, 'dispatcher: handling a reply failed'));
   }
 
-  private markStation(st: StationDispatch, err: OcppCallError): void {
-    st.notControllable = `station answered ${err.code} to SetChargingProfile`;
+  private markStation(st: StationDispatch, reason: string): void {
+    st.notControllable = reason;
     this.o.log.warn({ stationId: st.id }, `not controllable: ${st.notControllable}`);
     this.o.onChange();
   }
 
   private sendDefault(st: StationDispatch, caps: StationCapabilities, stackLevel: number, limitA: number): void {
-    const payload = txDefaultRequest({ limitA, stackLevel, caps, voltageV: this.o.voltageV });
-    this.call(st, payload, (r) => {
-      if (r instanceof OcppCallError) return this.markStation(st, r);
-      if (r.status !== 'Accepted') this.o.log.warn({ stationId: st.id, statusInfo: r.statusInfo }, 'station rejected the default TxDefaultProfile');
-      // Either way do not loop on it: a rejected default is logged, the TxProfiles still follow.
+    const limit = { limitA, stackLevel, caps, voltageV: this.o.voltageV };
+    this.call(st, () => this.o.requests.setDefaultLimit(st.id, limit, this.o.callTimeoutMs), (r) => {
+      if (r.status === 'NotSupported') return this.markStation(st, r.reason);
+      if (r.status !== 'Accepted') this.o.log.warn({ stationId: st.id, reason: r.status === 'Rejected' ? r.reason : undefined }, 'station rejected the default limit');
+      // Either way do not loop on it: a rejected default is logged, the session limits still follow.
       st.defaultSent = { limitA, stackLevel };
     });
   }
@@ -400,7 +396,7 @@ export class Dispatcher {
   private sendTx(st: StationDispatch, e: EvseDispatch, t: TxTarget, caps: StationCapabilities, stackLevel: number): void {
     const limitA = this.limitToSend(e, t);
     const now = this.now();
-    const payload = txProfileRequest({
+    const limit = {
       evseId: t.evseId,
       transactionId: t.transactionId,
       limitA,
@@ -410,10 +406,10 @@ export class Dispatcher {
       validTo: now + this.o.validityMs,
       caps,
       voltageV: this.o.voltageV,
-    });
+    };
     const prev = e.sent;
-    this.call(st, payload, (r) => {
-      if (r instanceof OcppCallError) return this.markStation(st, r);
+    this.call(st, () => this.o.requests.setSessionLimit(st.id, limit, this.o.callTimeoutMs), (r) => {
+      if (r.status === 'NotSupported') return this.markStation(st, r.reason);
       if (e.target?.transactionId !== t.transactionId) return;
       if (r.status === 'Accepted') {
         const changed = !prev || prev.limitA !== limitA || prev.phases !== t.phases || prev.transactionId !== t.transactionId;
@@ -429,8 +425,8 @@ export class Dispatcher {
         };
         if (changed) this.o.onChange();
       } else {
-        const info = r.statusInfo as { reasonCode?: string } | undefined;
-        e.notControllable = `station rejected the TxProfile${info?.reasonCode ? ` (${info.reasonCode})` : ''}`;
+        const reason = r.status === 'Rejected' ? r.reason : undefined;
+        e.notControllable = `station rejected the session limit${reason ? ` (${reason})` : ''}`;
         this.o.log.warn({ stationId: st.id, evseId: t.evseId }, `not controllable: ${e.notControllable}`);
         this.o.onChange();
       }

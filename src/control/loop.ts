@@ -1,4 +1,4 @@
-// The control loop: relay events, meter readings, the site limit and the settings in; an allocation out, dispatched as
+// The control loop: station events (src/stations), meter readings, the site limit and the settings in; an allocation out, dispatched as
 // TxProfiles. Solves on every event that changes the answer (coalesced within one scheduler turn) and at least every
 // control.loopMs, all on the injected scheduler so the site score runs this exact loop on virtual time.
 import { BehaviorSubject, interval, type Subscription } from 'rxjs';
@@ -6,21 +6,21 @@ import { allocate as defaultAllocate } from '../../algorithms/index.js';
 import type { AllocationResult, PhaseVector } from '../../algorithms/types.js';
 import type { Reading } from '../../drivers/types.js';
 import type { SiteLimit } from '../controller/site-limit.js';
-import type { ConnectionEvent, OcppCallEvent, OcppResultEvent } from '../relay/events.js';
-import { fallbackCapabilities, type StationCapabilities } from './capabilities.js';
+import { OWN_PROFILE_IDS, type StationCapabilities, type StationEvent } from '../stations/model.js';
+import { fallbackCapabilities } from './capabilities.js';
 import { CsmsProfiles } from './csms-profiles.js';
 import { Dispatcher, type TxTarget } from './dispatcher.js';
-import { OWN_PROFILE_IDS } from './profiles.js';
 import { Measurements } from './measurements.js';
 import { evseKey, SessionTracker } from './sessions.js';
 import { isValidTimeZone, tariffWindows } from './tariff.js';
+import { CONTROL_TIMING } from './settings.js';
 import { buildInput, defaultSettings, defaultStation, type EvseHistory, type SessionView } from './solve-input.js';
 import type { ControlInputs, ControlLoop, ControlSettings, ControlState, EvseState, NodeState } from './types.js';
 
 export function createControlLoop(inputs: ControlInputs): ControlLoop {
-  const { scheduler, config, relay, caller, log } = inputs;
+  const { scheduler, config, stations, log } = inputs;
   const allocate = inputs.allocate ?? defaultAllocate;
-  const reactionMs = inputs.reactionMs ?? 15_000;
+  const reactionMs = inputs.reactionMs ?? CONTROL_TIMING.reactionMs;
   const exportCreditFraction = Math.min(1, Math.max(0, inputs.exportCreditFraction ?? config.control.exportCreditFraction ?? 0));
   const tariffZone = config.control.tariffTimeZone ?? 'UTC';
   if (config.control.tariff?.length && !isValidTimeZone(tariffZone)) {
@@ -50,7 +50,7 @@ export function createControlLoop(inputs: ControlInputs): ControlLoop {
 
   const dispatcher = new Dispatcher({
     scheduler,
-    caller,
+    requests: stations.requests,
     log,
     voltageV: config.site.voltage,
     validityMs: config.control.profileValidityS * 1000,
@@ -205,6 +205,32 @@ export function createControlLoop(inputs: ControlInputs): ControlLoop {
     return { at: now, nodes: lastNodes, evses, alarms: lastResult.alarms, lastSolveMs };
   }
 
+  function onStation(ev: StationEvent): void {
+    switch (ev.kind) {
+      case 'connection':
+        if (ev.up) dispatcher.stationUp(ev.stationId);
+        else dispatcher.stationDown(ev.stationId);
+        return requestSolve();
+      case 'booted':
+        sessions.stationBooted(ev.stationId);
+        dispatcher.stationBooted(ev.stationId);
+        return requestSolve();
+      case 'csms-profile-set':
+      case 'csms-profile-cleared': {
+        const caps = dispatcher.capabilities(ev.stationId);
+        const r = csms.onEvent(ev, scheduler.now(), OWN_PROFILE_IDS, stackLevel(ev.stationId, caps));
+        if (r === 'cleared') dispatcher.ownProfilesCleared(ev.stationId);
+        if (r !== 'none') requestSolve();
+        return;
+      }
+      default: {
+        const change = sessions.apply(ev, scheduler.now());
+        if (ev.kind === 'session' && ev.phase === 'ended') csms.transactionEnded(ev.stationId, ev.transactionId);
+        if (change !== 'none' && change !== 'meter') requestSolve();
+      }
+    }
+  }
+
   // A bad event or a failing input stream is logged and skipped: nothing here may take the process down. A meter stream
   // that dies simply goes silent, and its node falls to the safe limit after staleMs.
   const guard = <T>(what: string, fn: (v: T) => void) => ({
@@ -220,33 +246,7 @@ export function createControlLoop(inputs: ControlInputs): ControlLoop {
 
   const subs: Subscription[] = [];
   subs.push(
-    relay.connections$.subscribe(guard('connection', (c: ConnectionEvent) => {
-      if (c.side !== 'station') return;
-      if (c.up) dispatcher.stationUp(c.stationId);
-      else dispatcher.stationDown(c.stationId);
-      requestSolve();
-    })),
-    relay.calls$.subscribe(guard('station call', (ev: OcppCallEvent) => {
-      if (ev.origin !== 'station') return;
-      const before = ev.action === 'TransactionEvent' && ev.payload.eventType === 'Ended' ? (ev.payload.transactionInfo as { transactionId?: string } | undefined)?.transactionId : undefined;
-      const change = sessions.apply(ev, scheduler.now());
-      if (before) csms.transactionEnded(ev.stationId, before);
-      if (change !== 'none' && change !== 'meter') requestSolve();
-    })),
-    relay.results$.subscribe(guard('call result', (ev: OcppResultEvent) => {
-      const now = scheduler.now();
-      if (ev.origin === 'station' && ev.action === 'BootNotification' && ev.result?.status === 'Accepted') {
-        sessions.stationBooted(ev.stationId);
-        dispatcher.stationBooted(ev.stationId);
-        requestSolve();
-        return;
-      }
-      if (ev.origin !== 'csms') return;
-      const caps = dispatcher.capabilities(ev.stationId);
-      const r = csms.onResult(ev, now, OWN_PROFILE_IDS, stackLevel(ev.stationId, caps));
-      if (r === 'cleared') dispatcher.ownProfilesCleared(ev.stationId);
-      if (r !== 'none') requestSolve();
-    })),
+    stations.events$.subscribe(guard('station', (ev: StationEvent) => onStation(ev))),
     inputs.readings$.subscribe(guard('reading', (r: Reading) => {
       if (measurements.apply(r)) requestSolve();
     })),
@@ -262,7 +262,7 @@ export function createControlLoop(inputs: ControlInputs): ControlLoop {
     interval(config.control.loopMs, scheduler).subscribe(guard('loop tick', () => solve(true))),
   );
   // Stations already connected when the loop starts (a restart of the loop inside a running relay).
-  for (const id of caller.connectedStations()) dispatcher.stationUp(id);
+  for (const id of stations.connectedStations()) dispatcher.stationUp(id);
   requestSolve();
 
   return {

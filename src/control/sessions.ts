@@ -1,11 +1,11 @@
-// Live session state per EVSE, built from what stations send through the relay (calls$ with origin 'station'):
-// who charges where, with which transaction id, what the EVSE measures, and what the EV said it needs.
-import type { OcppCallEvent } from '../relay/events.js';
+// Live session state per EVSE, built from the neutral station events (src/stations): who charges where, with which
+// transaction id, what the EVSE measures, and what the EV said it needs. No protocol here: the adapters parsed it.
+import type { EvNeeds, Measurement, SessionEvent, StationEvent } from '../stations/model.js';
 
 export interface EvseSession {
   stationId: string;
   evseId: number;
-  /** StatusNotification connectorStatus (last connector reported on this EVSE). */
+  /** Connector status (last connector reported on this EVSE). */
   status?: string;
   transactionId?: string;
   chargingState?: string;
@@ -19,7 +19,7 @@ export interface EvseSession {
   /** Energy register now and at the transaction's start (Wh). */
   energyRegisterWh?: number;
   energyAtStartWh?: number;
-  /** From NotifyEVChargingNeeds. */
+  /** What the EV said it needs. */
   departureAt?: number;
   energyAmountWh?: number;
   /** Energy register when the charging needs were received, to count what is still wanted. */
@@ -28,7 +28,7 @@ export interface EvseSession {
   evMinCurrentA?: number;
   /** Phases the EV asked for (AC_single_phase → 1). */
   evPhases?: 1 | 3;
-  /** TransactionEvent numberOfPhasesUsed / cableMaxCurrent. */
+  /** Phases in use and the cable's maximum, as the station reported them during the session. */
   phasesUsed?: number;
   cableMaxCurrentA?: number;
 }
@@ -37,47 +37,6 @@ export interface EvseSession {
 export type SessionChange = 'start' | 'end' | 'needs' | 'status' | 'meter' | 'none';
 
 export const evseKey = (stationId: string, evseId: number): string => `${stationId}/${evseId}`;
-
-interface Sample {
-  measurand: string;
-  phase?: string;
-  value: number;
-}
-
-const MEASURAND_DEFAULT = 'Energy.Active.Import.Register';
-
-function num(v: unknown): number | undefined {
-  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
-}
-
-function obj(v: unknown): Record<string, unknown> | undefined {
-  return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
-}
-
-/** Flattens OCPP meterValue[] into samples with units normalised to A, W, Wh. */
-export function parseMeterValues(meterValue: unknown): Sample[] {
-  const out: Sample[] = [];
-  if (!Array.isArray(meterValue)) return out;
-  for (const mv of meterValue) {
-    const sampled = obj(mv)?.sampledValue;
-    if (!Array.isArray(sampled)) continue;
-    for (const sv of sampled) {
-      const s = obj(sv);
-      const raw = num(s?.value);
-      if (!s || raw === undefined) continue;
-      const unit = obj(s.unitOfMeasure);
-      const multiplier = num(unit?.multiplier) ?? 0;
-      const u = typeof unit?.unit === 'string' ? unit.unit : undefined;
-      let value = raw * 10 ** multiplier;
-      // kW / kWh are allowed units: bring them to W / Wh.
-      if (u === 'kW' || u === 'kWh') value *= 1000;
-      out.push({ measurand: typeof s.measurand === 'string' ? s.measurand : MEASURAND_DEFAULT, phase: typeof s.phase === 'string' ? s.phase : undefined, value });
-    }
-  }
-  return out;
-}
-
-const PHASE_INDEX: Record<string, number> = { L1: 0, L2: 1, L3: 2, 'L1-N': 0, 'L2-N': 1, 'L3-N': 2 };
 
 export class SessionTracker {
   private readonly evses = new Map<string, EvseSession>();
@@ -113,29 +72,22 @@ export class SessionTracker {
     return s;
   }
 
-  /** Applies one CALL a station sent; returns what it changed. */
-  apply(ev: OcppCallEvent, now: number): SessionChange {
-    if (ev.origin !== 'station') return 'none';
-    const p = ev.payload;
-    switch (ev.action) {
-      case 'TransactionEvent':
-        return this.onTransactionEvent(ev.stationId, p, now);
-      case 'MeterValues': {
-        const evseId = num(p.evseId);
-        if (evseId === undefined || evseId === 0) return 'none';
-        this.applySamples(this.ensure(ev.stationId, evseId), parseMeterValues(p.meterValue), now);
+  /** Applies one station event; returns what it changed. */
+  apply(ev: StationEvent, now: number): SessionChange {
+    switch (ev.kind) {
+      case 'session':
+        return this.onSession(ev, now);
+      case 'meter':
+        this.applyMeasurement(this.ensure(ev.stationId, ev.evseId), ev.measurement, now);
         return 'meter';
-      }
-      case 'StatusNotification': {
-        const evseId = num(p.evseId);
-        if (evseId === undefined || typeof p.connectorStatus !== 'string') return 'none';
-        const s = this.ensure(ev.stationId, evseId);
-        const changed = s.status !== p.connectorStatus;
-        s.status = p.connectorStatus;
+      case 'status': {
+        const s = this.ensure(ev.stationId, ev.evseId);
+        const changed = s.status !== ev.status;
+        s.status = ev.status;
         return changed ? 'status' : 'none';
       }
-      case 'NotifyEVChargingNeeds':
-        return this.onChargingNeeds(ev.stationId, p);
+      case 'needs':
+        return this.onChargingNeeds(ev.stationId, ev.evseId, ev.needs);
       default:
         return 'none';
     }
@@ -146,11 +98,9 @@ export class SessionTracker {
     for (const s of this.evses.values()) if (s.stationId === stationId) this.endTransaction(s);
   }
 
-  private onTransactionEvent(stationId: string, p: Record<string, unknown>, now: number): SessionChange {
-    const info = obj(p.transactionInfo);
-    const transactionId = typeof info?.transactionId === 'string' ? info.transactionId : undefined;
-    if (!transactionId) return 'none';
-    let evseId = num(obj(p.evse)?.id);
+  private onSession(ev: SessionEvent, now: number): SessionChange {
+    const { stationId, transactionId } = ev;
+    let evseId = ev.evseId;
     const known = this.byTransaction.get(`${stationId}|${transactionId}`);
     if (evseId === undefined && known) evseId = this.evses.get(known)?.evseId;
     // A station with one EVSE can only be talking about that one (a transaction seen after a controller restart).
@@ -158,8 +108,8 @@ export class SessionTracker {
     if (evseId === undefined) return 'none';
     const s = this.ensure(stationId, evseId);
     let change: SessionChange = 'meter';
-    if (p.eventType === 'Ended') {
-      this.applySamples(s, parseMeterValues(p.meterValue), now);
+    if (ev.phase === 'ended') {
+      this.applyMeasurement(s, ev.measurement, now);
       this.endTransaction(s);
       return 'end';
     }
@@ -170,62 +120,38 @@ export class SessionTracker {
       this.byTransaction.set(`${stationId}|${transactionId}`, evseKey(stationId, evseId));
       change = 'start';
     }
-    if (typeof info?.chargingState === 'string' && info.chargingState !== s.chargingState) {
-      s.chargingState = info.chargingState;
+    if (ev.chargingState !== undefined && ev.chargingState !== s.chargingState) {
+      s.chargingState = ev.chargingState;
       if (change === 'meter') change = 'status';
     }
-    const phases = num(p.numberOfPhasesUsed);
-    if (phases !== undefined) s.phasesUsed = phases;
-    const cable = num(p.cableMaxCurrent);
-    if (cable !== undefined) s.cableMaxCurrentA = cable;
-    const samples = parseMeterValues(p.meterValue);
-    this.applySamples(s, samples, now);
+    if (ev.phasesUsed !== undefined) s.phasesUsed = ev.phasesUsed;
+    if (ev.cableMaxCurrentA !== undefined) s.cableMaxCurrentA = ev.cableMaxCurrentA;
+    this.applyMeasurement(s, ev.measurement, now);
     if (s.energyAtStartWh === undefined && s.energyRegisterWh !== undefined) s.energyAtStartWh = s.energyRegisterWh;
     return change;
   }
 
-  private onChargingNeeds(stationId: string, p: Record<string, unknown>): SessionChange {
-    const evseId = num(p.evseId);
-    const needs = obj(p.chargingNeeds);
-    if (evseId === undefined || !needs) return 'none';
+  private onChargingNeeds(stationId: string, evseId: number, needs: EvNeeds): SessionChange {
     const s = this.ensure(stationId, evseId);
-    const departure = typeof needs.departureTime === 'string' ? Date.parse(needs.departureTime) : NaN;
-    s.departureAt = Number.isFinite(departure) ? departure : undefined;
-    const ac = obj(needs.acChargingParameters);
-    const dc = obj(needs.dcChargingParameters);
-    s.energyAmountWh = num(ac?.energyAmount) ?? num(dc?.energyAmount);
+    s.departureAt = needs.departureAt;
+    s.energyAmountWh = needs.energyAmountWh;
     s.energyAtNeedsWh = s.energyRegisterWh;
-    s.evMaxCurrentA = num(ac?.evMaxCurrent);
-    s.evMinCurrentA = num(ac?.evMinCurrent);
-    s.evPhases = needs.requestedEnergyTransfer === 'AC_single_phase' ? 1 : needs.requestedEnergyTransfer === 'AC_three_phase' ? 3 : undefined;
+    s.evMaxCurrentA = needs.evMaxCurrentA;
+    s.evMinCurrentA = needs.evMinCurrentA;
+    s.evPhases = needs.phases;
     return 'needs';
   }
 
-  private applySamples(s: EvseSession, samples: Sample[], now: number): void {
-    let currents: number[] | undefined;
-    let totalCurrent: number | undefined;
-    let power: number | undefined;
-    for (const x of samples) {
-      if (x.measurand === 'Current.Import') {
-        const i = x.phase !== undefined ? PHASE_INDEX[x.phase] : undefined;
-        if (i === undefined) totalCurrent = x.value;
-        else {
-          currents ??= [0, 0, 0];
-          currents[i] = x.value;
-        }
-      } else if (x.measurand === 'Power.Active.Import' && x.phase === undefined) {
-        s.measuredPowerW = x.value;
-        power = x.value;
-      } else if (x.measurand === 'Energy.Active.Import.Register' && x.phase === undefined) {
-        s.energyRegisterWh = x.value;
-      }
-    }
-    // A Current.Import without a phase is the per-phase current of every phase in use.
-    if (!currents && totalCurrent !== undefined) currents = [totalCurrent, totalCurrent, totalCurrent];
+  private applyMeasurement(s: EvseSession, m: Measurement, now: number): void {
+    let currents = m.currentA ? [...m.currentA] : undefined;
+    if (m.powerW !== undefined) s.measuredPowerW = m.powerW;
+    if (m.energyWh !== undefined) s.energyRegisterWh = m.energyWh;
+    // A current without a phase is the per-phase current of every phase in use.
+    if (!currents && m.currentAnyPhaseA !== undefined) currents = [m.currentAnyPhaseA, m.currentAnyPhaseA, m.currentAnyPhaseA];
     // Power only: spread it over the phases in use at the nominal voltage.
-    if (!currents && power !== undefined) {
+    if (!currents && m.powerW !== undefined) {
       const n = s.phasesUsed === 1 || this.phasesOf(s.stationId) === 1 ? 1 : 3;
-      const a = Math.max(0, power) / (this.voltageV * n);
+      const a = Math.max(0, m.powerW) / (this.voltageV * n);
       currents = n === 1 ? [a, 0, 0] : [a, a, a];
     }
     if (currents) {

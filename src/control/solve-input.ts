@@ -7,6 +7,7 @@ import type { CsmsLimit } from './csms-profiles.js';
 import type { EvseDispatchState, LimitChange } from './dispatcher.js';
 import { ROOT_NODE, toSitePhases, type Measurements } from './measurements.js';
 import { evseKey, type EvseSession } from './sessions.js';
+import { CONTROL_TIMING } from './settings.js';
 import type { ControlSettings, NodeState } from './types.js';
 
 export interface EvseHistory {
@@ -56,7 +57,7 @@ export function nodeChain(config: Config): (nodeId: string) => string[] {
  * station's reaction (1-10 s; the simulated ones 5 s) plus a meter poll. Too short reads a rise that has not landed
  * yet as room (overshoot, then a cut: a limit cycle); longer only holds the load estimate steady a little longer.
  */
-export const STATION_SETTLE_MS = 10_000;
+export const STATION_SETTLE_MS = CONTROL_TIMING.stationSettleMs;
 
 /** Headroom kept free on a node whose load is measured (A per phase), when control.marginA is not given. */
 export const MEASURED_MARGIN_A = 0.15;

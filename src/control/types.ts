@@ -6,7 +6,7 @@ import type { Reading } from '../../drivers/types.js';
 import type { Logger } from '../common/log.js';
 import type { Config } from '../config/types.js';
 import type { SiteLimit } from '../controller/site-limit.js';
-import type { RelayEvents, StationCaller } from '../relay/events.js';
+import type { Stations } from '../stations/model.js';
 
 /** Settings a facility manager can change at run time (page), persisted by the store; start from config. */
 export interface ControlSettings {
@@ -25,8 +25,8 @@ export interface ControlInputs {
   /** The clock: production uses asyncScheduler, the score a virtual-time scheduler. */
   scheduler: SchedulerLike;
   config: Config;
-  relay: RelayEvents;
-  caller: StationCaller;
+  /** The site's stations in the neutral model (src/stations createStations over the relay, or the score's own). */
+  stations: Stations;
   /** Readings of every configured meter (roles from config.meters by deviceId). */
   readings$: Observable<Reading>;
   siteLimit$: Observable<SiteLimit>;
@@ -34,7 +34,8 @@ export interface ControlInputs {
   log: Logger;
   /** The optimizer; default `allocate` from algorithms/ (tests and the score's baselines may pass another). */
   allocate?: (input: AllocationInput) => AllocationResult;
-  /** How long a station may take to follow a new limit before it counts as not controllable (ms, default 15000). */
+  /** How long a station may take to follow a new limit before it counts as not controllable (ms, default
+   * CONTROL_TIMING.reactionMs). */
   reactionMs?: number;
   /** Reply timeout for the controller's own calls to stations (ms, default 10000). */
   callTimeoutMs?: number;
@@ -45,7 +46,7 @@ export interface ControlInputs {
 export interface EvseState {
   stationId: string;
   evseId: number;
-  status?: string; // StatusNotification connectorStatus
+  status?: string; // connector status (station model)
   transactionId?: string;
   /** The limit the controller has allocated (A per phase); undefined when no session. */
   limitA?: number;
@@ -54,14 +55,14 @@ export interface EvseState {
   limitedBy?: string;
   /** The limit the station last accepted (A per phase). */
   appliedLimitA?: number;
-  /** Measured current per EVSE phase (A), from MeterValues / TransactionEvent. */
+  /** Measured current per EVSE phase (A), from the station's measurements. */
   measuredCurrentA?: number[];
   measuredPowerW?: number;
   energyWh?: number;
   controllable: boolean;
   /** Why it is not controllable, when it is not. */
   controllableReason?: string;
-  /** The CSMS's own TxProfile / TxDefaultProfile limit for this EVSE now (A), if any. */
+  /** The CSMS's own session / default limit for this EVSE now (A), if any. */
   csmsLimitA?: number;
 }
 

@@ -8,6 +8,7 @@ import type { ControlInputs, ControlLoop, ControlSettings } from '../control/typ
 import type { SiteLimit } from '../controller/site-limit.js';
 import { createBaseline, type BaselineName } from './baselines.js';
 import { energyUpperBound, evBounds } from './bound.js';
+import { createStations } from '../stations/stations.js';
 import { InProcessRelay, snapshotReadings } from './inprocess.js';
 import { fairness, OverloadMeter, round, unmetWh, type EvOutcome, type RunScore } from './metrics.js';
 import { scenarioConfig } from './scenario-config.js';
@@ -139,8 +140,7 @@ async function runController(s: Scenario, factory: ControlLoopFactory, windowMs:
   const loop = factory({
     scheduler: clock,
     config,
-    relay,
-    caller: relay,
+    stations: createStations({ relay, caller: relay }),
     readings$,
     siteLimit$,
     settings$,

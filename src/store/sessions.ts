@@ -1,7 +1,7 @@
-// Charging sessions, recorded from the TransactionEvent CALLs stations send (Started / Updated / Ended):
+// Charging sessions, recorded from the station model's session events (started / updated / ended, any protocol):
 // station, EVSE, transaction id, idToken (stored in full; the API masks it), start, end, energy.
 import type { Observable, Subscription } from 'rxjs';
-import type { OcppCallEvent } from '../relay/events.js';
+import type { SessionEvent, StationEvent } from '../stations/model.js';
 import { migrate, type Db } from './db.js';
 
 const MIGRATIONS = [
@@ -47,10 +47,10 @@ export interface SessionQuery {
 }
 
 export interface SessionStore {
-  /** Applies one TransactionEvent request (as sent by the station). Ignores anything else. */
-  apply(stationId: string, payload: Record<string, unknown>, at: number): void;
-  /** Records every station TransactionEvent of a relay's calls$ until the subscription ends. */
-  record(calls$: Observable<OcppCallEvent>, onError?: (err: unknown) => void): Subscription;
+  /** Applies one session event. */
+  apply(ev: SessionEvent): void;
+  /** Records every session event of the stations' events$ until the subscription ends. */
+  record(events$: Observable<StationEvent>, onError?: (err: unknown) => void): Subscription;
   list(query?: SessionQuery): ChargingSession[];
 }
 
@@ -58,32 +58,6 @@ interface Row {
   id: number; station_id: string; evse_id: number | null; transaction_id: string; id_token: string | null;
   started_at: number; ended_at: number | null; updated_at: number; meter_start_wh: number | null;
   meter_last_wh: number | null; energy_wh: number; stopped_reason: string | null;
-}
-
-const obj = (v: unknown): Record<string, unknown> | undefined =>
-  v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
-
-/** The Energy.Active.Import.Register reading (Wh) of a TransactionEvent's meterValue, if present. */
-export function energyRegisterWh(payload: Record<string, unknown>): number | undefined {
-  const meterValue = payload.meterValue;
-  if (!Array.isArray(meterValue)) return undefined;
-  let found: number | undefined;
-  for (const mv of meterValue) {
-    const sampled = obj(mv)?.sampledValue;
-    if (!Array.isArray(sampled)) continue;
-    for (const s of sampled) {
-      const sv = obj(s);
-      if (!sv || typeof sv.value !== 'number') continue;
-      // measurand defaults to Energy.Active.Import.Register (OCPP 2.0.1 SampledValueType); a per-phase value is skipped.
-      const measurand = (sv.measurand as string | undefined) ?? 'Energy.Active.Import.Register';
-      if (measurand !== 'Energy.Active.Import.Register' || sv.phase !== undefined) continue;
-      const unit = obj(sv.unitOfMeasure);
-      const multiplier = typeof unit?.multiplier === 'number' ? unit.multiplier : 0;
-      const scale = unit?.unit === 'kWh' ? 1000 : 1;
-      found = sv.value * scale * 10 ** multiplier;
-    }
-  }
-  return found;
 }
 
 export function createSessionStore(db: Db): SessionStore {
@@ -98,18 +72,12 @@ export function createSessionStore(db: Db): SessionStore {
        energy_wh = ?, stopped_reason = ? WHERE id = ?`,
   );
 
-  const apply = (stationId: string, payload: Record<string, unknown>, at: number) => {
-    const info = obj(payload.transactionInfo);
-    const transactionId = info?.transactionId;
-    const eventType = payload.eventType;
-    if (typeof transactionId !== 'string' || !['Started', 'Updated', 'Ended'].includes(eventType as string)) return;
-    const parsed = typeof payload.timestamp === 'string' ? Date.parse(payload.timestamp) : NaN;
-    const t = Number.isFinite(parsed) ? parsed : at;
-    const evseRaw = obj(payload.evse)?.id;
-    const evseId = typeof evseRaw === 'number' ? evseRaw : null;
-    const tokenRaw = obj(payload.idToken)?.idToken;
-    const idToken = typeof tokenRaw === 'string' && tokenRaw !== '' ? tokenRaw : null;
-    const registerWh = energyRegisterWh(payload);
+  const apply = (ev: SessionEvent) => {
+    const { stationId, transactionId } = ev;
+    const t = ev.time ?? ev.at;
+    const evseId = ev.evseId ?? null;
+    const idToken = ev.idToken ?? null;
+    const registerWh = ev.measurement.energyWh;
 
     db.transaction(() => {
       let row = find.get(stationId, transactionId);
@@ -121,19 +89,19 @@ export function createSessionStore(db: Db): SessionStore {
       const meterStart = row.meter_start_wh ?? registerWh ?? null;
       const meterLast = registerWh ?? row.meter_last_wh;
       const energy = meterStart !== null && meterLast !== null ? Math.max(0, meterLast - meterStart) : row.energy_wh;
-      const ended = eventType === 'Ended' ? (row.ended_at ?? t) : row.ended_at;
-      const reason = eventType === 'Ended' && typeof info?.stoppedReason === 'string' ? info.stoppedReason : row.stopped_reason;
+      const ended = ev.phase === 'ended' ? (row.ended_at ?? t) : row.ended_at;
+      const reason = ev.phase === 'ended' && ev.stoppedReason !== undefined ? ev.stoppedReason : row.stopped_reason;
       update.run(evseId ?? row.evse_id, idToken ?? row.id_token, ended, Math.max(t, row.updated_at), meterStart, meterLast, energy, reason, row.id);
     })();
   };
 
   return {
     apply,
-    record(calls$, onError = () => {}) {
-      return calls$.subscribe({
+    record(events$, onError = () => {}) {
+      return events$.subscribe({
         next: (e) => {
-          if (e.origin !== 'station' || e.action !== 'TransactionEvent') return;
-          try { apply(e.stationId, e.payload, e.at); } catch (err) { onError(err); /* one bad event must not end the recorder */ }
+          if (e.kind !== 'session') return;
+          try { apply(e); } catch (err) { onError(err); /* one bad event must not end the recorder */ }
         },
         error: onError,
       });

@@ -8,7 +8,7 @@ import type { Reading } from '../../drivers/types.js';
 import type { ControlState } from '../control/types.js';
 import type { SiteLimit } from '../controller/site-limit.js';
 import type { ExternalLimitSource } from '../controller/site-limit-stream.js';
-import type { ConnectionEvent, OcppCallEvent } from '../relay/events.js';
+import type { ConnectionEvent } from '../relay/events.js';
 import type { JournalQuery, JournalRow } from '../store/journal.js';
 
 /** The relay's journal, read-only (src/store/journal.ts `Journal` fits). Newest first. */
@@ -30,11 +30,9 @@ export interface WebPorts {
   siteLimit$: Observable<SiteLimit>;
   /** Station and upstream connections going up and down: RelayEvents.connections$. */
   connections$: Observable<ConnectionEvent>;
-  /** CALLs on stations' paths (TransactionEvent feeds the sessions store): RelayEvents.calls$. */
-  calls$: Observable<OcppCallEvent>;
   /**
-   * ControllerStation.setExternalLimit: sets or clears (null) a local external limit. The page uses
-   * PAGE_LIMIT_SOURCE and never passes a value above site.limitA.
+   * ControllerStation.setExternalLimit: sets or clears (null) a local external limit. The page's saved site limit
+   * reaches the controller through src/wiring.ts (also without the page), not through here.
    */
   setExternalLimit(source: ExternalLimitSource, limitA: PhaseVector | null): void;
   /** The relay's journal; without it the page says the journal is not available. */

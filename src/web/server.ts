@@ -21,7 +21,7 @@ import { loadUsers, registerAuth } from './auth.js';
 import { createSiteView, type SiteView } from './live.js';
 import { MetricsRegistry } from './metrics.js';
 import { registerSiteMetrics } from './site-metrics.js';
-import { PAGE_LIMIT_SOURCE, type WebPorts } from './ports.js';
+import type { WebPorts } from './ports.js';
 import { registerDataRoutes } from './routes-data.js';
 import { registerSettingsRoutes } from './routes-settings.js';
 
@@ -146,11 +146,6 @@ export function createWebServer(options: WebServerOptions): WebServer {
     async start() {
       ready ??= setup();
       await ready;
-      subs.push(sessions.record(ports.calls$, (err) => log.error({ err }, 'recording a charging session failed')));
-      // The page's site limit survives a restart: re-applied on start and on every change.
-      subs.push(settings.siteLimit$.subscribe((limitA) => {
-        try { ports.setExternalLimit(PAGE_LIMIT_SOURCE, limitA); } catch (err) { log.error({ err }, 'could not apply the page site limit'); }
-      }));
       subs.push(startHistoryRecorder(history, {
         intervalMs: options.historyIntervalMs ?? 10_000, scheduler, sample: () => view.historySample(),
         onError: (err) => log.error({ err }, 'history sample failed'),

@@ -8,6 +8,7 @@ import { parseConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/types.js';
 import type { SiteLimit } from '../../src/controller/site-limit.js';
 import { createControlLoop } from '../../src/control/loop.js';
+import { createStations } from '../../src/stations/stations.js';
 import type { ControlInputs, ControlLoop, ControlSettings } from '../../src/control/types.js';
 import {
   OcppCallError,
@@ -207,8 +208,7 @@ export function harness(config: Config, opts: Partial<ControlInputs> = {}): Harn
   const loop = createControlLoop({
     scheduler: clock.scheduler,
     config,
-    relay: relay.events(),
-    caller: relay,
+    stations: createStations({ relay: relay.events(), caller: relay }),
     readings$,
     siteLimit$,
     settings$: opts.settings$ ?? settings$,

@@ -1,65 +1,52 @@
-// The loop's parts on their own: session state from station messages, CSMS profile arbitration, capabilities.
+// The loop's parts on their own: session state from station messages (through the 2.0.1 adapter, as in production),
+// CSMS profile arbitration.
 import { describe, expect, it } from 'vitest';
-import { parseCapabilities, fallbackCapabilities } from '../../src/control/capabilities.js';
 import { CsmsProfiles, profileLimitAt, type CsmsProfile } from '../../src/control/csms-profiles.js';
-import { OWN_PROFILE_IDS } from '../../src/control/profiles.js';
 import { rotationIndex, toSitePhases } from '../../src/control/measurements.js';
-import { parseMeterValues, SessionTracker } from '../../src/control/sessions.js';
+import { SessionTracker, type SessionChange } from '../../src/control/sessions.js';
 import type { OcppCallEvent } from '../../src/relay/events.js';
+import { OWN_PROFILE_IDS } from '../../src/stations/model.js';
+import { v201 } from '../../src/stations/v201/index.js';
 
 const call = (action: string, payload: Record<string, unknown>, stationId = 'CP01'): OcppCallEvent => ({ stationId, origin: 'station', messageId: 'm', action, payload, at: 0 });
 
-describe('sessions', () => {
-  it('normalises units: kW, kWh and multipliers', () => {
-    const s = parseMeterValues([
-      {
-        timestamp: '2026-01-01T00:00:00Z',
-        sampledValue: [
-          { value: 7.4, measurand: 'Power.Active.Import', unitOfMeasure: { unit: 'kW' } },
-          { value: 123, measurand: 'Energy.Active.Import.Register', unitOfMeasure: { unit: 'Wh', multiplier: 3 } },
-          { value: 16, measurand: 'Current.Import', phase: 'L2' },
-        ],
-      },
-    ]);
-    expect(s).toEqual([
-      { measurand: 'Power.Active.Import', phase: undefined, value: 7400 },
-      { measurand: 'Energy.Active.Import.Register', phase: undefined, value: 123000 },
-      { measurand: 'Current.Import', phase: 'L2', value: 16 },
-    ]);
-  });
+/** What a tracker makes of one 2.0.1 CALL: the change of the last event the adapter produced ('none' for none). */
+const feed = (t: SessionTracker, ev: OcppCallEvent, now: number): SessionChange =>
+  v201.fromCall(ev).reduce<SessionChange>((_, e) => t.apply(e, now), 'none');
 
+describe('sessions', () => {
   it('tracks a transaction from Started through charging needs and meter values to Ended', () => {
     const t = new SessionTracker(() => 1);
-    const started = t.apply(call('TransactionEvent', {
+    const started = feed(t, call('TransactionEvent', {
       eventType: 'Started', transactionInfo: { transactionId: 'T1', chargingState: 'Charging' }, evse: { id: 1 },
       meterValue: [{ timestamp: 'x', sampledValue: [{ value: 1000, context: 'Transaction.Begin' }] }],
     }), 5);
     expect(started).toBe('start');
-    expect(t.apply(call('NotifyEVChargingNeeds', {
+    expect(feed(t, call('NotifyEVChargingNeeds', {
       evseId: 1,
       chargingNeeds: { requestedEnergyTransfer: 'AC_single_phase', departureTime: '2026-01-01T17:00:00Z', acChargingParameters: { energyAmount: 20000, evMinCurrent: 6, evMaxCurrent: 16, evMaxVoltage: 230 } },
     }), 6)).toBe('needs');
     // An Updated event without evse still lands on the right EVSE (by transaction id).
-    t.apply(call('TransactionEvent', { eventType: 'Updated', transactionInfo: { transactionId: 'T1' }, meterValue: [{ timestamp: 'x', sampledValue: [{ value: 3500 }, { value: 15.5, measurand: 'Current.Import', phase: 'L1' }] }] }), 7);
+    feed(t, call('TransactionEvent', { eventType: 'Updated', transactionInfo: { transactionId: 'T1' }, meterValue: [{ timestamp: 'x', sampledValue: [{ value: 3500 }, { value: 15.5, measurand: 'Current.Import', phase: 'L1' }] }] }), 7);
     const s = t.get('CP01', 1)!;
     expect(s).toMatchObject({ transactionId: 'T1', startedAt: 5, energyAtStartWh: 1000, energyRegisterWh: 3500, evMaxCurrentA: 16, evPhases: 1, energyAmountWh: 20000, departureAt: Date.parse('2026-01-01T17:00:00Z') });
     expect(s.measuredCurrentA).toEqual([15.5, 0, 0]);
-    expect(t.apply(call('TransactionEvent', { eventType: 'Ended', transactionInfo: { transactionId: 'T1' }, evse: { id: 1 } }), 8)).toBe('end');
+    expect(feed(t, call('TransactionEvent', { eventType: 'Ended', transactionInfo: { transactionId: 'T1' }, evse: { id: 1 } }), 8)).toBe('end');
     expect(t.active()).toHaveLength(0);
   });
 
   it('derives per-phase current from power when a station reports power only', () => {
     const t = new SessionTracker(() => 1, () => 3, 230);
-    t.apply(call('TransactionEvent', { eventType: 'Started', transactionInfo: { transactionId: 'T1' }, evse: { id: 1 } }), 0);
-    t.apply(call('MeterValues', { evseId: 1, meterValue: [{ timestamp: 'x', sampledValue: [{ value: 11.04, measurand: 'Power.Active.Import', unitOfMeasure: { unit: 'kW' } }] }] }), 1);
+    feed(t, call('TransactionEvent', { eventType: 'Started', transactionInfo: { transactionId: 'T1' }, evse: { id: 1 } }), 0);
+    feed(t, call('MeterValues', { evseId: 1, meterValue: [{ timestamp: 'x', sampledValue: [{ value: 11.04, measurand: 'Power.Active.Import', unitOfMeasure: { unit: 'kW' } }] }] }), 1);
     expect(t.get('CP01', 1)!.measuredCurrentA!.map((a) => Math.round(a * 10) / 10)).toEqual([16, 16, 16]);
   });
 
   it('ignores messages it cannot place instead of failing', () => {
     const t = new SessionTracker(() => 2);
-    expect(t.apply(call('TransactionEvent', { eventType: 'Updated', transactionInfo: { transactionId: 'X' } }), 0)).toBe('none');
-    expect(t.apply(call('MeterValues', { evseId: 'one', meterValue: 'nope' }), 0)).toBe('none');
-    expect(t.apply(call('StatusNotification', { evseId: 1 }), 0)).toBe('none');
+    expect(feed(t, call('TransactionEvent', { eventType: 'Updated', transactionInfo: { transactionId: 'X' } }), 0)).toBe('none');
+    expect(feed(t, call('MeterValues', { evseId: 'one', meterValue: 'nope' }), 0)).toBe('none');
+    expect(feed(t, call('StatusNotification', { evseId: 1 }), 0)).toBe('none');
   });
 });
 
@@ -105,7 +92,8 @@ describe('CSMS profiles', () => {
   it('takes the TxProfile over the TxDefaultProfile, capped by the station max, after the station accepted them', () => {
     const c = new CsmsProfiles();
     const result = (action: string, request: Record<string, unknown>, status = 'Accepted') =>
-      c.onResult({ stationId: 'CP01', origin: 'csms', messageId: 'x', action, request, result: { status }, at: 0 }, 0, OWN_PROFILE_IDS, 8);
+      v201.fromResult({ stationId: 'CP01', origin: 'csms', messageId: 'x', action, request, result: { status }, at: 0 })
+        .reduce<'changed' | 'cleared' | 'none'>((_, e) => (e.kind === 'csms-profile-set' || e.kind === 'csms-profile-cleared' ? c.onEvent(e, 0, OWN_PROFILE_IDS, 8) : 'none'), 'none');
     const set = (id: number, purpose: string, limit: number, evseId = 1, extra: Record<string, unknown> = {}) =>
       result('SetChargingProfile', { evseId, chargingProfile: { id, stackLevel: 0, chargingProfilePurpose: purpose, chargingProfileKind: 'Relative', chargingSchedule: [{ id: 1, chargingRateUnit: 'A', chargingSchedulePeriod: [{ startPeriod: 0, limit }] }], ...extra } });
     expect(set(1, 'TxDefaultProfile', 20, 0)).toBe('changed');
@@ -122,21 +110,5 @@ describe('CSMS profiles', () => {
     expect(result('ClearChargingProfile', { chargingProfileCriteria: { chargingProfilePurpose: 'TxProfile' } })).toBe('cleared');
     expect(c.limitFor('CP01', 1, 'T1', 0, 230).limitA).toBe(20);
     c.transactionEnded('CP01', 'T1');
-  });
-});
-
-describe('capabilities', () => {
-  it('reads the SmartChargingCtrlr variables and keeps config fallbacks for the rest', () => {
-    const caps = parseCapabilities(
-      {
-        getVariableResult: [
-          { attributeStatus: 'Accepted', attributeValue: 'A,W', component: { name: 'SmartChargingCtrlr' }, variable: { name: 'RateUnit' } },
-          { attributeStatus: 'Accepted', attributeValue: '5', component: { name: 'SmartChargingCtrlr' }, variable: { name: 'ProfileStackLevel' } },
-          { attributeStatus: 'UnknownVariable', component: { name: 'SmartChargingCtrlr' }, variable: { name: 'ACPhaseSwitchingSupported' } },
-        ],
-      },
-      fallbackCapabilities({ phaseSwitching: true }),
-    );
-    expect(caps).toEqual({ rateUnits: ['A', 'W'], maxStackLevel: 5, phaseSwitching: true, source: 'station' });
   });
 });

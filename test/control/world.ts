@@ -15,6 +15,7 @@ import { parseConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/types.js';
 import type { SiteLimit } from '../../src/controller/site-limit.js';
 import { createControlLoop } from '../../src/control/loop.js';
+import { createStations } from '../../src/stations/stations.js';
 import type { ControlLoop } from '../../src/control/types.js';
 import { OcppPeer } from '../../src/ocpp/peer.js';
 import { createRelay, type Relay } from '../../src/relay/relay.js';
@@ -243,7 +244,7 @@ export async function startWorld(opts: { stations: string[]; control?: Record<st
   const subs: Subscription[] = [meter.readings$.subscribe((r) => { readings.push(r); readings$.next(r); })];
   const fuse = { kind: 'fuse' as const, id: 'site.limitA', limitA: config.site.limitA };
   const siteLimit$ = new BehaviorSubject<SiteLimit>({ at: Date.now(), limitA: config.site.limitA, binding: fuse, sources: [fuse] });
-  const loop = createControlLoop({ scheduler: asyncScheduler, config, relay, caller: relay, readings$, siteLimit$, settings$: NEVER, log: silentLogger });
+  const loop = createControlLoop({ scheduler: asyncScheduler, config, stations: createStations({ relay, caller: relay }), readings$, siteLimit$, settings$: NEVER, log: silentLogger });
   const stations = new Map<string, TestStation>();
   let killed = false;
   const world: World = {

@@ -14,6 +14,9 @@ import { silentLogger } from '../../src/common/log.js';
 import { hashPasswordSync } from '../../src/common/passwords.js';
 import { parseConfig } from '../../src/config/load.js';
 import { createControlLoop } from '../../src/control/loop.js';
+import { createStations } from '../../src/stations/stations.js';
+import { createSessionStore } from '../../src/store/sessions.js';
+import { wireRecordsAndPageLimit } from '../../src/wiring.js';
 import type { ControlLoop } from '../../src/control/types.js';
 import { SiteLimitPublisher } from '../../src/controller/site-limit-stream.js';
 import { createRelay, type Relay } from '../../src/relay/relay.js';
@@ -67,11 +70,13 @@ describe('page → controller → control loop → stations', () => {
     publisher = new SiteLimitPublisher(config.site, asyncScheduler, undefined);
     publisher.start();
     const settings = createSettingsStore(db, config);
-    loop = createControlLoop({ scheduler: asyncScheduler, config, relay, caller: relay, readings$, siteLimit$: publisher.siteLimit$, settings$: settings.settings$, log: silentLogger });
+    const stationModel = createStations({ relay, caller: relay });
+    wireRecordsAndPageLimit({ events$: stationModel.events$, sessions: createSessionStore(db), settings, setExternalLimit: (source, limitA) => publisher.setExternal(source, limitA), log: silentLogger });
+    loop = createControlLoop({ scheduler: asyncScheduler, config, stations: stationModel, readings$, siteLimit$: publisher.siteLimit$, settings$: settings.settings$, log: silentLogger });
     web = createWebServer({
       config, db, log: silentLogger, settings, port: 0,
       ports: {
-        controlState$: loop.state$, readings$, siteLimit$: publisher.siteLimit$, connections$: relay.connections$, calls$: relay.calls$,
+        controlState$: loop.state$, readings$, siteLimit$: publisher.siteLimit$, connections$: relay.connections$,
         setExternalLimit: (source, limitA) => publisher.setExternal(source, limitA),
         journal: relay.journal, queueLengths: () => relay.queueLengths(),
         connectedStations: () => relay.connectedStations(), upstreamConnected: (id) => relay.upstreamConnected(id),

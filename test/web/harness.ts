@@ -4,7 +4,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { asyncScheduler, BehaviorSubject, Subject, type Subscription } from 'rxjs';
+import { asyncScheduler, BehaviorSubject, NEVER, Subject, type Subscription } from 'rxjs';
 import type { PhaseVector } from '../../algorithms/types.js';
 import type { Reading } from '../../drivers/types.js';
 import { hashPasswordSync } from '../../src/common/passwords.js';
@@ -17,6 +17,8 @@ import type { ConnectionEvent, OcppCallEvent } from '../../src/relay/events.js';
 import { openDatabase, type Db } from '../../src/store/db.js';
 import { Journal, type JournalQuery } from '../../src/store/journal.js';
 import { createWebServer, type WebServer } from '../../src/web/server.js';
+import { createStations } from '../../src/stations/stations.js';
+import { wireRecordsAndPageLimit } from '../../src/wiring.js';
 
 export const USER = 'manager';
 export const PASSWORD = 'correct horse battery';
@@ -100,16 +102,17 @@ export async function startHarness(options: { loginRateLimit?: { max: number; ti
     control.next({ ...control.value, at: Date.now(), evses: allocate(l.limitA, control.value.evses) });
   });
 
+  function setExternalLimit(source: ExternalLimitSource, limitA: PhaseVector | null): void {
+    externalLimits.push({ source, limitA });
+    siteLimit.setExternal(source, limitA);
+  }
   const server = createWebServer({
     config, db, log: silentLogger, host: '127.0.0.1', port: 0, liveThrottleMs: 50,
     loginRateLimit: options.loginRateLimit ?? { max: 50, timeWindowMs: 60_000 },
     historyIntervalMs: options.historyIntervalMs ?? 200,
     ports: {
-      controlState$: control, readings$: readings, siteLimit$: siteLimit.siteLimit$, connections$: connections, calls$: calls,
-      setExternalLimit(source, limitA) {
-        externalLimits.push({ source, limitA });
-        siteLimit.setExternal(source, limitA);
-      },
+      controlState$: control, readings$: readings, siteLimit$: siteLimit.siteLimit$, connections$: connections,
+      setExternalLimit,
       journal: {
         query(q) {
           journalQueries.push(q);
@@ -120,6 +123,12 @@ export async function startHarness(options: { loginRateLimit?: { max: number; ti
     },
   });
   const { url } = await server.start();
+  // What main.ts wires beside the page: the stations' sessions → the store, the saved site limit → the controller.
+  const stations = createStations({
+    relay: { connections$: connections, calls$: calls, results$: NEVER },
+    caller: { call: () => Promise.reject(new Error('no stations in this harness')), connectedStations: () => [] },
+  });
+  const wiring = wireRecordsAndPageLimit({ events$: stations.events$, sessions: server.sessions, settings: server.settings, setExternalLimit, log: silentLogger });
   for (const id of STATIONS) {
     connections.next({ stationId: id, side: 'station', up: true, at: Date.now() });
     connections.next({ stationId: id, side: 'upstream', up: id !== 'CP02', at: Date.now() });
@@ -131,6 +140,7 @@ export async function startHarness(options: { loginRateLimit?: { max: number; ti
     },
     async stop() {
       await server.stop();
+      wiring.unsubscribe();
       reallocate.unsubscribe();
       siteLimit.stop();
       journal.close();

@@ -48,7 +48,7 @@ export const run = async (opts: BenchOptions): Promise<Record<string, unknown>> 
   });
   const server = createWebServer({
     config, db, log: silentLogger, port: 0, liveThrottleMs: 100, historyIntervalMs: 3600_000,
-    ports: { controlState$: control, readings$: readings, siteLimit$: siteLimit, connections$: connections, calls$: new Subject<OcppCallEvent>(), setExternalLimit: () => {} },
+    ports: { controlState$: control, readings$: readings, siteLimit$: siteLimit, connections$: connections, setExternalLimit: () => {} },
   });
   const { url } = await server.start();
   for (const id of ids) connections.next({ stationId: id, side: 'station', up: true, at: Date.now() });

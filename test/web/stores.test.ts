@@ -10,7 +10,13 @@ import type { Config } from '../../src/config/types.js';
 import { createAuditLog } from '../../src/store/audit.js';
 import { openDatabase, type Db } from '../../src/store/db.js';
 import { createHistoryStore } from '../../src/store/history.js';
-import { createSessionStore, energyRegisterWh, maskIdToken } from '../../src/store/sessions.js';
+import { createSessionStore, maskIdToken } from '../../src/store/sessions.js';
+import { v201 } from '../../src/stations/v201/index.js';
+import type { SessionEvent } from '../../src/stations/model.js';
+
+/** A 2.0.1 TransactionEvent as the store sees it: through the adapter. */
+const txEvent = (stationId: string, payload: Record<string, unknown>): SessionEvent =>
+  v201.fromCall({ stationId, origin: 'station', messageId: 'm', action: 'TransactionEvent', payload, at: 0 })[0] as SessionEvent;
 import { createSettingsStore, SettingsError } from '../../src/store/settings.js';
 import { createWebSessionStore } from '../../src/store/web-sessions.js';
 import { MetricsRegistry } from '../../src/web/metrics.js';
@@ -140,17 +146,10 @@ describe('history', () => {
 });
 
 describe('charging sessions', () => {
-  it('reads the energy register in Wh/kWh with multipliers, ignores per-phase and other measurands', () => {
-    expect(energyRegisterWh({ meterValue: [{ sampledValue: [{ value: 12.5, unitOfMeasure: { unit: 'kWh' } }] }] })).toBe(12500);
-    expect(energyRegisterWh({ meterValue: [{ sampledValue: [{ value: 12, unitOfMeasure: { unit: 'Wh', multiplier: 3 } }] }] })).toBe(12000);
-    expect(energyRegisterWh({ meterValue: [{ sampledValue: [{ value: 16, measurand: 'Current.Import', phase: 'L1' }, { value: 7, phase: 'L1' }] }] })).toBeUndefined();
-    expect(energyRegisterWh({})).toBeUndefined();
-  });
-
   it('opens a session from an Updated when the Started was missed, and masks tokens', () => {
     const s = createSessionStore(db);
-    s.apply('CP02', { eventType: 'Updated', timestamp: '2026-01-01T10:00:00Z', transactionInfo: { transactionId: 'T1' }, evse: { id: 2 }, meterValue: [{ sampledValue: [{ value: 100 }] }] }, 0);
-    s.apply('CP02', { eventType: 'Ended', timestamp: '2026-01-01T11:00:00Z', transactionInfo: { transactionId: 'T1' }, meterValue: [{ sampledValue: [{ value: 3100 }] }] }, 0);
+    s.apply(txEvent('CP02', { eventType: 'Updated', timestamp: '2026-01-01T10:00:00Z', transactionInfo: { transactionId: 'T1' }, evse: { id: 2 }, meterValue: [{ sampledValue: [{ value: 100 }] }] }));
+    s.apply(txEvent('CP02', { eventType: 'Ended', timestamp: '2026-01-01T11:00:00Z', transactionInfo: { transactionId: 'T1' }, meterValue: [{ sampledValue: [{ value: 3100 }] }] }));
     const [row] = s.list();
     expect(row).toMatchObject({ stationId: 'CP02', evseId: 2, transactionId: 'T1', energyWh: 3000, startedAt: Date.parse('2026-01-01T10:00:00Z'), endedAt: Date.parse('2026-01-01T11:00:00Z') });
     expect(s.list({ state: 'active' })).toHaveLength(0);

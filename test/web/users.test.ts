@@ -34,7 +34,7 @@ describe('page users', () => {
     const sink = new Writable({ write(chunk, _enc, cb) { lines.push(String(chunk)); cb(); } });
     server = createWebServer({
       config, db, env, log: createLogger('info', sink), port: 0,
-      ports: { controlState$: NEVER, readings$: NEVER, siteLimit$: NEVER, connections$: NEVER, calls$: NEVER, setExternalLimit: () => {} },
+      ports: { controlState$: NEVER, readings$: NEVER, siteLimit$: NEVER, connections$: NEVER, setExternalLimit: () => {} },
     });
     const { url } = await server.start();
     return { url, lines };
