@@ -7,6 +7,7 @@ import type { Quality, Reading } from '../../drivers/types.js';
 import type { Config } from '../config/types.js';
 import type { ControlState, EvseState } from '../control/types.js';
 import type { LimitSourceKind, SiteLimit } from '../controller/site-limit.js';
+import { DEFAULT_PROTOCOL, type OcppProtocol } from '../ocpp/protocol.js';
 import type { HistorySample } from '../store/history.js';
 import type { WebPorts } from './ports.js';
 
@@ -29,6 +30,8 @@ export interface EvseView {
 
 export interface StationView {
   id: string;
+  /** The OCPP version it speaks (the last it connected with; 'ocpp2.0.1' before it ever connected). */
+  protocol: OcppProtocol;
   /** Connected to the controller. */
   connected: boolean;
   /** Its upstream socket to the CSMS is up. */
@@ -117,6 +120,7 @@ export function createSiteView(
   const readings = new Map<string, Reading>();
   const lastGood = new Map<string, Reading>();
   const conns = new Map<string, ConnState>();
+  const protocols = new Map<string, OcppProtocol>();
   let control: ControlState | undefined;
   let siteLimit: SiteLimit | undefined;
   const changed = new Subject<void>();
@@ -143,6 +147,7 @@ export function createSiteView(
     next: (e) => {
       const c = conns.get(e.stationId) ?? { station: false, upstream: false };
       c[e.side] = e.up;
+      if (e.side === 'station' && e.protocol) protocols.set(e.stationId, e.protocol);
       conns.set(e.stationId, c);
       fire();
     },
@@ -229,7 +234,7 @@ export function createSiteView(
             csmsLimitA: null, measuredPowerW: null, energyWh: null, phases: null,
           }));
       return {
-        id, connected: c.station, upstreamConnected: c.upstream, known: cfg !== undefined, circuit: cfg?.circuit ?? null,
+        id, protocol: protocols.get(id) ?? DEFAULT_PROTOCOL, connected: c.station, upstreamConnected: c.upstream, known: cfg !== undefined, circuit: cfg?.circuit ?? null,
         priority: set.priorities[id] ?? cfg?.priority ?? 0, mode: set.modes[id] ?? null, queueLength: queues[id] ?? 0,
         powerW: Math.round(sum(own.map(evsePowerW))), evses: evseViews,
       };

@@ -85,7 +85,7 @@ describe('web API', () => {
     h.grid([41, 39, 43], 28000);
     const s = (await (await authed('GET', '/api/state')).json()) as {
       site: Record<string, unknown>;
-      stations: { id: string; connected: boolean; evses: Record<string, unknown>[] }[];
+      stations: { id: string; protocol: string; connected: boolean; evses: Record<string, unknown>[] }[];
     };
     expect(s.site).toMatchObject({ limitA: [63, 63, 63], gridCurrentA: [41, 39, 43], gridPowerW: 28000, pvPowerW: 7400, batteryPowerW: -2500, batterySoc: 64, quality: 'good' });
     expect(typeof s.site.measuredAt).toBe('number');
@@ -95,6 +95,14 @@ describe('web API', () => {
       for (const e of st.evses) for (const k of ['id', 'status', 'transactionId', 'limitA', 'measuredCurrentA', 'controllable']) expect(e, k).toHaveProperty(k);
     }
     expect(s.stations[0].evses[0]).toMatchObject({ id: 1, status: 'Occupied', transactionId: 'tx-CP01', limitA: 31.5, controllable: true });
+    expect(s.stations.map((x) => x.protocol)).toEqual(['ocpp2.0.1', 'ocpp2.0.1', 'ocpp2.0.1']);
+  });
+
+  it('shows the protocol a station connected with', async () => {
+    h.connections.next({ stationId: 'CP03', side: 'station', up: true, at: Date.now(), protocol: 'ocpp1.6' });
+    const s = (await (await authed('GET', '/api/state')).json()) as { stations: { id: string; protocol: string }[] };
+    expect(s.stations.find((x) => x.id === 'CP03')?.protocol).toBe('ocpp1.6');
+    expect(s.stations.find((x) => x.id === 'CP01')?.protocol).toBe('ocpp2.0.1');
   });
 
   it('bad settings input is 400 with a clear message and changes nothing', async () => {

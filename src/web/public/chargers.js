@@ -81,7 +81,9 @@ export function mount(root) {
         const c = tr.cells;
         tr.classList.toggle('offline', !st.connected);
         // Station id once per station; the EVSE number only where a station has several.
-        c[0].replaceChildren(first ? h('div', { class: 'station-id' }, st.id) : '', many && e ? h('div', { class: 'muted small' }, `EVSE ${e.id}`) : '');
+        c[0].replaceChildren(first ? h('div', { class: 'station-id' }, st.id) : '',
+          first ? h('div', { class: 'muted small protocol', title: 'OCPP version the station speaks' }, protocolText(st.protocol)) : '',
+          many && e ? h('div', { class: 'muted small' }, `EVSE ${e.id}`) : '');
         c[1].replaceChildren(first ? h('div', { class: 'stack' },
           badge(st.connected, 'controller ✓', 'offline'),
           st.connected || st.upstreamConnected ? badge(st.upstreamConnected, 'CSMS ✓', st.queueLength ? `CSMS ✗ · ${st.queueLength} queued` : 'CSMS ✗') : null) : '');
@@ -99,6 +101,11 @@ export function mount(root) {
       });
     },
   };
+}
+
+/** 'ocpp1.6' → 'OCPP 1.6' (older servers send no protocol: 2.0.1). */
+function protocolText(protocol) {
+  return `OCPP ${(protocol ?? 'ocpp2.0.1').replace(/^ocpp/, '')}`;
 }
 
 function badge(ok, yes, no) {
