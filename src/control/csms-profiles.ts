@@ -2,7 +2,7 @@
 // csms-profile-cleared events, seen once the station accepted them), and the limit they put in force now. The
 // controller sends min(CSMS limit, local allocation) because its own TxProfile sits at a higher stack level and would
 // otherwise replace the CSMS's (see docs/control.md, "Arbitration").
-import { periodAsCurrent, profileAt, type InstalledProfile } from '../ocpp/charging-schedule.js';
+import { periodAsCurrent, profileAt, type InstalledProfile } from '../stations/schedule.js';
 import type { CsmsProfileCleared, CsmsProfileSet, ProfilePurpose } from '../stations/model.js';
 
 /** A CSMS profile a station accepted: receivedAt is when the station accepted it (controller clock). */

@@ -141,7 +141,7 @@ export class Dispatcher {
     this.o.onChange();
   }
 
-  /** BootNotification accepted: the station restarted; read its capabilities again and forget what it held. */
+  /** Boot accepted: the station restarted; read its capabilities again and forget what it held. */
   stationBooted(stationId: string): void {
     const st = this.station(stationId);
     st.caps = undefined;

@@ -68,7 +68,7 @@ export function createControlLoop(inputs: ControlInputs): ControlLoop {
   const initial: ControlState = { at: scheduler.now(), nodes: [], evses: [], alarms: [], lastSolveMs: 0 };
   const state$ = new BehaviorSubject<ControlState>(initial);
 
-  // Coalesce bursts (a hundred TransactionEvents in one turn) into one solve, still within the same instant.
+  // Coalesce bursts (a hundred session events in one turn) into one solve, still within the same instant.
   let pending: Subscription | undefined;
   function requestSolve(): void {
     if (stopped || pending) return;

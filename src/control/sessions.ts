@@ -93,7 +93,7 @@ export class SessionTracker {
     }
   }
 
-  /** The station rebooted: its transactions may be gone; they come back with their next TransactionEvent. */
+  /** The station rebooted: its transactions may be gone; they come back with their next session event. */
   stationBooted(stationId: string): void {
     for (const s of this.evses.values()) if (s.stationId === stationId) this.endTransaction(s);
   }

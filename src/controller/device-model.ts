@@ -2,7 +2,7 @@
 // device-model-data.ts, values set by the CSMS persisted in SQLite, live values (e.g. Entries[ChargingProfiles])
 // provided by the code that owns them, and a change stream the owners subscribe to.
 import { Subject, type Observable } from 'rxjs';
-import { OcppCallError } from '../relay/events.js';
+import { OcppCallError } from '../ocpp/errors.js';
 import type { DeviceModelStore } from '../store/device-model.js';
 import { variableKey, type VariableDefinition } from './device-model-data.js';
 import { checkValue } from './device-model-values.js';

@@ -4,7 +4,7 @@
 import type { Logger } from '../common/log.js';
 import type { SiteConfig } from '../config/types.js';
 import type { OcppPeer } from '../ocpp/index.js';
-import { OcppCallError } from '../relay/events.js';
+import { OcppCallError } from '../ocpp/errors.js';
 import { VAR, type DeviceModel, type GetVariableData, type ReportBase, type SetVariableData } from './device-model.js';
 import type { ChargingProfiles, ClearCriteria, ProfileQuery } from './profiles.js';
 import { compositeSchedule } from './profiles-schedule.js';

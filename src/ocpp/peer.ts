@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { WebSocket, RawData } from 'ws';
 import type { Logger } from '../common/log.js';
 import { silentLogger } from '../common/log.js';
-import { OcppCallError } from '../relay/events.js';
+import { OcppCallError } from './errors.js';
 import { callError, encodeFrame, OCPP_ERROR_CODES, parseFrame, type CallFrame, type Frame, type OcppErrorCode } from './frames.js';
 import { validatePayload } from './validate.js';
 

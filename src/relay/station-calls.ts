@@ -8,7 +8,7 @@ import type { Logger } from '../common/log.js';
 import type { CallFrame, Frame } from '../ocpp/frames.js';
 import { validatePayload } from '../ocpp/validate.js';
 import type { JournalDirection } from '../store/journal.js';
-import { OcppCallError } from './events.js';
+import { OcppCallError } from '../ocpp/errors.js';
 import type { RelayContext } from './context.js';
 import { size } from './raw-data.js';
 

@@ -5,7 +5,7 @@
 import { Subject, type SchedulerLike } from 'rxjs';
 import type { Reading } from '../../drivers/types.js';
 import type { ConnectionEvent, OcppCallEvent, OcppResultEvent, RelayEvents, StationCaller } from '../relay/events.js';
-import { OcppCallError } from '../relay/events.js';
+import { OcppCallError } from '../ocpp/errors.js';
 import type { SimStation } from './physics/station.js';
 import type { SiteSnapshot } from './site-sim.js';
 import type { Scenario } from './scenario-types.js';

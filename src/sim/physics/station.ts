@@ -3,7 +3,7 @@
 // and says which OCPP messages it would send. The score (in-process) and the demo world (over real sockets) drive it
 // the same way: `handle()` incoming CALLs, `plugIn()` / `unplug()` EVs, `step()` time; messages go out via `send`.
 import type { Rotation } from '../../../algorithms/types.js';
-import { OcppCallError } from '../../relay/events.js';
+import { OcppCallError } from '../../ocpp/errors.js';
 import type { ChargerSpec } from '../scenario-types.js';
 import { MIN_OFFER_A, SimEv } from './ev.js';
 import { effectiveLimit, validateProfile, type ChargingProfile, type InstalledProfile, type PhaseLimit } from './profiles.js';
