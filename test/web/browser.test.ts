@@ -92,12 +92,16 @@ describe('the page in Chromium', () => {
   });
 
   it('the chargers page has a row for every station and shows its journal on demand', async () => {
+    // CP03 speaks OCPP 1.6: the page says so beside its id.
+    h.connections.next({ stationId: 'CP03', side: 'station', up: true, at: Date.now(), protocol: 'ocpp1.6' });
     await page.click('nav a[data-view="chargers"]');
     await page.locator('#chargers-body tr').first().waitFor();
     for (const id of STATIONS) expect(await page.locator(`#chargers-body tr[data-station="${id}"]`).count(), id).toBe(1);
     const cp01 = page.locator('#chargers-body tr[data-station="CP01"]');
     expect(await cp01.textContent()).toContain('tx-CP01');
     expect(await cp01.textContent()).toContain('31.5 A');
+    expect(await cp01.locator('.protocol').textContent()).toBe('OCPP 2.0.1');
+    await expect.poll(() => page.locator('#chargers-body tr[data-station="CP03"] .protocol').textContent()).toBe('OCPP 1.6');
     await page.getByRole('button', { name: 'OCPP messages of CP01' }).click();
     await expect.poll(() => page.locator('#journal').textContent()).toContain('SetChargingProfile');
     await page.fill('#journal-action', 'BootNotification');
