@@ -387,7 +387,7 @@ export class Dispatcher {
     const limit = { limitA, stackLevel, caps, voltageV: this.o.voltageV };
     this.call(st, () => this.o.requests.setDefaultLimit(st.id, limit, this.o.callTimeoutMs), (r) => {
       if (r.status === 'NotSupported') return this.markStation(st, r.reason);
-      if (r.status !== 'Accepted') this.o.log.warn({ stationId: st.id, reason: r.status === 'Rejected' ? r.reason : undefined }, 'station rejected the default limit');
+      if (r.status !== 'Accepted') this.o.log.warn({ stationId: st.id, reason: r.status === 'Rejected' ? r.reason : undefined }, 'station rejected the default TxDefaultProfile');
       // Either way do not loop on it: a rejected default is logged, the session limits still follow.
       st.defaultSent = { limitA, stackLevel };
     });
@@ -426,7 +426,7 @@ export class Dispatcher {
         if (changed) this.o.onChange();
       } else {
         const reason = r.status === 'Rejected' ? r.reason : undefined;
-        e.notControllable = `station rejected the session limit${reason ? ` (${reason})` : ''}`;
+        e.notControllable = `station rejected the TxProfile${reason ? ` (${reason})` : ''}`;
         this.o.log.warn({ stationId: st.id, evseId: t.evseId }, `not controllable: ${e.notControllable}`);
         this.o.onChange();
       }
