@@ -1,7 +1,7 @@
 // The site's stations in the neutral model, built from the relay's events and its injected calls: each event goes
 // through the adapter of the protocol its station speaks (the event's own `protocol`, absent = 2.0.1), and each
 // request leaves through the adapter of the protocol the station last connected with.
-import { merge, mergeMap, type Observable } from 'rxjs';
+import { merge, mergeMap, share, type Observable } from 'rxjs';
 import { DEFAULT_PROTOCOL, type OcppProtocol } from '../ocpp/protocol.js';
 import type { RelayEvents, StationCaller } from '../relay/events.js';
 import type { ProtocolAdapter } from './adapter.js';
@@ -42,7 +42,7 @@ export function createStations({ relay, caller }: StationsInputs): Stations {
     ),
     relay.calls$.pipe(mergeMap((ev) => (note(ev.stationId, ev.protocol), adapterFor(ev.protocol).fromCall(ev)))),
     relay.results$.pipe(mergeMap((ev) => (note(ev.stationId, ev.protocol), adapterFor(ev.protocol).fromResult(ev)))),
-  );
+  ).pipe(share()); // one parse per frame however many stages read the stations (control loop, session store)
 
   const requests: StationRequests = {
     readCapabilities: (id, fallback, t) => requestsOf(id).readCapabilities(id, fallback, t),
