@@ -154,6 +154,7 @@ async function runController(config: Config, options: RunOptions): Promise<void>
       setExternalLimit: (source, limitA) => controller.setExternalLimit(source, limitA),
       journal: relay.journal,
       queueLengths: () => relay.queueLengths(),
+      refusedMessages: () => relay.refusedMessages(20),
       connectedStations: () => relay.connectedStations(),
       upstreamConnected: (id) => relay.upstreamConnected(id),
       csmsConnected$: controller.connected$,

@@ -89,6 +89,8 @@ export const configSchema = {
         clientCert: { type: 'string' },
         clientKey: { type: 'string' },
         callTimeoutS: { type: 'number', exclusiveMinimum: 0, default: 30 },
+        // Frames from the CSMS: certificate chains, local authorization lists and display messages can be megabytes.
+        maxFrameBytes: { type: 'integer', minimum: 1024, default: 16777216 },
         retry: {
           type: 'object',
           additionalProperties: false,
@@ -108,6 +110,9 @@ export const configSchema = {
             heartbeatIntervalS: { type: 'integer', minimum: 1, default: 300 },
             queueLimitPerStation: { type: 'integer', minimum: 1, default: 100000 },
             queueLimitTotal: { type: 'integer', minimum: 1, default: 1000000 },
+            // MessageAttemptsTransactionEvent / MessageAttemptIntervalTransactionEvent (E13.FR.02/03) for replayed messages.
+            messageAttempts: { type: 'integer', minimum: 1, default: 5 },
+            messageAttemptIntervalS: { type: 'number', minimum: 0, default: 10 },
           },
         },
       },

@@ -41,7 +41,7 @@ export interface StationsConfig {
   allowUnknown: boolean;
   /** WebSocket ping interval toward stations (s); 0 = off. */
   pingIntervalS: number;
-  /** Largest frame accepted from a station or the CSMS (bytes); larger frames close the socket (1009). */
+  /** Largest frame accepted from a station (bytes); larger ones are answered with a CALLERROR (see docs/relay.md). */
   maxFrameBytes: number;
   /** What to do with a station's invalid CALL: answer it locally with CALLERROR (default) or forward and log. */
   invalidFromStation: 'reject' | 'forward';
@@ -60,6 +60,8 @@ export interface UpstreamConfig {
   clientKey?: string;
   /** Reply timeout for CALLs (s). */
   callTimeoutS: number;
+  /** Largest frame read from the CSMS (bytes); larger ones are answered with a CALLERROR (see docs/relay.md). */
+  maxFrameBytes: number;
   retry: { waitMinimumS: number; randomRangeS: number; repeatTimes: number };
   offline: {
     /** Authorize / TransactionEvent idTokenInfo for tokens not in the local cache while the CSMS is unreachable. */
@@ -68,6 +70,10 @@ export interface UpstreamConfig {
     heartbeatIntervalS: number;
     queueLimitPerStation: number;
     queueLimitTotal: number;
+    /** Attempts per replayed message before a CALLERROR-refused message is set aside (E13.FR.02/03). */
+    messageAttempts: number;
+    /** Wait before attempt n+1 is this × n (s). */
+    messageAttemptIntervalS: number;
   };
 }
 

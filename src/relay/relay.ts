@@ -16,7 +16,7 @@ import { precompile, validatePayload } from '../ocpp/validate.js';
 import { AuthCache } from '../store/auth-cache.js';
 import type { Db } from '../store/db.js';
 import { Journal } from '../store/journal.js';
-import { ForwardQueue } from '../store/queue.js';
+import { ForwardQueue, type FailedMessage } from '../store/queue.js';
 import type { RelayContext, RelayMetrics } from './context.js';
 import {
   OcppCallError, type CallOptions, type ConnectionEvent, type OcppCallEvent, type OcppResultEvent, type RelayEvents, type Side,
@@ -48,6 +48,8 @@ export interface RelayMetricsSnapshot extends RelayMetrics {
   journalOk: boolean;
   /** Journal rows lost to write failures since start. */
   journalLostRows: number;
+  /** Queued messages the CSMS refused on every attempt, kept aside (forward_queue, never replayed again). */
+  forwardFailed: number;
 }
 
 export interface Relay extends RelayEvents, StationCaller {
@@ -55,6 +57,8 @@ export interface Relay extends RelayEvents, StationCaller {
   stop(): Promise<void>;
   /** Messages waiting in the store-and-forward queue, per station (absent = 0). */
   queueLengths(): Record<string, number>;
+  /** Queued messages the CSMS refused on every attempt (kept aside), newest first. */
+  refusedMessages(limit?: number): FailedMessage[];
   metrics(): RelayMetricsSnapshot;
   /** The frame journal (query API for the page); undefined when journaling is off. */
   readonly journal: Journal | undefined;
@@ -210,13 +214,17 @@ class RelayImpl implements Relay {
     return this.ctx.queue.lengths();
   }
 
+  refusedMessages(limit?: number): FailedMessage[] {
+    return this.ctx.queue.failed(limit);
+  }
+
   metrics(): RelayMetricsSnapshot {
     let upstreams = 0;
     for (const s of this.sessions.values()) if (s.upstreamOnline) upstreams++;
     const journal = this.journal?.health();
     return {
       ...this.ctx.metrics, stationsConnected: this.sessions.size, upstreamsConnected: upstreams, queuedTotal: this.ctx.queue.totalLength,
-      journalOk: journal?.ok ?? true, journalLostRows: journal?.lostRows ?? 0,
+      journalOk: journal?.ok ?? true, journalLostRows: journal?.lostRows ?? 0, forwardFailed: this.ctx.queue.failedTotal,
     };
   }
 

@@ -11,7 +11,8 @@ import { callError, type CallFrame, type Frame } from '../ocpp/frames.js';
 import type { JournalDirection } from '../store/journal.js';
 import type { PendingBoot, QueuedMessage } from '../store/queue.js';
 import type { RelayContext } from './context.js';
-import { answerLocally, learnTokens, TRANSACTION_RELATED } from './offline.js';
+import { forwardKey, forwardRule, retryDelayMs, type OcppProtocol } from './forward-rules.js';
+import { answerLocally, learnTokens } from './offline.js';
 
 export interface StoreForwardHost {
   sendToStation(frame: Frame, now: number): void;
@@ -24,7 +25,14 @@ export class StoreAndForward {
   /** True from upstream connect until the queue is empty: live CALLs wait behind the queue meanwhile. */
   replaying = false;
   private upstream: WebSocket | undefined;
-  private inFlight: { msg: QueuedMessage; timer: Subscription; boot?: undefined } | { boot: PendingBoot; messageId: string; timer: Subscription; msg?: undefined } | undefined;
+  /** messageId: the id the CALL went out with (the station's own, or a new one for a retry after a CALLERROR). */
+  private inFlight: { msg: QueuedMessage; messageId: string; timer: Subscription; boot?: undefined } | { boot: PendingBoot; messageId: string; timer: Subscription; msg?: undefined } | undefined;
+  /** Attempts at the head message (E13.FR.02): survives a reconnect so a refused message is not retried forever. */
+  private attempts: { seq: number; count: number; lastId: string } | undefined;
+  /** Waiting MessageAttemptInterval × attempt before the next attempt at the head. */
+  private retryWait: Subscription | undefined;
+  /** The head was refused: its next send is a new attempt (new id), not a resend of the one in doubt. */
+  private retryDue = false;
   private replayedNow = 0;
   /** The CSMS answered the forwarded boot Pending or Rejected: it is sent again after the interval it gave. */
   private bootRetry: Subscription | undefined;
@@ -36,13 +44,15 @@ export class StoreAndForward {
     private readonly ctx: RelayContext,
     private readonly log: Logger,
     private readonly host: StoreForwardHost,
+    private readonly protocol: OcppProtocol = 'ocpp2.0.1',
   ) {}
 
   /** CSMS unreachable (or the queue still replaying): queue what must reach it, answer the station for it. */
   answerOffline(frame: CallFrame, raw: string, now: number): void {
-    const transactional = TRANSACTION_RELATED.has(frame.action);
-    if (transactional) {
-      const q = this.ctx.queue.enqueue(this.stationId, frame.messageId, frame.action, raw, now);
+    const rule = forwardRule(frame.action, this.protocol);
+    const transactional = rule !== undefined;
+    if (rule) {
+      const q = this.ctx.queue.enqueue(this.stationId, frame.messageId, frame.action, raw, now, forwardKey(rule, frame.payload));
       if (!q.queued) {
         // Not acknowledged: the station keeps the message and retries it; nothing is dropped silently.
         this.log.warn({ messageId: frame.messageId, action: frame.action }, q.reason);
@@ -100,12 +110,13 @@ export class StoreAndForward {
     this.inFlight = undefined;
     this.bootRetry?.unsubscribe();
     this.bootRetry = undefined;
+    this.retryWait?.unsubscribe();
+    this.retryWait = undefined;
     this.upstream = undefined;
   }
 
   isReplayReply(messageId: string): boolean {
-    const f = this.inFlight;
-    return f !== undefined && (f.msg ? f.msg.messageId : f.messageId) === messageId;
+    return this.inFlight?.messageId === messageId;
   }
 
   replayAnswered(frame: Exclude<Frame, CallFrame>, now: number): void {
@@ -118,17 +129,49 @@ export class StoreAndForward {
     }
     const msg = inFlight.msg;
     const request = (JSON.parse(msg.frame) as [number, string, string, Record<string, unknown>])[3];
-    if (frame.type === 3) learnTokens(msg.action, request, frame.payload, this.ctx.authCache, now);
-    // A CALLERROR is the CSMS's final word on that message; keeping it would block the queue forever.
-    else this.log.warn({ messageId: msg.messageId, code: frame.code }, `CSMS refused a replayed message: ${frame.description}`);
-    this.host.journal('csms->station', frame.type, 0, now, { action: msg.action, messageId: msg.messageId, note: 'replay answer, consumed' });
+    if (frame.type === 4) {
+      this.refused(msg, inFlight.messageId, frame, request, now);
+      return;
+    }
+    learnTokens(msg.action, request, frame.payload, this.ctx.authCache, now);
+    this.host.journal('csms->station', frame.type, 0, now, { action: msg.action, messageId: inFlight.messageId, note: 'replay answer, consumed' });
     this.ctx.queue.remove(msg);
+    this.attempts = undefined;
     this.ctx.metrics.replayed++;
     this.replayedNow++;
+    this.ctx.emitResult({ stationId: this.stationId, origin: 'station', messageId: msg.messageId, action: msg.action, request, result: frame.payload, at: now });
+    this.next();
+  }
+
+  /**
+   * The CSMS answered a replayed message with a CALLERROR (e.g. RpcFrameworkError "Call already in progress": busy
+   * with its own call to the station). The station was answered long ago and will not resend, so the controller
+   * retries as the station would (E13.FR.02): up to upstream.offline.messageAttempts attempts, waiting
+   * messageAttemptIntervalS × attempt before each. Then the message is set aside (kept, counted, shown), never
+   * silently consumed, and the queue goes on (E13.FR.03).
+   */
+  private refused(msg: QueuedMessage, sentId: string, frame: Extract<Frame, { type: 4 }>, request: Record<string, unknown>, now: number): void {
+    const count = this.attempts?.seq === msg.seq ? this.attempts.count : 1;
+    const { messageAttempts, messageAttemptIntervalS } = this.ctx.config.upstream.offline;
+    this.host.journal('csms->station', 4, 0, now, { action: msg.action, messageId: sentId, note: `replay refused (attempt ${count} of ${messageAttempts}): ${frame.code}` });
+    if (count < messageAttempts) {
+      const waitMs = retryDelayMs(count, messageAttemptIntervalS);
+      this.log.warn({ messageId: msg.messageId, action: msg.action, code: frame.code, attempt: count, retryInMs: waitMs }, `CSMS refused a replayed message: ${frame.description}; retrying`);
+      this.retryDue = true;
+      this.retryWait = this.ctx.scheduler.schedule(() => {
+        this.retryWait = undefined;
+        this.next();
+      }, waitMs);
+      return;
+    }
+    this.ctx.queue.setAside(msg, `${frame.code}: ${frame.description}`, now);
+    this.attempts = undefined;
+    this.ctx.metrics.errors++;
+    this.log.error({ messageId: msg.messageId, action: msg.action, code: frame.code, attempts: count },
+      `CSMS refused a replayed message on every attempt: ${frame.description}; kept aside (forward_queue), the queue goes on`);
     this.ctx.emitResult({
       stationId: this.stationId, origin: 'station', messageId: msg.messageId, action: msg.action, request,
-      result: frame.type === 3 ? frame.payload : undefined,
-      error: frame.type === 4 ? { code: frame.code, description: frame.description } : undefined, at: now,
+      error: { code: frame.code, description: frame.description }, at: now,
     });
     this.next();
   }
@@ -163,7 +206,7 @@ export class StoreAndForward {
 
   private next(): void {
     const upstream = this.upstream;
-    if (!upstream || this.inFlight || this.bootRetry) return;
+    if (!upstream || this.inFlight || this.bootRetry || this.retryWait) return;
     const boot = this.ctx.queue.pendingBoot(this.stationId);
     if (boot) {
       this.sendBoot(upstream, boot);
@@ -175,14 +218,34 @@ export class StoreAndForward {
       this.replaying = false;
       return;
     }
+    // First attempt: the station's own frame. After a CALLERROR: a new CALL (new id, same payload) — the CSMS has
+    // answered the old id. After a timeout or a lost socket: the same frame again (in doubt; a resend keeps its id).
+    let out = msg.frame;
+    let messageId = msg.messageId;
+    const a = this.attempts?.seq === msg.seq ? this.attempts : undefined;
+    if (a && this.retryDue) {
+      messageId = randomUUID();
+      const [, , action, payload] = JSON.parse(msg.frame) as [number, string, string, Record<string, unknown>];
+      out = JSON.stringify([2, messageId, action, payload]);
+      this.attempts = { seq: msg.seq, count: a.count + 1, lastId: messageId };
+    } else if (a) {
+      messageId = a.lastId;
+      if (messageId !== msg.messageId) {
+        const [, , action, payload] = JSON.parse(msg.frame) as [number, string, string, Record<string, unknown>];
+        out = JSON.stringify([2, messageId, action, payload]);
+      }
+    } else {
+      this.attempts = { seq: msg.seq, count: 1, lastId: messageId };
+    }
+    this.retryDue = false;
     const timer = this.ctx.scheduler.schedule(() => {
       // No answer: drop the connection; the message stays at the head and is resent (same id) after reconnect.
-      this.log.warn({ messageId: msg.messageId }, 'CSMS did not answer a replayed message; reconnecting');
+      this.log.warn({ messageId }, 'CSMS did not answer a replayed message; reconnecting');
       upstream.close(1011, 'reply timeout');
     }, this.ctx.callTimeoutMs);
-    this.inFlight = { msg, timer };
-    this.host.journal('controller->csms', 2, msg.frame.length, this.ctx.scheduler.now(), { action: msg.action, messageId: msg.messageId, note: 'replay' });
-    upstream.send(msg.frame);
+    this.inFlight = { msg, messageId, timer };
+    this.host.journal('controller->csms', 2, out.length, this.ctx.scheduler.now(), { action: msg.action, messageId, note: a ? 'replay, retry' : 'replay' });
+    upstream.send(out);
     this.ctx.metrics.framesOut++;
   }
 

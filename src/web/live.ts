@@ -46,7 +46,7 @@ export interface StationView {
 }
 
 export interface AlarmView {
-  kind: 'meter-stale' | 'meter-bad' | 'overload' | 'fail-safe' | 'not-controllable' | 'csms-offline';
+  kind: 'meter-stale' | 'meter-bad' | 'overload' | 'fail-safe' | 'not-controllable' | 'csms-offline' | 'csms-refused';
   severity: 'warning' | 'critical';
   target: string;
   message: string;
@@ -74,7 +74,7 @@ export interface WebState {
   nodes: { id: string; limitA: PhaseVector; currentA: PhaseVector; failSafe: boolean; fuseA: PhaseVector | null }[];
   meters: MeterView[];
   stations: StationView[];
-  csms: { connected: boolean | null; queued: number };
+  csms: { connected: boolean | null; queued: number; refused: { stationId: string; action: string; messageId: string; error: string; failedAt: number }[] };
   alarms: AlarmView[];
 }
 
@@ -258,11 +258,16 @@ export function createSiteView(
       }
       return { id: m.id, role: m.role, quality: r?.quality ?? 'none', reason: r?.reason ?? null, at: r?.at ?? null };
     });
+    // The load left with every controllable EVSE paused includes chargers the controller cannot limit: saying "with
+    // all chargers paused" then would be false (they are drawing), so name what the load is.
+    const uncontrolled = (control?.evses ?? []).some((e) => !e.controllable && e.transactionId !== undefined);
     for (const a of control?.alarms ?? []) {
       const what = a.phase < 0 ? 'power limit' : `L${a.phase + 1}`;
       const unit = a.phase < 0 ? 'W' : 'A';
-      alarms.push({ kind: 'overload', severity: 'critical', target: a.nodeId,
-        message: `Overload on ${a.nodeId} ${what}: ${Math.round(a.loadWithAllPaused)} ${unit} with all chargers paused, limit ${Math.round(a.limit)} ${unit}` });
+      const load = uncontrolled
+        ? `${Math.round(a.loadWithAllPaused)} ${unit} of other load and chargers the controller cannot limit, with every controllable charger paused`
+        : `${Math.round(a.loadWithAllPaused)} ${unit} with all chargers paused`;
+      alarms.push({ kind: 'overload', severity: 'critical', target: a.nodeId, message: `Overload on ${a.nodeId} ${what}: ${load}, limit ${Math.round(a.limit)} ${unit}` });
     }
     for (const n of control?.nodes ?? []) {
       if (n.failSafe) {
@@ -291,6 +296,14 @@ export function createSiteView(
         message: upstreamDown.length ? `CSMS unreachable for ${upstreamDown.join(', ')}: ${waiting}` : `The controller cannot reach the CSMS: ${waiting}` });
     }
 
+    // Messages the CSMS refused on every replay attempt: kept, never silently consumed — the operator must know.
+    const refused = ports.refusedMessages?.() ?? [];
+    if (refused.length) {
+      const ids = [...new Set(refused.map((m) => m.stationId))].join(', ');
+      alarms.push({ kind: 'csms-refused', severity: 'warning', target: 'csms',
+        message: `The CSMS refused ${refused.length === 20 ? '20 or more' : refused.length} queued message${refused.length === 1 ? '' : 's'} on every attempt (${ids}); kept aside, not delivered` });
+    }
+
     const fuse = config.site.limitA;
     const limit = siteLimit?.limitA ?? fuse;
     const nodes = (control?.nodes ?? []).map((n) => ({
@@ -306,7 +319,7 @@ export function createSiteView(
         limitSources: (siteLimit?.sources ?? []).map((s) => ({ kind: s.kind, id: s.id, limitA: s.limitA })),
         chargingPowerW: Math.round(sum(stations.map((s) => s.powerW))),
       },
-      nodes, meters, stations, csms: { connected: csmsConnected, queued }, alarms,
+      nodes, meters, stations, csms: { connected: csmsConnected, queued, refused }, alarms,
     };
   };
 

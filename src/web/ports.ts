@@ -39,6 +39,8 @@ export interface WebPorts {
   journal?: JournalReader;
   /** Messages waiting per station for the CSMS (ForwardQueue.lengths). */
   queueLengths?(): Record<string, number>;
+  /** Queued messages the CSMS refused on every attempt, kept aside (Relay.refusedMessages), newest first. */
+  refusedMessages?(): { stationId: string; action: string; messageId: string; error: string; failedAt: number }[];
   /** Stations connected now (StationCaller.connectedStations); when given it is the truth, so a page started after
    * stations connected still shows them. */
   connectedStations?(): string[];

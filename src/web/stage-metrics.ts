@@ -17,6 +17,7 @@ export function registerStageMetrics(metrics: MetricsRegistry, relay: Relay, con
     queued: metrics.gauge('relay_queued_total', 'Messages committed to the store-and-forward queue since start'),
     replayed: metrics.gauge('relay_replayed_total', 'Queued messages delivered to the CSMS after reconnecting'),
     refused: metrics.gauge('relay_refused_total', 'Station handshakes refused'),
+    forwardFailed: metrics.gauge('relay_forward_failed', 'Queued messages the CSMS refused on every attempt (kept aside, not replayed)'),
   };
   const journalOk = metrics.gauge('relay_journal_ok', '1 while the OCPP journal is being written; 0 after a write failure (e.g. disk full)');
   const journalLost = metrics.gauge('relay_journal_lost_rows_total', 'Journal rows that could not be written since start');
