@@ -50,6 +50,7 @@ export class StationSession {
       sendToStation: (frame, now) => this.sendToStation(frame, now),
       journal: (direction, kind, bytes, at, extra) => this.journal(direction, kind, bytes, at, extra),
       bootAccepted: (intervalS) => this.adoptHeartbeatInterval(intervalS),
+      crossing: () => this.calls.awaitingStationAnswer(),
     });
     this.calls = new StationCalls(stationId, station, ctx, this.log, {
       ended: () => this.ended,
@@ -62,6 +63,7 @@ export class StationSession {
       frameFailed: (err) => this.frameFailed('CSMS', err),
       announce: (up, reason) => this.announce('upstream', up, reason),
       lost: () => this.calls.dropCsmsCalls(),
+      crossing: () => this.calls.awaitingStationAnswer(),
     });
     this.startPing();
     this.initialUpstream = upstream;

@@ -12,6 +12,9 @@ import { OcppCallError } from '../ocpp/errors.js';
 import type { RelayContext } from './context.js';
 import { size } from './raw-data.js';
 
+/** A CSMS call counts as awaited (for late replies and crossings) up to this many reply timeouts after it was sent. */
+const LATE_CSMS_FACTOR = 3;
+
 interface ToStationCall {
   origin: 'csms' | 'controller';
   messageId: string;
@@ -38,6 +41,12 @@ export class StationCalls {
   private outstanding: (ToStationCall & { timer: Subscription }) | undefined;
   private readonly csmsQueue: ToStationCall[] = [];
   private readonly ownQueue: ToStationCall[] = [];
+  /**
+   * CSMS calls the relay stopped waiting for (its slot timer ran out) that the station has not answered, with when
+   * they stop counting: the CSMS may still be waiting (its own timeout decides), so a late answer is still forwarded,
+   * and until then a station CALL the CSMS holds is a crossing, not a dead CSMS (see UpstreamLink).
+   */
+  private readonly lateCsms = new Map<string, number>();
   private readonly scheduler: SchedulerLike;
 
   constructor(
@@ -71,11 +80,34 @@ export class StationCalls {
   /** The CSMS connection is lost: CSMS calls not yet delivered can never be answered to the CSMS, so drop them. */
   dropCsmsCalls(): void {
     this.csmsQueue.length = 0;
+    this.lateCsms.clear();
+  }
+
+  /** A CSMS call was delivered to the station and the station has not answered it yet. */
+  awaitingStationAnswer(): boolean {
+    if (this.outstanding?.origin === 'csms') return true;
+    const now = this.scheduler.now();
+    for (const [id, until] of this.lateCsms) {
+      if (until > now) return true;
+      this.lateCsms.delete(id);
+    }
+    return false;
   }
 
   /** The station's CALLRESULT or CALLERROR: settles the outstanding call and sends the next. */
   answered(frame: Exclude<Frame, CallFrame>, data: RawData, now: number): void {
     const call = this.outstanding;
+    if ((!call || call.messageId !== frame.messageId) && this.lateCsms.delete(frame.messageId)) {
+      // Late, but the CSMS may still be waiting for it (its timeout is its own): forward it, the CSMS decides.
+      this.log.info({ messageId: frame.messageId }, 'late reply from the station to a CSMS call forwarded');
+      this.host.journal('station->csms', frame.type, size(data), now, { messageId: frame.messageId, note: 'late reply' });
+      const upstream = this.host.upstream();
+      if (upstream) {
+        upstream.send(data, { binary: false });
+        this.ctx.metrics.framesOut++;
+      }
+      return;
+    }
     if (!call || call.messageId !== frame.messageId) {
       this.log.warn({ messageId: frame.messageId }, 'reply from station to no outstanding call dropped');
       this.host.journal('station->controller', frame.type, size(data), now, { messageId: frame.messageId, note: 'no outstanding call' });
@@ -118,6 +150,7 @@ export class StationCalls {
     this.outstanding = undefined;
     for (const c of this.ownQueue.splice(0)) c.reject?.(err);
     this.csmsQueue.length = 0;
+    this.lateCsms.clear();
   }
 
   private pump(): void {
@@ -129,6 +162,11 @@ export class StationCalls {
       if (this.outstanding?.messageId !== next.messageId) return;
       this.outstanding = undefined;
       this.log.warn({ messageId: next.messageId, action: next.action, origin: next.origin }, 'station did not answer in time');
+      if (next.origin === 'csms') {
+        // Remembered for a while (a few of them at most): a late answer still goes to the CSMS.
+        this.lateCsms.set(next.messageId, now + LATE_CSMS_FACTOR * this.ctx.callTimeoutMs);
+        if (this.lateCsms.size > 16) this.lateCsms.delete(this.lateCsms.keys().next().value as string);
+      }
       next.reject?.(new Error(`${next.action} to ${this.stationId} timed out after ${next.timeoutMs} ms`));
       this.pump();
     }, next.timeoutMs);

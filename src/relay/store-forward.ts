@@ -18,6 +18,8 @@ export interface StoreForwardHost {
   sendToStation(frame: Frame, now: number): void;
   /** The CSMS accepted the forwarded BootNotification with this heartbeat interval (s). */
   bootAccepted(intervalS: number): void;
+  /** A CSMS call is at the station, unanswered: a replayed CALL the CSMS holds meanwhile is crossed, not stalled. */
+  crossing(): boolean;
   journal(direction: JournalDirection, kind: number, bytes: number, at: number, extra: { action?: string; messageId?: string; note?: string }): void;
 }
 
@@ -238,11 +240,8 @@ export class StoreAndForward {
       this.attempts = { seq: msg.seq, count: 1, lastId: messageId };
     }
     this.retryDue = false;
-    const timer = this.ctx.scheduler.schedule(() => {
-      // No answer: drop the connection; the message stays at the head and is resent (same id) after reconnect.
-      this.log.warn({ messageId }, 'CSMS did not answer a replayed message; reconnecting');
-      upstream.close(1011, 'reply timeout');
-    }, this.ctx.callTimeoutMs);
+    // No answer: drop the connection; the message stays at the head and is resent (same id) after reconnect.
+    const timer = this.replyTimer(upstream, messageId, 'a replayed message');
     this.inFlight = { msg, messageId, timer };
     this.host.journal('controller->csms', 2, out.length, this.ctx.scheduler.now(), { action: msg.action, messageId, note: a ? 'replay, retry' : 'replay' });
     upstream.send(out);
@@ -259,13 +258,28 @@ export class StoreAndForward {
       out = JSON.stringify([2, messageId, 'BootNotification', payload]);
     }
     this.bootSent = boot.messageId;
-    const timer = this.ctx.scheduler.schedule(() => {
-      this.log.warn({ messageId }, 'CSMS did not answer the forwarded BootNotification; reconnecting');
-      upstream.close(1011, 'reply timeout');
-    }, this.ctx.callTimeoutMs);
+    const timer = this.replyTimer(upstream, messageId, 'the forwarded BootNotification');
     this.inFlight = { boot, messageId, timer };
     this.host.journal('controller->csms', 2, out.length, this.ctx.scheduler.now(), { action: 'BootNotification', messageId, note: 'boot sent during the outage' });
     upstream.send(out);
     this.ctx.metrics.framesOut++;
+  }
+
+  /**
+   * Waits upstream.callTimeoutS for the CSMS's answer, then drops the socket — unless the calls are crossed (a CSMS
+   * call still awaits the station's answer; the CSMS may hold ours until then): the wait then starts again.
+   */
+  private replyTimer(upstream: WebSocket, messageId: string, what: string): Subscription {
+    const sub = this.ctx.scheduler.schedule(() => {
+      if (this.inFlight?.messageId !== messageId) return;
+      if (this.host.crossing()) {
+        this.log.info({ messageId }, `crossed calls: the CSMS awaits the station's answer to its own call; still waiting for its answer to ${what}`);
+        this.inFlight.timer = this.replyTimer(upstream, messageId, what);
+        return;
+      }
+      this.log.warn({ messageId }, `CSMS did not answer ${what}; reconnecting`);
+      upstream.close(1011, 'reply timeout');
+    }, this.ctx.callTimeoutMs);
+    return sub;
   }
 }

@@ -11,6 +11,7 @@ import type { StoreAndForward } from './store-forward.js';
 
 /** A station CALL forwarded to the CSMS and not answered yet. */
 export interface PendingStationCall { action: string; payload: Record<string, unknown>; raw: RawData; at: number }
+// `at` restarts when a crossing is found (see csmsOverdue).
 
 /** What the link needs from its session. */
 export interface UpstreamLinkHost {
@@ -20,6 +21,8 @@ export interface UpstreamLinkHost {
   announce(up: boolean, reason?: string): void;
   /** The socket was lost while the station is still connected (CSMS calls for the station are now moot). */
   lost(): void;
+  /** A CSMS call is at the station and not answered yet: a station CALL the CSMS holds meanwhile is a crossing. */
+  crossing(): boolean;
 }
 
 export class UpstreamLink {
@@ -169,6 +172,16 @@ export class UpstreamLink {
     if (up !== this.ws || this.stopped) return;
     const entry = [...this.pending].find(([, c]) => c === call);
     if (!entry) {
+      this.watchCsmsStall();
+      return;
+    }
+    if (this.host.crossing()) {
+      // Crossed calls, not a dead CSMS: the CSMS may hold the station's CALL until the station answers its own (some
+      // CSMSs do). Each peer's own timeout resolves that; dropping the socket here would answer the station locally,
+      // replay the CALL (a duplicate at the CSMS) and lose the station's answer. The wait restarts: once the station
+      // has answered, the CSMS gets a full reply timeout again.
+      this.log.info({ messageId: entry[0], action: call.action }, 'crossed calls: the CSMS awaits the station\'s answer to its own call; still waiting');
+      call.at = this.scheduler.now();
       this.watchCsmsStall();
       return;
     }
