@@ -55,11 +55,12 @@ describe('store-and-forward', () => {
     for (let i = 1; i <= 20; i++) expect(await st.peer.call('TransactionEvent', tx(i, 'Updated'))).toEqual({});
     await st.peer.call('MeterValues', { evseId: 1, meterValue: [{ timestamp: NOW, sampledValue: [{ value: 1 }] }] });
     expect(await st.peer.call('TransactionEvent', tx(21, 'Ended', { idToken: tag1 }))).toEqual({ idTokenInfo: { status: 'Accepted' } });
-    expect(r.relay.queueLengths()).toEqual({ CP01: 22 });
+    // 20 + 2 transaction events, MeterValues, and the connector's status (the CSMS must learn it, B04).
+    expect(r.relay.queueLengths()).toEqual({ CP01: 23 });
     r.relay.journal!.flush();
     const queuedIds = r.relay.journal!.query({ stationId: 'CP01', direction: 'station->controller', limit: 1000 })
       .filter((x) => x.note?.startsWith('queued')).map((x) => x.messageId).reverse();
-    expect(queuedIds).toHaveLength(22);
+    expect(queuedIds).toHaveLength(23);
 
     // The CSMS comes back on the same address: replay in order, one at a time, then live forwarding.
     const back = await startCsms({ port });
@@ -72,13 +73,13 @@ describe('store-and-forward', () => {
     const got = back.received.get('CP01')!.map((t) => JSON.parse(t) as [number, string, string, Record<string, unknown>]);
     // The boot the station sent during the outage goes first (it would have, connected directly), then the queue.
     expect(got[0][2]).toBe('BootNotification');
-    expect(got.slice(1, 23).map((f) => f[1])).toEqual(queuedIds);
+    expect(got.slice(1, 24).map((f) => f[1])).toEqual(queuedIds);
     const txs = got.filter((f) => f[2] === 'TransactionEvent');
     expect(txs.map((f) => f[3].seqNo)).toEqual([...Array.from({ length: 21 }, (_, i) => i + 1), 0]);
     expect(txs.at(-1)![3].transactionInfo).toEqual({ transactionId: 'T2' });
     // Non-transaction messages answered locally were not replayed.
     expect(got.some((f) => f[2] === 'Heartbeat' || f[2] === 'Authorize')).toBe(false);
-    expect(r.relay.metrics().replayed).toBe(22);
+    expect(r.relay.metrics().replayed).toBe(23);
   });
 
   it('does not acknowledge when the queue is full (the station keeps the message)', async () => {
