@@ -16,7 +16,9 @@ export function guardSendBuffer(ws: WebSocket, limit: number, log: Logger, onDro
   (ws as { send: (data: unknown, ...rest: unknown[]) => void }).send = (data: unknown, ...rest: unknown[]): void => {
     if (dropped) return;
     send(data, ...rest);
-    if (ws.bufferedAmount > limit) {
+    // One frame larger than the limit (a certificate chain or local list from the CSMS) may be in flight on its own.
+    const frame = typeof data === 'string' ? Buffer.byteLength(data) : Buffer.isBuffer(data) ? data.length : 0;
+    if (ws.bufferedAmount > limit + frame) {
       dropped = true;
       log.warn({ bufferedBytes: ws.bufferedAmount, limit }, 'station does not read its socket; disconnecting it');
       onDrop?.();

@@ -26,6 +26,7 @@ import { agreesOcpp, certificateMismatch, checkStation, refuse, stationIdFromPat
 import { guardSendBuffer, sendBufferLimit } from './backpressure.js';
 import { explainProtocolCloses } from './close-reasons.js';
 import { PER_MESSAGE_DEFLATE } from './deflate.js';
+import { readLimit } from './raw-data.js';
 import { StationSession } from './session.js';
 import { backoffMs, loadUpstreamTls, openUpstream, type UpstreamTls } from './upstream.js';
 
@@ -130,7 +131,7 @@ class RelayImpl implements Relay {
     this.wss = new WebSocketServer({
       noServer: true,
       perMessageDeflate: PER_MESSAGE_DEFLATE,
-      maxPayload: this.config.stations.maxFrameBytes,
+      maxPayload: readLimit(this.config.stations.maxFrameBytes),
       // No agreed subprotocol: complete the handshake without the header, then close (Part 4 §3.2).
       handleProtocols: (protocols) => (protocols.has(OCPP_SUBPROTOCOL) ? OCPP_SUBPROTOCOL : false),
     });
@@ -266,14 +267,14 @@ class RelayImpl implements Relay {
     const authorization = this.upstreamAuthorization(stationId, req);
     const connect = async (): Promise<WebSocket | undefined> => {
       const r = await openUpstream(this.config.upstream.url, stationId, {
-        authorization, tls: this.tls, handshakeTimeoutMs: this.handshakeTimeoutMs, maxPayload: this.config.stations.maxFrameBytes,
+        authorization, tls: this.tls, handshakeTimeoutMs: this.handshakeTimeoutMs, maxPayload: readLimit(this.config.upstream.maxFrameBytes),
       });
       if (r.ok) return r.socket;
       log.warn({ status: r.status }, `upstream connect failed: ${r.reason}`);
       return undefined;
     };
     const first = await openUpstream(this.config.upstream.url, stationId, {
-      authorization, tls: this.tls, handshakeTimeoutMs: this.handshakeTimeoutMs, maxPayload: this.config.stations.maxFrameBytes,
+      authorization, tls: this.tls, handshakeTimeoutMs: this.handshakeTimeoutMs, maxPayload: readLimit(this.config.upstream.maxFrameBytes),
     });
     if (!first.ok && first.status !== undefined && first.status >= 400 && first.status < 500) {
       this.ctx.metrics.refused++;
@@ -287,7 +288,7 @@ class RelayImpl implements Relay {
       return;
     }
     this.wss.handleUpgrade(req, socket, head, (ws) => {
-      explainProtocolCloses(ws, this.config.stations.maxFrameBytes);
+      explainProtocolCloses(ws, readLimit(this.config.stations.maxFrameBytes));
       guardSendBuffer(ws, sendBufferLimit(this.config.stations.maxFrameBytes), log, () => { this.ctx.metrics.errors++; });
       const previous = this.sessions.get(stationId);
       if (previous) {

@@ -10,7 +10,7 @@ import type { JournalDirection } from '../store/journal.js';
 import { learnTokens } from './offline.js';
 import { StoreAndForward } from './store-forward.js';
 import type { RelayContext } from './context.js';
-import { size, text, TEXT } from './raw-data.js';
+import { frameHead, size, text, TEXT } from './raw-data.js';
 import { StationCalls } from './station-calls.js';
 import { UpstreamLink } from './upstream-link.js';
 
@@ -121,6 +121,10 @@ export class StationSession {
   private fromStation(data: RawData, isBinary: boolean): void {
     const now = this.scheduler.now();
     this.ctx.metrics.framesIn++;
+    if (size(data) > this.ctx.config.stations.maxFrameBytes) {
+      this.oversized('station', data, this.ctx.config.stations.maxFrameBytes, now);
+      return;
+    }
     const parsed = isBinary ? undefined : parseFrame(text(data));
     if (!parsed || !parsed.ok) {
       const error = parsed && !parsed.ok ? parsed.error : callError('-1', 'FormatViolation', 'binary frames are not OCPP-J');
@@ -165,6 +169,10 @@ export class StationSession {
   /** A frame on the current upstream socket (UpstreamLink has noted when it arrived). */
   private fromUpstream(data: RawData, isBinary: boolean, now: number): void {
     this.ctx.metrics.framesIn++;
+    if (size(data) > this.ctx.config.upstream.maxFrameBytes) {
+      this.oversized('CSMS', data, this.ctx.config.upstream.maxFrameBytes, now);
+      return;
+    }
     const parsed = isBinary ? undefined : parseFrame(text(data));
     if (!parsed || !parsed.ok) {
       const error = parsed && !parsed.ok ? parsed.error : callError('-1', 'FormatViolation', 'binary frames are not OCPP-J');
@@ -239,6 +247,24 @@ export class StationSession {
       (r) => this.log.info({ intervalS, result: r.setVariableResult }, 'heartbeat interval from the CSMS set on the station'),
       (err: Error) => this.log.warn({ intervalS, err: err.message }, 'could not set the CSMS heartbeat interval on the station'),
     );
+  }
+
+  /**
+   * A frame above the sender's limit (stations.maxFrameBytes / upstream.maxFrameBytes) is not relayed. A CALL is
+   * answered to its sender with a CALLERROR, as a peer that cannot take a message that large would (the socket stays
+   * open); a reply is dropped and logged (the call it answers times out at its sender).
+   */
+  private oversized(from: 'station' | 'CSMS', data: RawData, limit: number, now: number): void {
+    const bytes = size(data);
+    const head = frameHead(data);
+    this.ctx.metrics.errors++;
+    const description = `frame of ${bytes} bytes is larger than the ${limit} bytes the controller accepts`;
+    this.log.warn({ bytes, limit, messageId: head?.messageId, type: head?.type }, `oversized frame from the ${from} not relayed`);
+    this.journal(from === 'station' ? 'station->controller' : 'csms->station', head?.type ?? 0, bytes, now, { messageId: head?.messageId, note: `not relayed: ${description}` });
+    if (head?.type !== 2) return;
+    const error = callError(head.messageId, 'FormatViolation', description);
+    if (from === 'station') this.sendToStation(error, now);
+    else this.sendUpstream(error);
   }
 
   // ---- helpers ------------------------------------------------------------------------------------------------

@@ -91,14 +91,15 @@ describe('CSMS socket fuzz', () => {
     });
   }
 
-  it('closes the upstream socket on an oversized frame (1009) or invalid UTF-8 (1007); the station is served meanwhile', async () => {
+  it('closes the upstream socket on a frame above twice upstream.maxFrameBytes (1009) or invalid UTF-8 (1007); the station is served meanwhile', async () => {
     const csms = await startCsmsStub();
     cleanups.push(() => csms.close());
-    const r = await startRelay(csms.url, { stations: { maxFrameBytes: 65536 } });
+    // Up to twice the limit a CALL is answered with a CALLERROR (test/relay/frame-size.test.ts); beyond, the socket closes.
+    const r = await startRelay(csms.url, { upstream: { maxFrameBytes: 65536 } });
     cleanups.push(() => r.stop());
     const station = await connectStation(r.port, 'S1');
     cleanups.push(() => station.ws.terminate());
-    for (const [payload, code] of [[JSON.stringify([2, 'big', 'DataTransfer', { vendorId: 'v', data: 'x'.repeat(70_000) }]), 1009], [INVALID_UTF8, 1007]] as const) {
+    for (const [payload, code] of [[JSON.stringify([2, 'big', 'DataTransfer', { vendorId: 'v', data: 'x'.repeat(140_000) }]), 1009], [INVALID_UTF8, 1007]] as const) {
       const up = await csms.connected('S1');
       const closed = new Promise<[number, string]>((res) => up.once('close', (c, why) => res([c, why.toString()])));
       up.send(payload, { binary: false });

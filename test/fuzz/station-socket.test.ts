@@ -1,7 +1,7 @@
 // Fuzz of the station socket (fixed seed): hostile frames from one station through the real relay (real sockets,
 // SQLite journal in a temp dir). Every frame gets exactly the answer Part 4 §4 calls for (a CALLERROR with the
 // right code and id, or the CSMS's CALLRESULT when the frame was a valid CALL, or nothing for a stray reply);
-// oversized frames close with 1009 and invalid UTF-8 with 1007; floods leave the heap near its baseline; another
+// frames above twice maxFrameBytes close with 1009 and invalid UTF-8 with 1007; floods leave the heap near its baseline; another
 // station's flow on the same relay completes throughout.
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
@@ -129,11 +129,12 @@ describe('station socket fuzz', () => {
     expect(await s.peer.call('Heartbeat', {})).toHaveProperty('currentTime');
   });
 
-  it('closes an oversized frame with 1009 and invalid UTF-8 with 1007, with a reason', async () => {
+  it('closes a frame above twice maxFrameBytes with 1009 and invalid UTF-8 with 1007, with a reason', async () => {
     const { r } = await setup();
     const big = await connectStation(r.port, 'BIG1');
     const closedBig = new Promise<[number, string]>((res) => big.ws.once('close', (c, why) => res([c, why.toString()])));
-    big.ws.send(JSON.stringify([2, 'b', 'DataTransfer', { vendorId: 'v', data: 'x'.repeat(70_000) }]));
+    // Up to twice the limit a CALL is answered with a CALLERROR (test/relay/frame-size.test.ts); beyond, the socket closes.
+    big.ws.send(JSON.stringify([2, 'b', 'DataTransfer', { vendorId: 'v', data: 'x'.repeat(140_000) }]));
     const [code, reason] = await closedBig;
     expect(code).toBe(1009);
     expect(reason.length).toBeGreaterThan(0);
