@@ -65,7 +65,8 @@ export function createControllerStation(deps: ControllerStationDeps): Controller
   if (hasIdentity) {
     const station: UpstreamStation = new UpstreamStation({
       config,
-      log: log.child({ stage: 'controller' }),
+      // main.ts already gives this stage its { stage: 'controller' } child: another would print "stage" twice.
+      log,
       scheduler,
       deviceModel,
       install: (peer) =>

@@ -202,11 +202,19 @@ export class StationSession {
       this.forwarding.replayAnswered(frame, now);
       return;
     }
+    const call = this.link.answered(frame.messageId);
+    if (!call) {
+      // Not an answer to anything the station sent (or long forgotten): a station would take it for a protocol
+      // error (some crash on it), so it is dropped here.
+      this.ctx.metrics.errors++;
+      this.log.warn({ messageId: frame.messageId, type: frame.type }, 'reply from the CSMS to no pending station call dropped');
+      this.journal('csms->station', frame.type, size(data), now, { messageId: frame.messageId, note: 'no pending call, dropped' });
+      return;
+    }
     // A reply to the station's CALL is forwarded unchanged whatever it holds: send first, then check and record.
     this.station.send(data, TEXT);
     this.ctx.metrics.framesOut++;
-    const call = this.link.answered(frame.messageId);
-    if (call && frame.type === 3) {
+    if (frame.type === 3) {
       const invalid = validatePayload(call.action, 'response', frame.payload);
       if (invalid) {
         this.ctx.metrics.errors++;
@@ -214,18 +222,19 @@ export class StationSession {
       }
       learnTokens(call.action, call.payload, frame.payload, this.ctx.authCache, now);
     }
-    this.ctx.journal?.recordRow(now, this.stationId, 'csms->station', frame.type, call?.action, frame.messageId, size(data), undefined);
-    if (call) {
-      this.ctx.emitResult({
-        stationId: this.stationId, origin: 'station', messageId: frame.messageId, action: call.action, request: call.payload,
-        result: frame.type === 3 ? frame.payload : undefined,
-        error: frame.type === 4 ? { code: frame.code, description: frame.description } : undefined, at: now,
-      });
-    }
+    this.ctx.journal?.recordRow(now, this.stationId, 'csms->station', frame.type, call.action, frame.messageId, size(data), undefined);
+    this.ctx.emitResult({
+      stationId: this.stationId, origin: 'station', messageId: frame.messageId, action: call.action, request: call.payload,
+      result: frame.type === 3 ? frame.payload : undefined,
+      error: frame.type === 4 ? { code: frame.code, description: frame.description } : undefined, at: now,
+    });
   }
 
   private onStationClose(code: number, reason: string): void {
     this.ended = true;
+    // The operator's first question when a station shows offline: who closed, and why (1000 normal, 1001 going away,
+    // 1006 no close frame — power or network lost).
+    if (!this.retired) this.log.info({ code, reason }, 'station disconnected');
     if (this.pingTimer) clearInterval(this.pingTimer);
     this.link.stop();
     this.forwarding.stopReplay();

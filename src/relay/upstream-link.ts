@@ -28,6 +28,8 @@ export interface UpstreamLinkHost {
 export class UpstreamLink {
   private ws: WebSocket | undefined;
   private readonly pending = new Map<string, PendingStationCall>();
+  /** Station CALLs the stall rule stopped waiting for: the station may still be waiting, so a late answer goes on. */
+  private readonly forgotten = new Map<string, PendingStationCall>();
   private reconnectSub: Subscription | undefined;
   /** Watches the oldest station CALL the CSMS has not answered (see watchCsmsStall). */
   private stallCheck: Subscription | undefined;
@@ -81,8 +83,9 @@ export class UpstreamLink {
 
   /** The CSMS answered `messageId`: the station CALL it answers, if one was waiting. */
   answered(messageId: string): PendingStationCall | undefined {
-    const call = this.pending.get(messageId);
+    const call = this.pending.get(messageId) ?? this.forgotten.get(messageId);
     this.pending.delete(messageId);
+    this.forgotten.delete(messageId);
     return call;
   }
 
@@ -139,6 +142,7 @@ export class UpstreamLink {
     const now = this.scheduler.now();
     for (const [messageId, c] of this.pending) this.forwarding.answerOffline({ type: 2, messageId, action: c.action, payload: c.payload }, text(c.raw), now);
     this.pending.clear();
+    this.forgotten.clear();
     this.host.lost();
     this.scheduleReconnect();
   }
@@ -189,6 +193,8 @@ export class UpstreamLink {
     if (this.lastFromUpstreamAt > call.at) {
       // The CSMS is talking, it just never answered this CALL: forget it (the station times out on its own).
       this.pending.delete(entry[0]);
+      this.forgotten.set(entry[0], call);
+      if (this.forgotten.size > 16) this.forgotten.delete(this.forgotten.keys().next().value as string);
       this.log.warn({ messageId: entry[0], action: call.action }, `the CSMS did not answer within ${this.ctx.callTimeoutMs} ms; call forgotten`);
       this.watchCsmsStall();
       return;
