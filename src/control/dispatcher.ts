@@ -81,6 +81,8 @@ interface EvseDispatch {
 interface StationDispatch {
   id: string;
   connected: boolean;
+  /** Its registration is accepted (B02/B03): before that (no boot yet, Pending, Rejected) nothing of ours is sent. */
+  accepted: boolean;
   inFlight?: object;
   retryAt?: number;
   retryTimer?: Subscription;
@@ -116,9 +118,11 @@ export class Dispatcher {
     return this.stations.get(stationId)?.connected ?? false;
   }
 
-  stationUp(stationId: string): void {
+  /** `accepted`: whether the station's registration is accepted now (RelayEvents: ConnectionEvent.accepted). */
+  stationUp(stationId: string, accepted = true): void {
     const st = this.station(stationId);
     st.connected = true;
+    st.accepted = accepted;
     st.inFlight = undefined;
     st.retryAt = undefined;
     st.backoffMs = this.o.backoffMinMs;
@@ -139,6 +143,17 @@ export class Dispatcher {
     st.capsRetry?.unsubscribe();
     st.capsRetry = undefined;
     this.o.onChange();
+  }
+
+  /**
+   * The station's registration changed (RelayEvents.boots$). Only an accepted station is called: a station refuses
+   * calls before acceptance, and the CSMS alone may talk to it while it is Pending.
+   */
+  stationAccepted(stationId: string, accepted: boolean): void {
+    const st = this.station(stationId);
+    if (st.accepted === accepted) return;
+    st.accepted = accepted;
+    if (accepted) this.pump(st);
   }
 
   /** Boot accepted: the station restarted; read its capabilities again and forget what it held. */
@@ -252,7 +267,7 @@ export class Dispatcher {
   private station(id: string): StationDispatch {
     let st = this.stations.get(id);
     if (!st) {
-      st = { id, connected: false, backoffMs: this.o.backoffMinMs, needsSetup: true, evses: new Map() };
+      st = { id, connected: false, accepted: true, backoffMs: this.o.backoffMinMs, needsSetup: true, evses: new Map() };
       this.stations.set(id, st);
     }
     return st;
@@ -301,7 +316,7 @@ export class Dispatcher {
   }
 
   private pump(st: StationDispatch): void {
-    if (this.stopped || !st.connected || st.inFlight) return;
+    if (this.stopped || !st.connected || !st.accepted || st.inFlight) return;
     if (st.retryAt !== undefined && this.now() < st.retryAt) return;
     if (st.needsSetup) return void this.setup(st);
     if (st.notControllable) return;

@@ -208,9 +208,12 @@ export function createControlLoop(inputs: ControlInputs): ControlLoop {
   function onStation(ev: StationEvent): void {
     switch (ev.kind) {
       case 'connection':
-        if (ev.up) dispatcher.stationUp(ev.stationId);
+        // Nothing of ours goes to a station before its registration is accepted ('registration' says when).
+        if (ev.up) dispatcher.stationUp(ev.stationId, ev.accepted ?? true);
         else dispatcher.stationDown(ev.stationId);
         return requestSolve();
+      case 'registration':
+        return dispatcher.stationAccepted(ev.stationId, ev.accepted);
       case 'booted':
         sessions.stationBooted(ev.stationId);
         dispatcher.stationBooted(ev.stationId);
@@ -262,7 +265,7 @@ export function createControlLoop(inputs: ControlInputs): ControlLoop {
     interval(config.control.loopMs, scheduler).subscribe(guard('loop tick', () => solve(true))),
   );
   // Stations already connected when the loop starts (a restart of the loop inside a running relay).
-  for (const id of stations.connectedStations()) dispatcher.stationUp(id);
+  for (const id of stations.connectedStations()) dispatcher.stationUp(id, stations.accepted?.(id) ?? true);
   requestSolve();
 
   return {

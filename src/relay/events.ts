@@ -20,6 +20,23 @@ export interface ConnectionEvent {
   reason?: string;
   /** The OCPP version the station speaks on this path; absent = 'ocpp2.0.1'. */
   protocol?: OcppProtocol;
+  /**
+   * Station up only: whether the station's registration is accepted (it was last told Accepted). false: it has not
+   * booted yet (as far as the controller knows), or is Pending / Rejected — it takes no calls from the controller
+   * until boots$ says Accepted. Absent: the producer does not track boots (treat as accepted).
+   */
+  accepted?: boolean;
+}
+
+/** What a station was told about its registration (BootNotificationResponse), or inferred from its traffic. */
+export interface BootEvent {
+  stationId: string;
+  status: 'Accepted' | 'Pending' | 'Rejected';
+  /** The controller answered for the CSMS (outage). */
+  answeredLocally?: boolean;
+  /** Not a boot answer: a station of unknown status sent another CALL, so it was accepted before. */
+  inferred?: boolean;
+  at: number;
 }
 
 /** Who originated a CALL seen on a station's path. */
@@ -57,6 +74,13 @@ export interface RelayEvents {
   connections$: Observable<ConnectionEvent>;
   calls$: Observable<OcppCallEvent>;
   results$: Observable<OcppResultEvent>;
+  /**
+   * Registration changes of stations (published before the BootNotification's result on results$). The controller's
+   * own calls wait for Accepted. Optional: a producer without it has every station accepted.
+   */
+  boots$?: Observable<BootEvent>;
+  /** Whether a connected station is accepted now (see ConnectionEvent.accepted); undefined when not tracked. */
+  accepted?(stationId: string): boolean | undefined;
 }
 
 export interface CallOptions {

@@ -17,9 +17,10 @@ import { AuthCache } from '../store/auth-cache.js';
 import type { Db } from '../store/db.js';
 import { Journal } from '../store/journal.js';
 import { ForwardQueue, type FailedMessage } from '../store/queue.js';
+import { StationBootStore, type BootStatus } from '../store/station-boot.js';
 import type { RelayContext, RelayMetrics } from './context.js';
 import {
-  OcppCallError, type CallOptions, type ConnectionEvent, type OcppCallEvent, type OcppResultEvent, type RelayEvents, type Side,
+  OcppCallError, type BootEvent, type CallOptions, type ConnectionEvent, type OcppCallEvent, type OcppResultEvent, type RelayEvents, type Side,
   type StationCaller,
 } from './events.js';
 import { agreesOcpp, certificateMismatch, checkStation, refuse, stationIdFromPath } from './handshake.js';
@@ -75,7 +76,10 @@ class RelayImpl implements Relay {
   readonly connections$: Observable<ConnectionEvent>;
   readonly calls$: Observable<OcppCallEvent>;
   readonly results$: Observable<OcppResultEvent>;
+  readonly boots$: Observable<BootEvent>;
   readonly journal: Journal | undefined;
+  private readonly bootSubject = new Subject<BootEvent>();
+  private readonly bootStore: StationBootStore;
   private readonly connectionSubject = new Subject<ConnectionEvent>();
   private readonly callSubject = new Subject<OcppCallEvent>();
   private readonly resultSubject = new Subject<OcppResultEvent>();
@@ -98,6 +102,8 @@ class RelayImpl implements Relay {
     this.connections$ = this.connectionSubject.asObservable();
     this.calls$ = this.callSubject.asObservable();
     this.results$ = this.resultSubject.asObservable();
+    this.boots$ = this.bootSubject.asObservable();
+    this.bootStore = new StationBootStore(options.db);
     this.tls = loadUpstreamTls(this.config.upstream);
     this.journal = options.journal === false ? undefined : new Journal(options.db, {
       scheduler: this.scheduler,
@@ -120,9 +126,15 @@ class RelayImpl implements Relay {
       callTimeoutMs: up.callTimeoutS * 1000,
       metrics: { framesIn: 0, framesOut: 0, errors: 0, localAnswers: 0, queued: 0, replayed: 0, refused: 0 },
       calls$: this.callSubject,
-      emitResult: (e) => this.resultSubject.next(e),
+      emitResult: (e) => {
+        this.observeBoot(e);
+        this.resultSubject.next(e);
+      },
       emitConnection: (stationId: string, side: Side, upFlag: boolean, reason?: string) =>
-        this.connectionSubject.next({ stationId, side, up: upFlag, at: this.scheduler.now(), ...(reason ? { reason } : {}) }),
+        this.connectionSubject.next({
+          stationId, side, up: upFlag, at: this.scheduler.now(), ...(reason ? { reason } : {}),
+          ...(side === 'station' && upFlag ? { accepted: this.bootStore.get(stationId) === 'Accepted' } : {}),
+        }),
       backoff: (attempt) => backoffMs(attempt, up.retry),
       sessionEnded: (s) => {
         if (this.sessions.get(s.stationId) === s) this.sessions.delete(s.stationId);
@@ -193,6 +205,33 @@ class RelayImpl implements Relay {
     this.connectionSubject.complete();
     this.callSubject.complete();
     this.resultSubject.complete();
+    this.bootSubject.complete();
+  }
+
+  accepted(stationId: string): boolean | undefined {
+    return this.sessions.has(stationId) ? this.bootStore.get(stationId) === 'Accepted' : undefined;
+  }
+
+  /**
+   * What the station was told about its registration: the BootNotification's answer (the CSMS's, or the local one
+   * during an outage). A station of unknown status (first seen, empty database) that sends any other CALL was
+   * accepted before — a station sends nothing else while Pending or Rejected (B02/B03).
+   */
+  private observeBoot(e: OcppResultEvent): void {
+    if (e.origin !== 'station') return;
+    let status: BootStatus;
+    if (e.action === 'BootNotification') {
+      const s = e.result?.status;
+      if (s !== 'Accepted' && s !== 'Pending' && s !== 'Rejected') return;
+      status = s;
+    } else if (this.bootStore.get(e.stationId) === undefined) status = 'Accepted';
+    else return;
+    if (!this.bootStore.set(e.stationId, status, e.at)) return;
+    this.log.info({ stationId: e.stationId, status, answeredLocally: e.answeredLocally ?? false }, `station registration ${status}`);
+    this.bootSubject.next({
+      stationId: e.stationId, status, at: e.at, ...(e.answeredLocally ? { answeredLocally: true } : {}),
+      ...(e.action !== 'BootNotification' ? { inferred: true } : {}),
+    });
   }
 
   call(stationId: string, action: string, payload: Record<string, unknown>, options: CallOptions = {}): Promise<Record<string, unknown>> {

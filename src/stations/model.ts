@@ -42,6 +42,20 @@ export interface StationConnected {
   stationId: string;
   protocol: OcppProtocol;
   up: boolean;
+  /** Up only: whether its registration is accepted now; false = not booted yet, Pending or Rejected. Absent = accepted. */
+  accepted?: boolean;
+  at: number;
+}
+
+/**
+ * The station's registration changed (what its BootNotificationResponse said, or inferred from its traffic). Only an
+ * accepted station is called by the controller: stations refuse calls before acceptance, and while Pending only the
+ * CSMS may call them (B02).
+ */
+export interface StationRegistration {
+  kind: 'registration';
+  stationId: string;
+  accepted: boolean;
   at: number;
 }
 
@@ -116,7 +130,7 @@ export interface CsmsProfileCleared {
   at: number;
 }
 
-export type StationEvent = StationConnected | StationBooted | EvseStatus | SessionEvent | MeterEvent | NeedsEvent | CsmsProfileSet | CsmsProfileCleared;
+export type StationEvent = StationConnected | StationRegistration | StationBooted | EvseStatus | SessionEvent | MeterEvent | NeedsEvent | CsmsProfileSet | CsmsProfileCleared;
 
 /** What a station can do with limits, read from the station after boot; config fills in what it does not say. */
 export interface StationCapabilities {
@@ -184,6 +198,8 @@ export interface Stations {
   requests: StationRequests;
   /** Ids of the stations connected now. */
   connectedStations(): string[];
+  /** Whether a connected station's registration is accepted now; undefined when not known (treat as accepted). */
+  accepted?(stationId: string): boolean | undefined;
   /** The protocol a station speaks (the last it connected with; 'ocpp2.0.1' when unknown). */
   protocolOf(stationId: string): OcppProtocol;
 }

@@ -37,9 +37,14 @@ export function createStations({ relay, caller }: StationsInputs): Stations {
       mergeMap((c): StationEvent[] => {
         if (c.side !== 'station') return [];
         note(c.stationId, c.protocol);
-        return [{ kind: 'connection', stationId: c.stationId, protocol: c.protocol ?? protocolOf(c.stationId), up: c.up, at: c.at }];
+        return [{
+          kind: 'connection', stationId: c.stationId, protocol: c.protocol ?? protocolOf(c.stationId), up: c.up, at: c.at,
+          ...(c.up && c.accepted !== undefined ? { accepted: c.accepted } : {}),
+        }];
       }),
     ),
+    // Published by the relay before the boot's result, so 'registration' comes before 'booted'.
+    ...(relay.boots$ ? [relay.boots$.pipe(mergeMap((b): StationEvent[] => [{ kind: 'registration', stationId: b.stationId, accepted: b.status === 'Accepted', at: b.at }]))] : []),
     relay.calls$.pipe(mergeMap((ev) => (note(ev.stationId, ev.protocol), adapterFor(ev.protocol).fromCall(ev)))),
     relay.results$.pipe(mergeMap((ev) => (note(ev.stationId, ev.protocol), adapterFor(ev.protocol).fromResult(ev)))),
   ).pipe(share()); // one parse per frame however many stages read the stations (control loop, session store)
@@ -51,5 +56,5 @@ export function createStations({ relay, caller }: StationsInputs): Stations {
     compositeSchedule: (id, evseId, d, t) => requestsOf(id).compositeSchedule(id, evseId, d, t),
   };
 
-  return { events$, requests, connectedStations: () => caller.connectedStations(), protocolOf };
+  return { events$, requests, connectedStations: () => caller.connectedStations(), protocolOf, accepted: (id) => relay.accepted?.(id) };
 }

@@ -4,7 +4,7 @@ import { BehaviorSubject, NEVER, Subject } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import type { ControlState } from '../../src/control/types.js';
-import type { ConnectionEvent, OcppCallEvent } from '../../src/relay/events.js';
+import type { ConnectionEvent } from '../../src/relay/events.js';
 import { createSiteView } from '../../src/web/live.js';
 
 const config = parseConfig({ stations: { listen: { port: 0 } }, upstream: { url: 'ws://127.0.0.1:1/csms' }, site: { limitA: [32, 32, 32] } });
@@ -12,7 +12,7 @@ const config = parseConfig({ stations: { listen: { port: 0 } }, upstream: { url:
 function view(state: ControlState, refused: { stationId: string; action: string; messageId: string; error: string; failedAt: number }[] = []) {
   const v = createSiteView(config, {
     controlState$: new BehaviorSubject(state), readings$: NEVER, siteLimit$: NEVER,
-    connections$: new Subject<ConnectionEvent>(), calls$: new Subject<OcppCallEvent>(), setExternalLimit: () => undefined,
+    connections$: new Subject<ConnectionEvent>(), setExternalLimit: () => undefined,
     refusedMessages: () => refused,
   }, { now: () => 0, schedule: () => ({ unsubscribe: () => undefined }) } as never, () => ({ priorities: {}, modes: {} }));
   const s = v.snapshot();
