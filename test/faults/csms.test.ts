@@ -42,16 +42,17 @@ describe('CSMS faults', () => {
     expect(await s.peer.call('StatusNotification', { timestamp: T0, connectorStatus: 'Occupied', evseId: 1, connectorId: 1 })).toEqual({});
     for (let i = 0; i < 5; i++) expect(await s.peer.call('TransactionEvent', txEvent(i, i === 0 ? 'Started' : 'Updated'))).toEqual({});
     expect(await s.peer.call('MeterValues', { evseId: 1, meterValue: [{ timestamp: T0, sampledValue: [{ value: 5 }] }] })).toEqual({});
-    expect(r.relay.queueLengths().CP1).toBe(6);
+    expect(r.relay.queueLengths().CP1).toBe(7);
     expect(r.relay.upstreamConnected('CP1')).toBe(false);
 
     const csms = await startCsmsStub(port);
     cleanups.push(() => csms.close());
     await until(() => (r.relay.queueLengths().CP1 ?? 0) === 0, 15_000);
-    // The boot answered locally goes first (the CSMS learns the station rebooted), then the queue in order.
+    // The boot answered locally goes first (the CSMS learns the station rebooted), then the queue in order (the
+    // connector's status included: B04).
     const got = (csms.received.get('CP1') ?? []).map((t) => JSON.parse(t) as unknown[]);
-    expect(got.map((f) => f[2])).toEqual(['BootNotification', 'TransactionEvent', 'TransactionEvent', 'TransactionEvent', 'TransactionEvent', 'TransactionEvent', 'MeterValues']);
-    expect(got.slice(1, 6).map((f) => (f[3] as { seqNo: number }).seqNo)).toEqual([0, 1, 2, 3, 4]);
+    expect(got.map((f) => f[2])).toEqual(['BootNotification', 'StatusNotification', 'TransactionEvent', 'TransactionEvent', 'TransactionEvent', 'TransactionEvent', 'TransactionEvent', 'MeterValues']);
+    expect(got.slice(2, 7).map((f) => (f[3] as { seqNo: number }).seqNo)).toEqual([0, 1, 2, 3, 4]);
     // After the replay, the station's traffic goes to the CSMS again.
     expect(await s.peer.call('Heartbeat', {})).toEqual({ currentTime: new Date(0).toISOString() });
     expect(csms.received.get('CP1')!.at(-1)).toContain('Heartbeat');
