@@ -220,32 +220,33 @@ export class StoreAndForward {
       this.replaying = false;
       return;
     }
-    // First attempt: the station's own frame. After a CALLERROR: a new CALL (new id, same payload) — the CSMS has
-    // answered the old id. After a timeout or a lost socket: the same frame again (in doubt; a resend keeps its id).
-    let out = msg.frame;
-    let messageId = msg.messageId;
-    const a = this.attempts?.seq === msg.seq ? this.attempts : undefined;
-    if (a && this.retryDue) {
-      messageId = randomUUID();
-      const [, , action, payload] = JSON.parse(msg.frame) as [number, string, string, Record<string, unknown>];
-      out = JSON.stringify([2, messageId, action, payload]);
-      this.attempts = { seq: msg.seq, count: a.count + 1, lastId: messageId };
-    } else if (a) {
-      messageId = a.lastId;
-      if (messageId !== msg.messageId) {
-        const [, , action, payload] = JSON.parse(msg.frame) as [number, string, string, Record<string, unknown>];
-        out = JSON.stringify([2, messageId, action, payload]);
-      }
-    } else {
-      this.attempts = { seq: msg.seq, count: 1, lastId: messageId };
-    }
-    this.retryDue = false;
+    const { out, messageId, again } = this.attempt(msg);
     // No answer: drop the connection; the message stays at the head and is resent (same id) after reconnect.
     const timer = this.replyTimer(upstream, messageId, 'a replayed message');
     this.inFlight = { msg, messageId, timer };
-    this.host.journal('controller->csms', 2, out.length, this.ctx.scheduler.now(), { action: msg.action, messageId, note: a ? 'replay, retry' : 'replay' });
+    this.host.journal('controller->csms', 2, out.length, this.ctx.scheduler.now(), { action: msg.action, messageId, note: again ? 'replay, again' : 'replay' });
     upstream.send(out);
     this.ctx.metrics.framesOut++;
+  }
+
+  /**
+   * The frame for the next attempt at the head. First attempt: the station's own frame. After a CALLERROR: a new CALL
+   * (new id, same payload) — the CSMS has answered the old id. After a timeout or a lost socket: the frame last sent
+   * again (in doubt; a resend keeps its id, Part 4 §4.1.4).
+   */
+  private attempt(msg: QueuedMessage): { out: string; messageId: string; again: boolean } {
+    const a = this.attempts?.seq === msg.seq ? this.attempts : undefined;
+    const retry = this.retryDue;
+    this.retryDue = false;
+    if (!a) {
+      this.attempts = { seq: msg.seq, count: 1, lastId: msg.messageId };
+      return { out: msg.frame, messageId: msg.messageId, again: false };
+    }
+    const messageId = retry ? randomUUID() : a.lastId;
+    if (retry) this.attempts = { seq: msg.seq, count: a.count + 1, lastId: messageId };
+    if (messageId === msg.messageId) return { out: msg.frame, messageId, again: true };
+    const [, , action, payload] = JSON.parse(msg.frame) as [number, string, string, Record<string, unknown>];
+    return { out: JSON.stringify([2, messageId, action, payload]), messageId, again: true };
   }
 
   /** The station's own frame the first time (the CSMS never saw its id); a retry after Pending is a new CALL. */
