@@ -2,7 +2,7 @@
 // kept until then. One row per (protocol, action): a new protocol (OCPP 1.6) or a new message only adds rows.
 //
 // - `inOrder`: every message is kept, in arrival order, and replayed in that order (transaction messages: what the
-//   station would have queued itself, E13 in 2.0.1 / §4.7 in 1.6; security events: A04.FR.02 asks a station to queue
+//   station would have queued itself, E13 in 2.0.1 / §4.7 in 1.6; security events: A04 asks a station to queue
 //   them while offline and deliver them in order).
 // - `latestPerKey`: only the newest message per key is kept, at the place of its latest arrival (StatusNotification:
 //   after reconnect a station reports the current status of every connector that changed, B04 — not the history).
