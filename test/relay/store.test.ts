@@ -9,6 +9,7 @@ import { openDatabase, type Db } from '../../src/store/db.js';
 import { Journal } from '../../src/store/journal.js';
 import { ForwardQueue } from '../../src/store/queue.js';
 import { AuthCache } from '../../src/store/auth-cache.js';
+import { forwardKey, forwardRule, type OcppProtocol } from '../../src/relay/forward-rules.js';
 
 let dir: string;
 let db: Db;
@@ -89,5 +90,35 @@ describe('authorization cache', () => {
     c.learn(tok, { status: 'Blocked' }, 1);
     expect(c.lookup(tok, 2)).toBeUndefined();
     expect(c.lookup({ idToken: 'T1', type: 'eMAID' }, 0)).toBeUndefined();
+  });
+});
+
+describe('forward rules (per protocol and action)', () => {
+  it('keeps every transaction message in order and only the latest status per connector, for 2.0.1 and 1.6 rows alike', () => {
+    const q = new ForwardQueue(open(), { perStation: 100, total: 100 });
+    const put = (id: string, action: string, payload: Record<string, unknown>, protocol: OcppProtocol) => {
+      const rule = forwardRule(action, protocol);
+      if (!rule) return false;
+      expect(q.enqueue('CP1', id, action, JSON.stringify([2, id, action, payload]), 0, forwardKey(rule, payload)).queued).toBe(true);
+      return true;
+    };
+    expect(put('a', 'StartTransaction', { connectorId: 1 }, 'ocpp1.6')).toBe(true);
+    expect(put('b', 'StatusNotification', { connectorId: 1, status: 'Charging' }, 'ocpp1.6')).toBe(true);
+    expect(put('c', 'MeterValues', { connectorId: 1, transactionId: 5 }, 'ocpp1.6')).toBe(true);
+    expect(put('d', 'StatusNotification', { connectorId: 1, status: 'Finishing' }, 'ocpp1.6')).toBe(true);
+    expect(put('e', 'StopTransaction', { transactionId: 5 }, 'ocpp1.6')).toBe(true);
+    expect(put('f', 'Heartbeat', {}, 'ocpp1.6')).toBe(false);
+    expect(put('g', 'StatusNotification', { evseId: 1, connectorId: 1, connectorStatus: 'Occupied' }, 'ocpp2.0.1')).toBe(true);
+    expect(put('h', 'StatusNotification', { evseId: 2, connectorId: 1, connectorStatus: 'Occupied' }, 'ocpp2.0.1')).toBe(true);
+    expect(put('i', 'StatusNotification', { evseId: 1, connectorId: 1, connectorStatus: 'Available' }, 'ocpp2.0.1')).toBe(true);
+    const ids: string[] = [];
+    for (let m = q.head('CP1'); m; m = q.head('CP1')) {
+      ids.push(m.messageId);
+      q.remove(m);
+    }
+    // 'b' and 'g' were replaced by newer statuses of the same connector, which take their own (later) place.
+    expect(ids).toEqual(['a', 'c', 'd', 'e', 'h', 'i']);
+    expect(q.length('CP1')).toBe(0);
+    expect(q.totalLength).toBe(0);
   });
 });
