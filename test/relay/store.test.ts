@@ -9,6 +9,7 @@ import { openDatabase, type Db } from '../../src/store/db.js';
 import { Journal } from '../../src/store/journal.js';
 import { ForwardQueue } from '../../src/store/queue.js';
 import { AuthCache } from '../../src/store/auth-cache.js';
+import { StationBootStore } from '../../src/store/station-boot.js';
 import { forwardKey, forwardRule, type OcppProtocol } from '../../src/relay/forward-rules.js';
 
 let dir: string;
@@ -120,5 +121,18 @@ describe('forward rules (per protocol and action)', () => {
     expect(ids).toEqual(['a', 'c', 'd', 'e', 'h', 'i']);
     expect(q.length('CP1')).toBe(0);
     expect(q.totalLength).toBe(0);
+  });
+});
+
+describe('station registration', () => {
+  it('is kept across a restart (a station reconnecting without a boot is still known to be accepted)', () => {
+    const first = new StationBootStore(open());
+    expect(first.get('CP1')).toBeUndefined();
+    expect(first.set('CP1', 'Pending', 1)).toBe(true);
+    expect(first.set('CP1', 'Accepted', 2)).toBe(true);
+    expect(first.set('CP1', 'Accepted', 3)).toBe(false);
+    db.close();
+    db = openDatabase(join(dir, 'db.sqlite'));
+    expect(new StationBootStore(db).get('CP1')).toBe('Accepted');
   });
 });
