@@ -9,7 +9,9 @@
 //
 // Every kept message follows the same retry rule on a CALLERROR (E13.FR.02/03, see store-forward.ts).
 
-export type OcppProtocol = 'ocpp2.0.1' | 'ocpp1.6';
+import { DEFAULT_PROTOCOL, type OcppProtocol } from '../ocpp/protocol.js';
+
+export type { OcppProtocol } from '../ocpp/protocol.js';
 
 export type ForwardRule =
   | { keep: 'inOrder' }
@@ -38,7 +40,7 @@ export const FORWARD_RULES: Readonly<Record<OcppProtocol, Readonly<Record<string
 };
 
 /** How a station CALL is kept for the CSMS during an outage; undefined = answered locally only. */
-export function forwardRule(action: string, protocol: OcppProtocol = 'ocpp2.0.1'): ForwardRule | undefined {
+export function forwardRule(action: string, protocol: OcppProtocol = DEFAULT_PROTOCOL): ForwardRule | undefined {
   return FORWARD_RULES[protocol][action];
 }
 

@@ -11,7 +11,8 @@ import { callError, type CallFrame, type Frame } from '../ocpp/frames.js';
 import type { JournalDirection } from '../store/journal.js';
 import type { PendingBoot, QueuedMessage } from '../store/queue.js';
 import type { RelayContext } from './context.js';
-import { forwardKey, forwardRule, retryDelayMs, type OcppProtocol } from './forward-rules.js';
+import { DEFAULT_PROTOCOL, type OcppProtocol } from '../ocpp/protocol.js';
+import { forwardKey, forwardRule, retryDelayMs } from './forward-rules.js';
 import { answerLocally, learnTokens } from './offline.js';
 
 export interface StoreForwardHost {
@@ -46,7 +47,7 @@ export class StoreAndForward {
     private readonly ctx: RelayContext,
     private readonly log: Logger,
     private readonly host: StoreForwardHost,
-    private readonly protocol: OcppProtocol = 'ocpp2.0.1',
+    private readonly protocol: OcppProtocol = DEFAULT_PROTOCOL,
   ) {}
 
   /** CSMS unreachable (or the queue still replaying): queue what must reach it, answer the station for it. */
