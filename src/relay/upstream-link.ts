@@ -10,7 +10,14 @@ import { text } from './raw-data.js';
 import type { StoreAndForward } from './store-forward.js';
 
 /** A station CALL forwarded to the CSMS and not answered yet. */
-export interface PendingStationCall { action: string; payload: Record<string, unknown>; raw: RawData; at: number }
+export interface PendingStationCall {
+  action: string;
+  payload: Record<string, unknown>;
+  raw: RawData;
+  at: number;
+  /** The station sent the same id again while this one was in flight: that many more answers are expected. */
+  repeats?: number;
+}
 // `at` restarts when a crossing is found (see csmsOverdue).
 
 /** What the link needs from its session. */
@@ -77,13 +84,24 @@ export class UpstreamLink {
 
   /** A station CALL has just been sent on the socket: wait for the CSMS's answer (and watch for a stall). */
   awaitAnswer(frame: CallFrame, raw: RawData, now: number): void {
+    // A station that reuses an id still in flight (a protocol error) gets every answer the CSMS gives, as directly.
+    const same = this.pending.get(frame.messageId);
+    if (same) {
+      same.repeats = (same.repeats ?? 0) + 1;
+      return;
+    }
     this.pending.set(frame.messageId, { action: frame.action, payload: frame.payload, raw, at: now });
     this.watchCsmsStall();
   }
 
   /** The CSMS answered `messageId`: the station CALL it answers, if one was waiting. */
   answered(messageId: string): PendingStationCall | undefined {
-    const call = this.pending.get(messageId) ?? this.forgotten.get(messageId);
+    const waiting = this.pending.get(messageId);
+    if (waiting?.repeats) {
+      waiting.repeats--;
+      return waiting;
+    }
+    const call = waiting ?? this.forgotten.get(messageId);
     this.pending.delete(messageId);
     this.forgotten.delete(messageId);
     return call;
