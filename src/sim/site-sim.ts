@@ -28,6 +28,8 @@ export interface SiteSnapshot {
 export interface SiteSimOptions {
   send: StationSend;
   meterIntervalMs?: number;
+  /** A station's own clock from world time (default: world time itself), by station id. */
+  clock?: (stationId: string) => ((worldMs: number) => number) | undefined;
   /** Called when an EV plugs in (after its TransactionEvent Started). */
   onArrive?: (ev: EvSpec, station: SimStation) => void;
   onDepart?: (ev: EvSpec, station: SimStation) => void;
@@ -53,7 +55,7 @@ export class SiteSim {
     const b = scenario.battery;
     if (b) this.battery = new SimBattery(b.capacityWh, b.maxW, b.soc, b.minSoc);
     for (const c of scenario.chargers) {
-      this.stations.set(c.id, new SimStation(c, { voltageV: scenario.site.voltage, ...(opts.meterIntervalMs ? { meterIntervalMs: opts.meterIntervalMs } : {}), send: (a, p) => opts.send(c.id, a, p) }));
+      this.stations.set(c.id, new SimStation(c, { voltageV: scenario.site.voltage, ...(opts.meterIntervalMs ? { meterIntervalMs: opts.meterIntervalMs } : {}), clock: opts.clock?.(c.id), send: (a, p) => opts.send(c.id, a, p) }));
     }
     this.arrivals = [...scenario.evs];
   }

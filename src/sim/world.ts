@@ -1,7 +1,9 @@
 // The demo world: the simulated site around a running controller. A CSMS the controller's upstream sockets connect to,
 // stations speaking OCPP 2.0.1 over real sockets to the controller's station port, EVs arriving and leaving by the
 // scenario, and the simulated Modbus TCP / OPC UA devices (src/sim/devices) publishing the site physics. Time in the
-// world runs `sim.speed` times faster than the injected scheduler's clock.
+// world (EVs, base loads, PV, energy) runs `sim.speed` times faster than the injected scheduler's clock; the stations'
+// and the CSMS's clocks keep the scheduler's time (plus a station's configured offset), as real ones set from the CSMS
+// do, so the limits the controller sends are in force for as long as it means them to be (docs/sim.md).
 //
 // Wiring (main.ts): `const site = await startSimulatedSite({ config, log })` before the controller starts (the CSMS and
 // the meters must be there; ports given as 0 in config are bound now and written back into `config`), then start the
@@ -35,6 +37,8 @@ export interface SimulatedSiteOptions {
   pkiDir?: string;
   /** Basic-auth passwords of the simulated stations, by id (when stations.auth is basic). */
   stationPasswords?: Record<string, string>;
+  /** Offset of a station's own clock from real time (s, ahead positive), by station id; default 0. */
+  stationClockOffsetS?: Record<string, number>;
   /** When set, the CSMS sets this site limit (A per phase) on the controller's identity after it boots. */
   csmsSiteLimitA?: number;
 }
@@ -93,6 +97,8 @@ export async function startSimulatedSite(opts: SimulatedSiteOptions): Promise<Si
   const scenario = shifted(base, realStart, startOffset);
   const simStart = scenario.startAt + startOffset;
   const now = () => simStart + (scheduler.now() - realStart) * speed;
+  /** A station's clock at world time t: the real time of that moment, plus the station's offset. */
+  const stationClock = (offsetS: number) => (t: number) => realStart + (t - simStart) / speed + offsetS * 1000;
 
   const resources: { stop: () => Promise<void> }[] = [];
   const stopAll = async () => {
@@ -101,7 +107,7 @@ export async function startSimulatedSite(opts: SimulatedSiteOptions): Promise<Si
   try {
     // The CSMS, on the port of upstream.url when it points here (0 = any free port, written back into config).
     const up = new URL(config.upstream.url);
-    const csms = new SimCsms({ host: isLocal(up.hostname) ? '127.0.0.1' : up.hostname, port: Number(up.port || 0), log, now });
+    const csms = new SimCsms({ host: isLocal(up.hostname) ? '127.0.0.1' : up.hostname, port: Number(up.port || 0), log, now: () => scheduler.now() });
     await csms.start();
     resources.push({ stop: () => csms.stop() });
     up.port = String(csms.port);
@@ -146,7 +152,10 @@ export async function startSimulatedSite(opts: SimulatedSiteOptions): Promise<Si
     // The physics and the stations.
     const stations: WsStation[] = [];
     const byId = new Map<string, WsStation>();
-    const sim = new SiteSim(scenario, { send: (id, action, payload) => byId.get(id)?.send(action, payload) });
+    const sim = new SiteSim(scenario, {
+      send: (id, action, payload) => byId.get(id)?.send(action, payload),
+      clock: (id) => stationClock(opts.stationClockOffsetS?.[id] ?? 0),
+    });
     for (const st of sim.stations.values()) {
       const ws = new WsStation(st, { url: '', now, log, password: opts.stationPasswords?.[st.spec.id] });
       stations.push(ws);

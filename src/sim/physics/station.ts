@@ -20,6 +20,12 @@ export interface StationOptions {
   /** Interval of TransactionEvent Updated with MeterValuePeriodic (ms); default the charger's meterValuesS. */
   meterIntervalMs?: number;
   send: Send;
+  /**
+   * The station's own clock at world time `now` (default: the same). Timestamps it sends and the validity of the
+   * profiles it holds are on this clock; its physics (EVs, reaction delay, meter interval) on world time. The demo's
+   * stations keep real time (plus any offset) while the world runs `sim.speed` times faster.
+   */
+  clock?: (worldMs: number) => number;
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString();
@@ -34,7 +40,8 @@ export class SimStation {
   readonly spec: ChargerSpec;
   readonly installed: InstalledProfile[] = [];
   private pending: PendingOp[] = [];
-  private readonly opts: Required<Omit<StationOptions, 'send'>> & { send: Send };
+  private readonly opts: Required<Omit<StationOptions, 'send' | 'clock'>> & { send: Send };
+  private readonly clock: (worldMs: number) => number;
   ev?: SimEv;
   transactionId?: string;
   private txStartedAt?: number;
@@ -53,6 +60,7 @@ export class SimStation {
   constructor(spec: ChargerSpec, opts: StationOptions) {
     this.spec = spec;
     this.opts = { meterIntervalMs: spec.meterValuesS * 1000, ...opts };
+    this.clock = opts.clock ?? ((t) => t);
   }
 
   /** BootNotification and the first StatusNotification. */
@@ -66,7 +74,7 @@ export class SimStation {
   }
 
   private status(now: number, connectorStatus: 'Available' | 'Occupied'): void {
-    this.opts.send('StatusNotification', { timestamp: iso(now), connectorStatus, evseId: 1, connectorId: 1 });
+    this.opts.send('StatusNotification', { timestamp: iso(this.clock(now)), connectorStatus, evseId: 1, connectorId: 1 });
   }
 
   private txEvent(now: number, eventType: 'Started' | 'Updated' | 'Ended', triggerReason: string, extra: Record<string, unknown> = {}): void {
@@ -79,12 +87,12 @@ export class SimStation {
     ];
     const payload: Record<string, unknown> = {
       eventType,
-      timestamp: iso(now),
+      timestamp: iso(this.clock(now)),
       triggerReason,
       seqNo: this.seqNo++,
       transactionInfo: { transactionId: this.transactionId, chargingState: this.chargingState, ...(extra.transactionInfo as object | undefined) },
       evse: { id: 1, connectorId: 1 },
-      meterValue: [{ timestamp: iso(now), sampledValue: eventType === 'Started' ? sampledValue.slice(0, 1) : sampledValue }],
+      meterValue: [{ timestamp: iso(this.clock(now)), sampledValue: eventType === 'Started' ? sampledValue.slice(0, 1) : sampledValue }],
     };
     if (eventType === 'Started') payload.idToken = { idToken: `${this.ev?.spec.id ?? 'EV'}-TOKEN`.slice(0, 36), type: 'Local' };
     this.opts.send('TransactionEvent', payload);
@@ -99,7 +107,7 @@ export class SimStation {
         evseId: 1,
         chargingNeeds: {
           requestedEnergyTransfer: this.spec.phases === 1 || ev.spec.phases === 1 ? 'AC_single_phase' : 'AC_three_phase',
-          departureTime: iso(ev.spec.departAt),
+          departureTime: iso(this.clock(ev.spec.departAt)),
           acChargingParameters: { energyAmount: Math.round(ev.wantedWh), evMinCurrent: MIN_OFFER_A, evMaxCurrent: Math.round(ev.spec.maxA), evMaxVoltage: 400 },
         },
       });
@@ -141,10 +149,10 @@ export class SimStation {
 
   /** The limit (A per phase) and phases the station offers now, from its profiles (its maximum when none). */
   offer(now: number): PhaseLimit {
-    const l = effectiveLimit(this.installed, now, {
+    const l = effectiveLimit(this.installed, this.clock(now), {
       evseId: 1,
       transactionId: this.transactionId,
-      transactionStartedAt: this.txStartedAt,
+      transactionStartedAt: this.txStartedAt === undefined ? undefined : this.clock(this.txStartedAt),
       voltageV: this.opts.voltageV,
     });
     if (this.spec.profiles !== 'apply' || !l) return { limitA: this.spec.maxA, numberPhases: 3 };
@@ -213,7 +221,7 @@ export class SimStation {
         const l = this.offer(now);
         return {
           status: 'Accepted',
-          schedule: { evseId, duration, scheduleStart: iso(now), chargingRateUnit: 'A', chargingSchedulePeriod: [{ startPeriod: 0, limit: round1(l.limitA), numberPhases: l.numberPhases }] },
+          schedule: { evseId, duration, scheduleStart: iso(this.clock(now)), chargingRateUnit: 'A', chargingSchedulePeriod: [{ startPeriod: 0, limit: round1(l.limitA), numberPhases: l.numberPhases }] },
         };
       }
       case 'GetVariables':
@@ -262,7 +270,7 @@ export class SimStation {
       installed: this.installed,
     });
     if (why) return { status: 'Rejected', statusInfo: { reasonCode: 'InvalidValue', additionalInfo: why.slice(0, 512) } };
-    const receivedAt = now;
+    const receivedAt = this.clock(now);
     this.later(now, () => {
       const i = this.installed.findIndex((p) => p.profile.id === profile.id);
       if (i >= 0) this.installed.splice(i, 1);
