@@ -7,7 +7,7 @@ import { ConfigError, loadConfig } from './config/load.js';
 import type { Config, MeterConfig } from './config/types.js';
 import { asyncScheduler, share, type Observable, type Subscription } from 'rxjs';
 import { allReadings, createDevice, type DeviceOptions, type Reading } from '../drivers/index.js';
-import { createLogger, type Logger } from './common/log.js';
+import { createLogger, resolveLogFormat, type Logger } from './common/log.js';
 import { systemdReady } from './common/systemd.js';
 import { createControlLoop } from './control/loop.js';
 import { createControllerStation } from './controller/index.js';
@@ -67,7 +67,8 @@ function logReadings(readings$: Observable<Reading>, log: Logger): Subscription 
 
 /** Wires relay, controller identity, drivers, control loop, store and page (and the simulated site for the demo). */
 async function runController(config: Config, options: RunOptions): Promise<void> {
-  const log = createLogger(config.log.level);
+  const format = resolveLogFormat(config.log.format, { isTTY: process.stdout.isTTY === true, production: !options.withSimulation });
+  const log = createLogger(config.log.level, undefined, format);
   const db = openDatabase(config.storage.path);
   const stops: { name: string; stop: () => Promise<void> | void }[] = [];
   const shutdown = async (signal: string) => {
@@ -170,11 +171,14 @@ async function runController(config: Config, options: RunOptions): Promise<void>
 
   if (site) {
     await site.connectStations(`ws://127.0.0.1:${port}/ocpp`);
-    process.stdout.write(
-      `\nsite-controller demo is running: ${site.stations.length} stations, CSMS ${site.csmsUrl}, time x${config.sim?.speed ?? 1}\n` +
-        (pageUrl ? `  page:  ${pageUrl}   login: demo / demo-demo\n` : '') +
-        `  stop:  Ctrl-C (data kept in ${config.storage.path})\n\n`,
-    );
+    const banner = [
+      `site-controller demo is running: ${site.stations.length} stations, CSMS ${site.csmsUrl}, time x${config.sim?.speed ?? 1}`,
+      ...(pageUrl ? [`  page:  ${pageUrl}   login: demo / demo-demo`] : []),
+      `  stop:  Ctrl-C (data kept in ${config.storage.path})`,
+    ];
+    // For a person: a banner between the log lines. For a pipe or a journal: one more JSON line, nothing else.
+    if (format === 'pretty') process.stdout.write(`\n${banner.join('\n')}\n\n`);
+    else log.info({ page: pageUrl, login: pageUrl ? 'demo / demo-demo' : undefined, csms: site.csmsUrl }, banner.map((l) => l.trim()).join('; '));
   }
   const stopWatchdog = systemdReady();
   stops.unshift({ name: 'watchdog', stop: stopWatchdog });

@@ -268,7 +268,11 @@ export const configSchema = {
       type: 'object',
       additionalProperties: false,
       default: {},
-      properties: { level: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' } },
+      properties: {
+        level: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' },
+        // auto: readable lines on a terminal (not for `run`), JSON lines otherwise.
+        format: { enum: ['auto', 'json', 'pretty'], default: 'auto' },
+      },
     },
     sim: {
       type: 'object',

@@ -192,6 +192,6 @@ export interface Config {
   site: SiteConfig;
   meters: MeterConfig[];
   control: ControlConfig;
-  log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
+  log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'; format: 'auto' | 'json' | 'pretty' };
   sim?: SimConfig;
 }

@@ -54,7 +54,11 @@ describe('demo', () => {
 
     child = spawn(process.execPath, [bin, 'demo', '--config', file], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
-    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    let stdout = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      stdout += d.toString();
+    });
     child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
     const until = async (what: string, cond: () => boolean | Promise<boolean>, ms: number) => {
       const end = Date.now() + ms;
@@ -67,6 +71,8 @@ describe('demo', () => {
     // It prints the page URL and the demo login.
     await until('the page URL and login', () => out.includes('login: demo / demo-demo'), 40_000);
     expect(out).toContain(`http://127.0.0.1:${web}`);
+    // Not a terminal: JSON lines only, the banner included (log.format auto).
+    for (const l of stdout.split('\n').filter(Boolean)) expect(() => JSON.parse(l) as unknown, l).not.toThrow();
 
     const base = `http://127.0.0.1:${web}`;
     expect((await fetch(`${base}/api/state`)).status).toBe(401);
