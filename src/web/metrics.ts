@@ -1,5 +1,11 @@
-// A small Prometheus registry: any stage can add gauges and counters (or a collector that fills them just before a
-// scrape) and GET /metrics renders them in the text exposition format 0.0.4.
+// /metrics through prom-client, the ecosystem's Prometheus client: any stage adds gauges and counters (or a collector
+// that fills them just before a scrape), and the registry renders them, with the process and Node runtime metrics
+// (CPU, memory, event-loop lag, GC, handles) beside them, in the text exposition format 0.0.4.
+//
+// The stages call gauge(name, help) and set(value, labels) without declaring label names up front (the interface
+// predates prom-client): a metric's label names are those of its first use (or the `labelNames` given).
+import { Counter as PromCounter, Gauge as PromGauge, Registry, collectDefaultMetrics } from 'prom-client';
+
 export type Labels = Record<string, string | number>;
 
 export interface Gauge {
@@ -12,61 +18,66 @@ export interface Counter {
   inc(by?: number, labels?: Labels): void;
 }
 
-interface Family {
-  name: string;
-  help: string;
-  type: 'gauge' | 'counter';
-  values: Map<string, { labels: Labels; value: number }>;
+export interface MetricsOptions {
+  /** Process and Node runtime metrics (prom-client's default metrics); default true. */
+  processMetrics?: boolean;
 }
 
 const NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const LABEL = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
-const escapeLabel = (v: string) => v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
-const escapeHelp = (v: string) => v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
+type Kind = 'gauge' | 'counter';
 
-function labelKey(labels: Labels): string {
-  return Object.keys(labels).sort().map((k) => `${k}="${escapeLabel(String(labels[k]))}"`).join(',');
-}
-
-function formatValue(v: number): string {
-  if (Number.isNaN(v)) return 'NaN';
-  if (v === Infinity) return '+Inf';
-  if (v === -Infinity) return '-Inf';
-  return String(v);
+interface Family {
+  name: string;
+  help: string;
+  kind: Kind;
+  metric?: PromGauge | PromCounter;
 }
 
 export class MetricsRegistry {
+  readonly registry = new Registry();
   private readonly families = new Map<string, Family>();
   private readonly collectors: (() => void)[] = [];
 
-  private family(name: string, help: string, type: Family['type']): Family {
+  constructor(opts: MetricsOptions = {}) {
+    if (opts.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** The Content-Type of render()'s text. */
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  private family(name: string, help: string, kind: Kind): Family {
     if (!NAME.test(name)) throw new Error(`invalid metric name "${name}"`);
     const existing = this.families.get(name);
     if (existing) {
-      if (existing.type !== type) throw new Error(`metric ${name} is already registered as a ${existing.type}`);
+      if (existing.kind !== kind) throw new Error(`metric ${name} is already registered as a ${existing.kind}`);
       return existing;
     }
-    const f: Family = { name, help, type, values: new Map() };
+    const f: Family = { name, help, kind };
     this.families.set(name, f);
     return f;
   }
 
-  private static checkLabels(labels: Labels): void {
+  /** The prom-client metric behind a family, created on first use with the label names it is used with. */
+  private metric(f: Family, labels: Labels): PromGauge | PromCounter {
     for (const k of Object.keys(labels)) if (!LABEL.test(k)) throw new Error(`invalid label name "${k}"`);
+    if (!f.metric) {
+      const labelNames = Object.keys(labels).sort();
+      const config = { name: f.name, help: f.help, labelNames, registers: [this.registry] };
+      f.metric = f.kind === 'gauge' ? new PromGauge(config) : new PromCounter(config);
+    }
+    return f.metric;
   }
 
   /** Registers (or returns the existing) gauge. */
   gauge(name: string, help: string): Gauge {
     const f = this.family(name, help, 'gauge');
     return {
-      set(value, labels = {}) {
-        MetricsRegistry.checkLabels(labels);
-        f.values.set(labelKey(labels), { labels, value });
-      },
-      reset() {
-        f.values.clear();
-      },
+      set: (value, labels = {}) => (this.metric(f, labels) as PromGauge).set(labels, value),
+      reset: () => f.metric?.reset(),
     };
   }
 
@@ -74,12 +85,9 @@ export class MetricsRegistry {
   counter(name: string, help: string): Counter {
     const f = this.family(name.endsWith('_total') ? name : `${name}_total`, help, 'counter');
     return {
-      inc(by = 1, labels = {}) {
+      inc: (by = 1, labels = {}) => {
         if (!(by >= 0)) throw new Error('a counter only goes up');
-        MetricsRegistry.checkLabels(labels);
-        const key = labelKey(labels);
-        const cur = f.values.get(key);
-        f.values.set(key, { labels, value: (cur?.value ?? 0) + by });
+        (this.metric(f, labels) as PromCounter).inc(labels, by);
       },
     };
   }
@@ -89,18 +97,10 @@ export class MetricsRegistry {
     this.collectors.push(fn);
   }
 
-  render(): string {
+  async render(): Promise<string> {
     for (const c of this.collectors) {
       try { c(); } catch { /* one broken collector must not hide the others */ }
     }
-    const out: string[] = [];
-    for (const f of this.families.values()) {
-      out.push(`# HELP ${f.name} ${escapeHelp(f.help)}`, `# TYPE ${f.name} ${f.type}`);
-      for (const { labels, value } of f.values.values()) {
-        const key = labelKey(labels);
-        out.push(`${f.name}${key ? `{${key}}` : ''} ${formatValue(value)}`);
-      }
-    }
-    return `${out.join('\n')}\n`;
+    return this.registry.metrics();
   }
 }

@@ -134,7 +134,7 @@ export function createWebServer(options: WebServerOptions): WebServer {
     });
     registerSettingsRoutes(app, { config, settings, audit, changes, seenStations: () => view.snapshot().stations.map((s) => s.id) });
     app.get('/metrics', async (_req, reply) => {
-      reply.header('content-type', 'text/plain; version=0.0.4; charset=utf-8');
+      reply.header('content-type', metrics.contentType);
       return metrics.render();
     });
     await app.register(fastifyStatic, { root: uplotDir(), prefix: '/vendor/uplot/', decorateReply: false, index: false });

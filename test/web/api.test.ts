@@ -241,6 +241,10 @@ describe('web API', () => {
     expect(text).toContain('station_connected{station="CP01"} 1');
     expect(text).toContain('relay_queue_messages{station="CP02"} 7');
     expect(text).toMatch(/web_logins_total\{result="failed"\} \d+/);
+    // prom-client's process and Node runtime metrics come along.
+    expect(text).toContain('# TYPE process_cpu_user_seconds_total counter');
+    expect(text).toContain('# TYPE process_resident_memory_bytes gauge');
+    expect(text).toMatch(/nodejs_eventloop_lag_seconds \d/);
   });
 
   it('alarms: stale meter, not controllable, CSMS offline with queue length', async () => {
