@@ -12,5 +12,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     reporters: ['default'],
+    // After the summary: which browser tests were skipped for want of Chromium, and how to install it.
+    globalSetup: ['test/global-setup.ts'],
   },
 });

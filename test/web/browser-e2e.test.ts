@@ -12,6 +12,7 @@ import type { PhaseVector } from '../../algorithms/types.js';
 import { SimModbusSite } from '../../src/sim/devices/modbus-site.js';
 import { startCsms, TestStation, until, type TestCsms } from '../control/world.js';
 import { startCliController, type CliController } from './cli-controller.js';
+import { CHROMIUM_PATH, describeBrowser } from './chromium.js';
 
 const SHOTS = join(process.cwd(), 'test-artifacts', 'screenshots');
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
@@ -25,7 +26,7 @@ const txLimits = (s: TestStation) => s.received
   .filter((p) => p.chargingProfilePurpose === 'TxProfile')
   .map((p) => p.chargingSchedule[0].chargingSchedulePeriod[0].limit);
 
-describe('the page against the real controller process', () => {
+describeBrowser('the page against the real controller process', () => {
   let dir: string;
   let csms: TestCsms;
   let modbus: SimModbusSite;
@@ -119,7 +120,7 @@ describe('the page against the real controller process', () => {
       await stations[i].peer.call('StatusNotification', { timestamp: new Date().toISOString(), connectorStatus: 'Occupied', evseId: 1, connectorId: 1 });
       await stations[i].startTransaction(tx);
     }
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ARGS });
+    browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: ARGS });
     context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
     page = await context.newPage();
     watch(page, 'site');

@@ -6,11 +6,12 @@ import { join } from 'node:path';
 import { chromium, type Browser, type ConsoleMessage, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PASSWORD, startHarness, STATIONS, USER, type Harness } from './harness.js';
+import { CHROMIUM_PATH, describeBrowser } from './chromium.js';
 
 const SHOTS = join(process.cwd(), 'test-artifacts', 'screenshots');
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
-describe('the page in Chromium', () => {
+describeBrowser('the page in Chromium', () => {
   let h: Harness;
   let browser: Browser;
   let page: Page;
@@ -32,7 +33,7 @@ describe('the page in Chromium', () => {
         pvPowerW: 7000 + i * 40, batteryPowerW: -2000, batterySoc: 60 + i / 10, chargingPowerW: 22000, stations: { CP01: 11000, CP02: 11000 + wave * 200 },
       });
     }
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ARGS });
+    browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: ARGS });
     const context = await browser.newContext({ viewport: { width: 1280, height: 860 }, acceptDownloads: true });
     page = await context.newPage();
     page.on('console', (m: ConsoleMessage) => {

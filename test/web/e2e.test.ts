@@ -25,11 +25,12 @@ import { openDatabase, type Db } from '../../src/store/db.js';
 import { createSettingsStore } from '../../src/store/settings.js';
 import { createWebServer, type WebServer } from '../../src/web/server.js';
 import { startCsms, TestStation, until, type TestCsms } from '../control/world.js';
+import { CHROMIUM_PATH, describeBrowser } from './chromium.js';
 
 const SHOTS = join(process.cwd(), 'test-artifacts', 'screenshots');
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
-describe('page → controller → control loop → stations', () => {
+describeBrowser('page → controller → control loop → stations', () => {
   let dir: string;
   let csms: TestCsms;
   let modbus: SimModbusSite;
@@ -96,7 +97,7 @@ describe('page → controller → control loop → stations', () => {
     }, 20);
     await stations[0].startTransaction('TX-A');
     await stations[1].startTransaction('TX-B');
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ARGS });
+    browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: ARGS });
     page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
     page.on('console', (msg) => { if (msg.type() === 'error') problems.push(msg.text()); });
     page.on('pageerror', (e) => problems.push(e.message));
