@@ -23,10 +23,10 @@ export function createLogger(level: string = 'info', destination?: NodeJS.Writab
       sync: true,
       colorize: (out as { isTTY?: boolean }).isTTY === true,
       translateTime: 'SYS:HH:MM:ss',
-      ignore: 'pid,hostname,app,stage,stationId',
+      ignore: 'pid,hostname,app,stage,stationId,meter',
       // The stage and the station first, where a reader looks for them.
       messageFormat: (log, messageKey) => {
-        const where = [log.stage, log.stationId].filter((x) => typeof x === 'string').join(' ');
+        const where = [log.stage, log.stationId ?? log.meter].filter((x) => typeof x === 'string').join(' ');
         return `${where ? `[${where}] ` : ''}${String(log[messageKey] ?? '')}`;
       },
       singleLine: true,
