@@ -235,6 +235,8 @@ export const configSchema = {
         safeLimitA: { ...phaseVector, default: [6, 6, 6] },
         defaultTxLimitA: { type: 'number', minimum: 0, default: 6 },
         profileValidityS: { type: 'integer', minimum: 10, default: 120 },
+        // A station whose clock is off by more than this is named in an alarm (its limits are sent on its clock).
+        clockOffsetAlarmS: { type: 'number', exclusiveMinimum: 0, default: 60 },
         rampAPerS: { type: 'number', exclusiveMinimum: 0, default: 2 },
         hysteresisA: { type: 'number', minimum: 0, default: 1 },
         rotationPeriodS: { type: 'integer', minimum: 1, default: 900 },

@@ -129,6 +129,8 @@ export interface ControlConfig {
   defaultTxLimitA: number;
   /** Validity of each TxProfile sent (s); renewed before it runs out. */
   profileValidityS: number;
+  /** A station clock off by more than this (s) raises an alarm on the page; limits are sent on its clock anyway. */
+  clockOffsetAlarmS: number;
   rampAPerS: number;
   hysteresisA: number;
   rotationPeriodS: number;

@@ -47,6 +47,9 @@ export interface DispatcherOptions {
   csmsDefaultLimitA(stationId: string): number | undefined;
   /** Something the loop shows changed (applied limit, controllability, capabilities). */
   onChange(): void;
+  /** The station's clock minus the controller's (ms), as measured; a session limit's validTo is on the station's
+   * clock. Default 0. */
+  clockOffsetMs?(stationId: string): number;
 }
 
 interface Sent {
@@ -56,6 +59,8 @@ interface Sent {
   phaseToUse?: number;
   stackLevel: number;
   sentAt: number;
+  /** The station's clock offset its validTo was written with (ms). */
+  offsetMs: number;
   /** When the limit value last changed (not on a plain renewal), for the reaction-time check. */
   changedAt: number;
   /** Accepted limit changes of this transaction, oldest first (the last minute, and the one in force before it). */
@@ -287,6 +292,11 @@ export class Dispatcher {
     return this.o.scheduler.now();
   }
 
+  private offsetMs(stationId: string | undefined): number {
+    const o = stationId === undefined ? 0 : (this.o.clockOffsetMs?.(stationId) ?? 0);
+    return Number.isFinite(o) ? o : 0;
+  }
+
   /** What the EVSE needs sent now, most urgent first: 0 decrease / new, 1 increase or phase change, 2 renewal. */
   private urgency(e: EvseDispatch, stackLevel: number): number | undefined {
     const t = e.target;
@@ -298,6 +308,9 @@ export class Dispatcher {
     if (t.phases !== s.phases || (t.phaseToUse ?? 0) !== (s.phaseToUse ?? 0) || s.stackLevel !== stackLevel) return 1;
     if (limit > s.limitA + 0.05 && limit - s.limitA >= this.o.hysteresisA - 1e-9) return 1;
     if (this.now() >= s.sentAt + this.o.validityMs / 2) return 2;
+    // The station's clock turned out other than assumed (the first timestamps after a boot): its limit may lapse early
+    // or late on that clock, so renew it now rather than at the half-life.
+    if (Math.abs(this.offsetMs(e.target?.stationId) - s.offsetMs) > Math.max(2000, this.o.validityMs / 10)) return 2;
     return undefined;
   }
 
@@ -411,6 +424,8 @@ export class Dispatcher {
   private sendTx(st: StationDispatch, e: EvseDispatch, t: TxTarget, caps: StationCapabilities, stackLevel: number): void {
     const limitA = this.limitToSend(e, t);
     const now = this.now();
+    // validTo on the station's clock: profileValidityS after now there, whatever its clock says now.
+    const offsetMs = this.offsetMs(st.id);
     const limit = {
       evseId: t.evseId,
       transactionId: t.transactionId,
@@ -418,7 +433,7 @@ export class Dispatcher {
       phases: t.phases,
       ...(caps.phaseSwitching && t.phases === 1 && t.phaseToUse !== undefined ? { phaseToUse: t.phaseToUse } : {}),
       stackLevel,
-      validTo: now + this.o.validityMs,
+      validTo: now + offsetMs + this.o.validityMs,
       caps,
       voltageV: this.o.voltageV,
     };
@@ -435,6 +450,7 @@ export class Dispatcher {
           phaseToUse: t.phaseToUse,
           stackLevel,
           sentAt: now,
+          offsetMs,
           changedAt: changed ? now : prev.changedAt,
           changes: rememberChange(prev?.transactionId === t.transactionId ? prev.changes : [], changed, now, limitA),
         };

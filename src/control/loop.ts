@@ -6,6 +6,7 @@ import { allocate as defaultAllocate } from '../../algorithms/index.js';
 import type { AllocationResult, PhaseVector } from '../../algorithms/types.js';
 import type { Reading } from '../../drivers/types.js';
 import type { SiteLimit } from '../controller/site-limit.js';
+import { StationClocks } from '../stations/clock.js';
 import { OWN_PROFILE_IDS, type StationCapabilities, type StationEvent } from '../stations/model.js';
 import { fallbackCapabilities } from './capabilities.js';
 import { CsmsProfiles } from './csms-profiles.js';
@@ -32,6 +33,9 @@ export function createControlLoop(inputs: ControlInputs): ControlLoop {
   const sessions = new SessionTracker((id) => stationOf(id).evses, (id) => stationOf(id).phases, config.site.voltage);
   const csms = new CsmsProfiles();
   const measurements = new Measurements(config);
+  const clocks = new StationClocks();
+  const clockAlarmMs = (config.control.clockOffsetAlarmS ?? 60) * 1000;
+  const clockAlarmed = new Set<string>();
   const history = new Map<string, EvseHistory>();
   let settings: ControlSettings = defaultSettings(config);
   let siteLimit: SiteLimit | undefined;
@@ -63,6 +67,7 @@ export function createControlLoop(inputs: ControlInputs): ControlLoop {
     stackLevel,
     csmsDefaultLimitA: (id) => csms.defaultLimitFor(id, scheduler.now(), config.site.voltage),
     onChange: () => requestSolve(),
+    clockOffsetMs: (id) => clocks.offsetMs(id) ?? 0,
   });
 
   const initial: ControlState = { at: scheduler.now(), nodes: [], evses: [], alarms: [], lastSolveMs: 0 };
@@ -202,10 +207,29 @@ export function createControlLoop(inputs: ControlInputs): ControlLoop {
         ...(v?.csms.limitA !== undefined ? { csmsLimitA: v.csms.limitA } : {}),
       };
     });
-    return { at: now, nodes: lastNodes, evses, alarms: lastResult.alarms, lastSolveMs };
+    const clockOffsetsS: Record<string, number> = {};
+    for (const [id, ms] of clocks.all()) clockOffsetsS[id] = Math.round(ms / 100) / 10;
+    return { at: now, nodes: lastNodes, evses, alarms: lastResult.alarms, lastSolveMs, clockOffsetsS };
+  }
+
+  /** A station-stamped event is a sample of its clock; one sent late from its offline queue is not. A session's start
+   * is not taken either: a 1.6 station's start is known only once the CSMS answered, seconds after its stamp. */
+  function sampleClock(ev: StationEvent): void {
+    if (ev.kind !== 'status' && ev.kind !== 'meter' && ev.kind !== 'session') return;
+    if (ev.time === undefined || (ev.kind === 'session' && (ev.offline || ev.phase === 'started'))) return;
+    clocks.sample(ev.stationId, ev.time, ev.at);
+    const offset = clocks.offsetMs(ev.stationId) ?? 0;
+    const off = Math.abs(offset) > clockAlarmMs;
+    if (off && !clockAlarmed.has(ev.stationId)) {
+      clockAlarmed.add(ev.stationId);
+      log.warn({ stationId: ev.stationId, clockOffsetS: Math.round(offset / 1000) }, `station clock is ${Math.round(Math.abs(offset) / 1000)} s ${offset > 0 ? 'ahead of' : 'behind'} the controller's; limits are sent on its clock`);
+    } else if (!off && clockAlarmed.delete(ev.stationId)) {
+      log.info({ stationId: ev.stationId, clockOffsetS: Math.round(offset / 1000) }, 'station clock back within the alarm threshold');
+    }
   }
 
   function onStation(ev: StationEvent): void {
+    sampleClock(ev);
     switch (ev.kind) {
       case 'connection':
         // Nothing of ours goes to a station before its registration is accepted ('registration' says when).
@@ -215,6 +239,8 @@ export function createControlLoop(inputs: ControlInputs): ControlLoop {
       case 'registration':
         return dispatcher.stationAccepted(ev.stationId, ev.accepted);
       case 'booted':
+        // It may have set its clock from the CSMS's answer: measure again.
+        clocks.reset(ev.stationId);
         sessions.stationBooted(ev.stationId);
         dispatcher.stationBooted(ev.stationId);
         return requestSolve();

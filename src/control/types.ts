@@ -84,6 +84,8 @@ export interface ControlState {
   alarms: OverloadAlarm[];
   /** Duration of the last solve (ms, wall clock; 0 on virtual time). */
   lastSolveMs: number;
+  /** Each station's clock minus the controller's (s), measured from its timestamps; absent until it stamped one. */
+  clockOffsetsS?: Record<string, number>;
 }
 
 export interface ControlLoop {

@@ -72,6 +72,8 @@ export interface EvseStatus {
   stationId: string;
   evseId: number;
   status: string;
+  /** The station's own timestamp of the status, when it gave one (its clock; see StationClocks). */
+  time?: number;
   at: number;
 }
 
@@ -90,6 +92,8 @@ export interface SessionEvent {
   cableMaxCurrentA?: number;
   measurement: Measurement;
   time?: number;
+  /** The station sent it late, from its offline queue (2.0.1 `offline`): its time says nothing of its clock now. */
+  offline?: boolean;
   at: number;
 }
 
@@ -99,6 +103,8 @@ export interface MeterEvent {
   stationId: string;
   evseId: number;
   measurement: Measurement;
+  /** The station's timestamp of the newest sample, when it gave one (its clock). */
+  time?: number;
   at: number;
 }
 
@@ -169,7 +175,8 @@ export interface SessionLimit {
   phases: 1 | 3;
   phaseToUse?: number;
   stackLevel: number;
-  /** Epoch ms after which the station falls back to the default limit. */
+  /** Epoch ms on the station's own clock after which it falls back to the default limit (the dispatcher adds the
+   * station's measured clock offset, so the limit lapses `profileValidityS` after it was sent on any clock). */
   validTo: number;
   caps: StationCapabilities;
   voltageV: number;

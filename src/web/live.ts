@@ -42,11 +42,13 @@ export interface StationView {
   mode: string | null;
   queueLength: number;
   powerW: number;
+  /** Its clock minus the controller's (s), measured from its own timestamps; null until it stamped a message. */
+  clockOffsetS: number | null;
   evses: EvseView[];
 }
 
 export interface AlarmView {
-  kind: 'meter-stale' | 'meter-bad' | 'overload' | 'fail-safe' | 'not-controllable' | 'csms-offline' | 'csms-refused';
+  kind: 'meter-stale' | 'meter-bad' | 'overload' | 'fail-safe' | 'not-controllable' | 'csms-offline' | 'csms-refused' | 'station-clock';
   severity: 'warning' | 'critical';
   target: string;
   message: string;
@@ -236,7 +238,7 @@ export function createSiteView(
       return {
         id, protocol: protocols.get(id) ?? DEFAULT_PROTOCOL, connected: c.station, upstreamConnected: c.upstream, known: cfg !== undefined, circuit: cfg?.circuit ?? null,
         priority: set.priorities[id] ?? cfg?.priority ?? 0, mode: set.modes[id] ?? null, queueLength: queues[id] ?? 0,
-        powerW: Math.round(sum(own.map(evsePowerW))), evses: evseViews,
+        powerW: Math.round(sum(own.map(evsePowerW))), clockOffsetS: control?.clockOffsetsS?.[id] ?? null, evses: evseViews,
       };
     });
 
@@ -284,6 +286,12 @@ export function createSiteView(
             message: `${s.id} EVSE ${e.id} is not controllable${e.controllableReason ? `: ${e.controllableReason}` : ''}` });
         }
       }
+    }
+    const clockAlarmS = config.control.clockOffsetAlarmS ?? 60;
+    for (const s of stations) {
+      if (s.clockOffsetS === null || Math.abs(s.clockOffsetS) <= clockAlarmS) continue;
+      alarms.push({ kind: 'station-clock', severity: 'warning', target: s.id,
+        message: `${s.id}'s clock is ${durationText(Math.abs(s.clockOffsetS))} ${s.clockOffsetS > 0 ? 'ahead of' : 'behind'} the controller's: its limits are sent on its clock; set its time (NTP, or from the CSMS)` });
     }
     const queued = sum(Object.values(queues));
     const own = config.controller.identity ? csmsUp : undefined;
@@ -341,4 +349,11 @@ export function createSiteView(
       changed.complete();
     },
   };
+}
+
+/** A clock offset for people: 45 s, 10 min, 2.5 h. */
+function durationText(s: number): string {
+  if (s < 120) return `${Math.round(s)} s`;
+  if (s < 7200) return `${Math.round(s / 60)} min`;
+  return `${Math.round(s / 360) / 10} h`;
 }

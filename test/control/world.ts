@@ -74,6 +74,8 @@ export interface StationOptions {
   /** What the EV would draw without limits (A per phase). */
   evMaxA?: number;
   meterEveryMs?: number;
+  /** How far its clock is off (ms, ahead positive): its timestamps and its profiles' validity are on that clock. */
+  clockOffsetMs?: number;
 }
 
 /** A charging station with one EVSE: applies profiles after a lag (validTo honoured), an EV drawing what it may. */
@@ -92,6 +94,15 @@ export class TestStation {
 
   constructor(readonly id: string, private readonly opts: StationOptions = {}) {
     this.lagMs = opts.lagMs ?? 200;
+  }
+
+  /** The station's own clock now (epoch ms). */
+  clock(): number {
+    return Date.now() + (this.opts.clockOffsetMs ?? 0);
+  }
+
+  private stamp(): string {
+    return new Date(this.clock()).toISOString();
   }
 
   async connect(port: number): Promise<void> {
@@ -134,13 +145,13 @@ export class TestStation {
     });
     await opened;
     await this.peer.call('BootNotification', { reason: 'PowerUp', chargingStation: { model: 'TestStation', vendorName: 'test' } });
-    await this.peer.call('StatusNotification', { timestamp: new Date().toISOString(), connectorStatus: 'Available', evseId: 1, connectorId: 1 });
+    await this.peer.call('StatusNotification', { timestamp: this.stamp(), connectorStatus: 'Available', evseId: 1, connectorId: 1 });
     const every = this.opts.meterEveryMs ?? 200;
     this.timers.push(setInterval(() => this.tick(), every));
   }
 
   /** The limit the station enforces now: its TxProfile (highest valid stack level) else TxDefault, under any max. */
-  effectiveLimitA(now = Date.now()): number {
+  effectiveLimitA(now = this.clock()): number {
     const valid = [...this.profiles.values()].filter((p) => p.validTo === undefined || now < p.validTo);
     const top = (purpose: string) => valid.filter((p) => p.purpose === purpose && (purpose !== 'TxProfile' || p.transactionId === this.transactionId)).sort((a, b) => b.stackLevel - a.stackLevel)[0];
     const tx = this.transactionId ? top('TxProfile') : undefined;
@@ -152,7 +163,7 @@ export class TestStation {
   async startTransaction(txId: string): Promise<void> {
     this.transactionId = txId;
     await this.peer.call('TransactionEvent', {
-      eventType: 'Started', timestamp: new Date().toISOString(), triggerReason: 'CablePluggedIn', seqNo: this.seqNo++,
+      eventType: 'Started', timestamp: this.stamp(), triggerReason: 'CablePluggedIn', seqNo: this.seqNo++,
       transactionInfo: { transactionId: txId, chargingState: 'Charging' }, evse: { id: 1, connectorId: 1 },
     });
     this.applyLater();
@@ -163,7 +174,7 @@ export class TestStation {
     this.transactionId = undefined;
     this.drawA = 0;
     await this.peer.call('TransactionEvent', {
-      eventType: 'Ended', timestamp: new Date().toISOString(), triggerReason: 'EVCommunicationLost', seqNo: this.seqNo++,
+      eventType: 'Ended', timestamp: this.stamp(), triggerReason: 'EVCommunicationLost', seqNo: this.seqNo++,
       transactionInfo: { transactionId: txId, stoppedReason: 'EVDisconnected' }, evse: { id: 1 },
     });
   }
@@ -196,7 +207,7 @@ export class TestStation {
     void this.peer
       .call('MeterValues', {
         evseId: 1,
-        meterValue: [{ timestamp: new Date().toISOString(), sampledValue: ['L1', 'L2', 'L3'].map((phase) => ({ value: this.drawA, measurand: 'Current.Import', phase, unitOfMeasure: { unit: 'A' } })) }],
+        meterValue: [{ timestamp: this.stamp(), sampledValue: ['L1', 'L2', 'L3'].map((phase) => ({ value: this.drawA, measurand: 'Current.Import', phase, unitOfMeasure: { unit: 'A' } })) }],
       })
       .catch(() => undefined);
   }

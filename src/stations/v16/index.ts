@@ -7,7 +7,7 @@
 import type { OcppCallEvent, OcppResultEvent } from '../../relay/events.js';
 import type { ProtocolAdapter } from '../adapter.js';
 import type { StationEvent, StationRequests } from '../model.js';
-import { measurementOf } from '../v201/meter-values.js';
+import { measurementOf, newestTime } from '../v201/meter-values.js';
 
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
 const txId = (v: unknown): string | undefined => (typeof v === 'number' && Number.isInteger(v) ? String(v) : undefined);
@@ -44,15 +44,17 @@ function fromCall(ev: OcppCallEvent): StationEvent[] {
       const status = typeof p.status === 'string' ? STATUS[p.status] : undefined;
       // connectorId 0 is the whole charge point, not an EVSE.
       if (!evseId || !status) return [];
-      return [{ kind: 'status', stationId, evseId, status, at }];
+      return [{ kind: 'status', stationId, evseId, status, at, ...time(p.timestamp) }];
     }
     case 'MeterValues': {
       const evseId = num(p.connectorId);
       if (!evseId) return [];
       const measurement = measurementOf(normalise(p.meterValue));
       const transactionId = txId(p.transactionId);
-      if (transactionId) return [{ kind: 'session', phase: 'updated', stationId, evseId, transactionId, measurement, at }];
-      return [{ kind: 'meter', stationId, evseId, measurement, at }];
+      const stamped = newestTime(p.meterValue);
+      const t = stamped !== undefined ? { time: stamped } : {};
+      if (transactionId) return [{ kind: 'session', phase: 'updated', stationId, evseId, transactionId, measurement, at, ...t }];
+      return [{ kind: 'meter', stationId, evseId, measurement, at, ...t }];
     }
     case 'StopTransaction': {
       const transactionId = txId(p.transactionId);

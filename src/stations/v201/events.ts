@@ -4,7 +4,7 @@
 import type { ChargingProfile, ChargingSchedule, ProfilePurpose } from '../../ocpp/charging-schedule.js';
 import type { OcppCallEvent, OcppResultEvent } from '../../relay/events.js';
 import type { EvNeeds, SessionEvent, StationEvent } from '../model.js';
-import { measurementOf } from './meter-values.js';
+import { measurementOf, newestTime } from './meter-values.js';
 
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
 const obj = (v: unknown): Record<string, unknown> | undefined =>
@@ -31,6 +31,7 @@ function transactionEvent(stationId: string, p: Record<string, unknown>, at: num
     ...(phases !== undefined ? { phasesUsed: phases } : {}),
     ...(cable !== undefined ? { cableMaxCurrentA: cable } : {}),
     ...(Number.isFinite(time) ? { time } : {}),
+    ...(p.offline === true ? { offline: true } : {}),
   };
   return [ev];
 }
@@ -65,12 +66,14 @@ export function fromCall(ev: OcppCallEvent): StationEvent[] {
     case 'MeterValues': {
       const evseId = num(p.evseId);
       if (evseId === undefined || evseId === 0) return [];
-      return [{ kind: 'meter', stationId, evseId, measurement: measurementOf(p.meterValue), at }];
+      const time = newestTime(p.meterValue);
+      return [{ kind: 'meter', stationId, evseId, measurement: measurementOf(p.meterValue), at, ...(time !== undefined ? { time } : {}) }];
     }
     case 'StatusNotification': {
       const evseId = num(p.evseId);
       if (evseId === undefined || typeof p.connectorStatus !== 'string') return [];
-      return [{ kind: 'status', stationId, evseId, status: p.connectorStatus, at }];
+      const time = typeof p.timestamp === 'string' ? Date.parse(p.timestamp) : NaN;
+      return [{ kind: 'status', stationId, evseId, status: p.connectorStatus, at, ...(Number.isFinite(time) ? { time } : {}) }];
     }
     case 'NotifyEVChargingNeeds': {
       const evseId = num(p.evseId);

@@ -66,3 +66,14 @@ export const measurementOf = (meterValue: unknown): Measurement => toMeasurement
 
 /** The Energy.Active.Import.Register reading (Wh) of a payload's meterValue, if present. */
 export const energyRegisterWh = (payload: Record<string, unknown>): number | undefined => measurementOf(payload.meterValue).energyWh;
+
+/** The newest timestamp of a meterValue list (the station's clock), if any. */
+export function newestTime(meterValue: unknown): number | undefined {
+  let newest: number | undefined;
+  for (const v of Array.isArray(meterValue) ? (meterValue as unknown[]) : []) {
+    const ts = (v as { timestamp?: unknown } | null)?.timestamp;
+    const t = typeof ts === 'string' ? Date.parse(ts) : NaN;
+    if (Number.isFinite(t) && (newest === undefined || t > newest)) newest = t;
+  }
+  return newest;
+}

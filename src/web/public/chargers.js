@@ -83,6 +83,7 @@ export function mount(root) {
         // Station id once per station; the EVSE number only where a station has several.
         c[0].replaceChildren(first ? h('div', { class: 'station-id' }, st.id) : '',
           first ? h('div', { class: 'muted small protocol', title: 'OCPP version the station speaks' }, protocolText(st.protocol)) : '',
+          first && clockText(st.clockOffsetS) ? h('div', { class: 'muted small station-clock', title: "The station's clock against the controller's, from its own timestamps; its limits are sent on its clock" }, clockText(st.clockOffsetS)) : '',
           many && e ? h('div', { class: 'muted small' }, `EVSE ${e.id}`) : '');
         c[1].replaceChildren(first ? h('div', { class: 'stack' },
           badge(st.connected, 'controller ✓', 'offline'),
@@ -101,6 +102,14 @@ export function mount(root) {
       });
     },
   };
+}
+
+/** A station clock offset worth showing (1 s or more): 'clock 10 min ahead', 'clock 45 s behind'. */
+function clockText(offsetS) {
+  if (offsetS === null || offsetS === undefined || Math.abs(offsetS) < 1) return '';
+  const a = Math.abs(offsetS);
+  const amount = a < 120 ? `${Math.round(a)} s` : a < 7200 ? `${Math.round(a / 60)} min` : `${Math.round(a / 360) / 10} h`;
+  return `clock ${amount} ${offsetS > 0 ? 'ahead' : 'behind'}`;
 }
 
 /** 'ocpp1.6' → 'OCPP 1.6' (older servers send no protocol: 2.0.1). */
