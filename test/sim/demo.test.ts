@@ -31,9 +31,11 @@ interface State {
   stations: {
     id: string;
     connected: boolean;
+    clockOffsetS?: number | null;
     evses: { status?: string; transactionId?: string | null; measuredCurrentA?: number[] | null; appliedLimitA?: number | null; limitA?: number | null; controllable?: boolean }[];
   }[];
   site: { gridCurrentA: number[]; quality: string };
+  alarms?: { kind: string }[];
 }
 
 describe('demo', () => {
@@ -126,6 +128,8 @@ describe('demo', () => {
       await new Promise((r) => setTimeout(r, 500));
     }
     expect(worst).toBeUndefined();
+    // The stations' clocks keep real time (the world runs faster, their clocks do not): measured within a few seconds.
+    for (const s of state!.stations) if (s.clockOffsetS != null) expect(Math.abs(s.clockOffsetS), `${s.id} clock`).toBeLessThan(5);
     expect(followers().length).toBeGreaterThanOrEqual(1);
 
     // Ctrl-C: a clean stop, exit code 0, the SQLite file kept.

@@ -37,6 +37,20 @@ describe('2.0.1 MeterValues', () => {
 describe('2.0.1 frames → station events', () => {
   const call = (action: string, payload: Record<string, unknown>, origin: 'station' | 'csms' = 'station') => ({ stationId: 'CP01', origin, messageId: 'm', action, payload, at: 5 });
 
+  it('carries the station\'s own timestamps for its clock: StatusNotification, newest MeterValues sample, offline TransactionEvents marked', () => {
+    const [status] = v201.fromCall(call('StatusNotification', { timestamp: '2026-01-01T00:10:00Z', connectorStatus: 'Occupied', evseId: 1, connectorId: 1 }));
+    expect(status).toMatchObject({ kind: 'status', time: Date.parse('2026-01-01T00:10:00Z'), at: 5 });
+    const [meter] = v201.fromCall(call('MeterValues', { evseId: 1, meterValue: [
+      { timestamp: '2026-01-01T00:09:00Z', sampledValue: [{ value: 1 }] },
+      { timestamp: '2026-01-01T00:09:30Z', sampledValue: [{ value: 2 }] },
+    ] }));
+    expect(meter).toMatchObject({ kind: 'meter', time: Date.parse('2026-01-01T00:09:30Z') });
+    const [late] = v201.fromCall(call('TransactionEvent', { eventType: 'Updated', timestamp: '2026-01-01T00:01:00Z', triggerReason: 'MeterValuePeriodic', seqNo: 3, offline: true, transactionInfo: { transactionId: 'T' }, evse: { id: 1 } }));
+    expect(late).toMatchObject({ kind: 'session', offline: true, time: Date.parse('2026-01-01T00:01:00Z') });
+    const [bad] = v201.fromCall(call('StatusNotification', { timestamp: 'not a time', connectorStatus: 'Available', evseId: 1, connectorId: 1 }));
+    expect(bad).not.toHaveProperty('time');
+  });
+
   it('turns a TransactionEvent into a session event with the string transaction id, token, time and measurement', () => {
     expect(v201.fromCall(call('TransactionEvent', {
       eventType: 'Ended', timestamp: '2026-01-01T10:00:00Z', evse: { id: 2 }, idToken: { idToken: 'CARD1', type: 'ISO14443' },
