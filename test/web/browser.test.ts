@@ -103,6 +103,10 @@ describeBrowser('the page in Chromium', () => {
     expect(await cp01.textContent()).toContain('31.5 A');
     expect(await cp01.locator('.protocol').textContent()).toBe('OCPP 2.0.1');
     await expect.poll(() => page.locator('#chargers-body tr[data-station="CP03"] .protocol').textContent()).toBe('OCPP 1.6');
+    // A station whose clock is 10 minutes ahead: the page says so under its id (the others show nothing).
+    h.control.next({ ...h.control.value, at: Date.now(), clockOffsetsS: { CP02: 600.2, CP01: 0.3 } });
+    await expect.poll(() => page.locator('#chargers-body tr[data-station="CP02"] .station-clock').textContent()).toBe('clock 10 min ahead');
+    expect(await cp01.locator('.station-clock').count()).toBe(0);
     await page.getByRole('button', { name: 'OCPP messages of CP01' }).click();
     await expect.poll(() => page.locator('#journal').textContent()).toContain('SetChargingProfile');
     await page.fill('#journal-action', 'BootNotification');
