@@ -111,9 +111,11 @@ describe('demo', () => {
     // limit in several polls in a row counts.
     const over = new Map<string, number>();
     let worst: string | undefined;
+    let followedPolls = 0;
     for (let i = 0; i < 16; i++) {
       const r = await fetch(`${base}/api/state`, { headers: { cookie } });
       state = (await r.json()) as State;
+      if (followers().length >= 1) followedPolls += 1;
       for (const s of state.stations) {
         for (const e of s.evses) {
           const key = `${s.id}/${e.transactionId ?? ''}`;
@@ -130,7 +132,10 @@ describe('demo', () => {
     expect(worst).toBeUndefined();
     // The stations' clocks keep real time (the world runs faster, their clocks do not): measured within a few seconds.
     for (const s of state!.stations) if (s.clockOffsetS != null) expect(Math.abs(s.clockOffsetS), `${s.id} clock`).toBeLessThan(5);
-    expect(followers().length).toBeGreaterThanOrEqual(1);
+    // EVs keep following their limits while watched (one sample may fall between a limit change and the EV's
+    // reaction, so most polls, not the last one, must show a follower).
+    console.log(`demo: ${followedPolls} of 16 polls showed an EV following its limit`);
+    expect(followedPolls).toBeGreaterThanOrEqual(8);
 
     // Ctrl-C: a clean stop, exit code 0, the SQLite file kept.
     const exited = new Promise<number | null>((r) => child!.once('exit', (code) => r(code)));
