@@ -18,15 +18,15 @@ export interface RawCsms {
   close(): Promise<void>;
 }
 
-export async function startRawCsms(path = '/csms'): Promise<RawCsms> {
+export async function startRawCsms(path = '/csms', port = 0): Promise<RawCsms> {
   const server = new WebSocketServer({
-    host: '127.0.0.1', port: 0, perMessageDeflate: true,
+    host: '127.0.0.1', port, perMessageDeflate: true,
     handleProtocols: (p) => (p.has('ocpp2.0.1') ? 'ocpp2.0.1' : p.has('ocpp1.6') ? 'ocpp1.6' : false),
   });
   await new Promise<void>((r) => server.once('listening', () => r()));
-  const port = (server.address() as AddressInfo).port;
+  const bound = (server.address() as AddressInfo).port;
   const csms: RawCsms = {
-    url: `ws://127.0.0.1:${port}${path}`,
+    url: `ws://127.0.0.1:${bound}${path}`,
     sockets: new Map(),
     protocols: new Map(),
     received: new Map(),
@@ -107,4 +107,24 @@ export async function connectRawStation(port: number, id: string, protocols: str
     ws.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
   });
   return st;
+}
+
+/** Sends a CALL from the station and resolves with the reply frame carrying the same id. */
+export async function stationCall(st: RawStation, id: string, action: string, payload: Record<string, unknown>, timeoutMs = 10_000): Promise<unknown[]> {
+  const from = st.received.length;
+  st.send(JSON.stringify([2, id, action, payload]));
+  let reply: unknown[] | undefined;
+  await until(() => {
+    for (let i = from; i < st.received.length; i++) {
+      const f = JSON.parse(st.received[i]) as unknown[];
+      if (f[1] === id && f[0] !== 2) reply = f;
+    }
+    return reply !== undefined;
+  }, timeoutMs);
+  return reply!;
+}
+
+/** The CALL frames a CSMS received from a station, parsed. */
+export function callsAt(csms: RawCsms, id: string): [number, string, string, Record<string, unknown>][] {
+  return (csms.received.get(id) ?? []).map((t) => JSON.parse(t) as [number, string, string, Record<string, unknown>]).filter((f) => f[0] === 2);
 }

@@ -1,0 +1,119 @@
+// OCPP 1.6 through a CSMS outage: StartTransaction answered with a local (negative) transaction id, the transaction's
+// messages queued and replayed in order, and the CSMS's own id — given in its answer to the replayed StartTransaction
+// — put in place of the local id in every message it receives afterwards; CSMS calls naming its id reach the station
+// with the station's id; the mapping survives a controller restart.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { NOW, startRelay, until } from './helpers.js';
+import { callsAt, connectRawStation, startRawCsms, stationCall, type RawCsms, type RawStation } from './raw-peers.js';
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+/** A 1.6 central system that numbers transactions from `firstId`. */
+function csms16(csms: RawCsms, firstId: number): void {
+  let next = firstId;
+  csms.answer = (_id, f) => {
+    const [, messageId, action, payload] = f as [number, string, string, Record<string, unknown>];
+    const reply = (p: unknown): string => JSON.stringify([3, messageId, p]);
+    switch (action) {
+      case 'BootNotification': return reply({ currentTime: NOW, interval: 300, status: 'Accepted' });
+      case 'Heartbeat': return reply({ currentTime: NOW });
+      case 'Authorize': return reply({ idTagInfo: { status: payload.idTag === 'TAG1' ? 'Accepted' : 'Invalid' } });
+      case 'StartTransaction': return reply({ idTagInfo: { status: 'Accepted' }, transactionId: next++ });
+      case 'StopTransaction': return reply({ idTagInfo: { status: 'Accepted' } });
+      default: return reply({});
+    }
+  };
+}
+
+const mv = (transactionId: number, wh: number) => ({ connectorId: 1, transactionId, meterValue: [{ timestamp: NOW, sampledValue: [{ value: String(wh), measurand: 'Energy.Active.Import.Register' }] }] });
+
+describe('OCPP 1.6 store-and-forward', () => {
+  it('answers StartTransaction with a local id, replays with the CSMS id in its place both ways, and keeps the mapping across a restart', { timeout: 60_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'relay16-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    let csms = await startRawCsms();
+    csms16(csms, 900);
+    const port = Number(new URL(csms.url).port);
+    let r = await startRelay(csms.url, {}, dir);
+    let st = await connectRawStation(r.port, 'CP16', ['ocpp1.6']);
+    cleanups.push(() => st.ws.terminate());
+    await csms.connected('CP16');
+    expect(await stationCall(st, 'a0', 'Authorize', { idTag: 'TAG1' })).toEqual([3, 'a0', { idTagInfo: { status: 'Accepted' } }]);
+
+    await csms.close();
+    await until(() => !r.relay.upstreamConnected('CP16'));
+    // Answered for the CSMS: boot, heartbeat, status, authorize from the cache (TAG1) or the policy (TAG2).
+    expect((await stationCall(st, 'b1', 'BootNotification', { chargePointVendor: 'V', chargePointModel: 'M' }))[2]).toMatchObject({ status: 'Accepted', interval: 300 });
+    expect((await stationCall(st, 'h1', 'Heartbeat', {}))[2]).toHaveProperty('currentTime');
+    expect(await stationCall(st, 's1', 'StatusNotification', { connectorId: 1, errorCode: 'NoError', status: 'Preparing' })).toEqual([3, 's1', {}]);
+    expect(await stationCall(st, 'a1', 'Authorize', { idTag: 'TAG1' })).toEqual([3, 'a1', { idTagInfo: { status: 'Accepted' } }]);
+    expect(await stationCall(st, 'a2', 'Authorize', { idTag: 'TAG2' })).toEqual([3, 'a2', { idTagInfo: { status: 'Invalid' } }]);
+    // Transaction A: started, metered and stopped during the outage.
+    const startA = await stationCall(st, 'startA', 'StartTransaction', { connectorId: 1, idTag: 'TAG1', meterStart: 0, timestamp: NOW });
+    const localA = (startA[2] as { transactionId: number }).transactionId;
+    expect(startA[2]).toEqual({ idTagInfo: { status: 'Accepted' }, transactionId: localA });
+    expect(localA).toBeLessThan(0);
+    for (let i = 1; i <= 5; i++) expect(await stationCall(st, `mvA${i}`, 'MeterValues', mv(localA, i * 100))).toEqual([3, `mvA${i}`, {}]);
+    expect(await stationCall(st, 'stopA', 'StopTransaction', { transactionId: localA, meterStop: 600, timestamp: NOW, idTag: 'TAG1' }))
+      .toEqual([3, 'stopA', { idTagInfo: { status: 'Accepted' } }]);
+    // Transaction B: started during the outage, still running when the CSMS is back.
+    const startB = await stationCall(st, 'startB', 'StartTransaction', { connectorId: 2, idTag: 'TAG1', meterStart: 0, timestamp: NOW });
+    const localB = (startB[2] as { transactionId: number }).transactionId;
+    expect(localB).toBeLessThan(0);
+    expect(localB).not.toBe(localA);
+    expect(await stationCall(st, 'mvB1', 'MeterValues', { ...mv(localB, 50), connectorId: 2 })).toEqual([3, 'mvB1', {}]);
+    // Meter values outside a transaction are acknowledged, not queued.
+    expect(await stationCall(st, 'mv0', 'MeterValues', { connectorId: 0, meterValue: mv(0, 1).meterValue })).toEqual([3, 'mv0', {}]);
+    expect(r.relay.queueLengths()).toEqual({ CP16: 9 });
+
+    // The CSMS is back: the queue goes first, in order, each message with the CSMS's transaction id.
+    csms = await startRawCsms('/csms', port);
+    cleanups.push(() => csms.close());
+    csms16(csms, 900);
+    await until(() => Object.keys(r.relay.queueLengths()).length === 0, 20_000);
+    const replayed = callsAt(csms, 'CP16');
+    expect(replayed.map((f) => f[1])).toEqual(['b1', 'startA', 'mvA1', 'mvA2', 'mvA3', 'mvA4', 'mvA5', 'stopA', 'startB', 'mvB1']);
+    expect(replayed.filter((f) => f[2] === 'MeterValues' || f[2] === 'StopTransaction').map((f) => f[3].transactionId)).toEqual([900, 900, 900, 900, 900, 900, 901]);
+    // Everything but the id is what the station sent.
+    expect(replayed[2][3]).toEqual(mv(900, 100));
+    expect(replayed[1][3]).toEqual({ connectorId: 1, idTag: 'TAG1', meterStart: 0, timestamp: NOW });
+
+    // Live: the station still names B by its local id; the CSMS hears its own.
+    expect(await stationCall(st, 'mvB2', 'MeterValues', { ...mv(localB, 80), connectorId: 2 })).toEqual([3, 'mvB2', {}]);
+    expect(callsAt(csms, 'CP16').at(-1)).toEqual([2, 'mvB2', 'MeterValues', { ...mv(901, 80), connectorId: 2 }]);
+    // The CSMS names B by its id; the station hears its own.
+    st.answer = (f) => JSON.stringify([3, f[1], { status: 'Accepted' }]);
+    csms.send('CP16', JSON.stringify([2, 'sp', 'SetChargingProfile', { connectorId: 2, csChargingProfiles: {
+      chargingProfileId: 5, transactionId: 901, stackLevel: 0, chargingProfilePurpose: 'TxProfile', chargingProfileKind: 'Relative',
+      chargingSchedule: { chargingRateUnit: 'A', chargingSchedulePeriod: [{ startPeriod: 0, limit: 10.5 }] },
+    } }]));
+    await until(() => (csms.received.get('CP16') ?? []).some((t) => t.startsWith('[3,"sp"')));
+    const sp = st.received.map((t) => JSON.parse(t) as unknown[]).find((f) => f[1] === 'sp')!;
+    expect((sp[3] as { csChargingProfiles: { transactionId: number } }).csChargingProfiles.transactionId).toBe(localB);
+
+    // A controller restart: the mapping is still there.
+    st.ws.terminate();
+    await r.stop();
+    r = await startRelay(csms.url, {}, dir);
+    cleanups.push(() => r.stop());
+    st = await connectRawStation(r.port, 'CP16', ['ocpp1.6']);
+    cleanups.push(() => st.ws.terminate());
+    st.answer = (f) => JSON.stringify([3, f[1], { status: 'Accepted' }]);
+    await csms.connected('CP16');
+    await until(() => r.relay.upstreamConnected('CP16'));
+    csms.send('CP16', JSON.stringify([2, 'rs', 'RemoteStopTransaction', { transactionId: 901 }]));
+    await until(() => st.received.some((t) => t.includes('"rs"')));
+    expect(JSON.parse(st.received.find((t) => t.includes('"rs"'))!)).toEqual([2, 'rs', 'RemoteStopTransaction', { transactionId: localB }]);
+    expect(await stationCall(st, 'stopB', 'StopTransaction', { transactionId: localB, meterStop: 90, timestamp: NOW, reason: 'Remote' })).toEqual([3, 'stopB', { idTagInfo: { status: 'Accepted' } }]);
+    expect(callsAt(csms, 'CP16').at(-1)).toEqual([2, 'stopB', 'StopTransaction', { transactionId: 901, meterStop: 90, timestamp: NOW, reason: 'Remote' }]);
+    // A transaction started while the CSMS is reachable keeps the CSMS's id untouched.
+    const live = await stationCall(st, 'startC', 'StartTransaction', { connectorId: 1, idTag: 'TAG1', meterStart: 0, timestamp: NOW });
+    expect(live[2]).toEqual({ idTagInfo: { status: 'Accepted' }, transactionId: 902 });
+  });
+});
