@@ -53,8 +53,9 @@ export function sessionContext(ctx: RelayContext, adapter: ProtocolAdapter): Rel
   return {
     ...ctx,
     adapter,
-    calls$: { next: (e) => ctx.calls$.next({ ...e, protocol }) },
-    emitResult: (e) => ctx.emitResult({ ...e, protocol }),
+    // Every emission site builds a fresh event object: marking it in place saves a copy per frame.
+    calls$: { next: (e) => { e.protocol = protocol; ctx.calls$.next(e); } },
+    emitResult: (e) => { e.protocol = protocol; ctx.emitResult(e); },
     emitConnection: (stationId, side, up, reason) => ctx.emitConnection(stationId, side, up, reason, protocol),
   };
 }
