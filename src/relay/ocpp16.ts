@@ -38,6 +38,9 @@ function toIdTagInfo(info: IdTokenInfo): Record<string, unknown> {
   return out;
 }
 
+/** The frames a 1.6 station sends all the time (validators compiled at start). */
+export const OCPP16_FREQUENT_ACTIONS: readonly string[] = ['MeterValues', 'StatusNotification', 'Heartbeat', 'StartTransaction', 'StopTransaction'];
+
 export interface Ocpp16Deps {
   authCache: AuthCache;
   policy: OfflinePolicy;
@@ -61,7 +64,7 @@ export function ocpp16Adapter(stationId: string, deps: Ocpp16Deps): ProtocolAdap
 
   return {
     protocol: 'ocpp1.6',
-    frequentActions: ['MeterValues', 'StatusNotification', 'Heartbeat', 'StartTransaction', 'StopTransaction'],
+    frequentActions: OCPP16_FREQUENT_ACTIONS,
     validate: (action, kind, payload) => validatePayload(action, kind, payload, 'ocpp1.6'),
     errorCode: ocpp16ErrorCode,
 

@@ -24,7 +24,7 @@ import {
   type StationCaller,
 } from './events.js';
 import { certificateMismatch, checkStation, refuse, stationIdFromPath } from './handshake.js';
-import { ocpp16Adapter } from './ocpp16.js';
+import { OCPP16_FREQUENT_ACTIONS, ocpp16Adapter } from './ocpp16.js';
 import { ocpp201Adapter, type ProtocolAdapter } from './protocol-adapter.js';
 import { SPOKEN, stationProtocol } from './protocol-choice.js';
 import { TransactionIds } from '../store/tx-ids.js';
@@ -196,7 +196,7 @@ class RelayImpl implements Relay {
     const port = (server.address() as AddressInfo).port;
     this.log.info({ host: listen.host, port, tls: Boolean(tls) }, 'relay listening for stations');
     // The frames every station sends all the time: their validators are ready before the first one arrives.
-    void precompile(this.ocpp201.frequentActions).then(() => precompile(this.adapterFor('', 'ocpp1.6').frequentActions, 'ocpp1.6'));
+    void precompile(this.ocpp201.frequentActions).then(() => precompile(OCPP16_FREQUENT_ACTIONS, 'ocpp1.6'));
     return { port };
   }
 
