@@ -1,31 +1,28 @@
-// The OCPP 1.6 outage with real processes: the CSMS goes away, a transaction is started (local transaction id),
+// The OCPP 1.6 outage with the real controller CLI (`node dist/src/main.js run --config FILE`): the CSMS goes away, a transaction is started (local transaction id),
 // metered and stopped, another started; the controller is killed with SIGKILL mid-outage and again mid-replay; the
 // CSMS finally receives every queued message once (at most the one in flight at a kill twice), in order, every one
 // after the StartTransaction carrying the CSMS's transaction id; a RemoteStopTransaction naming the CSMS's id stops
 // the right transaction on the station.
 import { afterEach, describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
+import { baseConfig, CLI, startCli } from '../faults/cli.js';
 import { NOW, until } from './helpers.js';
 import { callsAt, connectRawStation, startRawCsms, stationCall, type RawCsms, type RawStation } from './raw-peers.js';
 
-const FIXTURE = join(process.cwd(), 'dist', 'test', 'relay', 'fixtures', 'relay-process.js');
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-function startController(configFile: string): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, [FIXTURE, configFile], { stdio: ['ignore', 'pipe', 'inherit'] });
-  cleanups.push(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); });
-  return new Promise((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout! });
-    lines.once('line', (line) => resolve({ child, port: (JSON.parse(line) as { port: number }).port }));
-    child.once('exit', (code) => reject(new Error(`controller exited (${code}) before listening`)));
-  });
+async function startController(dir: string, csmsUrl: string): Promise<{ child: ChildProcess; port: number }> {
+  const cli = await startCli(dir, baseConfig(dir, csmsUrl, {
+    upstream: { url: csmsUrl, callTimeoutS: 5, retry: { waitMinimumS: 0.05, randomRangeS: 0.05, repeatTimes: 2 } },
+  }), { timeoutMs: 60_000 });
+  cleanups.push(() => { if (cli.child.exitCode === null && cli.child.signalCode === null) cli.child.kill('SIGKILL'); });
+  return { child: cli.child, port: cli.stationsPort };
 }
 
 async function kill(child: ChildProcess): Promise<void> {
@@ -68,22 +65,13 @@ const mv = (transactionId: number, wh: number, connectorId = 1) => ({
 
 describe('OCPP 1.6 outage with SIGKILL', () => {
   it('delivers every queued message once, in order, with the CSMS transaction id, across two kills', { timeout: 90_000 }, async () => {
-    expect(existsSync(FIXTURE), `${FIXTURE} missing: run "npx tsc -p ." first (npm test does)`).toBe(true);
+    expect(existsSync(CLI), `${CLI} missing: run "npx tsc -p ." first (npm test does)`).toBe(true);
     const dir = mkdtempSync(join(tmpdir(), 'relay16-kill-'));
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
     let csms = await startRawCsms();
     csms16(csms, 0);
     const csmsPort = Number(new URL(csms.url).port);
-    const config = (port: number) => ({
-      stations: { listen: { host: '127.0.0.1', port }, allowUnknown: true, pingIntervalS: 0 },
-      upstream: { url: `ws://127.0.0.1:${csmsPort}/csms`, callTimeoutS: 5, retry: { waitMinimumS: 0.05, randomRangeS: 0.05, repeatTimes: 2 } },
-      storage: { path: join(dir, 'controller.sqlite') },
-      site: { limitA: [32, 32, 32] },
-    });
-    const cfgFile = join(dir, 'config.json');
-    writeFileSync(cfgFile, JSON.stringify(config(0)));
-    let ctl = await startController(cfgFile);
-    writeFileSync(cfgFile, JSON.stringify(config(ctl.port)));
+    let ctl = await startController(dir, csms.url);
     let st = await station(ctl.port);
     await csms.connected('CP16');
     expect((await stationCall(st, 'boot', 'BootNotification', { chargePointVendor: 'V', chargePointModel: 'M' }))[2]).toMatchObject({ status: 'Accepted' });
@@ -101,7 +89,7 @@ describe('OCPP 1.6 outage with SIGKILL', () => {
 
     // SIGKILL mid-outage; the station reconnects to the restarted controller and goes on with its local id.
     await kill(ctl.child);
-    ctl = await startController(cfgFile);
+    ctl = await startController(dir, csms.url);
     st = await station(ctl.port);
     for (let i = 61; i <= 120; i++) expect(await stationCall(st, `mvA-${i}`, 'MeterValues', mv(localA, i))).toEqual([3, `mvA-${i}`, {}]);
     expect((await stationCall(st, 'stopA', 'StopTransaction', { transactionId: localA, meterStop: 121, timestamp: NOW }))[0]).toBe(3);
@@ -121,7 +109,8 @@ describe('OCPP 1.6 outage with SIGKILL', () => {
     // Bytes the killed process had already handed to the kernel still arrive: count them too.
     await new Promise((r) => setTimeout(r, 200));
     const atKill = callsAt(csms, 'CP16').length;
-    ctl = await startController(cfgFile);
+    expect(atKill).toBeLessThan(143);
+    ctl = await startController(dir, csms.url);
     st = await station(ctl.port);
     const expected = [
       'startA', ...Array.from({ length: 120 }, (_, i) => `mvA-${i + 1}`), 'stopA', 'startB', ...Array.from({ length: 20 }, (_, i) => `mvB-${i + 1}`),
