@@ -41,6 +41,9 @@ function toIdTagInfo(info: IdTokenInfo): Record<string, unknown> {
 /** The frames a 1.6 station sends all the time (validators compiled at start). */
 export const OCPP16_FREQUENT_ACTIONS: readonly string[] = ['MeterValues', 'StatusNotification', 'Heartbeat', 'StartTransaction', 'StopTransaction'];
 
+/** The replayed StartTransaction's answer names the CSMS's id, which the station never uses: not published again. */
+const QUIET_REPLAYS: ReadonlySet<string> = new Set(['StartTransaction']);
+
 export interface Ocpp16Deps {
   authCache: AuthCache;
   policy: OfflinePolicy;
@@ -122,6 +125,7 @@ export function ocpp16Adapter(stationId: string, deps: Ocpp16Deps): ProtocolAdap
       return id === undefined ? undefined : { ...payload, [key]: { ...profile, transactionId: id } };
     },
 
+    quietReplays: QUIET_REPLAYS,
     heartbeatIntervalCall: (intervalS) => ({ action: 'ChangeConfiguration', payload: { key: 'HeartbeatInterval', value: String(intervalS) } }),
   };
 }

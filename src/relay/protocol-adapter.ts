@@ -23,6 +23,8 @@ export interface ProtocolAdapter {
   rewriteForCsms?(frame: CallFrame): string | undefined;
   /** A CALL's payload toward the station when it must differ (1.6: the CSMS's transaction id → the station's). */
   rewriteForStation?(action: string, payload: Record<string, unknown>): Record<string, unknown> | undefined;
+  /** Actions whose answer from the CSMS on replay is not published again on results$ (it was when answered locally). */
+  readonly quietReplays?: ReadonlySet<string>;
   /** The CALL that sets the station's heartbeat interval. */
   heartbeatIntervalCall(intervalS: number): { action: string; payload: Record<string, unknown> };
 }

@@ -208,11 +208,12 @@ export class StationSession {
           return;
         }
       }
-      this.ctx.calls$.next({ stationId: this.stationId, origin: 'csms', messageId: frame.messageId, action: frame.action, payload: frame.payload, at: now });
-      // 1.6: a transaction the CSMS names by its own id reaches the station under the id the station gave it.
+      // 1.6: a transaction the CSMS names by its own id reaches the station under the id the station gave it, and
+      // is published that way too (subscribers know the transaction by the id its station uses).
       const forStation = this.ctx.adapter.rewriteForStation?.(frame.action, frame.payload);
-      if (forStation) this.calls.fromCsms({ ...frame, payload: forStation }, Buffer.from(JSON.stringify([2, frame.messageId, frame.action, forStation])));
-      else this.calls.fromCsms(frame, data);
+      const call = forStation ? { ...frame, payload: forStation } : frame;
+      this.ctx.calls$.next({ stationId: this.stationId, origin: 'csms', messageId: frame.messageId, action: frame.action, payload: call.payload, at: now });
+      this.calls.fromCsms(call, forStation ? Buffer.from(JSON.stringify([2, frame.messageId, frame.action, forStation])) : data);
       return;
     }
     if (this.forwarding.isReplayReply(frame.messageId)) {

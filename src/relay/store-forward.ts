@@ -141,7 +141,11 @@ export class StoreAndForward {
     this.attempts = undefined;
     this.ctx.metrics.replayed++;
     this.replayedNow++;
-    this.ctx.emitResult({ stationId: this.stationId, origin: 'station', messageId: msg.messageId, action: msg.action, request, result: frame.payload, at: now });
+    // 1.6 StartTransaction: published when answered locally, with the id the station uses; the CSMS's answer (its own
+    // id) would announce a second transaction that the station's frames never name.
+    if (!this.ctx.adapter.quietReplays?.has(msg.action)) {
+      this.ctx.emitResult({ stationId: this.stationId, origin: 'station', messageId: msg.messageId, action: msg.action, request, result: frame.payload, at: now });
+    }
     this.next();
   }
 

@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { OcppCallEvent, OcppResultEvent } from '../../src/relay/events.js';
 import { NOW, startRelay, until } from './helpers.js';
 import { callsAt, connectRawStation, startRawCsms, stationCall, type RawCsms, type RawStation } from './raw-peers.js';
 
@@ -41,6 +42,10 @@ describe('OCPP 1.6 store-and-forward', () => {
     csms16(csms, 900);
     const port = Number(new URL(csms.url).port);
     let r = await startRelay(csms.url, {}, dir);
+    const results: OcppResultEvent[] = [];
+    const calls: OcppCallEvent[] = [];
+    r.relay.results$.subscribe((e) => results.push(e));
+    r.relay.calls$.subscribe((e) => calls.push(e));
     let st = await connectRawStation(r.port, 'CP16', ['ocpp1.6']);
     cleanups.push(() => st.ws.terminate());
     await csms.connected('CP16');
@@ -96,6 +101,13 @@ describe('OCPP 1.6 store-and-forward', () => {
     await until(() => (csms.received.get('CP16') ?? []).some((t) => t.startsWith('[3,"sp"')));
     const sp = st.received.map((t) => JSON.parse(t) as unknown[]).find((f) => f[1] === 'sp')!;
     expect((sp[3] as { csChargingProfiles: { transactionId: number } }).csChargingProfiles.transactionId).toBe(localB);
+    // Subscribers know each transaction by the id its station uses: one start each, with the local id, never the
+    // CSMS's (its answer on replay is not published as a second start), and the CSMS's profile names the local id.
+    const starts = results.filter((e) => e.action === 'StartTransaction');
+    expect(starts.map((e) => [e.messageId, e.result?.transactionId, e.answeredLocally])).toEqual([['startA', localA, true], ['startB', localB, true]]);
+    expect(calls.find((c) => c.messageId === 'sp')?.payload).toMatchObject({ csChargingProfiles: { transactionId: localB } });
+    expect(calls.filter((c) => c.action === 'MeterValues' && c.messageId === 'mvB2').map((c) => c.payload.transactionId)).toEqual([localB]);
+    expect(results.every((e) => e.protocol === 'ocpp1.6')).toBe(true);
 
     // A controller restart: the mapping is still there.
     st.ws.terminate();
