@@ -195,6 +195,34 @@ describe('OCPP 1.6J flows through the relay', () => {
     expect(st.received).toHaveLength(1);
   });
 
+  it('keeps one outstanding call toward a 1.6 station: the controller\'s waits behind the CSMS\'s, and its reply stays local', async () => {
+    const { csms, r } = await setup();
+    const st = await station(r, 'CP16');
+    await csms.connected('CP16');
+    // The station holds the CSMS's call for a while before answering (as chargers applying a profile do).
+    const held: unknown[][] = [];
+    st.answer = (f) => {
+      if (f[2] === 'GetConfiguration') {
+        held.push(f);
+        return undefined;
+      }
+      return result(String(f[1]), { status: 'Accepted' });
+    };
+    csms.send('CP16', call('csms-1', 'GetConfiguration', {}));
+    await st.nth(1);
+    const injected = r.relay.call('CP16', 'ChangeConfiguration', { key: 'MeterValueSampleInterval', value: '10' });
+    await new Promise((res) => setTimeout(res, 200));
+    expect(st.received).toHaveLength(1);
+    st.send(result('csms-1', { configurationKey: [], unknownKey: [] }));
+    expect(await injected).toEqual({ status: 'Accepted' });
+    expect(st.received).toHaveLength(2);
+    expect(JSON.parse(st.received[1])[2]).toBe('ChangeConfiguration');
+    // The CSMS got its own reply, and nothing of the controller's call.
+    await until(() => (csms.received.get('CP16') ?? []).length === 1);
+    await new Promise((res) => setTimeout(res, 100));
+    expect(csms.received.get('CP16')).toEqual([result('csms-1', { configurationKey: [], unknownKey: [] })]);
+  });
+
   it('answers invalid 1.6 frames with the 1.6 error codes and forwards none of them', async () => {
     const { csms, r } = await setup();
     const st = await station(r, 'CP16');
