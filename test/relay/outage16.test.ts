@@ -128,4 +128,32 @@ describe('OCPP 1.6 store-and-forward', () => {
     const live = await stationCall(st, 'startC', 'StartTransaction', { connectorId: 1, idTag: 'TAG1', meterStart: 0, timestamp: NOW });
     expect(live[2]).toEqual({ idTagInfo: { status: 'Accepted' }, transactionId: 902 });
   });
+
+  it('goes on when the CSMS refuses the replayed StartTransaction: the queue drains, the transaction keeps its local id', { timeout: 30_000 }, async () => {
+    let csms = await startRawCsms();
+    csms16(csms, 700);
+    const port = Number(new URL(csms.url).port);
+    const r = await startRelay(csms.url);
+    cleanups.push(() => r.stop());
+    const st = await connectRawStation(r.port, 'CP16', ['ocpp1.6']);
+    cleanups.push(() => st.ws.terminate());
+    await csms.connected('CP16');
+    await csms.close();
+    await until(() => !r.relay.upstreamConnected('CP16'));
+    const start = await stationCall(st, 'start', 'StartTransaction', { connectorId: 1, idTag: 'TAG9', meterStart: 0, timestamp: NOW });
+    const local = (start[2] as { transactionId: number; idTagInfo: { status: string } }).transactionId;
+    // TAG9 was never accepted by the CSMS here: the default policy refuses it, yet the id is given.
+    expect((start[2] as { idTagInfo: { status: string } }).idTagInfo.status).toBe('Invalid');
+    await stationCall(st, 'mv1', 'MeterValues', mv(local, 1));
+    await stationCall(st, 'stop', 'StopTransaction', { transactionId: local, meterStop: 2, timestamp: NOW });
+    csms = await startRawCsms('/csms', port);
+    cleanups.push(() => csms.close());
+    csms16(csms, 700);
+    const ok = csms.answer;
+    csms.answer = (id, f, t) => (f[2] === 'StartTransaction' ? JSON.stringify([4, f[1], 'GenericError', 'no such idTag', {}]) : ok(id, f, t));
+    await until(() => Object.keys(r.relay.queueLengths()).length === 0, 20_000);
+    expect(callsAt(csms, 'CP16').map((f) => [f[1], f[3].transactionId])).toEqual([['start', undefined], ['mv1', local], ['stop', local]]);
+    // Live traffic goes on.
+    expect((await stationCall(st, 'hb', 'Heartbeat', {}))[0]).toBe(3);
+  });
 });
