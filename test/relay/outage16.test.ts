@@ -156,4 +156,25 @@ describe('OCPP 1.6 store-and-forward', () => {
     // Live traffic goes on.
     expect((await stationCall(st, 'hb', 'Heartbeat', {}))[0]).toBe(3);
   });
+
+  it('forwards a boot the 1.6 station sent during the outage first, and sets the CSMS\'s heartbeat interval with ChangeConfiguration', { timeout: 30_000 }, async () => {
+    let csms = await startRawCsms();
+    const port = Number(new URL(csms.url).port);
+    const r = await startRelay(csms.url);
+    cleanups.push(() => r.stop());
+    const st = await connectRawStation(r.port, 'CP16', ['ocpp1.6']);
+    cleanups.push(() => st.ws.terminate());
+    await csms.connected('CP16');
+    await csms.close();
+    await until(() => !r.relay.upstreamConnected('CP16'));
+    expect((await stationCall(st, 'boot', 'BootNotification', { chargePointVendor: 'V', chargePointModel: 'M' }))[2]).toMatchObject({ interval: 300 });
+    st.answer = (f) => JSON.stringify([3, f[1], { status: 'Accepted' }]);
+    csms = await startRawCsms('/csms', port);
+    cleanups.push(() => csms.close());
+    csms.answer = (_id, f) => JSON.stringify([3, f[1], { currentTime: NOW, interval: 60, status: 'Accepted' }]);
+    await until(() => st.received.some((t) => t.includes('ChangeConfiguration')), 20_000);
+    const cc = JSON.parse(st.received.find((t) => t.includes('ChangeConfiguration'))!) as unknown[];
+    expect(cc[3]).toEqual({ key: 'HeartbeatInterval', value: '60' });
+    expect(callsAt(csms, 'CP16').map((f) => f[1])).toEqual(['boot']);
+  });
 });
