@@ -82,7 +82,7 @@ export function ocpp16Adapter(stationId: string, deps: Ocpp16Deps): ProtocolAdap
           return { result: { idTagInfo: idTagInfo(frame.payload, now) } };
         case 'StartTransaction':
           // Durable before the station hears it: the same StartTransaction sent again gets the same id.
-          return { result: { idTagInfo: idTagInfo(frame.payload, now), transactionId: txIds.allocate(stationId, frame.messageId, now) } };
+          return { result: { idTagInfo: idTagInfo(frame.payload, now), transactionId: txIds.allocate(stationId, frame.messageId, JSON.stringify(frame.payload), now) } };
         case 'StopTransaction':
           return { result: frame.payload.idTag === undefined ? {} : { idTagInfo: idTagInfo(frame.payload, now) } };
         case 'DataTransfer':
@@ -93,10 +93,10 @@ export function ocpp16Adapter(stationId: string, deps: Ocpp16Deps): ProtocolAdap
       }
     },
 
-    csmsAnswered(action, messageId, request, result, now) {
-      if (action === 'StartTransaction' && typeof result.transactionId === 'number') {
-        // Only a StartTransaction answered locally has a row; for a live one this changes nothing.
-        txIds.settle(stationId, messageId, result.transactionId);
+    csmsAnswered(action, messageId, request, result, now, replayed) {
+      // Only a replayed StartTransaction was answered locally with a local id (a live one's answer went to the station).
+      if (replayed && action === 'StartTransaction' && typeof result.transactionId === 'number') {
+        txIds.settle(stationId, messageId, JSON.stringify(request), result.transactionId);
       }
       if (action !== 'Authorize' && action !== 'StartTransaction' && action !== 'StopTransaction') return;
       const tag = idTag(request.idTag);

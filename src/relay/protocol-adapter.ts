@@ -17,8 +17,8 @@ export interface ProtocolAdapter {
   errorCode(code: OcppErrorCode): OcppErrorCode;
   /** The answer the controller gives for an unreachable CSMS. */
   answerOffline(frame: CallFrame, now: number): LocalAnswer;
-  /** The CSMS answered a station CALL (live or replayed): learn its tokens (and, 1.6, its transaction id). */
-  csmsAnswered(action: string, messageId: string, request: Record<string, unknown>, result: Record<string, unknown>, now: number): void;
+  /** The CSMS answered a station CALL (live, or `replayed` from the queue): learn its tokens (1.6: its transaction id). */
+  csmsAnswered(action: string, messageId: string, request: Record<string, unknown>, result: Record<string, unknown>, now: number, replayed?: boolean): void;
   /** A station CALL's text toward the CSMS when it must differ from what the station sent (1.6 local ids). */
   rewriteForCsms?(frame: CallFrame): string | undefined;
   /** A CALL's payload toward the station when it must differ (1.6: the CSMS's transaction id → the station's). */

@@ -135,7 +135,7 @@ export class StoreAndForward {
       this.refused(msg, inFlight.messageId, frame, request, now);
       return;
     }
-    this.ctx.adapter.csmsAnswered(msg.action, msg.messageId, request, frame.payload, now);
+    this.ctx.adapter.csmsAnswered(msg.action, msg.messageId, request, frame.payload, now, true);
     this.host.journal('csms->station', frame.type, 0, now, { action: msg.action, messageId: inFlight.messageId, note: 'replay answer, consumed' });
     this.ctx.queue.remove(msg);
     this.attempts = undefined;

@@ -11,10 +11,11 @@ const MIGRATIONS = [
      seq INTEGER PRIMARY KEY AUTOINCREMENT,
      station_id TEXT NOT NULL,
      start_message_id TEXT NOT NULL,
+     start_payload TEXT NOT NULL,
      csms_id INTEGER,
-     created_at INTEGER NOT NULL,
-     UNIQUE (station_id, start_message_id)
+     created_at INTEGER NOT NULL
    );
+   CREATE INDEX tx_local_ids_start ON tx_local_ids (station_id, start_message_id);
    CREATE INDEX tx_local_ids_csms ON tx_local_ids (station_id, csms_id);`,
 ];
 
@@ -27,9 +28,10 @@ export class TransactionIds {
   constructor(db: Db, now = Date.now()) {
     migrate(db, 'tx_local_ids', MIGRATIONS);
     this.stmts = {
-      insert: db.prepare('INSERT INTO tx_local_ids (station_id, start_message_id, created_at) VALUES (?, ?, ?) ON CONFLICT(station_id, start_message_id) DO NOTHING'),
-      byStart: db.prepare('SELECT seq FROM tx_local_ids WHERE station_id = ? AND start_message_id = ?'),
-      setCsms: db.prepare('UPDATE tx_local_ids SET csms_id = ? WHERE station_id = ? AND start_message_id = ?'),
+      insert: db.prepare('INSERT INTO tx_local_ids (station_id, start_message_id, start_payload, created_at) VALUES (?, ?, ?, ?)'),
+      open: db.prepare(`SELECT seq FROM tx_local_ids WHERE station_id = ? AND start_message_id = ? AND start_payload = ? AND csms_id IS NULL
+        ORDER BY seq DESC LIMIT 1`),
+      setCsms: db.prepare('UPDATE tx_local_ids SET csms_id = ? WHERE seq = ?'),
       csmsOf: db.prepare('SELECT csms_id AS csmsId FROM tx_local_ids WHERE seq = ? AND station_id = ?'),
       localOf: db.prepare('SELECT seq FROM tx_local_ids WHERE station_id = ? AND csms_id = ? ORDER BY seq DESC LIMIT 1'),
     };
@@ -37,18 +39,20 @@ export class TransactionIds {
   }
 
   /**
-   * The local id for the StartTransaction the station sent with this message id (durable when this returns). The
-   * same message sent again (the station retrying) gets the same id.
+   * The local id for this StartTransaction (durable when this returns). The same message sent again — same id and
+   * same payload, before the CSMS has answered it — gets the same local id. Only both together say "the same": many
+   * stations count message ids from 1 again after a reboot, so an id alone may name a new transaction.
    */
-  allocate(stationId: string, startMessageId: string, now: number): number {
-    this.stmts.insert.run(stationId, startMessageId, now);
-    const row = this.stmts.byStart.get(stationId, startMessageId) as { seq: number };
-    return -row.seq;
+  allocate(stationId: string, startMessageId: string, startPayload: string, now: number): number {
+    const open = this.stmts.open.get(stationId, startMessageId, startPayload) as { seq: number } | undefined;
+    if (open) return -open.seq;
+    return -Number(this.stmts.insert.run(stationId, startMessageId, startPayload, now).lastInsertRowid);
   }
 
-  /** The CSMS answered the replayed StartTransaction with its own id. */
-  settle(stationId: string, startMessageId: string, csmsId: number): void {
-    this.stmts.setCsms.run(csmsId, stationId, startMessageId);
+  /** The CSMS answered the replayed StartTransaction (this message id and payload) with its own id. */
+  settle(stationId: string, startMessageId: string, startPayload: string, csmsId: number): void {
+    const open = this.stmts.open.get(stationId, startMessageId, startPayload) as { seq: number } | undefined;
+    if (open) this.stmts.setCsms.run(csmsId, open.seq);
   }
 
   /** The CSMS's id for a local id, once known. */

@@ -177,4 +177,32 @@ describe('OCPP 1.6 store-and-forward', () => {
     expect(cc[3]).toEqual({ key: 'HeartbeatInterval', value: '60' });
     expect(callsAt(csms, 'CP16').map((f) => f[1])).toEqual(['boot']);
   });
+
+  it('tells a resent StartTransaction from a new one that reuses its message id (stations that count ids from 1 after a reboot)', { timeout: 30_000 }, async () => {
+    let csms = await startRawCsms();
+    const port = Number(new URL(csms.url).port);
+    const r = await startRelay(csms.url);
+    cleanups.push(() => r.stop());
+    const st = await connectRawStation(r.port, 'CP16', ['ocpp1.6']);
+    cleanups.push(() => st.ws.terminate());
+    await csms.connected('CP16');
+    await csms.close();
+    await until(() => !r.relay.upstreamConnected('CP16'));
+    const startPayload = (timestamp: string) => ({ connectorId: 1, idTag: 'TAG1', meterStart: 0, timestamp });
+    const first = ((await stationCall(st, '1', 'StartTransaction', startPayload('2026-01-01T10:00:00.000Z')))[2] as { transactionId: number }).transactionId;
+    // The same frame again (no answer reached the station, say): same local id, queued once.
+    expect(((await stationCall(st, '1', 'StartTransaction', startPayload('2026-01-01T10:00:00.000Z')))[2] as { transactionId: number }).transactionId).toBe(first);
+    await stationCall(st, '2', 'StopTransaction', { transactionId: first, meterStop: 5, timestamp: NOW });
+    // Rebooted, counting from 1 again: a new transaction.
+    const second = ((await stationCall(st, '1', 'StartTransaction', startPayload('2026-01-01T11:00:00.000Z')))[2] as { transactionId: number }).transactionId;
+    expect(second).not.toBe(first);
+    await stationCall(st, '2b', 'MeterValues', mv(second, 7));
+    csms = await startRawCsms('/csms', port);
+    cleanups.push(() => csms.close());
+    csms16(csms, 300);
+    await until(() => Object.keys(r.relay.queueLengths()).length === 0, 20_000);
+    expect(callsAt(csms, 'CP16').map((f) => [f[1], f[2], f[3].transactionId])).toEqual([
+      ['1', 'StartTransaction', undefined], ['2', 'StopTransaction', 300], ['1', 'StartTransaction', undefined], ['2b', 'MeterValues', 301],
+    ]);
+  });
 });
