@@ -73,9 +73,10 @@ describe('OCPP 1.6 store-and-forward', () => {
     expect(localB).toBeLessThan(0);
     expect(localB).not.toBe(localA);
     expect(await stationCall(st, 'mvB1', 'MeterValues', { ...mv(localB, 50), connectorId: 2 })).toEqual([3, 'mvB1', {}]);
-    // Meter values outside a transaction are acknowledged, not queued.
+    // Meter values outside a transaction are kept too (the forward rules keep every 1.6 MeterValues), with no id to translate.
     expect(await stationCall(st, 'mv0', 'MeterValues', { connectorId: 0, meterValue: mv(0, 1).meterValue })).toEqual([3, 'mv0', {}]);
-    expect(r.relay.queueLengths()).toEqual({ CP16: 9 });
+    // The status (latest per connector), 9 transaction messages and the meter values outside a transaction.
+    expect(r.relay.queueLengths()).toEqual({ CP16: 11 });
 
     // The CSMS is back: the queue goes first, in order, each message with the CSMS's transaction id.
     csms = await startRawCsms('/csms', port);
@@ -83,11 +84,11 @@ describe('OCPP 1.6 store-and-forward', () => {
     csms16(csms, 900);
     await until(() => Object.keys(r.relay.queueLengths()).length === 0, 20_000);
     const replayed = callsAt(csms, 'CP16');
-    expect(replayed.map((f) => f[1])).toEqual(['b1', 'startA', 'mvA1', 'mvA2', 'mvA3', 'mvA4', 'mvA5', 'stopA', 'startB', 'mvB1']);
-    expect(replayed.filter((f) => f[2] === 'MeterValues' || f[2] === 'StopTransaction').map((f) => f[3].transactionId)).toEqual([900, 900, 900, 900, 900, 900, 901]);
+    expect(replayed.map((f) => f[1])).toEqual(['b1', 's1', 'startA', 'mvA1', 'mvA2', 'mvA3', 'mvA4', 'mvA5', 'stopA', 'startB', 'mvB1', 'mv0']);
+    expect(replayed.filter((f) => f[2] === 'MeterValues' || f[2] === 'StopTransaction').map((f) => f[3].transactionId)).toEqual([900, 900, 900, 900, 900, 900, 901, undefined]);
     // Everything but the id is what the station sent.
-    expect(replayed[2][3]).toEqual(mv(900, 100));
-    expect(replayed[1][3]).toEqual({ connectorId: 1, idTag: 'TAG1', meterStart: 0, timestamp: NOW });
+    expect(replayed[3][3]).toEqual(mv(900, 100));
+    expect(replayed[2][3]).toEqual({ connectorId: 1, idTag: 'TAG1', meterStart: 0, timestamp: NOW });
 
     // Live: the station still names B by its local id; the CSMS hears its own.
     expect(await stationCall(st, 'mvB2', 'MeterValues', { ...mv(localB, 80), connectorId: 2 })).toEqual([3, 'mvB2', {}]);
@@ -133,7 +134,8 @@ describe('OCPP 1.6 store-and-forward', () => {
     let csms = await startRawCsms();
     csms16(csms, 700);
     const port = Number(new URL(csms.url).port);
-    const r = await startRelay(csms.url);
+    // One attempt: a refused message is kept aside at once (no E13 retries to wait for).
+    const r = await startRelay(csms.url, { upstream: { offline: { messageAttempts: 1 } } });
     cleanups.push(() => r.stop());
     const st = await connectRawStation(r.port, 'CP16', ['ocpp1.6']);
     cleanups.push(() => st.ws.terminate());
