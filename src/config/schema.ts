@@ -73,6 +73,7 @@ export const configSchema = {
               mode,
               evses: { type: 'integer', minimum: 1, maximum: 32, default: 1 },
               phaseSwitching: { type: 'boolean', default: false },
+              protocol: { enum: ['ocpp2.0.1', 'ocpp1.6'] },
             },
           },
         },
@@ -84,6 +85,7 @@ export const configSchema = {
       required: ['url'],
       properties: {
         url: { type: 'string', pattern: '^wss?://' },
+        url16: { type: 'string', pattern: '^wss?://' },
         credentials: { enum: ['forward', 'configured'], default: 'forward' },
         ca: { type: 'string' },
         clientCert: { type: 'string' },

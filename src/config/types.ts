@@ -1,6 +1,7 @@
 // The configuration file's shape (YAML). Defaults are applied by load.ts; every key is documented in README.md.
 import type { ChargingMode, PhaseVector, Rotation } from '../../algorithms/types.js';
 import type { DeviceOptions } from '../../drivers/device.js';
+import type { OcppProtocol } from '../ocpp/protocol.js';
 
 export interface StationConfig {
   id: string;
@@ -24,6 +25,8 @@ export interface StationConfig {
   evses: number;
   /** Can switch 1<->3 phases (when the station cannot tell). */
   phaseSwitching: boolean;
+  /** The OCPP version to agree with this station when it offers both (default: the station's own preference). */
+  protocol?: OcppProtocol;
 }
 
 export interface TlsServerConfig {
@@ -52,6 +55,8 @@ export interface StationsConfig {
 
 export interface UpstreamConfig {
   url: string;
+  /** CSMS base URL for OCPP 1.6 stations, when the CSMS serves 1.6 elsewhere (default: url). */
+  url16?: string;
   /** Station credentials toward the CSMS: forward the station's own Authorization header, or per-station config. */
   credentials: 'forward' | 'configured';
   /** CA bundle (PEM file) to verify the CSMS's certificate for wss. */

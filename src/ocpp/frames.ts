@@ -14,7 +14,10 @@ export type OcppErrorCode =
   | 'ProtocolError'
   | 'RpcFrameworkError'
   | 'SecurityError'
-  | 'TypeConstraintViolation';
+  | 'TypeConstraintViolation'
+  // OCPP 1.6J spellings (OCPP-J 1.6 §4.2.3); only ever sent to 1.6 peers.
+  | 'FormationViolation'
+  | 'OccurenceConstraintViolation';
 
 export const OCPP_ERROR_CODES: readonly OcppErrorCode[] = [
   'FormatViolation', 'GenericError', 'InternalError', 'MessageTypeNotSupported', 'NotImplemented', 'NotSupported',
@@ -51,7 +54,7 @@ function readableId(v: unknown): string | undefined {
   return typeof v === 'string' && v.length > 0 && v.length <= MAX_MESSAGE_ID_LENGTH ? v : undefined;
 }
 
-const knownCodes = new Set<string>(OCPP_ERROR_CODES);
+const knownCodes = new Set<string>([...OCPP_ERROR_CODES, 'FormationViolation', 'OccurenceConstraintViolation']);
 
 export function parseFrame(text: string): ParseResult {
   let value: unknown;

@@ -8,12 +8,16 @@ import { silentLogger } from '../common/log.js';
 import { OcppCallError } from './errors.js';
 import { callError, encodeFrame, OCPP_ERROR_CODES, parseFrame, type CallFrame, type Frame, type OcppErrorCode } from './frames.js';
 import { validatePayload } from './validate.js';
+import { OCPP16_ERROR_CODES, ocpp16ErrorCode } from './messages16.js';
+import type { OcppProtocol } from './protocol.js';
 
 export type CallHandler = (payload: Record<string, unknown>, messageId: string) => Record<string, unknown> | Promise<Record<string, unknown>>;
 
 export interface OcppPeerOptions {
   /** Validate incoming CALL and CALLRESULT payloads against the OCA schemas (default true). */
   validate?: boolean;
+  /** The OCPP version spoken on the socket: which schemas validate, how error codes are spelled (default 'ocpp2.0.1'). */
+  protocol?: OcppProtocol;
   /** Reply timeout for this peer's own CALLs (ms, default 30000). */
   callTimeoutMs?: number;
   log?: Logger;
@@ -38,6 +42,8 @@ function rawToString(data: RawData): string {
   return data.toString('utf8');
 }
 
+const KNOWN_CODES: ReadonlySet<string> = new Set([...OCPP_ERROR_CODES, ...OCPP16_ERROR_CODES]);
+
 export class OcppPeer {
   readonly closed: Promise<{ code: number; reason: string }>;
   private readonly handlers = new Map<string, CallHandler>();
@@ -45,11 +51,13 @@ export class OcppPeer {
   private inFlight: InFlight | undefined;
   private isClosed = false;
   private readonly validate: boolean;
+  private readonly protocol: OcppProtocol;
   private readonly callTimeoutMs: number;
   private readonly log: Logger;
 
   constructor(private readonly socket: WebSocket, options: OcppPeerOptions = {}) {
     this.validate = options.validate ?? true;
+    this.protocol = options.protocol ?? 'ocpp2.0.1';
     this.callTimeoutMs = options.callTimeoutMs ?? 30_000;
     this.log = options.log ?? silentLogger;
     this.closed = new Promise((resolve) => {
@@ -93,6 +101,8 @@ export class OcppPeer {
   }
 
   private send(frame: Frame): void {
+    // CALLERRORs are built in 2.0.1's terms; a 1.6 peer hears 1.6's spelling.
+    if (frame.type === 4 && this.protocol === 'ocpp1.6') frame = { ...frame, code: ocpp16ErrorCode(frame.code) };
     this.sendRaw(encodeFrame(frame));
   }
 
@@ -146,7 +156,7 @@ export class OcppPeer {
       void this.onCall(frame);
     } else if (frame.type === 3) {
       const action = this.inFlight?.messageId === frame.messageId ? this.inFlight.action : undefined;
-      const invalid = this.validate && action ? validatePayload(action, 'response', frame.payload) : undefined;
+      const invalid = this.validate && action ? validatePayload(action, 'response', frame.payload, this.protocol) : undefined;
       if (invalid) this.settle(frame.messageId, { error: new OcppCallError(invalid.code, invalid.description) });
       else this.settle(frame.messageId, { result: frame.payload });
     } else {
@@ -157,7 +167,7 @@ export class OcppPeer {
   private async onCall(frame: CallFrame): Promise<void> {
     const handler = this.handlers.get(frame.action);
     if (this.validate) {
-      const invalid = validatePayload(frame.action, 'request', frame.payload);
+      const invalid = validatePayload(frame.action, 'request', frame.payload, this.protocol);
       if (invalid) {
         this.send(callError(frame.messageId, invalid.code, invalid.description));
         return;
@@ -172,7 +182,7 @@ export class OcppPeer {
       this.send({ type: 3, messageId: frame.messageId, payload: result });
     } catch (err) {
       if (err instanceof OcppCallError) {
-        const code = (OCPP_ERROR_CODES as readonly string[]).includes(err.code) ? (err.code as OcppErrorCode) : 'GenericError';
+        const code = KNOWN_CODES.has(err.code) ? (err.code as OcppErrorCode) : 'GenericError';
         this.send(callError(frame.messageId, code, err.description, err.details));
       } else {
         this.log.error({ messageId: frame.messageId, action: frame.action, err: (err as Error)?.message }, 'handler failed');

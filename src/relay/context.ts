@@ -1,5 +1,6 @@
 // What every station session shares with the relay: config, store, streams, clock and counters.
-import type { SchedulerLike, Subject } from 'rxjs';
+import type { SchedulerLike } from 'rxjs';
+import type { OcppProtocol } from '../ocpp/protocol.js';
 import type { Logger } from '../common/log.js';
 import type { Config } from '../config/types.js';
 import type { AuthCache } from '../store/auth-cache.js';
@@ -7,6 +8,7 @@ import type { Journal } from '../store/journal.js';
 import type { ForwardQueue } from '../store/queue.js';
 import type { OcppCallEvent, OcppResultEvent, Side } from './events.js';
 import type { OfflinePolicy } from './offline.js';
+import type { ProtocolAdapter } from './protocol-adapter.js';
 import type { StationSession } from './session.js';
 
 export interface RelayMetrics {
@@ -36,9 +38,24 @@ export interface RelayContext {
   offline: OfflinePolicy;
   callTimeoutMs: number;
   metrics: RelayMetrics;
-  calls$: Subject<OcppCallEvent>;
+  calls$: { next(e: OcppCallEvent): void };
   emitResult(e: OcppResultEvent): void;
-  emitConnection(stationId: string, side: Side, up: boolean, reason?: string): void;
+  emitConnection(stationId: string, side: Side, up: boolean, reason?: string, protocol?: OcppProtocol): void;
+  /** The station's OCPP version: schemas, error spellings, offline answers, transaction-id translation. */
+  adapter: ProtocolAdapter;
   backoff(attempt: number): number;
   sessionEnded(session: StationSession): void;
+}
+
+/** A station's own view of the relay context: its adapter, and every event it publishes marked with its protocol. */
+export function sessionContext(ctx: RelayContext, adapter: ProtocolAdapter): RelayContext {
+  const protocol = adapter.protocol;
+  return {
+    ...ctx,
+    adapter,
+    // Every emission site builds a fresh event object: marking it in place saves a copy per frame.
+    calls$: { next: (e) => { e.protocol = protocol; ctx.calls$.next(e); } },
+    emitResult: (e) => { e.protocol = protocol; ctx.emitResult(e); },
+    emitConnection: (stationId, side, up, reason) => ctx.emitConnection(stationId, side, up, reason, protocol),
+  };
 }

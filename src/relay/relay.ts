@@ -11,19 +11,23 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { Logger } from '../common/log.js';
 import { readPrivateKey } from '../common/private-key.js';
 import type { Config } from '../config/types.js';
-import { OCPP_SUBPROTOCOL } from '../ocpp/messages.js';
-import { precompile, validatePayload } from '../ocpp/validate.js';
+import type { OcppProtocol } from '../ocpp/protocol.js';
+import { precompile } from '../ocpp/validate.js';
 import { AuthCache } from '../store/auth-cache.js';
 import type { Db } from '../store/db.js';
 import { Journal } from '../store/journal.js';
 import { ForwardQueue, type FailedMessage } from '../store/queue.js';
 import { StationBootStore, type BootStatus } from '../store/station-boot.js';
-import type { RelayContext, RelayMetrics } from './context.js';
+import { sessionContext, type RelayContext, type RelayMetrics } from './context.js';
 import {
   OcppCallError, type BootEvent, type CallOptions, type ConnectionEvent, type OcppCallEvent, type OcppResultEvent, type RelayEvents, type Side,
   type StationCaller,
 } from './events.js';
-import { agreesOcpp, certificateMismatch, checkStation, refuse, stationIdFromPath } from './handshake.js';
+import { certificateMismatch, checkStation, refuse, stationIdFromPath } from './handshake.js';
+import { OCPP16_FREQUENT_ACTIONS, ocpp16Adapter } from './ocpp16.js';
+import { ocpp201Adapter, type ProtocolAdapter } from './protocol-adapter.js';
+import { SPOKEN, stationProtocol } from './protocol-choice.js';
+import { TransactionIds } from '../store/tx-ids.js';
 import { guardSendBuffer, sendBufferLimit } from './backpressure.js';
 import { explainProtocolCloses } from './close-reasons.js';
 import { PER_MESSAGE_DEFLATE } from './deflate.js';
@@ -93,6 +97,10 @@ class RelayImpl implements Relay {
   private readonly handshakeTimeoutMs: number;
   private server: Server | undefined;
   private stopping = false;
+  /** The version agreed in a handshake, for the WebSocket server's subprotocol answer. */
+  private readonly agreed = new WeakMap<IncomingMessage, OcppProtocol>();
+  private readonly txIds: TransactionIds;
+  private readonly ocpp201: ProtocolAdapter;
 
   constructor(options: RelayOptions) {
     this.config = options.config;
@@ -115,14 +123,19 @@ class RelayImpl implements Relay {
       },
     });
     const up = this.config.upstream;
+    const authCache = new AuthCache(options.db);
+    const offline = { heartbeatIntervalS: up.offline.heartbeatIntervalS, unknownTokenPolicy: up.offline.unknownTokenPolicy };
+    this.txIds = new TransactionIds(options.db);
+    this.ocpp201 = ocpp201Adapter(authCache, offline);
     this.ctx = {
       config: this.config,
       log: this.log,
       scheduler: this.scheduler,
       journal: this.journal,
       queue: new ForwardQueue(options.db, { perStation: up.offline.queueLimitPerStation, total: up.offline.queueLimitTotal }),
-      authCache: new AuthCache(options.db),
-      offline: { heartbeatIntervalS: up.offline.heartbeatIntervalS, unknownTokenPolicy: up.offline.unknownTokenPolicy },
+      authCache,
+      offline,
+      adapter: this.ocpp201,
       callTimeoutMs: up.callTimeoutS * 1000,
       metrics: { framesIn: 0, framesOut: 0, errors: 0, localAnswers: 0, queued: 0, replayed: 0, refused: 0 },
       calls$: this.callSubject,
@@ -130,9 +143,9 @@ class RelayImpl implements Relay {
         this.observeBoot(e);
         this.resultSubject.next(e);
       },
-      emitConnection: (stationId: string, side: Side, upFlag: boolean, reason?: string) =>
+      emitConnection: (stationId: string, side: Side, upFlag: boolean, reason?: string, protocol?: OcppProtocol) =>
         this.connectionSubject.next({
-          stationId, side, up: upFlag, at: this.scheduler.now(), ...(reason ? { reason } : {}),
+          stationId, side, up: upFlag, at: this.scheduler.now(), ...(reason ? { reason } : {}), ...(protocol ? { protocol } : {}),
           ...(side === 'station' && upFlag ? { accepted: this.bootStore.get(stationId) === 'Accepted' } : {}),
         }),
       backoff: (attempt) => backoffMs(attempt, up.retry),
@@ -145,7 +158,7 @@ class RelayImpl implements Relay {
       perMessageDeflate: PER_MESSAGE_DEFLATE,
       maxPayload: readLimit(this.config.stations.maxFrameBytes),
       // No agreed subprotocol: complete the handshake without the header, then close (Part 4 §3.2).
-      handleProtocols: (protocols) => (protocols.has(OCPP_SUBPROTOCOL) ? OCPP_SUBPROTOCOL : false),
+      handleProtocols: (_protocols, req) => this.agreed.get(req) ?? false,
     });
   }
 
@@ -183,7 +196,7 @@ class RelayImpl implements Relay {
     const port = (server.address() as AddressInfo).port;
     this.log.info({ host: listen.host, port, tls: Boolean(tls) }, 'relay listening for stations');
     // The frames every station sends all the time: their validators are ready before the first one arrives.
-    void precompile(['TransactionEvent', 'MeterValues', 'StatusNotification', 'Heartbeat']);
+    void precompile(this.ocpp201.frequentActions).then(() => precompile(OCPP16_FREQUENT_ACTIONS, 'ocpp1.6'));
     return { port };
   }
 
@@ -237,7 +250,7 @@ class RelayImpl implements Relay {
   call(stationId: string, action: string, payload: Record<string, unknown>, options: CallOptions = {}): Promise<Record<string, unknown>> {
     const session = this.sessions.get(stationId);
     if (!session) return Promise.reject(new Error(`station ${stationId} is not connected`));
-    const invalid = validatePayload(action, 'request', payload);
+    const invalid = session.validateRequest(action, payload);
     if (invalid) return Promise.reject(new OcppCallError(invalid.code, invalid.description));
     return session.inject(action, payload, options.timeoutMs ?? this.ctx.callTimeoutMs);
   }
@@ -268,6 +281,11 @@ class RelayImpl implements Relay {
     };
   }
 
+  private adapterFor(stationId: string, protocol: OcppProtocol): ProtocolAdapter {
+    if (protocol === 'ocpp2.0.1') return this.ocpp201;
+    return ocpp16Adapter(stationId, { authCache: this.ctx.authCache, policy: this.ctx.offline, txIds: this.txIds });
+  }
+
   private upstreamAuthorization(stationId: string, req: IncomingMessage): string | undefined {
     if (this.config.upstream.credentials === 'forward') return req.headers.authorization;
     const st = this.config.stations.list.find((s) => s.id === stationId);
@@ -294,26 +312,30 @@ class RelayImpl implements Relay {
       refuse(socket, denied.status, denied.status === 401 ? { 'WWW-Authenticate': 'Basic realm="OCPP"' } : {});
       return;
     }
-    if (!agreesOcpp(req)) {
+    const protocol = stationProtocol(stationId, req, this.config.stations);
+    if (!protocol) {
       this.wss.handleUpgrade(req, socket, head, (ws) => {
-        log.warn({ offered: req.headers['sec-websocket-protocol'] ?? null }, `station offered no ${OCPP_SUBPROTOCOL}; closing`);
-        ws.close(1002, `subprotocol ${OCPP_SUBPROTOCOL} required`);
+        log.warn({ offered: req.headers['sec-websocket-protocol'] ?? null }, `station offered neither ${SPOKEN}; closing`);
+        ws.close(1002, `subprotocol ${SPOKEN} required`);
       });
       return;
     }
+    this.agreed.set(req, protocol);
+    // 1.6 stations may have their own CSMS endpoint (many CSMSs serve 1.6 on another path or port).
+    const upstreamBase = protocol === 'ocpp1.6' ? this.config.upstream.url16 ?? this.config.upstream.url : this.config.upstream.url;
     // The upstream socket opens first so a CSMS refusal (401/404) reaches the station as its own handshake answer,
     // exactly as without the controller. An unreachable CSMS does not stop the station: it is served offline.
     const authorization = this.upstreamAuthorization(stationId, req);
     const connect = async (): Promise<WebSocket | undefined> => {
-      const r = await openUpstream(this.config.upstream.url, stationId, {
-        authorization, tls: this.tls, handshakeTimeoutMs: this.handshakeTimeoutMs, maxPayload: readLimit(this.config.upstream.maxFrameBytes),
+      const r = await openUpstream(upstreamBase, stationId, {
+        authorization, tls: this.tls, handshakeTimeoutMs: this.handshakeTimeoutMs, maxPayload: readLimit(this.config.upstream.maxFrameBytes), protocol,
       });
       if (r.ok) return r.socket;
       log.warn({ status: r.status }, `upstream connect failed: ${r.reason}`);
       return undefined;
     };
-    const first = await openUpstream(this.config.upstream.url, stationId, {
-      authorization, tls: this.tls, handshakeTimeoutMs: this.handshakeTimeoutMs, maxPayload: readLimit(this.config.upstream.maxFrameBytes),
+    const first = await openUpstream(upstreamBase, stationId, {
+      authorization, tls: this.tls, handshakeTimeoutMs: this.handshakeTimeoutMs, maxPayload: readLimit(this.config.upstream.maxFrameBytes), protocol,
     });
     if (!first.ok && first.status !== undefined && first.status >= 400 && first.status < 500) {
       this.ctx.metrics.refused++;
@@ -334,9 +356,10 @@ class RelayImpl implements Relay {
         log.warn('station connected again; closing its previous connection');
         previous.retire();
       }
-      const session = new StationSession(stationId, ws, this.ctx, connect, first.ok ? first.socket : undefined);
+      const ctx = sessionContext(this.ctx, this.adapterFor(stationId, protocol));
+      const session = new StationSession(stationId, ws, ctx, connect, first.ok ? first.socket : undefined);
       this.sessions.set(stationId, session);
-      log.info({ upstream: first.ok }, 'station connected');
+      log.info({ upstream: first.ok, protocol }, 'station connected');
       // Registered first, announced second: a connections$ subscriber may call the station from its callback.
       session.open();
     });

@@ -4,10 +4,9 @@
 import type { RawData, WebSocket } from 'ws';
 import type { SchedulerLike } from 'rxjs';
 import type { Logger } from '../common/log.js';
-import { callError, encodeFrame, parseFrame, type CallFrame, type Frame } from '../ocpp/frames.js';
-import { validatePayload } from '../ocpp/validate.js';
+import { callError, encodeFrame, parseFrame, type CallErrorFrame, type CallFrame, type Frame } from '../ocpp/frames.js';
+import type { OcppProtocol } from '../ocpp/protocol.js';
 import type { JournalDirection } from '../store/journal.js';
-import { learnTokens } from './offline.js';
 import { StoreAndForward } from './store-forward.js';
 import type { RelayContext } from './context.js';
 import { frameHead, size, text, TEXT } from './raw-data.js';
@@ -51,7 +50,7 @@ export class StationSession {
       journal: (direction, kind, bytes, at, extra) => this.journal(direction, kind, bytes, at, extra),
       bootAccepted: (intervalS) => this.adoptHeartbeatInterval(intervalS),
       crossing: () => this.calls.awaitingStationAnswer(),
-    });
+    }, ctx.adapter.protocol);
     this.calls = new StationCalls(stationId, station, ctx, this.log, {
       ended: () => this.ended,
       upstream: () => this.link.socket,
@@ -82,13 +81,25 @@ export class StationSession {
     else this.link.scheduleReconnect();
   }
 
+  /** The OCPP version agreed with the station on this connection. */
+  get protocol(): OcppProtocol {
+    return this.ctx.adapter.protocol;
+  }
+
+  /** Checks a CALL the controller wants to send to this station against the station's protocol. */
+  validateRequest(action: string, payload: Record<string, unknown>): { code: string; description: string } | undefined {
+    return this.ctx.adapter.validate(action, 'request', payload);
+  }
+
   get upstreamOnline(): boolean {
     return this.link.socket !== undefined;
   }
 
   /** The controller's own CALL to this station: queued behind CSMS calls, reply consumed here. */
   inject(action: string, payload: Record<string, unknown>, timeoutMs: number): Promise<Record<string, unknown>> {
-    return this.calls.fromController(action, payload, timeoutMs);
+    // The controller may name a 1.6 transaction by the CSMS's id (from a replayed StartTransaction): the station knows its own.
+    const payloadForStation = this.ctx.adapter.rewriteForStation?.(action, payload) ?? payload;
+    return this.calls.fromController(action, payloadForStation, timeoutMs);
   }
 
   /**
@@ -127,7 +138,7 @@ export class StationSession {
     }
     const parsed = isBinary ? undefined : parseFrame(text(data));
     if (!parsed || !parsed.ok) {
-      const error = parsed && !parsed.ok ? parsed.error : callError('-1', 'FormatViolation', 'binary frames are not OCPP-J');
+      const error = this.inProtocol(parsed && !parsed.ok ? parsed.error : callError('-1', 'FormatViolation', 'binary frames are not OCPP-J'));
       this.ctx.metrics.errors++;
       this.journal('station->controller', 0, size(data), now, { messageId: error.messageId, note: `${error.code}: ${error.description}` });
       this.log.warn({ messageId: error.messageId, code: error.code }, `malformed frame from station: ${error.description}`);
@@ -140,7 +151,7 @@ export class StationSession {
   }
 
   private stationCall(frame: CallFrame, data: RawData, now: number): void {
-    const invalid = validatePayload(frame.action, 'request', frame.payload);
+    const invalid = this.ctx.adapter.validate(frame.action, 'request', frame.payload);
     if (invalid) {
       this.ctx.metrics.errors++;
       this.log.warn({ messageId: frame.messageId, action: frame.action, code: invalid.code }, invalid.description);
@@ -152,10 +163,13 @@ export class StationSession {
     }
     const upstream = this.link.socket;
     if (upstream && !this.forwarding.replaying) {
+      // 1.6: a transaction the station still names by its local id goes to the CSMS under the CSMS's id.
+      const rewritten = this.ctx.adapter.rewriteForCsms?.(frame);
+      const out = rewritten === undefined ? data : Buffer.from(rewritten);
       // Forward first (the station's own bytes), bookkeeping after: subscribers never delay the frame.
-      upstream.send(data, TEXT);
+      upstream.send(out, TEXT);
       this.ctx.metrics.framesOut++;
-      this.link.awaitAnswer(frame, data, now);
+      this.link.awaitAnswer(frame, out, now);
       this.ctx.journal?.recordRow(now, this.stationId, 'station->csms', 2, frame.action, frame.messageId, size(data), undefined);
       this.ctx.calls$.next({ stationId: this.stationId, origin: 'station', messageId: frame.messageId, action: frame.action, payload: frame.payload, at: now });
       return;
@@ -175,7 +189,7 @@ export class StationSession {
     }
     const parsed = isBinary ? undefined : parseFrame(text(data));
     if (!parsed || !parsed.ok) {
-      const error = parsed && !parsed.ok ? parsed.error : callError('-1', 'FormatViolation', 'binary frames are not OCPP-J');
+      const error = this.inProtocol(parsed && !parsed.ok ? parsed.error : callError('-1', 'FormatViolation', 'binary frames are not OCPP-J'));
       this.ctx.metrics.errors++;
       this.log.warn({ messageId: error.messageId, code: error.code }, `malformed frame from the CSMS: ${error.description}`);
       this.journal('csms->station', 0, size(data), now, { messageId: error.messageId, note: `${error.code}: ${error.description}` });
@@ -184,7 +198,7 @@ export class StationSession {
     }
     const frame = parsed.frame;
     if (frame.type === 2) {
-      const invalid = validatePayload(frame.action, 'request', frame.payload);
+      const invalid = this.ctx.adapter.validate(frame.action, 'request', frame.payload);
       if (invalid) {
         this.ctx.metrics.errors++;
         this.log.warn({ messageId: frame.messageId, action: frame.action, code: invalid.code }, `CSMS call fails the schema: ${invalid.description}`);
@@ -194,8 +208,12 @@ export class StationSession {
           return;
         }
       }
-      this.ctx.calls$.next({ stationId: this.stationId, origin: 'csms', messageId: frame.messageId, action: frame.action, payload: frame.payload, at: now });
-      this.calls.fromCsms(frame, data);
+      // 1.6: a transaction the CSMS names by its own id reaches the station under the id the station gave it, and
+      // is published that way too (subscribers know the transaction by the id its station uses).
+      const forStation = this.ctx.adapter.rewriteForStation?.(frame.action, frame.payload);
+      const call = forStation ? { ...frame, payload: forStation } : frame;
+      this.ctx.calls$.next({ stationId: this.stationId, origin: 'csms', messageId: frame.messageId, action: frame.action, payload: call.payload, at: now });
+      this.calls.fromCsms(call, forStation ? Buffer.from(JSON.stringify([2, frame.messageId, frame.action, forStation])) : data);
       return;
     }
     if (this.forwarding.isReplayReply(frame.messageId)) {
@@ -215,12 +233,12 @@ export class StationSession {
     this.station.send(data, TEXT);
     this.ctx.metrics.framesOut++;
     if (frame.type === 3) {
-      const invalid = validatePayload(call.action, 'response', frame.payload);
+      const invalid = this.ctx.adapter.validate(call.action, 'response', frame.payload);
       if (invalid) {
         this.ctx.metrics.errors++;
         this.log.warn({ messageId: frame.messageId, action: call.action, code: invalid.code }, `CSMS reply fails the schema (forwarded): ${invalid.description}`);
       }
-      learnTokens(call.action, call.payload, frame.payload, this.ctx.authCache, now);
+      this.ctx.adapter.csmsAnswered(call.action, frame.messageId, call.payload, frame.payload, now);
     }
     this.ctx.journal?.recordRow(now, this.stationId, 'csms->station', frame.type, call.action, frame.messageId, size(data), undefined);
     this.ctx.emitResult({
@@ -251,9 +269,9 @@ export class StationSession {
    */
   private adoptHeartbeatInterval(intervalS: number): void {
     if (intervalS === this.ctx.offline.heartbeatIntervalS) return;
-    const setVariableData = [{ component: { name: 'OCPPCommCtrlr' }, variable: { name: 'HeartbeatInterval' }, attributeValue: String(intervalS) }];
-    this.inject('SetVariables', { setVariableData }, this.ctx.callTimeoutMs).then(
-      (r) => this.log.info({ intervalS, result: r.setVariableResult }, 'heartbeat interval from the CSMS set on the station'),
+    const { action, payload } = this.ctx.adapter.heartbeatIntervalCall(intervalS);
+    this.inject(action, payload, this.ctx.callTimeoutMs).then(
+      (r) => this.log.info({ intervalS, result: r }, 'heartbeat interval from the CSMS set on the station'),
       (err: Error) => this.log.warn({ intervalS, err: err.message }, 'could not set the CSMS heartbeat interval on the station'),
     );
   }
@@ -271,12 +289,18 @@ export class StationSession {
     this.log.warn({ bytes, limit, messageId: head?.messageId, type: head?.type }, `oversized frame from the ${from} not relayed`);
     this.journal(from === 'station' ? 'station->controller' : 'csms->station', head?.type ?? 0, bytes, now, { messageId: head?.messageId, note: `not relayed: ${description}` });
     if (head?.type !== 2) return;
-    const error = callError(head.messageId, 'FormatViolation', description);
+    const error = this.inProtocol(callError(head.messageId, 'FormatViolation', description));
     if (from === 'station') this.sendToStation(error, now);
     else this.sendUpstream(error);
   }
 
   // ---- helpers ------------------------------------------------------------------------------------------------
+
+  /** A framing error in the spelling of the station's protocol (1.6: FormationViolation, …). */
+  private inProtocol(error: CallErrorFrame): CallErrorFrame {
+    const code = this.ctx.adapter.errorCode(error.code);
+    return code === error.code ? error : { ...error, code };
+  }
 
   private frameFailed(from: 'station' | 'CSMS', err: unknown): void {
     this.ctx.metrics.errors++;

@@ -6,7 +6,6 @@ import type { RawData, WebSocket } from 'ws';
 import type { SchedulerLike, Subscription } from 'rxjs';
 import type { Logger } from '../common/log.js';
 import type { CallFrame, Frame } from '../ocpp/frames.js';
-import { validatePayload } from '../ocpp/validate.js';
 import type { JournalDirection } from '../store/journal.js';
 import { OcppCallError } from '../ocpp/errors.js';
 import type { RelayContext } from './context.js';
@@ -118,7 +117,7 @@ export class StationCalls {
     let error: { code: string; description: string } | undefined =
       frame.type === 4 ? { code: frame.code, description: frame.description } : undefined;
     if (frame.type === 3) {
-      const invalid = validatePayload(call.action, 'response', frame.payload);
+      const invalid = this.ctx.adapter.validate(call.action, 'response', frame.payload);
       if (invalid) {
         this.log.warn({ messageId: frame.messageId, action: call.action, code: invalid.code }, `station reply fails the schema: ${invalid.description}`);
         if (call.origin === 'controller') error = invalid;

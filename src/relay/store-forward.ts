@@ -13,7 +13,6 @@ import type { PendingBoot, QueuedMessage } from '../store/queue.js';
 import type { RelayContext } from './context.js';
 import { DEFAULT_PROTOCOL, type OcppProtocol } from '../ocpp/protocol.js';
 import { forwardKey, forwardRule, retryDelayMs } from './forward-rules.js';
-import { answerLocally, learnTokens } from './offline.js';
 
 export interface StoreForwardHost {
   sendToStation(frame: Frame, now: number): void;
@@ -80,7 +79,7 @@ export class StoreAndForward {
         this.log.error({ messageId: frame.messageId, err: (err as Error).message }, 'could not keep the BootNotification for the CSMS');
       }
     }
-    const answer = answerLocally(frame.action, frame.payload, this.ctx.authCache, this.ctx.offline, now);
+    const answer = this.ctx.adapter.answerOffline(frame, now);
     this.host.journal('station->controller', 2, raw.length, now, {
       action: frame.action, messageId: frame.messageId, note: transactional ? 'queued, answered locally' : 'answered locally',
     });
@@ -136,13 +135,17 @@ export class StoreAndForward {
       this.refused(msg, inFlight.messageId, frame, request, now);
       return;
     }
-    learnTokens(msg.action, request, frame.payload, this.ctx.authCache, now);
+    this.ctx.adapter.csmsAnswered(msg.action, msg.messageId, request, frame.payload, now, true);
     this.host.journal('csms->station', frame.type, 0, now, { action: msg.action, messageId: inFlight.messageId, note: 'replay answer, consumed' });
     this.ctx.queue.remove(msg);
     this.attempts = undefined;
     this.ctx.metrics.replayed++;
     this.replayedNow++;
-    this.ctx.emitResult({ stationId: this.stationId, origin: 'station', messageId: msg.messageId, action: msg.action, request, result: frame.payload, at: now });
+    // 1.6 StartTransaction: published when answered locally, with the id the station uses; the CSMS's answer (its own
+    // id) would announce a second transaction that the station's frames never name.
+    if (!this.ctx.adapter.quietReplays?.has(msg.action)) {
+      this.ctx.emitResult({ stationId: this.stationId, origin: 'station', messageId: msg.messageId, action: msg.action, request, result: frame.payload, at: now });
+    }
     this.next();
   }
 
@@ -221,7 +224,8 @@ export class StoreAndForward {
       this.replaying = false;
       return;
     }
-    const { out, messageId, again } = this.attempt(msg);
+    const { out: attemptText, messageId, again } = this.attempt(msg);
+    const out = this.forCsms(attemptText);
     // No answer: drop the connection; the message stays at the head and is resent (same id) after reconnect.
     const timer = this.replyTimer(upstream, messageId, 'a replayed message');
     this.inFlight = { msg, messageId, timer };
@@ -248,6 +252,14 @@ export class StoreAndForward {
     if (messageId === msg.messageId) return { out: msg.frame, messageId, again: true };
     const [, , action, payload] = JSON.parse(msg.frame) as [number, string, string, Record<string, unknown>];
     return { out: JSON.stringify([2, messageId, action, payload]), messageId, again: true };
+  }
+
+  /** A queued frame as it goes to the CSMS: unchanged, unless its protocol must translate it (1.6: local transaction ids). */
+  private forCsms(text: string): string {
+    const rewrite = this.ctx.adapter.rewriteForCsms;
+    if (!rewrite) return text;
+    const [, messageId, action, payload] = JSON.parse(text) as [number, string, string, Record<string, unknown>];
+    return rewrite({ type: 2, messageId, action, payload }) ?? text;
   }
 
   /** The station's own frame the first time (the CSMS never saw its id); a retry after Pending is a new CALL. */

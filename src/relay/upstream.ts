@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { WebSocket } from 'ws';
 import { readPrivateKey } from '../common/private-key.js';
-import { OCPP_SUBPROTOCOL } from '../ocpp/messages.js';
+import type { OcppProtocol } from '../ocpp/protocol.js';
 import type { UpstreamConfig } from '../config/types.js';
 import { explainProtocolCloses } from './close-reasons.js';
 import { PER_MESSAGE_DEFLATE } from './deflate.js';
@@ -34,8 +34,10 @@ export function upstreamUrl(base: string, stationId: string): string {
 export function openUpstream(
   base: string,
   stationId: string,
-  opts: { authorization?: string; tls: UpstreamTls; handshakeTimeoutMs: number; maxPayload: number },
+  opts: { authorization?: string; tls: UpstreamTls; handshakeTimeoutMs: number; maxPayload: number; protocol?: OcppProtocol },
 ): Promise<UpstreamResult> {
+  // The station's own version: the CSMS must speak to it exactly as the station asked.
+  const protocol = opts.protocol ?? 'ocpp2.0.1';
   return new Promise((resolve) => {
     let done = false;
     const finish = (r: UpstreamResult): void => {
@@ -43,7 +45,7 @@ export function openUpstream(
       done = true;
       resolve(r);
     };
-    const socket = new WebSocket(upstreamUrl(base, stationId), [OCPP_SUBPROTOCOL], {
+    const socket = new WebSocket(upstreamUrl(base, stationId), [protocol], {
       perMessageDeflate: PER_MESSAGE_DEFLATE,
       handshakeTimeout: opts.handshakeTimeoutMs,
       maxPayload: opts.maxPayload,
@@ -54,9 +56,9 @@ export function openUpstream(
     });
     explainProtocolCloses(socket, opts.maxPayload);
     socket.once('open', () => {
-      if (socket.protocol !== OCPP_SUBPROTOCOL) {
+      if (socket.protocol !== protocol) {
         socket.close(1002, 'no OCPP subprotocol agreed');
-        finish({ ok: false, reason: `the CSMS did not agree to ${OCPP_SUBPROTOCOL}` });
+        finish({ ok: false, reason: `the CSMS did not agree to ${protocol}` });
         return;
       }
       finish({ ok: true, socket });

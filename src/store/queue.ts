@@ -86,7 +86,7 @@ export class ForwardQueue {
       insert: db.prepare('INSERT INTO forward_queue (station_id, message_id, action, frame, queued_at, key) VALUES (?, ?, ?, ?, ?, ?)'),
       head: db.prepare('SELECT seq, station_id AS stationId, message_id AS messageId, action, frame, queued_at AS queuedAt FROM forward_queue WHERE station_id = ? AND failed_at IS NULL ORDER BY seq LIMIT 1'),
       remove: db.prepare('DELETE FROM forward_queue WHERE seq = ? AND failed_at IS NULL'),
-      hasId: db.prepare('SELECT 1 FROM forward_queue WHERE station_id = ? AND message_id = ? LIMIT 1'),
+      hasFrame: db.prepare('SELECT 1 FROM forward_queue WHERE station_id = ? AND message_id = ? AND frame = ? LIMIT 1'),
       supersede: db.prepare('DELETE FROM forward_queue WHERE station_id = ? AND action = ? AND key = ? AND failed_at IS NULL'),
       setAside: db.prepare('UPDATE forward_queue SET failed_at = ?, error = ? WHERE seq = ? AND failed_at IS NULL'),
       failed: db.prepare(`SELECT seq, station_id AS stationId, message_id AS messageId, action, queued_at AS queuedAt, failed_at AS failedAt, error
@@ -107,8 +107,9 @@ export class ForwardQueue {
     const n = this.counts.get(stationId) ?? 0;
     if (n >= this.limits.perStation) return { queued: false, reason: `queue for ${stationId} is full (${this.limits.perStation} messages)` };
     if (this.total >= this.limits.total) return { queued: false, reason: `store-and-forward queue is full (${this.limits.total} messages in total)` };
-    // A station retrying a CALL it already sent (same id) must not be queued twice.
-    if (this.stmts.hasId.get(stationId, messageId)) return { queued: true, seq: -1 };
+    // A station retrying a CALL it already sent (same id, same frame) must not be queued twice. The id alone is not
+    // enough: many stations count message ids from 1 again after a reboot, and a new message must never be dropped.
+    if (this.stmts.hasFrame.get(stationId, messageId, frame)) return { queued: true, seq: -1 };
     let seq: number;
     let gone = 0;
     try {

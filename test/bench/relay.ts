@@ -1,4 +1,5 @@
-// `npm run bench -- relay [--json] [stations=1000] [perStation=20] [seconds=20] [journal=0]`
+// `npm run bench -- relay [--json] [stations=1000] [perStation=20] [seconds=20] [journal=0] [protocol=ocpp1.6]`
+// (`npm run bench -- relay16` is the same with protocol=ocpp1.6: the stations speak OCPP 1.6J and send MeterValues.)
 // 1000 stations and a CSMS on real sockets, through (a) a bare ws relay that only pipes frames (no parsing, no
 // validation, no journal: the baseline) and (b) the real relay with validation and the journal on a SQLite file.
 // Throughput: every station sends TransactionEvent CALLs back to back (one outstanding, as OCPP requires).
@@ -18,7 +19,22 @@ import { openDatabase } from '../../src/store/db.js';
 import type { Bench } from './run.js';
 
 const NOW = '2026-01-01T00:00:00.000Z';
+/** The stations' OCPP version for this run (protocol=…). */
+let subprotocol: 'ocpp2.0.1' | 'ocpp1.6' = 'ocpp2.0.1';
+
+/** A 1.6 station's periodic meter values during a transaction (the CSMS's transaction id). */
+function frame16(id: string): string {
+  return JSON.stringify([2, id, 'MeterValues', {
+    connectorId: 1, transactionId: 4711,
+    meterValue: [{ timestamp: NOW, sampledValue: [
+      { value: '7250.5', measurand: 'Power.Active.Import', unit: 'W' }, { value: '10.5', measurand: 'Current.Import', phase: 'L1', unit: 'A' },
+      { value: '10.4', measurand: 'Current.Import', phase: 'L2', unit: 'A' }, { value: '10.6', measurand: 'Current.Import', phase: 'L3', unit: 'A' },
+      { value: '12345.6', measurand: 'Energy.Active.Import.Register', unit: 'Wh' }] }],
+  }]);
+}
+
 function frame(id: string, seqNo: number): string {
+  if (subprotocol === 'ocpp1.6') return frame16(id);
   return JSON.stringify([2, id, 'TransactionEvent', {
     eventType: 'Updated', timestamp: NOW, triggerReason: 'MeterValuePeriodic', seqNo,
     transactionInfo: { transactionId: 'TX-0001', chargingState: 'Charging' },
@@ -29,7 +45,7 @@ function frame(id: string, seqNo: number): string {
   }]);
 }
 
-const protocols = (p: Set<string>): string | false => (p.has('ocpp2.0.1') ? 'ocpp2.0.1' : false);
+const protocols = (p: Set<string>): string | false => (p.has(subprotocol) ? subprotocol : false);
 
 async function listen(server: ReturnType<typeof createServer> | WebSocketServer): Promise<number> {
   if (server instanceof WebSocketServer) {
@@ -59,7 +75,7 @@ async function startBareRelay(csmsPort: number): Promise<{ port: number; close()
   const sockets = new Set<WebSocket>();
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const id = (req.url ?? '').split('/').pop() ?? '';
-    const up = new WebSocket(`ws://127.0.0.1:${csmsPort}/${id}`, ['ocpp2.0.1'], { perMessageDeflate: PER_MESSAGE_DEFLATE });
+    const up = new WebSocket(`ws://127.0.0.1:${csmsPort}/${id}`, [subprotocol], { perMessageDeflate: PER_MESSAGE_DEFLATE });
     up.once('open', () => wss.handleUpgrade(req, socket, head, (st) => {
       sockets.add(st).add(up);
       st.on('message', (d: RawData) => up.send(d, { binary: false }));
@@ -78,7 +94,7 @@ async function connectStations(port: number, n: number, path: (i: number) => str
   const clients: Client[] = [];
   for (let base = 0; base < n; base += 100) {
     const batch = await Promise.all(Array.from({ length: Math.min(100, n - base) }, (_, k) => new Promise<Client>((resolve, reject) => {
-      const ws = new WebSocket(`ws://127.0.0.1:${port}${path(base + k)}`, ['ocpp2.0.1'], { perMessageDeflate: true });
+      const ws = new WebSocket(`ws://127.0.0.1:${port}${path(base + k)}`, [subprotocol], { perMessageDeflate: true });
       const c: Client = { ws, pending: new Map() };
       ws.on('message', (d: RawData) => {
         const s = d.toString();
@@ -144,6 +160,7 @@ export const run: Bench = async (opts) => {
   const stations = arg(opts.args, 'stations', 1000);
   const perStation = arg(opts.args, 'perStation', 20);
   const seconds = arg(opts.args, 'seconds', 20);
+  subprotocol = opts.args.includes('protocol=ocpp1.6') ? 'ocpp1.6' : 'ocpp2.0.1';
   const csms = await startCsms();
   const dir = mkdtempSync(join(tmpdir(), 'bench-relay-'));
   try {
@@ -236,6 +253,7 @@ export const run: Bench = async (opts) => {
     opts.log(`journal rows written: ${journaled}`);
     return {
       stations,
+      protocol: subprotocol,
       messages: sent,
       throughput_msgs_per_s: Math.round(ours),
       baseline_throughput_msgs_per_s: Math.round(baseline),

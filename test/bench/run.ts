@@ -19,7 +19,7 @@ async function main(): Promise<void> {
   const name = rest[0];
   const here = dirname(fileURLToPath(import.meta.url));
   if (!name || !/^[a-z0-9-]+$/.test(name) || !existsSync(join(here, `${name}.js`))) {
-    process.stderr.write(`usage: npm run bench -- NAME [--json]  (NAME: relay, journal, optimizer, reaction, footprint)${name ? `; no benchmark "${name}"` : ''}\n`);
+    process.stderr.write(`usage: npm run bench -- NAME [--json]  (NAME: relay, relay16, journal, optimizer, reaction, footprint)${name ? `; no benchmark "${name}"` : ''}\n`);
     process.exit(2);
   }
   const mod = (await import(`./${name}.js`)) as { run: Bench };

@@ -69,12 +69,12 @@ describe('station handshake', () => {
     expect(await status(r.port, '/ocpp/GOOD')).toBe('open');
   });
 
-  it('completes the handshake without a subprotocol and closes when the station offers no ocpp2.0.1', async () => {
+  it('completes the handshake without a subprotocol and closes when the station offers neither ocpp2.0.1 nor ocpp1.6', async () => {
     const { r, csms } = await setup();
-    // Only ocpp1.6 offered: HTTP 101 without a Sec-WebSocket-Protocol header (ws clients then give up themselves).
+    // Only ocpp1.5 offered: HTTP 101 without a Sec-WebSocket-Protocol header (ws clients then give up themselves).
     const upgraded = await new Promise<IncomingMessage>((res, rej) => {
       const req = httpRequest({ host: '127.0.0.1', port: r.port, path: '/ocpp/CP01', headers: {
-        Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==', 'Sec-WebSocket-Protocol': 'ocpp1.6',
+        Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==', 'Sec-WebSocket-Protocol': 'ocpp1.5',
       } });
       req.once('upgrade', (resp, sock) => { sock.destroy(); res(resp); });
       req.once('response', (resp) => rej(new Error(`HTTP ${resp.statusCode}`)));
@@ -90,8 +90,8 @@ describe('station handshake', () => {
     expect(await opened).toBe('');
     expect(await closed).toBe(1002);
     expect(csms.peers.size).toBe(0);
-    // ocpp2.0.1 offered after another version is still agreed.
-    const st = await connectStation(r.port, 'CP02', { protocols: ['ocpp1.6', 'ocpp2.0.1'] });
+    // ocpp2.0.1 offered after a version the relay does not speak is still agreed.
+    const st = await connectStation(r.port, 'CP02', { protocols: ['ocpp1.5', 'ocpp2.0.1'] });
     cleanups.push(() => st.ws.terminate());
     expect(st.ws.protocol).toBe('ocpp2.0.1');
   });

@@ -33,7 +33,8 @@ export async function startCsms(opts: { port?: number; verifyClient?: (info: { r
     host: '127.0.0.1',
     port: opts.port ?? 0,
     perMessageDeflate: true,
-    handleProtocols: (p) => (p.has('ocpp2.0.1') ? 'ocpp2.0.1' : false),
+    // Both versions, as a CSMS serving 1.6 and 2.0.1 on one endpoint does; the station's socket offers one.
+    handleProtocols: (p) => (p.has('ocpp2.0.1') ? 'ocpp2.0.1' : p.has('ocpp1.6') ? 'ocpp1.6' : false),
     verifyClient: opts.verifyClient,
   });
   await new Promise<void>((r) => server.once('listening', () => r()));

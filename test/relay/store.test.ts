@@ -66,6 +66,13 @@ describe('forward queue', () => {
     // a retry of an already queued id is not stored twice
     expect(q.enqueue('CP1', 'a', 'TransactionEvent', '[2,"a"]', 4).queued).toBe(true);
     expect(q.lengths()).toEqual({ CP1: 2, CP2: 1 });
+    // ... but a new message reusing an id (a station counting ids from 1 again after a reboot) is kept
+    const memory = openDatabase(':memory:');
+    const reused = new ForwardQueue(memory, { perStation: 3, total: 4 });
+    reused.enqueue('CP1', '1', 'StartTransaction', '[2,"1","StartTransaction",{"timestamp":"10:00"}]', 1);
+    reused.enqueue('CP1', '1', 'StartTransaction', '[2,"1","StartTransaction",{"timestamp":"11:00"}]', 2);
+    expect(reused.length('CP1')).toBe(2);
+    memory.close();
     expect(q.enqueue('CP1', 'd', 'TransactionEvent', '[2,"d"]', 5).queued).toBe(true);
     expect(q.enqueue('CP1', 'e', 'TransactionEvent', '[2,"e"]', 6)).toMatchObject({ queued: false });
     expect(q.enqueue('CP3', 'f', 'TransactionEvent', '[2,"f"]', 7)).toMatchObject({ queued: false });
