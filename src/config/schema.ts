@@ -1,8 +1,11 @@
 // JSON Schema of the configuration file, with the defaults ajv fills in. Cross-key rules live in load.ts.
+import { STATION_ID_PATTERN } from '../common/ids.js';
+
 const phaseVector = { type: 'array', items: { type: 'number', minimum: 0 }, minItems: 3, maxItems: 3 } as const;
 const rotation = { enum: ['L1L2L3', 'L2L3L1', 'L3L1L2', 'L1L3L2', 'L3L2L1', 'L2L1L3'] } as const;
 const mode = { enum: ['fast', 'pv', 'minpv'] } as const;
-const identity = { type: 'string', minLength: 1, maxLength: 48, pattern: '^[^:/]+$' } as const;
+// The one identity rule (src/common/ids.ts): also for the controller's own identity, which the station port reserves.
+const identity = { type: 'string', minLength: 1, maxLength: 48, pattern: STATION_ID_PATTERN } as const;
 const port = { type: 'integer', minimum: 0, maximum: 65535 } as const;
 
 export const configSchema = {
@@ -36,6 +39,32 @@ export const configSchema = {
           properties: { host: { type: 'string', default: '0.0.0.0' }, port },
         },
         auth: { enum: ['none', 'basic'], default: 'none' },
+        reservedIds: { type: 'array', items: identity, default: [] },
+        handshakeLimits: {
+          type: 'object',
+          additionalProperties: false,
+          default: {},
+          properties: {
+            failuresPerAddress: { type: 'integer', minimum: 1, default: 20 },
+            failuresPerIdentity: { type: 'integer', minimum: 1, default: 5 },
+            windowS: { type: 'number', exclusiveMinimum: 0, default: 900 },
+            firstBackoffS: { type: 'number', exclusiveMinimum: 0, default: 1 },
+            maxBackoffS: { type: 'number', minimum: 1, default: 600 },
+            concurrentChecks: { type: 'integer', minimum: 1, maximum: 64, default: 2 },
+            inFlightPerAddress: { type: 'integer', minimum: 1, default: 4 },
+          },
+        },
+        handshakeTimeoutS: { type: 'number', exclusiveMinimum: 0, default: 10 },
+        rateLimit: {
+          type: 'object',
+          additionalProperties: false,
+          default: {},
+          properties: {
+            framesPerS: { type: 'number', exclusiveMinimum: 0, default: 50 },
+            burst: { type: 'integer', minimum: 1, default: 500 },
+          },
+        },
+        goneSessionTimeoutS: { type: 'number', exclusiveMinimum: 0, default: 600 },
         tls: {
           type: 'object',
           additionalProperties: false,
@@ -133,6 +162,7 @@ export const configSchema = {
           properties: {
             retentionDays: { type: 'number', exclusiveMinimum: 0, default: 30 },
             maxRows: { type: 'integer', minimum: 1000, default: 5000000 },
+            maxRowsPerStation: { type: 'integer', minimum: 100, default: 500000 },
           },
         },
       },
@@ -145,6 +175,7 @@ export const configSchema = {
         enabled: { type: 'boolean', default: true },
         host: { type: 'string', default: '127.0.0.1' },
         port: { ...port, default: 8080 },
+        trustProxy: { type: 'boolean', default: false },
         users: {
           type: 'array',
           default: [],

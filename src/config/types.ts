@@ -37,8 +37,35 @@ export interface TlsServerConfig {
   requireClientCert: boolean;
 }
 
+/** Failed station handshakes: limits per source address and per identity (see src/relay/admission.ts). */
+export interface HandshakeLimits {
+  /** Failed handshakes from one address within windowS before it backs off. */
+  failuresPerAddress: number;
+  /** Wrong passwords for one identity within windowS before it backs off. */
+  failuresPerIdentity: number;
+  windowS: number;
+  /** First back-off (s); it doubles with every further failure, up to maxBackoffS. */
+  firstBackoffS: number;
+  maxBackoffS: number;
+  /** scrypt password checks running at once. */
+  concurrentChecks: number;
+  /** Handshakes from one address being checked at once. */
+  inFlightPerAddress: number;
+}
+
+/** Frames one station may send: a token bucket (sustained rate, burst). Past it the station is disconnected. */
+export interface StationRateLimit { framesPerS: number; burst: number }
+
 export interface StationsConfig {
   listen: { host: string; port: number };
+  /** Identities never accepted on the station port (the controller's own identity always is). */
+  reservedIds: string[];
+  handshakeLimits: HandshakeLimits;
+  /** A connection that has not completed its WebSocket handshake within this time is closed (s). */
+  handshakeTimeoutS: number;
+  rateLimit: StationRateLimit;
+  /** A station gone this long (s) has its transactions ended in the control loop (its draw no longer counted). */
+  goneSessionTimeoutS: number;
   auth: 'none' | 'basic';
   tls?: TlsServerConfig;
   allowUnknown: boolean;
@@ -173,13 +200,16 @@ export interface WebConfig {
   host: string;
   port: number;
   users: WebUserConfig[];
+  /** Behind a reverse proxy: take the client address from X-Forwarded-For (login limits count per real client). */
+  trustProxy: boolean;
 }
 
 export interface StorageConfig {
   path: string;
   /** Folder for certificates and node-opcua PKI (default: beside the SQLite file). */
   dataDir: string;
-  journal: { retentionDays: number; maxRows: number };
+  /** maxRowsPerStation: the share of the journal one station may fill before its own oldest rows go first. */
+  journal: { retentionDays: number; maxRows: number; maxRowsPerStation: number };
 }
 
 export interface SimConfig {

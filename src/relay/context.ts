@@ -26,6 +26,12 @@ export interface RelayMetrics {
   replayed: number;
   /** Station handshakes refused (unknown id, bad credentials, refused by the CSMS). */
   refused: number;
+  /** Station handshakes with a wrong password, no credentials or an identity that is not a station. */
+  authFailures: number;
+  /** Station handshakes refused by the failed-handshake back-off or a full line of password checks. */
+  throttled: number;
+  /** Stations disconnected for sending faster than stations.rateLimit. */
+  floodsCut: number;
 }
 
 export interface RelayContext {

@@ -1,11 +1,10 @@
-// The station's WebSocket handshake: identity from the URL path, Basic auth (security profiles 1 and 2), and
-// subprotocol negotiation (Part 4 §3).
+// The station's WebSocket handshake: identity from the URL path, client certificates (security profile 3) and
+// subprotocol negotiation (Part 4 §3). Who may connect (ids, passwords, rate limits) is admission.ts.
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { STATUS_CODES } from 'node:http';
-import { verifyPassword } from '../common/passwords.js';
-import type { StationConfig, StationsConfig } from '../config/types.js';
+import type { StationsConfig } from '../config/types.js';
 import { OCPP_SUBPROTOCOL } from '../ocpp/messages.js';
 
 export const MAX_IDENTITY_LENGTH = 48;
@@ -33,34 +32,6 @@ export function offeredProtocols(req: IncomingMessage): string[] {
 
 export function agreesOcpp(req: IncomingMessage): boolean {
   return offeredProtocols(req).includes(OCPP_SUBPROTOCOL);
-}
-
-function parseBasic(header: string | undefined): { user: string; password: string } | undefined {
-  const m = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header ?? '');
-  if (!m) return undefined;
-  const decoded = Buffer.from(m[1], 'base64').toString('utf8');
-  const i = decoded.indexOf(':');
-  if (i < 0) return undefined;
-  return { user: decoded.slice(0, i), password: decoded.slice(i + 1) };
-}
-
-/** undefined when the station may connect; otherwise the HTTP status and reason to refuse it with. */
-export async function checkStation(
-  id: string,
-  req: IncomingMessage,
-  config: StationsConfig,
-): Promise<{ status: number; reason: string } | undefined> {
-  const known: StationConfig | undefined = config.list.find((s) => s.id === id);
-  if (!known && !config.allowUnknown) return { status: 404, reason: `unknown station ${id}` };
-  if (config.auth === 'basic') {
-    const creds = parseBasic(req.headers.authorization);
-    if (!creds) return { status: 401, reason: 'missing Basic credentials' };
-    // Username = station identity, so one station's password cannot open another's path.
-    if (creds.user !== id) return { status: 401, reason: 'credentials are for another identity' };
-    if (!known?.passwordHash) return { status: 401, reason: `no password configured for ${id}` };
-    if (!(await verifyPassword(creds.password, known.passwordHash))) return { status: 401, reason: 'wrong password' };
-  }
-  return undefined;
 }
 
 /** The identities a client certificate speaks for: its subject CN and its DNS / URI subjectAltNames. */

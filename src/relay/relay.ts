@@ -23,7 +23,8 @@ import {
   OcppCallError, type BootEvent, type CallOptions, type ConnectionEvent, type OcppCallEvent, type OcppResultEvent, type RelayEvents, type Side,
   type StationCaller,
 } from './events.js';
-import { certificateMismatch, checkStation, refuse, stationIdFromPath } from './handshake.js';
+import { certificateMismatch, refuse, stationIdFromPath } from './handshake.js';
+import { HandshakeAdmission, sourceAddress, type Refusal } from './admission.js';
 import { OCPP16_FREQUENT_ACTIONS, ocpp16Adapter } from './ocpp16.js';
 import { ocpp201Adapter, type ProtocolAdapter } from './protocol-adapter.js';
 import { SPOKEN, stationProtocol } from './protocol-choice.js';
@@ -101,6 +102,7 @@ class RelayImpl implements Relay {
   private readonly agreed = new WeakMap<IncomingMessage, OcppProtocol>();
   private readonly txIds: TransactionIds;
   private readonly ocpp201: ProtocolAdapter;
+  private readonly admission: HandshakeAdmission;
 
   constructor(options: RelayOptions) {
     this.config = options.config;
@@ -137,7 +139,7 @@ class RelayImpl implements Relay {
       offline,
       adapter: this.ocpp201,
       callTimeoutMs: up.callTimeoutS * 1000,
-      metrics: { framesIn: 0, framesOut: 0, errors: 0, localAnswers: 0, queued: 0, replayed: 0, refused: 0 },
+      metrics: { framesIn: 0, framesOut: 0, errors: 0, localAnswers: 0, queued: 0, replayed: 0, refused: 0, authFailures: 0, throttled: 0, floodsCut: 0 },
       calls$: this.callSubject,
       emitResult: (e) => {
         this.observeBoot(e);
@@ -153,6 +155,7 @@ class RelayImpl implements Relay {
         if (this.sessions.get(s.stationId) === s) this.sessions.delete(s.stationId);
       },
     };
+    this.admission = new HandshakeAdmission(this.config, () => Date.now());
     this.wss = new WebSocketServer({
       noServer: true,
       perMessageDeflate: PER_MESSAGE_DEFLATE,
@@ -168,6 +171,7 @@ class RelayImpl implements Relay {
       ? createHttpsServer({
         cert: readFileSync(tls.cert), key: readPrivateKey(tls.key, 'stations.tls.key'), ca: tls.ca ? readFileSync(tls.ca) : undefined,
         requestCert: tls.requireClientCert, rejectUnauthorized: tls.requireClientCert,
+        handshakeTimeout: this.config.stations.handshakeTimeoutS * 1000,
       })
       : createHttpServer();
     this.server.on('request', (_req, res) => {
@@ -175,8 +179,18 @@ class RelayImpl implements Relay {
       res.setHeader('Upgrade', 'websocket');
       res.end('stations connect with WebSocket to /ocpp/<stationId>\n');
     });
+    // A connection that never completes its handshake (never sends a byte, or stalls mid-headers) is closed: an
+    // unauthenticated peer must not be able to hold sockets open for minutes.
+    const handshakeTimeoutMs = this.config.stations.handshakeTimeoutS * 1000;
+    this.server.on(this.config.stations.tls ? 'secureConnection' : 'connection', (socket: Duplex & { setTimeout(ms: number, cb?: () => void): void }) => {
+      socket.setTimeout(handshakeTimeoutMs, () => socket.destroy());
+    });
+    this.server.headersTimeout = handshakeTimeoutMs;
+    this.server.requestTimeout = handshakeTimeoutMs;
     this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       socket.on('error', () => undefined);
+      // The request is complete: from here the admission and the upstream connect bound the wait themselves.
+      (socket as Duplex & { setTimeout(ms: number): void }).setTimeout(0);
       this.onUpgrade(req, socket, head).catch((err: unknown) => {
         this.log.error({ err: (err as Error).message }, 'station handshake failed');
         refuse(socket, 500);
@@ -297,19 +311,25 @@ class RelayImpl implements Relay {
     const parsed = stationIdFromPath(req.url);
     if ('error' in parsed) {
       this.ctx.metrics.refused++;
-      this.log.warn({ url: req.url }, `station refused: ${parsed.error}`);
+      this.log.warn({ url: req.url?.slice(0, 200) }, `station refused: ${parsed.error}`);
       refuse(socket, 404);
       return;
     }
     const stationId = parsed.id;
     const log = this.log.child({ stationId });
     if (this.stopping) return refuse(socket, 503);
-    const denied = certificateMismatch(stationId, req, this.config.stations) ?? await checkStation(stationId, req, this.config.stations);
+    const denied: Refusal | undefined = certificateMismatch(stationId, req, this.config.stations) ?? await this.admission.admit(stationId, req);
     if (denied) {
+      // A refused handshake changes nothing about anyone: no connection event, no state keyed by its id (the
+      // station of that id, if connected, stays connected and controlled). Only counters and the log see it.
       this.ctx.metrics.refused++;
-      log.warn({ status: denied.status }, `station refused: ${denied.reason}`);
-      this.ctx.emitConnection(stationId, 'station', false, denied.reason);
-      refuse(socket, denied.status, denied.status === 401 ? { 'WWW-Authenticate': 'Basic realm="OCPP"' } : {});
+      if (denied.authFailure) this.ctx.metrics.authFailures++;
+      if (denied.throttled) this.ctx.metrics.throttled++;
+      // Throttled attempts are counted, not logged one by one: a flood must not become a flood of log lines.
+      if (!denied.throttled) log.warn({ status: denied.status, address: sourceAddress(req) }, `station refused: ${denied.reason}`);
+      const headers: Record<string, string> = denied.status === 401 ? { 'WWW-Authenticate': 'Basic realm="OCPP"' } : {};
+      if (denied.retryAfterS !== undefined) headers['Retry-After'] = String(denied.retryAfterS);
+      refuse(socket, denied.status, headers);
       return;
     }
     const protocol = stationProtocol(stationId, req, this.config.stations);

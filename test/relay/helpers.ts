@@ -90,6 +90,7 @@ export function testConfig(csmsUrl: string, overrides: Record<string, unknown> =
   const stations = (overrides.stations ?? {}) as Record<string, unknown>;
   const upstream = (overrides.upstream ?? {}) as Record<string, unknown>;
   return parseConfig({
+    ...(overrides.controller ? { controller: overrides.controller } : {}),
     stations: { listen: { host: '127.0.0.1', port: 0 }, allowUnknown: true, pingIntervalS: 0, ...stations },
     upstream: { url: csmsUrl, callTimeoutS: 5, retry: { waitMinimumS: 0.05, randomRangeS: 0.05, repeatTimes: 2 }, ...upstream },
     storage: { path: dbPath },
