@@ -67,6 +67,9 @@ function logReadings(readings$: Observable<Reading>, log: Logger): Subscription 
 
 /** Wires relay, controller identity, drivers, control loop, store and page (and the simulated site for the demo). */
 async function runController(config: Config, options: RunOptions): Promise<void> {
+  // Everything this process creates (data folder, SQLite file, PKI, backups) is the service user's alone, also
+  // outside the systemd unit (CLI, container): they hold idTokens, the journal and passwords the CSMS set.
+  process.umask(0o077);
   const format = resolveLogFormat(config.log.format, { isTTY: process.stdout.isTTY === true, production: !options.withSimulation });
   const log = createLogger(config.log.level, undefined, format);
   const db = openDatabase(config.storage.path);
@@ -227,6 +230,7 @@ async function main(argv: string[]): Promise<number> {
       const file = option(args, '--config');
       const out = args.filter((a, i) => !a.startsWith('--') && args[i - 1] !== '--config')[0];
       if (!file || !out) throw new UsageError('backup needs --config FILE and an output file');
+      process.umask(0o077);
       const { backupDatabase } = await import('./store/backup.js');
       const r = await backupDatabase(loadConfig(file).storage.path, out);
       process.stdout.write(`backed up ${r.pages} pages to ${out}\n`);

@@ -3,15 +3,17 @@
 import type { PhaseVector } from '../../algorithms/types.js';
 import type { Config } from '../config/types.js';
 import type { ControlSettings } from './types.js';
+import { stationRecord } from '../common/ids.js';
 
 export function defaultSettings(config: Config): ControlSettings {
-  const priorities: ControlSettings['priorities'] = {};
-  const modes: ControlSettings['modes'] = {};
+  // Keyed by station id: prototype-free, so an id like `constructor` or `__proto__` is just a key.
+  const priorities: ControlSettings['priorities'] = stationRecord();
+  const modes: ControlSettings['modes'] = stationRecord();
   for (const s of config.stations.list) {
     priorities[s.id] = s.priority;
     if (s.mode) modes[s.id] = s.mode;
   }
-  return { circuitLimitsA: {}, priorities, modes, siteMode: config.control.mode, safeLimitA: [...config.control.safeLimitA] as PhaseVector };
+  return { circuitLimitsA: stationRecord(), priorities, modes, siteMode: config.control.mode, safeLimitA: [...config.control.safeLimitA] as PhaseVector };
 }
 
 /** The control loop's timing (ms). */

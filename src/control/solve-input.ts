@@ -9,6 +9,7 @@ import { ROOT_NODE, toSitePhases, type Measurements } from './measurements.js';
 import { evseKey, type EvseSession } from './sessions.js';
 import { CONTROL_TIMING } from './settings.js';
 import type { ControlSettings, NodeState } from './types.js';
+import { ownValue } from '../common/ids.js';
 
 export interface EvseHistory {
   limitA: number;
@@ -211,7 +212,7 @@ export function buildInput(args: {
   };
   addNode(ROOT_NODE, undefined, vmin(args.siteLimit?.limitA ?? config.site.limitA, config.site.limitA), args.siteLimit?.limitW ?? config.site.limitW);
   for (const c of config.site.circuits) {
-    const override = settings.circuitLimitsA[c.id];
+    const override = ownValue(settings.circuitLimitsA, c.id);
     addNode(c.id, c.parent ?? ROOT_NODE, override ? vmin(c.limitA, override) : c.limitA, c.limitW);
   }
 
@@ -268,7 +269,7 @@ function demandOf(v: SessionView, now: number, settings: ControlSettings, h: Evs
   const minA = Math.min(Math.max(st.minA, s.evMinCurrentA ?? 0), maxA);
   const delivered = s.energyRegisterWh !== undefined && s.energyAtStartWh !== undefined ? Math.max(0, s.energyRegisterWh - s.energyAtStartWh) : 0;
   const sinceNeeds = s.energyRegisterWh !== undefined && s.energyAtNeedsWh !== undefined ? Math.max(0, s.energyRegisterWh - s.energyAtNeedsWh) : 0;
-  const mode = settings.modes[st.id] ?? st.mode;
+  const mode = ownValue(settings.modes, st.id) ?? st.mode;
   return {
     id: evseKey(s.stationId, s.evseId),
     nodeId: st.circuit ?? ROOT_NODE,
@@ -277,7 +278,7 @@ function demandOf(v: SessionView, now: number, settings: ControlSettings, h: Evs
     minA,
     maxA,
     canSwitchPhases: v.canSwitchPhases,
-    priority: idle ? IDLE_PRIORITY : settings.priorities[st.id] ?? st.priority,
+    priority: idle ? IDLE_PRIORITY : ownValue(settings.priorities, st.id) ?? st.priority,
     ...(s.energyAmountWh !== undefined ? { energyWantedWh: Math.max(0, s.energyAmountWh - sinceNeeds) } : {}),
     ...(s.departureAt !== undefined ? { departureAt: s.departureAt } : {}),
     energyDeliveredWh: delivered,

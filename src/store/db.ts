@@ -1,6 +1,6 @@
 // The one SQLite file (better-sqlite3): opened once, WAL, and migrated per module so each stage owns its tables.
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 export type Db = Database.Database;
@@ -17,7 +17,7 @@ export class StoreError extends Error {
  * an error naming the file: never silently reset, the operator decides (restore a backup or move it aside).
  */
 export function openDatabase(path: string): Db {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  if (path !== ':memory:') createPrivately(path);
   let db: Db;
   try {
     db = new Database(path);
@@ -36,6 +36,20 @@ export function openDatabase(path: string): Db {
   }
   db.exec('CREATE TABLE IF NOT EXISTS schema_versions (module TEXT PRIMARY KEY, version INTEGER NOT NULL)');
   return db;
+}
+
+/**
+ * The folder (0700) and the file (0600) are created readable by the service user only, whatever the umask: the file
+ * holds cached idTokens, the journal and passwords the CSMS set. SQLite gives its -wal and -shm files the database
+ * file's mode. Existing folders and files keep the mode the operator gave them.
+ */
+function createPrivately(path: string): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  try {
+    closeSync(openSync(path, 'wx', 0o600));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
 }
 
 /**

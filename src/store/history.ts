@@ -7,6 +7,7 @@
 import { interval, type SchedulerLike, type Subscription } from 'rxjs';
 import type { PhaseVector } from '../../algorithms/types.js';
 import { migrate, type Db } from './db.js';
+import { stationRecord } from '../common/ids.js';
 
 /** Resolutions kept (ms); 0 = every sample. */
 const LEVELS = [0, 60_000, 300_000] as const;
@@ -158,7 +159,7 @@ export function createHistoryStore(db: Db): HistoryStore {
         limitL1: rows.map((r) => round(r.l1)), limitL2: rows.map((r) => round(r.l2)), limitL3: rows.map((r) => round(r.l3)),
         gridW: rows.map((r) => round(r.gw, 0)), pvW: rows.map((r) => round(r.pv, 0)), batteryW: rows.map((r) => round(r.bw, 0)),
         batterySoc: rows.map((r) => round(r.soc, 1)), chargingW: rows.map((r) => round(r.cw, 0)),
-        stations: {},
+        stations: stationRecord(),
       };
       for (const r of q.station.all(bucketMs, from, to)) {
         const i = index.get(r.b);

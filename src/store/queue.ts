@@ -2,6 +2,7 @@
 // kept verbatim (the original frame text, so message id and payload reach the CSMS unchanged) in arrival order per
 // station. A row is committed before the station is acknowledged and deleted only after the CSMS answered it.
 import { migrate, type Db } from './db.js';
+import { stationRecord } from '../common/ids.js';
 
 const MIGRATIONS = [
   `CREATE TABLE forward_queue (
@@ -186,7 +187,7 @@ export class ForwardQueue {
 
   /** Queued messages per station (stations with an empty queue are absent). */
   lengths(): Record<string, number> {
-    return Object.fromEntries(this.counts);
+    return stationRecord(this.counts);
   }
 
   get totalLength(): number {

@@ -7,6 +7,7 @@ import type { Config } from '../config/types.js';
 import { defaultSettings } from '../control/settings.js';
 import type { ControlSettings } from '../control/types.js';
 import { migrate, type Db } from './db.js';
+import { ownValue, stationRecord } from '../common/ids.js';
 
 const MIGRATIONS = [
   `CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL, updated_at INTEGER NOT NULL)`,
@@ -75,7 +76,7 @@ export function createSettingsStore(db: Db, config: Config, now: () => number = 
   if (storedControl) {
     try {
       const s = JSON.parse(storedControl.value) as Partial<ControlSettings>;
-      const circuitLimitsA: Record<string, PhaseVector> = {};
+      const circuitLimitsA: Record<string, PhaseVector> = stationRecord();
       for (const [id, v] of Object.entries(s.circuitLimitsA ?? {})) {
         const fuse = circuitFuse.get(id);
         if (!fuse) continue;
@@ -86,10 +87,10 @@ export function createSettingsStore(db: Db, config: Config, now: () => number = 
       // A mode cleared on the page stays cleared: config's mode only applies to stations the stored settings
       // did not know yet (added to config since).
       const known = new Set(Object.keys(s.priorities ?? {}));
-      const modes: Record<string, ChargingMode> = {};
+      const modes: Record<string, ChargingMode> = stationRecord();
       for (const [id, m] of Object.entries(base.modes)) if (!known.has(id)) modes[id] = m;
       for (const [id, m] of Object.entries(s.modes ?? {})) if (CHARGING_MODES.includes(m)) modes[id] = m;
-      const priorities: Record<string, number> = { ...base.priorities };
+      const priorities: Record<string, number> = stationRecord(Object.entries(base.priorities));
       for (const [id, p] of Object.entries(s.priorities ?? {})) if (Number.isInteger(p)) priorities[id] = p;
       const siteMode = s.siteMode && CHARGING_MODES.includes(s.siteMode) ? s.siteMode : base.siteMode;
       control = { circuitLimitsA, priorities, modes, siteMode, safeLimitA };
@@ -128,8 +129,8 @@ export function createSettingsStore(db: Db, config: Config, now: () => number = 
       const fuse = circuitFuse.get(circuitId);
       if (!fuse) throw new SettingsError(`no circuit "${circuitId}" in site.circuits`, 404);
       const next = limitA === null ? null : checkVector(limitA, `circuit ${circuitId} limit`, fuse, `its fuse`);
-      const old = control.circuitLimitsA[circuitId] ?? null;
-      const circuitLimitsA = { ...control.circuitLimitsA };
+      const old = ownValue(control.circuitLimitsA, circuitId) ?? null;
+      const circuitLimitsA = stationRecord(Object.entries(control.circuitLimitsA));
       if (next) circuitLimitsA[circuitId] = next;
       else delete circuitLimitsA[circuitId];
       saveControl({ ...control, circuitLimitsA });
@@ -142,14 +143,15 @@ export function createSettingsStore(db: Db, config: Config, now: () => number = 
       if (change.mode !== undefined && change.mode !== null && !CHARGING_MODES.includes(change.mode)) {
         throw new SettingsError(`mode must be one of ${CHARGING_MODES.join(', ')} (or null for the site mode)`);
       }
-      const old: StationSetting = { priority: control.priorities[stationId] ?? 0, mode: control.modes[stationId] ?? null };
-      const priorities = { ...control.priorities };
-      const modes = { ...control.modes };
+      const old: StationSetting = { priority: ownValue(control.priorities, stationId) ?? 0, mode: ownValue(control.modes, stationId) ?? null };
+      // Copies without a prototype: a station id like `__proto__` is an own key, not the object's prototype.
+      const priorities = stationRecord(Object.entries(control.priorities));
+      const modes = stationRecord(Object.entries(control.modes));
       if (change.priority !== undefined) priorities[stationId] = change.priority;
       if (change.mode === null) delete modes[stationId];
       else if (change.mode !== undefined) modes[stationId] = change.mode;
       saveControl({ ...control, priorities, modes });
-      return [old, { priority: priorities[stationId] ?? 0, mode: modes[stationId] ?? null }];
+      return [old, { priority: ownValue(priorities, stationId) ?? 0, mode: ownValue(modes, stationId) ?? null }];
     },
     setSiteMode(mode) {
       if (!CHARGING_MODES.includes(mode)) throw new SettingsError(`mode must be one of ${CHARGING_MODES.join(', ')}`);

@@ -4,6 +4,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from '../common/log.js';
+import { FailureLimiter } from '../common/failure-limiter.js';
 import { hashPasswordSync, isPasswordHash, verifyPassword } from '../common/passwords.js';
 import type { WebConfig } from '../config/types.js';
 import type { AuditLog } from '../store/audit.js';
@@ -55,9 +56,13 @@ export interface AuthOptions {
   users: Map<string, string>;
   sessions: WebSessionStore;
   audit: AuditLog;
+  /** Failed logins allowed per client address and per user name within the window, before a back-off. */
   loginRateLimit: { max: number; timeWindowMs: number };
   logins: Counter;
   log: Logger;
+  /** A session ended by logout (its live streams end with it). */
+  sessionEnded?: (token: string) => void;
+  now?: () => number;
 }
 
 /** Paths that need no session. Everything else under /api does. */
@@ -66,6 +71,16 @@ const PUBLIC = new Set(['/api/login', '/api/session']);
 export function registerAuth(app: FastifyInstance, opts: AuthOptions): void {
   // A hash to check unknown usernames against, so their answer takes as long as a wrong password.
   const dummyHash = hashPasswordSync('not-a-user-password');
+  // Only failures count, per client address and per user name: behind a reverse proxy (web.trustProxy) every user
+  // may share one address, and a facility manager who logs in often must never lock anyone out. A blocked key waits
+  // one window, doubling with every further failure (at most 16 windows).
+  const w = opts.loginRateLimit;
+  const limiter = () => new FailureLimiter({
+    maxFailures: w.max, windowMs: w.timeWindowMs, baseBlockMs: w.timeWindowMs, maxBlockMs: 16 * w.timeWindowMs, maxKeys: 10_000,
+    now: opts.now ?? Date.now,
+  });
+  const byAddress = limiter();
+  const byUser = limiter();
 
   app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
     // Decide on the route the router matched, never on the raw URL: "/%61pi/state" is routed to /api/state.
@@ -86,7 +101,6 @@ export function registerAuth(app: FastifyInstance, opts: AuthOptions): void {
   });
 
   app.post<{ Body: { username: string; password: string } }>('/api/login', {
-    config: { rateLimit: { max: opts.loginRateLimit.max, timeWindow: opts.loginRateLimit.timeWindowMs } },
     schema: {
       body: {
         type: 'object',
@@ -97,13 +111,25 @@ export function registerAuth(app: FastifyInstance, opts: AuthOptions): void {
     },
   }, async (req, reply) => {
     const { username, password } = req.body;
+    const waitMs = Math.max(byAddress.blockedForMs(req.ip), byUser.blockedForMs(username));
+    if (waitMs > 0) {
+      opts.logins.inc(1, { result: 'throttled' });
+      return reply.code(429).header('retry-after', String(Math.ceil(waitMs / 1000)))
+        .send({ error: 'Too Many Requests', message: `too many failed logins; try again in ${Math.ceil(waitMs / 1000)} s` });
+    }
     const hash = opts.users.get(username);
     const ok = await verifyPassword(password, hash ?? dummyHash);
     if (!hash || !ok) {
+      byAddress.fail(req.ip);
+      byUser.fail(username);
       opts.logins.inc(1, { result: 'failed' });
       opts.log.warn({ username, ip: req.ip }, 'page login failed');
       return reply.code(401).send({ error: 'Unauthorized', message: 'wrong username or password' });
     }
+    byAddress.succeed(req.ip);
+    byUser.succeed(username);
+    // A new login does not end the user's other sessions: a manager may be logged in on a desk PC and a phone at
+    // once. Logout ends only its own session; deleting a user's rows in web_sessions ends them all (docs/web.md).
     const { token, session } = opts.sessions.create(username);
     opts.logins.inc(1, { result: 'ok' });
     opts.audit.record({ username, action: 'login', target: req.ip, oldValue: null, newValue: null });
@@ -113,7 +139,10 @@ export function registerAuth(app: FastifyInstance, opts: AuthOptions): void {
 
   app.post('/api/logout', async (req, reply) => {
     const token = req.cookies[SESSION_COOKIE];
-    if (token) opts.sessions.destroy(token);
+    if (token) {
+      opts.sessions.destroy(token);
+      opts.sessionEnded?.(token);
+    }
     opts.audit.record({ username: req.webSession?.username ?? '?', action: 'logout', target: req.ip, oldValue: null, newValue: null });
     reply.clearCookie(SESSION_COOKIE, { path: '/', httpOnly: true, sameSite: 'strict' });
     return { ok: true };

@@ -10,6 +10,7 @@ import type { LimitSourceKind, SiteLimit } from '../controller/site-limit.js';
 import { DEFAULT_PROTOCOL, type OcppProtocol } from '../ocpp/protocol.js';
 import type { HistorySample } from '../store/history.js';
 import type { WebPorts } from './ports.js';
+import { ownValue, stationRecord } from '../common/ids.js';
 
 export interface EvseView {
   id: number;
@@ -123,6 +124,7 @@ export function createSiteView(
   const lastGood = new Map<string, Reading>();
   const conns = new Map<string, ConnState>();
   const protocols = new Map<string, OcppProtocol>();
+  const configured = new Set(config.stations.list.map((s) => s.id));
   let control: ControlState | undefined;
   let siteLimit: SiteLimit | undefined;
   const changed = new Subject<void>();
@@ -150,7 +152,11 @@ export function createSiteView(
       const c = conns.get(e.stationId) ?? { station: false, upstream: false };
       c[e.side] = e.up;
       if (e.side === 'station' && e.protocol) protocols.set(e.stationId, e.protocol);
-      conns.set(e.stationId, c);
+      // Only stations connected now (or configured) are kept: an id that came and went leaves nothing behind here.
+      if (!c.station && !c.upstream) {
+        conns.delete(e.stationId);
+        if (!configured.has(e.stationId)) protocols.delete(e.stationId);
+      } else conns.set(e.stationId, c);
       fire();
     },
     error: error('connections$'),
@@ -237,8 +243,8 @@ export function createSiteView(
           }));
       return {
         id, protocol: protocols.get(id) ?? DEFAULT_PROTOCOL, connected: c.station, upstreamConnected: c.upstream, known: cfg !== undefined, circuit: cfg?.circuit ?? null,
-        priority: set.priorities[id] ?? cfg?.priority ?? 0, mode: set.modes[id] ?? null, queueLength: queues[id] ?? 0,
-        powerW: Math.round(sum(own.map(evsePowerW))), clockOffsetS: control?.clockOffsetsS?.[id] ?? null, evses: evseViews,
+        priority: ownValue(set.priorities, id) ?? cfg?.priority ?? 0, mode: ownValue(set.modes, id) ?? null, queueLength: ownValue(queues, id) ?? 0,
+        powerW: Math.round(sum(own.map(evsePowerW))), clockOffsetS: (control?.clockOffsetsS ? ownValue(control.clockOffsetsS, id) : undefined) ?? null, evses: evseViews,
       };
     });
 
@@ -336,7 +342,7 @@ export function createSiteView(
     changed$: changed.asObservable(),
     historySample() {
       const s = snapshot();
-      const stationsW: Record<string, number> = {};
+      const stationsW: Record<string, number> = stationRecord();
       for (const st of s.stations) if (st.connected || st.powerW) stationsW[st.id] = st.powerW;
       return {
         at: s.at, gridCurrentA: s.site.quality === 'good' ? s.site.gridCurrentA : null, limitA: s.site.limitA,

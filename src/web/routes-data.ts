@@ -9,6 +9,8 @@ import type { SiteView } from './live.js';
 import type { Gauge } from './metrics.js';
 import type { JournalDirection } from '../store/journal.js';
 import type { JournalReader } from './ports.js';
+import { SESSION_COOKIE } from './auth.js';
+import { STATION_ID_PATTERN } from '../common/ids.js';
 
 export interface DataRouteOptions {
   config: Config;
@@ -23,11 +25,19 @@ export interface DataRouteOptions {
   liveThrottleMs: number;
   /** Ends every open live stream (called on stop, so close() does not wait for them). */
   onStop: (fn: () => void) => void;
+  /** The session behind a cookie token, while it is valid (a stream ends when it is not). */
+  sessionValid: (token: string) => boolean;
+  /** Registers the function that ends the streams of one session token (logout calls it). */
+  onSessionEnd: (fn: (token: string) => void) => void;
+  /** A stream whose client has not read for this long while data waits is dropped (ms, default 30 000). */
+  liveStallMs?: number;
+  /** How often a stream re-checks that its session is still valid (ms, default 5000). */
+  liveSessionCheckMs?: number;
 }
 
 const JOURNAL_DIRECTIONS: readonly JournalDirection[] = ['station->csms', 'csms->station', 'controller->station', 'station->controller', 'controller->csms'];
 const RANGES: Record<string, number> = { hour: 3600_000, day: 24 * 3600_000, week: 7 * 24 * 3600_000 };
-const ID = '^[A-Za-z0-9._:@-]{1,48}$';
+const ID = STATION_ID_PATTERN;
 const EPOCH = '^[0-9]{1,15}$';
 
 function sessionView(s: ChargingSession, now: number) {
@@ -40,12 +50,18 @@ function sessionView(s: ChargingSession, now: number) {
   };
 }
 
-const csvCell = (v: unknown): string => {
+/**
+ * One CSV cell, defused against formula injection: a spreadsheet runs a cell starting with = + - @ (or tab / CR before
+ * one), and one opened with another separator (";" in many locales, tab, "|") splits "x;=1+1" into a formula cell
+ * too. So a quote mark goes before every such character at the start or after a separator, and the cell is quoted.
+ */
+export const csvCell = (v: unknown): string => {
   if (v === null || v === undefined) return '';
+  if (typeof v === 'number') return String(v);
   let s = String(v);
-  // A cell starting like a formula is defused: spreadsheets would run it (CSV injection).
-  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
-  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  s = s.replace(/(^|[,;\t|\r\n])([\t\r]*)(?=[=+\-@])/g, "$1$2'");
+  if (/^[\t\r]/.test(s)) s = `'${s}`;
+  return /[",;\t|\n\r']/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 };
 
 interface SessionQs { state?: 'active' | 'past' | 'all'; station?: string; from?: string; to?: string; limit?: string }
@@ -150,9 +166,20 @@ export function registerDataRoutes(app: FastifyInstance, o: DataRouteOptions): v
     },
   );
 
-  // Live updates: Server-Sent Events, one `state` event per change (throttled), so the page never polls.
-  const streams = new Set<() => void>();
-  o.onStop(() => { for (const end of [...streams]) end(); });
+  registerLiveStream(app, o);
+}
+
+/**
+ * Live updates: Server-Sent Events, one `state` event per change (throttled), so the page never polls. A stream lives
+ * only as long as its session (logout or a deleted/expired session ends it) and holds at most one frame for a client
+ * that does not read: while the socket is congested newer snapshots replace the unsent one, and a client that reads
+ * nothing for liveStallMs is dropped.
+ */
+function registerLiveStream(app: FastifyInstance, o: DataRouteOptions): void {
+  const streams = new Map<() => void, string>();
+  o.onStop(() => { for (const end of [...streams.keys()]) end(); });
+  o.onSessionEnd((token) => { for (const [end, t] of [...streams]) if (t === token) end(); });
+  const stallMs = o.liveStallMs ?? 30_000;
   // One snapshot per change for all open streams, serialised once.
   const frames$ = o.view.changed$.pipe(
     throttleTime(o.liveThrottleMs, o.scheduler, { leading: true, trailing: true }),
@@ -160,6 +187,7 @@ export function registerDataRoutes(app: FastifyInstance, o: DataRouteOptions): v
     share(),
   );
   app.get('/api/live', async (req, reply) => {
+    const token = req.cookies[SESSION_COOKIE] ?? '';
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, {
@@ -168,25 +196,53 @@ export function registerDataRoutes(app: FastifyInstance, o: DataRouteOptions): v
       connection: 'keep-alive',
       'x-accel-buffering': 'no',
     });
+    let ended = false;
+    let waiting: string | undefined;
+    let congestedSince: number | undefined;
+    const write = (frame: string) => {
+      if (ended || res.writableEnded) return;
+      if (congestedSince !== undefined) {
+        // The client has not taken the last frame yet: keep only the newest, and give up on a client that stalls.
+        waiting = frame;
+        if (Date.now() - congestedSince > stallMs) end();
+        return;
+      }
+      if (!res.write(frame)) congestedSince = Date.now();
+    };
+    res.on('drain', () => {
+      congestedSince = undefined;
+      const next = waiting;
+      waiting = undefined;
+      if (next) write(next);
+    });
     const send = (frame: string) => {
-      if (!res.writableEnded) res.write(frame);
+      if (!o.sessionValid(token)) end();
+      else write(frame);
     };
     res.write('retry: 2000\n\n');
     send(`event: state\ndata: ${JSON.stringify(o.view.snapshot())}\n\n`);
     const sub = frames$.subscribe(send);
     // A comment now and then keeps proxies and the browser from timing out an idle stream (socket-level timer).
-    const keepAlive = setInterval(() => { if (!res.writableEnded) res.write(': keep-alive\n\n'); }, 15_000);
-    let ended = false;
-    const end = () => {
+    const keepAlive = setInterval(() => write(': keep-alive\n\n'), 15_000);
+    // A session deleted or expired behind the page's back (no logout) ends the stream too, and a stalled client is
+    // noticed even when nothing changes.
+    const check = setInterval(() => {
+      if (!o.sessionValid(token)) end();
+      else if (congestedSince !== undefined && Date.now() - congestedSince > stallMs) end();
+    }, Math.min(o.liveSessionCheckMs ?? 5000, stallMs));
+    function end(): void {
       if (ended) return;
       ended = true;
       sub.unsubscribe();
       clearInterval(keepAlive);
+      clearInterval(check);
       streams.delete(end);
       o.liveClients.set(streams.size);
-      if (!res.writableEnded) res.end();
-    };
-    streams.add(end);
+      // A client that does not read would never take a graceful end: cut it.
+      if (congestedSince !== undefined) res.destroy();
+      else if (!res.writableEnded) res.end();
+    }
+    streams.set(end, token);
     o.liveClients.set(streams.size);
     req.raw.on('close', end);
     res.on('error', end);

@@ -7,6 +7,7 @@ import type { Config } from '../config/types.js';
 import type { AuditLog } from '../store/audit.js';
 import { CHARGING_MODES, SettingsError, type SettingsStore } from '../store/settings.js';
 import type { Counter } from './metrics.js';
+import { ownValue, STATION_ID_PATTERN } from '../common/ids.js';
 
 export interface SettingsRouteOptions {
   config: Config;
@@ -19,7 +20,7 @@ export interface SettingsRouteOptions {
 
 const phaseVector = { type: 'array', minItems: 3, maxItems: 3, items: { type: 'number', minimum: 0, maximum: 10000 } } as const;
 const nullableVector = { anyOf: [phaseVector, { type: 'null' }] } as const;
-const ID = '^[A-Za-z0-9._:@-]{1,48}$';
+const ID = STATION_ID_PATTERN;
 
 export function registerSettingsRoutes(app: FastifyInstance, o: SettingsRouteOptions): void {
   const { config, settings, audit } = o;
@@ -33,10 +34,10 @@ export function registerSettingsRoutes(app: FastifyInstance, o: SettingsRouteOpt
       siteMode: control.siteMode,
       safeLimitA: control.safeLimitA,
       modes: CHARGING_MODES,
-      circuits: config.site.circuits.map((c) => ({ id: c.id, parent: c.parent ?? null, fuseA: c.limitA, limitA: control.circuitLimitsA[c.id] ?? null })),
+      circuits: config.site.circuits.map((c) => ({ id: c.id, parent: c.parent ?? null, fuseA: c.limitA, limitA: ownValue(control.circuitLimitsA, c.id) ?? null })),
       stations: [...stationIds].sort().map((id) => ({
         id, circuit: config.stations.list.find((s) => s.id === id)?.circuit ?? null,
-        priority: control.priorities[id] ?? 0, mode: control.modes[id] ?? null,
+        priority: ownValue(control.priorities, id) ?? 0, mode: ownValue(control.modes, id) ?? null,
       })),
     };
   };

@@ -5,7 +5,6 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyCookie from '@fastify/cookie';
-import fastifyRateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { asyncScheduler, type Subscription } from 'rxjs';
@@ -36,10 +35,14 @@ export interface WebServerOptions {
   metrics?: MetricsRegistry;
   /** History sampling period (ms); default 10 s. */
   historyIntervalMs?: number;
-  /** Login attempts allowed per client address and window; default 10 per minute. */
+  /** Failed logins allowed per client address and per user name and window; default 10 per minute. */
   loginRateLimit?: { max: number; timeWindowMs: number };
   /** Minimum time between live pushes (ms); default 250. */
   liveThrottleMs?: number;
+  /** A live stream whose client does not read for this long is dropped (ms); default 30 000. */
+  liveStallMs?: number;
+  /** A connection that sends no complete request for this long is closed (ms); default 30 000. */
+  idleTimeoutMs?: number;
   /** Overrides web.host / web.port (tests use port 0). */
   host?: string;
   port?: number;
@@ -99,6 +102,12 @@ export function createWebServer(options: WebServerOptions): WebServer {
 
   const app = Fastify({
     logger: false,
+    // Behind a reverse proxy the client's address comes from X-Forwarded-For (login limits count per real client).
+    trustProxy: config.web.trustProxy,
+    // A socket that never sends a (complete) request is closed: an unauthenticated peer cannot hold it for minutes.
+    // Open live streams are not affected (they are hijacked, and their keep-alive writes count as activity).
+    connectionTimeout: options.idleTimeoutMs ?? 30_000,
+    requestTimeout: options.idleTimeoutMs ?? 30_000,
     forceCloseConnections: true,
     bodyLimit: 64 * 1024,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
@@ -112,7 +121,6 @@ export function createWebServer(options: WebServerOptions): WebServer {
   let ready: Promise<void> | undefined;
   const setup = async () => {
     await app.register(fastifyCookie);
-    await app.register(fastifyRateLimit, { global: false });
     app.addHook('onSend', async (_req, reply, payload) => {
       for (const [k, v] of Object.entries(SECURITY_HEADERS)) reply.header(k, v);
       return payload;
@@ -127,10 +135,17 @@ export function createWebServer(options: WebServerOptions): WebServer {
     });
     app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: 'Not Found', message: `no route ${req.method} ${req.url.split('?')[0]}` }));
 
-    registerAuth(app, { users, sessions: webSessions, audit, loginRateLimit: options.loginRateLimit ?? { max: 10, timeWindowMs: 60_000 }, logins, log });
+    let endSessionStreams: (token: string) => void = () => undefined;
+    registerAuth(app, {
+      users, sessions: webSessions, audit, loginRateLimit: options.loginRateLimit ?? { max: 10, timeWindowMs: 60_000 }, logins, log,
+      sessionEnded: (token) => endSessionStreams(token),
+    });
     registerDataRoutes(app, {
       config, view, sessions, history, audit, journal: ports.journal, scheduler, liveClients,
       liveThrottleMs: options.liveThrottleMs ?? 250, onStop: (fn) => stoppers.push(fn),
+      sessionValid: (token) => token !== '' && webSessions.get(token) !== undefined,
+      onSessionEnd: (fn) => { endSessionStreams = fn; },
+      ...(options.liveStallMs !== undefined ? { liveStallMs: options.liveStallMs } : {}),
     });
     registerSettingsRoutes(app, { config, settings, audit, changes, seenStations: () => view.snapshot().stations.map((s) => s.id) });
     app.get('/metrics', async (_req, reply) => {

@@ -71,9 +71,18 @@ function allocate(limit: PhaseVector, evses: EvseState[]): EvseState[] {
   return evses.map((e) => (e.transactionId ? { ...e, limitA: share, reason: share < 32 ? 'fair-share' : 'max' } : e));
 }
 
-export async function startHarness(options: { loginRateLimit?: { max: number; timeWindowMs: number }; historyIntervalMs?: number } = {}): Promise<Harness> {
+export interface HarnessOptions {
+  loginRateLimit?: { max: number; timeWindowMs: number };
+  historyIntervalMs?: number;
+  trustProxy?: boolean;
+  liveStallMs?: number;
+  idleTimeoutMs?: number;
+}
+
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'web-test-'));
   const config = configFor(dir);
+  if (options.trustProxy) config.web.trustProxy = true;
   const db = openDatabase(config.storage.path);
   const readings = new Subject<Reading>();
   const connections = new Subject<ConnectionEvent>();
@@ -110,6 +119,8 @@ export async function startHarness(options: { loginRateLimit?: { max: number; ti
     config, db, log: silentLogger, host: '127.0.0.1', port: 0, liveThrottleMs: 50,
     loginRateLimit: options.loginRateLimit ?? { max: 50, timeWindowMs: 60_000 },
     historyIntervalMs: options.historyIntervalMs ?? 200,
+    ...(options.liveStallMs !== undefined ? { liveStallMs: options.liveStallMs } : {}),
+    ...(options.idleTimeoutMs !== undefined ? { idleTimeoutMs: options.idleTimeoutMs } : {}),
     ports: {
       controlState$: control, readings$: readings, siteLimit$: siteLimit.siteLimit$, connections$: connections,
       setExternalLimit,
