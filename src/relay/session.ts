@@ -4,8 +4,9 @@
 import type { RawData, WebSocket } from 'ws';
 import type { SchedulerLike } from 'rxjs';
 import type { Logger } from '../common/log.js';
-import { callError, encodeFrame, parseFrame, type CallErrorFrame, type CallFrame, type Frame } from '../ocpp/frames.js';
+import { callError, encodeFrame, parseFrame, type CallErrorFrame, type CallFrame, type Frame, type OcppErrorCode } from '../ocpp/frames.js';
 import type { OcppProtocol } from '../ocpp/protocol.js';
+import { stationMayNotSend } from '../ocpp/directions.js';
 import type { JournalDirection } from '../store/journal.js';
 import { StoreAndForward } from './store-forward.js';
 import type { RelayContext } from './context.js';
@@ -151,6 +152,14 @@ export class StationSession {
   }
 
   private stationCall(frame: CallFrame, data: RawData, now: number): void {
+    const refusal = this.refuseStationCall(frame);
+    if (refusal) {
+      this.ctx.metrics.errors++;
+      this.log.warn({ messageId: frame.messageId, action: frame.action, code: refusal.code }, refusal.description);
+      this.journal('station->controller', 2, size(data), now, { action: frame.action, messageId: frame.messageId, note: `rejected: ${refusal.code}` });
+      this.sendToStation(callError(frame.messageId, refusal.code, refusal.description), now);
+      return;
+    }
     const invalid = this.ctx.adapter.validate(frame.action, 'request', frame.payload);
     if (invalid) {
       this.ctx.metrics.errors++;
@@ -176,6 +185,20 @@ export class StationSession {
     }
     this.ctx.calls$.next({ stationId: this.stationId, origin: 'station', messageId: frame.messageId, action: frame.action, payload: frame.payload, at: now });
     this.forwarding.answerOffline(frame, text(data), now);
+  }
+
+  /**
+   * CALLs answered locally and never forwarded: an action only the CSMS may send, and a message id the station is
+   * still waiting on (a second CALL with it would overwrite the first's pending entry, and the CSMS's answer to one
+   * would be taken as the answer to the other — e.g. the authorization cache learning a token as Accepted).
+   */
+  private refuseStationCall(frame: CallFrame): { code: OcppErrorCode; description: string } | undefined {
+    const wrongWay = stationMayNotSend(this.protocol, frame.action);
+    if (wrongWay) return wrongWay;
+    if (this.link.isPending(frame.messageId)) {
+      return { code: 'GenericError', description: `message id ${frame.messageId} is still in use by a CALL waiting for its answer` };
+    }
+    return undefined;
   }
 
   // ---- CSMS -> relay ------------------------------------------------------------------------------------------

@@ -94,6 +94,11 @@ export class UpstreamLink {
     this.watchCsmsStall();
   }
 
+  /** Whether a station CALL with this message id is still waiting for the CSMS's answer. */
+  isPending(messageId: string): boolean {
+    return this.pending.has(messageId);
+  }
+
   /** The CSMS answered `messageId`: the station CALL it answers, if one was waiting. */
   answered(messageId: string): PendingStationCall | undefined {
     const waiting = this.pending.get(messageId);

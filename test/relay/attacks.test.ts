@@ -5,6 +5,7 @@ import { connect as tcpConnect } from 'node:net';
 import { WebSocket } from 'ws';
 import { hashPasswordSync } from '../../src/common/passwords.js';
 import type { ConnectionEvent } from '../../src/relay/events.js';
+import { AuthCache } from '../../src/store/auth-cache.js';
 import { connectStation, startCsms, startRelay, until, type TestCsms, type TestRelay } from './helpers.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -67,14 +68,14 @@ describe('refused handshakes change nothing (issue 16 #1, #2)', () => {
     const events: ConnectionEvent[] = [];
     const sub = r.relay.connections$.subscribe((e) => events.push(e));
     cleanups.push(() => sub.unsubscribe());
-    for (let i = 0; i < 300; i += 30) {
+    for (let i = 0; i < 120; i += 30) {
       const batch = await Promise.all(Array.from({ length: 30 }, (_, j) => attempt(r.port, `/ocpp/GHOST${i + j}`, basic(`GHOST${i + j}`, 'x'))));
       for (const o of batch) expect([401, 429, 503]).toContain(o.status);
     }
     expect(events).toEqual([]);
     expect(r.relay.connectedStations()).toEqual([]);
     expect(r.relay.queueLengths()).toEqual({});
-    expect(r.relay.metrics().refused).toBe(300);
+    expect(r.relay.metrics().refused).toBe(120);
   });
 });
 
@@ -150,5 +151,46 @@ describe('identities (issue 16 #6, #12)', () => {
       setTimeout(() => res(false), 5000);
     });
     expect(closed).toBe(true);
+  });
+});
+
+describe('station CALLs answered locally (issue 16 #4, #10)', () => {
+  it('a second CALL with a pending message id gets a CALLERROR, never reaches the CSMS, and cannot teach the auth cache', async () => {
+    const { r, csms } = await setup();
+    csms.setup = (peer) => peer.handle('Authorize', async (p) => {
+      await new Promise((res) => setTimeout(res, 200));
+      const token = (p.idToken as { idToken: string }).idToken;
+      return { idTokenInfo: { status: token === 'GOOD' ? 'Accepted' : 'Invalid' } };
+    });
+    const st = await connectStation(r.port, 'CP01');
+    cleanups.push(() => st.ws.terminate());
+    await csms.connected('CP01');
+    st.ws.send(JSON.stringify([2, 'dup', 'Authorize', { idToken: { idToken: 'GOOD', type: 'ISO14443' } }]));
+    st.ws.send(JSON.stringify([2, 'dup', 'Authorize', { idToken: { idToken: 'EVIL', type: 'ISO14443' } }]));
+    await until(() => st.received.length === 2);
+    const frames = st.received.map((t) => JSON.parse(t) as unknown[]);
+    expect(frames[0].slice(0, 3)).toEqual([4, 'dup', 'GenericError']);
+    expect(frames[1]).toEqual([3, 'dup', { idTokenInfo: { status: 'Accepted' } }]);
+    expect(csms.received.get('CP01')!.filter((t) => t.includes('Authorize'))).toHaveLength(1);
+    const cache = new AuthCache(r.db);
+    expect(cache.lookup({ idToken: 'EVIL', type: 'ISO14443' }, Date.now())).toBeUndefined();
+    expect(cache.lookup({ idToken: 'GOOD', type: 'ISO14443' }, Date.now())?.status).toBe('Accepted');
+  });
+
+  it('answers CSMS-only actions sent by a station with NotSupported, never forwarded', async () => {
+    const { r, csms } = await setup();
+    const st = await connectStation(r.port, 'CP01');
+    cleanups.push(() => st.ws.terminate());
+    await csms.connected('CP01');
+    const calls: [string, Record<string, unknown>][] = [
+      ['SetChargingProfile', { evseId: 0, chargingProfile: { id: 1, stackLevel: 0, chargingProfilePurpose: 'ChargingStationMaxProfile', chargingProfileKind: 'Absolute', chargingSchedule: [{ id: 1, chargingRateUnit: 'A', chargingSchedulePeriod: [{ startPeriod: 0, limit: 0 }] }] } }],
+      ['RequestStartTransaction', { idToken: { idToken: 'X', type: 'Central' }, remoteStartId: 1 }],
+      ['GetVariables', { getVariableData: [{ component: { name: 'SecurityCtrlr' }, variable: { name: 'BasicAuthPassword' } }] }],
+      ['Reset', { type: 'Immediate' }],
+    ];
+    for (const [i, [action, payload]] of calls.entries()) st.ws.send(JSON.stringify([2, `w${i}`, action, payload]));
+    await until(() => st.received.length === calls.length);
+    for (const [i, t] of st.received.entries()) expect((JSON.parse(t) as unknown[]).slice(0, 3)).toEqual([4, `w${i}`, 'NotSupported']);
+    expect(csms.received.get('CP01') ?? []).toEqual([]);
   });
 });
