@@ -30,7 +30,7 @@ export interface RelayMetrics {
   authFailures: number;
   /** Station handshakes refused by the failed-handshake back-off or a full line of password checks. */
   throttled: number;
-  /** Stations disconnected for sending faster than stations.rateLimit. */
+  /** Stations disconnected for piling up frames beyond stations.rateLimit (flooding). */
   floodsCut: number;
 }
 

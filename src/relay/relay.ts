@@ -119,6 +119,7 @@ class RelayImpl implements Relay {
       scheduler: this.scheduler,
       retentionDays: this.config.storage.journal.retentionDays,
       maxRows: this.config.storage.journal.maxRows,
+      maxRowsPerStation: this.config.storage.journal.maxRowsPerStation,
       onHealth: (ok, error) => {
         if (ok) this.log.info('journal: writing again');
         else this.log.error({ err: error }, 'journal: cannot write frames (relaying goes on; journal rows are lost until this clears)');

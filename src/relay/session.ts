@@ -12,6 +12,7 @@ import { StoreAndForward } from './store-forward.js';
 import type { RelayContext } from './context.js';
 import { frameHead, size, text, TEXT } from './raw-data.js';
 import { StationCalls } from './station-calls.js';
+import { RateGate } from './frame-rate.js';
 import { UpstreamLink } from './upstream-link.js';
 
 export class StationSession {
@@ -25,6 +26,7 @@ export class StationSession {
   private initialUpstream: WebSocket | undefined;
   /** Replaced by a newer connection of the same station: its late close must not announce the station down. */
   private retired = false;
+  private readonly gate: RateGate;
 
   constructor(
     readonly stationId: string,
@@ -36,14 +38,23 @@ export class StationSession {
   ) {
     this.log = ctx.log.child({ stationId });
     this.scheduler = ctx.scheduler;
-    station.on('message', (data: RawData, isBinary: boolean) => {
-      // A failure handling one frame (e.g. SQLite "disk full" while queueing) must never take the process down.
-      try {
-        this.fromStation(data, isBinary);
-      } catch (err) {
-        this.frameFailed('station', err);
-      }
+    this.gate = new RateGate(ctx.config.stations.rateLimit, this.scheduler, {
+      handle: (data, isBinary) => this.handle(data, isBinary),
+      ended: () => this.ended,
+      pause: (waitMs) => {
+        this.log.warn({ waitMs, limit: ctx.config.stations.rateLimit }, 'station sends faster than stations.rateLimit; reading paused');
+        station.pause();
+      },
+      resume: () => station.resume(),
+      flooding: () => {
+        ctx.metrics.floodsCut++;
+        this.log.warn({ limit: ctx.config.stations.rateLimit }, 'station floods (frames piling up beyond the rate limit); disconnected');
+        station.close(1008, 'rate limit exceeded');
+        // A peer that does not answer the close is not waited for.
+        this.scheduler.schedule(() => station.terminate(), 2000);
+      },
     });
+    station.on('message', (data: RawData, isBinary: boolean) => this.gate.received(data, isBinary));
     station.on('error', (err: Error) => this.log.warn({ err: err.message }, 'station socket error'));
     station.once('close', (code: number, reason: Buffer) => this.onStationClose(code, reason.toString('utf8')));
     this.forwarding = new StoreAndForward(stationId, ctx, this.log, {
@@ -276,6 +287,7 @@ export class StationSession {
     // The operator's first question when a station shows offline: who closed, and why (1000 normal, 1001 going away,
     // 1006 no close frame — power or network lost).
     if (!this.retired) this.log.info({ code, reason }, 'station disconnected');
+    this.gate.stop();
     if (this.pingTimer) clearInterval(this.pingTimer);
     this.link.stop();
     this.forwarding.stopReplay();
@@ -315,6 +327,15 @@ export class StationSession {
     const error = this.inProtocol(callError(head.messageId, 'FormatViolation', description));
     if (from === 'station') this.sendToStation(error, now);
     else this.sendUpstream(error);
+  }
+
+  private handle(data: RawData, isBinary: boolean): void {
+    // A failure handling one frame (e.g. SQLite "disk full" while queueing) must never take the process down.
+    try {
+      this.fromStation(data, isBinary);
+    } catch (err) {
+      this.frameFailed('station', err);
+    }
   }
 
   // ---- helpers ------------------------------------------------------------------------------------------------

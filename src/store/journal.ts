@@ -69,6 +69,8 @@ export interface JournalOptions {
   commitRows?: number;
   retentionDays?: number;
   maxRows?: number;
+  /** Rows one station may hold; beyond, its own oldest rows go first, so one station cannot evict the others'. */
+  maxRowsPerStation?: number;
   /** How often retention runs (ms). */
   pruneMs?: number;
   /** Write on a worker thread (default true; always off for an in-memory database). */
@@ -105,8 +107,13 @@ function insertFlat(one: { run(...a: unknown[]): unknown }, many: { run(...a: un
   for (; i < flat.length; i += ROW_SLOTS) one.run(flat.slice(i, i + ROW_SLOTS));
 }
 const PRUNE_AGE_SQL = 'DELETE FROM journal WHERE at < ?';
-const MAX_ID_SQL = 'SELECT MAX(id) AS m FROM journal';
-const PRUNE_ROWS_SQL = 'DELETE FROM journal WHERE id <= ?';
+// The global cap counts rows, not an id range: ids keep growing while a station's own rows are pruned, so "max id
+// minus maxRows" would delete the other stations' history once one station had written maxRows rows in total.
+const COUNT_SQL = 'SELECT COUNT(*) AS n FROM journal';
+const PRUNE_ROWS_SQL = 'DELETE FROM journal WHERE id <= (SELECT id FROM journal ORDER BY id LIMIT 1 OFFSET ?)';
+// The time of a station's Nth newest row (journal_station_at index), and the delete of its rows before it.
+const STATION_CUTOFF_SQL = 'SELECT at FROM journal WHERE station_id = ? ORDER BY at DESC LIMIT 1 OFFSET ?';
+const PRUNE_STATION_SQL = 'DELETE FROM journal WHERE station_id = ? AND at < ?';
 
 // Plain CommonJS so it runs the same from the TypeScript sources (tests) and from dist/.
 const WRITER_SOURCE = `
@@ -161,8 +168,12 @@ parentPort.on('message', (m) => {
   try {
     if (m.prune) {
       db.prepare(${JSON.stringify(PRUNE_AGE_SQL)}).run(m.prune.before);
-      const max = db.prepare(${JSON.stringify(MAX_ID_SQL)}).get();
-      if (max.m !== null) db.prepare(${JSON.stringify(PRUNE_ROWS_SQL)}).run(max.m - m.prune.maxRows);
+      for (const station of m.prune.stations) {
+        const cut = db.prepare(${JSON.stringify(STATION_CUTOFF_SQL)}).get(station, m.prune.maxRowsPerStation - 1);
+        if (cut) db.prepare(${JSON.stringify(PRUNE_STATION_SQL)}).run(station, cut.at);
+      }
+      const total = db.prepare(${JSON.stringify(COUNT_SQL)}).get().n;
+      if (total > m.prune.maxRows) db.prepare(${JSON.stringify(PRUNE_ROWS_SQL)}).run(total - m.prune.maxRows - 1);
     }
   } catch (err) {
     parentPort.postMessage({ error: String(err && err.message || err), lostRows: 0 });
@@ -194,6 +205,9 @@ export class Journal {
   private readonly commitRows: number;
   private readonly retentionMs: number;
   private readonly maxRows: number;
+  private readonly maxRowsPerStation: number;
+  /** Stations with rows written since the last prune: only their quota needs checking. */
+  private touched = new Set<string>();
   private readonly pruneMs: number;
   private written = 0;
   private stopped = false;
@@ -207,6 +221,7 @@ export class Journal {
     this.commitRows = options.commitRows ?? 20_000;
     this.retentionMs = (options.retentionDays ?? 30) * 86_400_000;
     this.maxRows = options.maxRows ?? 5_000_000;
+    this.maxRowsPerStation = options.maxRowsPerStation ?? 500_000;
     this.pruneMs = options.pruneMs ?? 60_000;
     this.onHealth = options.onHealth;
     this.insert = db.prepare(INSERT_SQL);
@@ -231,6 +246,7 @@ export class Journal {
   /** record() without building an entry object first (the relay's hot path). */
   recordRow(at: number, stationId: string, direction: JournalDirection, kind: number, action: string | undefined, messageId: string | undefined, size: number, note: string | undefined): void {
     if (this.stopped) return;
+    this.touched.add(stationId);
     this.buffer.push(at, stationId, direction, kind, action ?? null, messageId ?? null, size, note ?? null);
     if (this.buffer.length >= this.batchRows * ROW_SLOTS) this.write(false);
     else if (!this.flushSub) this.flushSub = this.scheduler.schedule(() => { this.flushSub = undefined; this.write(false); }, this.flushMs);
@@ -245,8 +261,13 @@ export class Journal {
   prune(now = this.scheduler.now()): number {
     this.flush();
     let removed = this.db.prepare(PRUNE_AGE_SQL).run(now - this.retentionMs).changes;
-    const max = this.db.prepare(MAX_ID_SQL).get() as { m: number | null };
-    if (max.m !== null) removed += this.db.prepare(PRUNE_ROWS_SQL).run(max.m - this.maxRows).changes;
+    // A station over its quota loses its own oldest rows first; only then does the global cap apply.
+    for (const station of this.takeTouched()) {
+      const cut = this.db.prepare(STATION_CUTOFF_SQL).get(station, this.maxRowsPerStation - 1) as { at: number } | undefined;
+      if (cut) removed += this.db.prepare(PRUNE_STATION_SQL).run(station, cut.at).changes;
+    }
+    const total = (this.db.prepare(COUNT_SQL).get() as { n: number }).n;
+    if (total > this.maxRows) removed += this.db.prepare(PRUNE_ROWS_SQL).run(total - this.maxRows - 1).changes;
     return removed;
   }
 
@@ -266,6 +287,12 @@ export class Journal {
     } catch (err) {
       this.failed((err as Error).message, rows.length / ROW_SLOTS);
     }
+  }
+
+  private takeTouched(): string[] {
+    const list = [...this.touched];
+    this.touched = new Set();
+    return list;
   }
 
   health(): JournalHealth {
@@ -344,7 +371,9 @@ export class Journal {
   private schedulePrune(): void {
     this.pruneSub = this.scheduler.schedule(() => {
       try {
-        if (this.writer) this.writer.postMessage({ seq: ++this.seq, prune: { before: this.scheduler.now() - this.retentionMs, maxRows: this.maxRows } });
+        if (this.writer) this.writer.postMessage({ seq: ++this.seq, prune: {
+          before: this.scheduler.now() - this.retentionMs, maxRows: this.maxRows, maxRowsPerStation: this.maxRowsPerStation, stations: this.takeTouched(),
+        } });
         else this.prune();
       } catch (err) {
         // Retention failing (disk full, read-only) must not take the relay down; the next run tries again.

@@ -20,7 +20,7 @@ export function registerStageMetrics(metrics: MetricsRegistry, relay: Relay, con
     forwardFailed: metrics.gauge('relay_forward_failed', 'Queued messages the CSMS refused on every attempt (kept aside, not replayed)'),
     authFailures: metrics.gauge('relay_auth_failures_total', 'Station handshakes with a wrong password, no credentials or an id that is not a station'),
     throttled: metrics.gauge('relay_handshakes_throttled_total', 'Station handshakes refused by the failed-handshake back-off'),
-    floodsCut: metrics.gauge('relay_floods_cut_total', 'Stations disconnected for sending faster than stations.rateLimit'),
+    floodsCut: metrics.gauge('relay_floods_cut_total', 'Stations disconnected for flooding (frames piling up beyond stations.rateLimit)'),
   };
   const journalOk = metrics.gauge('relay_journal_ok', '1 while the OCPP journal is being written; 0 after a write failure (e.g. disk full)');
   const journalLost = metrics.gauge('relay_journal_lost_rows_total', 'Journal rows that could not be written since start');

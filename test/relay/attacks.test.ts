@@ -6,6 +6,11 @@ import { WebSocket } from 'ws';
 import { hashPasswordSync } from '../../src/common/passwords.js';
 import type { ConnectionEvent } from '../../src/relay/events.js';
 import { AuthCache } from '../../src/store/auth-cache.js';
+import { Journal } from '../../src/store/journal.js';
+import { openDatabase } from '../../src/store/db.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { connectStation, startCsms, startRelay, until, type TestCsms, type TestRelay } from './helpers.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -192,5 +197,62 @@ describe('station CALLs answered locally (issue 16 #4, #10)', () => {
     await until(() => st.received.length === calls.length);
     for (const [i, t] of st.received.entries()) expect((JSON.parse(t) as unknown[]).slice(0, 3)).toEqual([4, `w${i}`, 'NotSupported']);
     expect(csms.received.get('CP01') ?? []).toEqual([]);
+  });
+});
+
+describe('floods (issue 16 #9)', () => {
+  it('cuts off a station that piles up CALLs beyond its rate; the others are not affected', async () => {
+    const { r, csms } = await setup({ stations: { rateLimit: { framesPerS: 10, burst: 20 } } });
+    csms.setup = (peer) => peer.handle('Heartbeat', () => ({ currentTime: new Date().toISOString() }));
+    const other = await connectStation(r.port, 'CP02');
+    cleanups.push(() => other.ws.terminate());
+    const flood = await connectStation(r.port, 'FLOOD');
+    cleanups.push(() => flood.ws.terminate());
+    await csms.connected('FLOOD');
+    const closed = new Promise<number>((res) => flood.ws.once('close', (code) => res(code)));
+    for (let i = 0; i < 2000; i++) flood.ws.send(JSON.stringify([2, `f${i}`, 'Heartbeat', {}]));
+    expect(await closed).toBe(1008);
+    expect(r.relay.metrics().floodsCut).toBe(1);
+    // At most the burst (plus what the rate allowed meanwhile) reached the CSMS.
+    expect((csms.received.get('FLOOD') ?? []).length).toBeLessThan(100);
+    expect(await other.peer.call('Heartbeat', {})).toHaveProperty('currentTime');
+  });
+
+  it('slows a station that waits for each answer to its rate instead of cutting it off', async () => {
+    const { r, csms } = await setup({ stations: { rateLimit: { framesPerS: 20, burst: 10 } } });
+    csms.setup = (peer) => peer.handle('Heartbeat', () => ({ currentTime: new Date().toISOString() }));
+    const st = await connectStation(r.port, 'CP01');
+    cleanups.push(() => st.ws.terminate());
+    await csms.connected('CP01');
+    const start = Date.now();
+    for (let i = 0; i < 50; i++) await st.peer.call('Heartbeat', {});
+    // 40 frames beyond the burst at 20/s: at least ~2 s, however fast the machine.
+    expect(Date.now() - start).toBeGreaterThanOrEqual(1800);
+    expect(st.ws.readyState).toBe(WebSocket.OPEN);
+    expect(csms.received.get('CP01')).toHaveLength(50);
+    expect(r.relay.metrics().floodsCut).toBe(0);
+  });
+
+  it('one station cannot evict the others\' journal: its own oldest rows go first', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'journal-quota-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    for (const writerThread of [false, true]) {
+      const db = openDatabase(join(dir, `j-${writerThread}.sqlite`));
+      const j = new Journal(db, { writerThread, maxRows: 1000, maxRowsPerStation: 100, pruneMs: writerThread ? 50 : 3_600_000 });
+      const t0 = Date.now() - 60_000;
+      for (let i = 0; i < 50; i++) j.record({ at: t0 + i, stationId: 'CP01', direction: 'station->csms', kind: 2, action: 'Heartbeat', messageId: `c${i}`, size: 10 });
+      for (let i = 0; i < 2000; i++) j.record({ at: t0 + 1000 + i, stationId: 'FLOOD', direction: 'station->csms', kind: 2, action: 'Heartbeat', messageId: `f${i}`, size: 10 });
+      const count = (id: string) => (db.prepare('SELECT COUNT(*) AS n FROM journal WHERE station_id = ?').get(id) as { n: number }).n;
+      if (writerThread) {
+        j.flush();
+        await until(() => count('FLOOD') <= 100, 10_000);
+      } else {
+        j.prune(Date.now());
+      }
+      expect(count('FLOOD')).toBeLessThanOrEqual(100);
+      expect(count('CP01')).toBe(50);
+      j.close();
+      db.close();
+    }
   });
 });
