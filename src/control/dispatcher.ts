@@ -161,6 +161,15 @@ export class Dispatcher {
     if (accepted) this.pump(st);
   }
 
+  /** An unlisted station gone beyond the timeout: nothing is kept for it (an id that came and went leaves no trace). */
+  forget(stationId: string): void {
+    const st = this.stations.get(stationId);
+    if (!st || st.connected) return;
+    st.retryTimer?.unsubscribe();
+    st.capsRetry?.unsubscribe();
+    this.stations.delete(stationId);
+  }
+
   /** Boot accepted: the station restarted; read its capabilities again and forget what it held. */
   stationBooted(stationId: string): void {
     const st = this.station(stationId);

@@ -13,6 +13,8 @@ import { CsmsProfiles } from './csms-profiles.js';
 import { Dispatcher, type TxTarget } from './dispatcher.js';
 import { Measurements } from './measurements.js';
 import { evseKey, SessionTracker } from './sessions.js';
+import { StationTrust } from './station-trust.js';
+import { stationRecord } from '../common/ids.js';
 import { isValidTimeZone, tariffWindows } from './tariff.js';
 import { CONTROL_TIMING } from './settings.js';
 import { buildInput, defaultSettings, defaultStation, type EvseHistory, type SessionView } from './solve-input.js';
@@ -30,7 +32,19 @@ export function createControlLoop(inputs: ControlInputs): ControlLoop {
   const stationCfg = new Map(config.stations.list.map((s) => [s.id, s]));
   const stationOf = (id: string) => stationCfg.get(id) ?? defaultStation(id);
 
-  const sessions = new SessionTracker((id) => stationOf(id).evses, (id) => stationOf(id).phases, config.site.voltage);
+  const trust = new StationTrust(config, scheduler, log, stationOf, (id) => {
+    const ended = sessions.forgetStation(id);
+    if (!stationCfg.has(id)) {
+      dispatcher.forget(id);
+      clocks.reset(id);
+    }
+    if (ended) log.warn({ stationId: id, ended, afterS: config.stations.goneSessionTimeoutS }, 'station gone too long: its sessions ended, its draw no longer counted');
+    requestSolve();
+  });
+  const sessions = new SessionTracker((id) => stationOf(id).evses, (id) => stationOf(id).phases, config.site.voltage, {
+    boundsOf: (id) => trust.boundsOf(id),
+    implausible: (id, evseId, reason) => trust.implausible(id, evseId, reason),
+  });
   const csms = new CsmsProfiles();
   const measurements = new Measurements(config);
   const clocks = new StationClocks();
@@ -207,9 +221,10 @@ export function createControlLoop(inputs: ControlInputs): ControlLoop {
         ...(v?.csms.limitA !== undefined ? { csmsLimitA: v.csms.limitA } : {}),
       };
     });
-    const clockOffsetsS: Record<string, number> = {};
+    const clockOffsetsS: Record<string, number> = stationRecord();
     for (const [id, ms] of clocks.all()) clockOffsetsS[id] = Math.round(ms / 100) / 10;
-    return { at: now, nodes: lastNodes, evses, alarms: lastResult.alarms, lastSolveMs, clockOffsetsS };
+    const implausible = trust.reports();
+    return { at: now, nodes: lastNodes, evses, alarms: lastResult.alarms, lastSolveMs, clockOffsetsS, ...(implausible.length ? { implausible } : {}) };
   }
 
   /** A station-stamped event is a sample of its clock; one sent late from its offline queue is not. A session's start
@@ -233,8 +248,13 @@ export function createControlLoop(inputs: ControlInputs): ControlLoop {
     switch (ev.kind) {
       case 'connection':
         // Nothing of ours goes to a station before its registration is accepted ('registration' says when).
-        if (ev.up) dispatcher.stationUp(ev.stationId, ev.accepted ?? true);
-        else dispatcher.stationDown(ev.stationId);
+        if (ev.up) {
+          trust.up(ev.stationId);
+          dispatcher.stationUp(ev.stationId, ev.accepted ?? true);
+        } else {
+          trust.down(ev.stationId);
+          dispatcher.stationDown(ev.stationId);
+        }
         return requestSolve();
       case 'registration':
         return dispatcher.stationAccepted(ev.stationId, ev.accepted);
@@ -302,6 +322,7 @@ export function createControlLoop(inputs: ControlInputs): ControlLoop {
       stopped = true;
       pending?.unsubscribe();
       for (const s of subs) s.unsubscribe();
+      trust.stop();
       dispatcher.stop();
       state$.complete();
     },

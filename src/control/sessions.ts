@@ -1,6 +1,13 @@
 // Live session state per EVSE, built from the neutral station events (src/stations): who charges where, with which
 // transaction id, what the EVSE measures, and what the EV said it needs. No protocol here: the adapters parsed it.
 import type { EvNeeds, Measurement, SessionEvent, StationEvent } from '../stations/model.js';
+import { boundCurrents, boundPowerW, evseOutOfBounds, type ReportBounds } from './plausibility.js';
+
+/** Bounds for what stations report, and where an implausible report is told (plausibility.ts). */
+export interface SessionTrackerChecks {
+  boundsOf(stationId: string): ReportBounds;
+  implausible(stationId: string, evseId: number, reason: string): void;
+}
 
 export interface EvseSession {
   stationId: string;
@@ -47,6 +54,7 @@ export class SessionTracker {
     /** For stations that report power but no current: phases wired and nominal voltage. */
     private readonly phasesOf: (stationId: string) => 1 | 3 = () => 3,
     private readonly voltageV = 230,
+    private readonly checks?: SessionTrackerChecks,
   ) {}
 
   get(stationId: string, evseId: number): EvseSession | undefined {
@@ -72,8 +80,31 @@ export class SessionTracker {
     return s;
   }
 
+  /** The station has been gone beyond stations.goneSessionTimeoutS: its sessions end and its EVSEs are forgotten. */
+  forgetStation(stationId: string): number {
+    let ended = 0;
+    for (const [key, s] of [...this.evses]) {
+      if (s.stationId !== stationId) continue;
+      if (s.transactionId) ended++;
+      this.endTransaction(s);
+      this.evses.delete(key);
+    }
+    return ended;
+  }
+
+  /** An EVSE id the station cannot have is reported and ignored (never creates an EVSE). */
+  private evseExists(stationId: string, evseId: number): boolean {
+    if (!this.checks) return true;
+    // EVSE 0 is the station as a whole (its own meter, its own status), never a place a vehicle charges.
+    if (evseId === 0) return false;
+    const why = evseOutOfBounds(evseId, this.checks.boundsOf(stationId));
+    if (why) this.checks.implausible(stationId, evseId, why);
+    return why === undefined;
+  }
+
   /** Applies one station event; returns what it changed. */
   apply(ev: StationEvent, now: number): SessionChange {
+    if ((ev.kind === 'meter' || ev.kind === 'status' || ev.kind === 'needs') && !this.evseExists(ev.stationId, ev.evseId)) return 'none';
     switch (ev.kind) {
       case 'session':
         return this.onSession(ev, now);
@@ -105,7 +136,7 @@ export class SessionTracker {
     if (evseId === undefined && known) evseId = this.evses.get(known)?.evseId;
     // A station with one EVSE can only be talking about that one (a transaction seen after a controller restart).
     if (evseId === undefined && this.evseCountOf(stationId) === 1) evseId = 1;
-    if (evseId === undefined) return 'none';
+    if (evseId === undefined || !this.evseExists(stationId, evseId)) return 'none';
     const s = this.ensure(stationId, evseId);
     let change: SessionChange = 'meter';
     if (ev.phase === 'ended') {
@@ -124,7 +155,7 @@ export class SessionTracker {
       s.chargingState = ev.chargingState;
       if (change === 'meter') change = 'status';
     }
-    if (ev.phasesUsed !== undefined) s.phasesUsed = ev.phasesUsed;
+    if (ev.phasesUsed !== undefined) s.phasesUsed = this.checks ? Math.min(ev.phasesUsed, this.checks.boundsOf(stationId).phases) : ev.phasesUsed;
     if (ev.cableMaxCurrentA !== undefined) s.cableMaxCurrentA = ev.cableMaxCurrentA;
     this.applyMeasurement(s, ev.measurement, now);
     if (s.energyAtStartWh === undefined && s.energyRegisterWh !== undefined) s.energyAtStartWh = s.energyRegisterWh;
@@ -144,20 +175,35 @@ export class SessionTracker {
 
   private applyMeasurement(s: EvseSession, m: Measurement, now: number): void {
     let currents = m.currentA ? [...m.currentA] : undefined;
-    if (m.powerW !== undefined) s.measuredPowerW = m.powerW;
+    const powerW = m.powerW !== undefined ? this.plausiblePower(s, m.powerW) : undefined;
+    if (powerW !== undefined) s.measuredPowerW = powerW;
     if (m.energyWh !== undefined) s.energyRegisterWh = m.energyWh;
     // A current without a phase is the per-phase current of every phase in use.
     if (!currents && m.currentAnyPhaseA !== undefined) currents = [m.currentAnyPhaseA, m.currentAnyPhaseA, m.currentAnyPhaseA];
     // Power only: spread it over the phases in use at the nominal voltage.
-    if (!currents && m.powerW !== undefined) {
+    if (!currents && powerW !== undefined) {
       const n = s.phasesUsed === 1 || this.phasesOf(s.stationId) === 1 ? 1 : 3;
-      const a = Math.max(0, m.powerW) / (this.voltageV * n);
+      const a = Math.max(0, powerW) / (this.voltageV * n);
       currents = n === 1 ? [a, 0, 0] : [a, a, a];
     }
     if (currents) {
-      s.measuredCurrentA = currents;
+      s.measuredCurrentA = this.plausibleCurrents(s, currents);
       s.measuredAt = now;
     }
+  }
+
+  private plausibleCurrents(s: EvseSession, currents: number[]): number[] {
+    if (!this.checks) return currents;
+    const r = boundCurrents(currents, this.checks.boundsOf(s.stationId));
+    if (r.reason) this.checks.implausible(s.stationId, s.evseId, r.reason);
+    return r.currentsA;
+  }
+
+  private plausiblePower(s: EvseSession, powerW: number): number {
+    if (!this.checks) return powerW;
+    const r = boundPowerW(powerW, this.checks.boundsOf(s.stationId), this.voltageV);
+    if (r.reason) this.checks.implausible(s.stationId, s.evseId, r.reason);
+    return r.powerW;
   }
 
   private endTransaction(s: EvseSession): void {

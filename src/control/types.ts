@@ -77,11 +77,16 @@ export interface NodeState {
   failSafeReason?: string;
 }
 
+/** A station report the loop did not believe (plausibility.ts): the latest per station. */
+export interface ImplausibleReport { stationId: string; evseId: number; reason: string; at: number }
+
 export interface ControlState {
   at: number;
   nodes: NodeState[];
   evses: EvseState[];
   alarms: OverloadAlarm[];
+  /** Station reports not believed (EVSE ids it does not have, currents beyond its maxA …). */
+  implausible?: ImplausibleReport[];
   /** Duration of the last solve (ms, wall clock; 0 on virtual time). */
   lastSolveMs: number;
   /** Each station's clock minus the controller's (s), measured from its timestamps; absent until it stamped one. */

@@ -49,7 +49,8 @@ export interface StationView {
 }
 
 export interface AlarmView {
-  kind: 'meter-stale' | 'meter-bad' | 'overload' | 'fail-safe' | 'not-controllable' | 'csms-offline' | 'csms-refused' | 'station-clock';
+  kind: 'meter-stale' | 'meter-bad' | 'overload' | 'fail-safe' | 'not-controllable' | 'csms-offline' | 'csms-refused' | 'station-clock'
+    | 'implausible-report';
   severity: 'warning' | 'critical';
   target: string;
   message: string;
@@ -298,6 +299,10 @@ export function createSiteView(
       if (s.clockOffsetS === null || Math.abs(s.clockOffsetS) <= clockAlarmS) continue;
       alarms.push({ kind: 'station-clock', severity: 'warning', target: s.id,
         message: `${s.id}'s clock is ${durationText(Math.abs(s.clockOffsetS))} ${s.clockOffsetS > 0 ? 'ahead of' : 'behind'} the controller's: its limits are sent on its clock; set its time (NTP, or from the CSMS)` });
+    }
+    for (const r of control?.implausible ?? []) {
+      alarms.push({ kind: 'implausible-report', severity: 'warning', target: r.stationId,
+        message: `${r.stationId} EVSE ${r.evseId}: ${r.reason}; not believed (bounded by its configured maxA / EVSEs / phases)` });
     }
     const queued = sum(Object.values(queues));
     const own = config.controller.identity ? csmsUp : undefined;
