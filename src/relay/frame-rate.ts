@@ -1,9 +1,11 @@
 // How fast one station may send: a token bucket (stations.rateLimit: framesPerS sustained, burst). A station over it
 // has its socket paused and the frames already read wait in a backlog, handled as the rate allows, so a flood reaches
 // neither the CSMS nor the journal faster than the limit and costs the others nothing. A station that keeps one CALL
-// outstanding (as OCPP-J requires) never builds a backlog beyond a frame or two, even replaying its own queue; one
-// that piles up more than `burst` frames while paused is flooding and is cut off. Time comes from the session's
-// scheduler (virtual time in the simulator).
+// outstanding (as OCPP-J requires) never builds a backlog beyond a frame or two, and its backlog empties between its
+// CALLs, even replaying its own queue; one that piles up more than MAX_BACKLOG frames while paused, or whose backlog
+// never empties for burst/framesPerS seconds (2..10 s), sends without waiting for answers: it is flooding and is cut
+// off.
+// Time comes from the session's scheduler (virtual time in the simulator).
 import type { SchedulerLike, Subscription } from 'rxjs';
 import type { RawData } from 'ws';
 import type { StationRateLimit } from '../config/types.js';
@@ -26,13 +28,16 @@ export class FrameRate {
   }
 }
 
+/** Frames read while paused beyond which a station is flooding (it keeps one CALL outstanding otherwise). */
+export const MAX_BACKLOG = 32;
+
 export interface RateGateHost {
   handle(data: RawData, isBinary: boolean): void;
   ended(): boolean;
   /** Stop reading the socket (for about waitMs). */
   pause(waitMs: number): void;
   resume(): void;
-  /** More than `burst` frames piled up while paused: disconnect. */
+  /** The station sends without waiting for answers (see MAX_BACKLOG): disconnect. */
   flooding(): void;
 }
 
@@ -41,21 +46,20 @@ export class RateGate {
   private backlog: [RawData, boolean][] | undefined;
   private timer: Subscription | undefined;
   private cut = false;
+  /** When the backlog last went from empty to non-empty. */
+  private backlogSince = 0;
+  private readonly floodAfterMs: number;
 
   constructor(private readonly limit: StationRateLimit, private readonly scheduler: SchedulerLike, private readonly host: RateGateHost) {
     this.rate = new FrameRate(limit.framesPerS, limit.burst, scheduler.now());
+    this.floodAfterMs = Math.min(10_000, Math.max(2000, (limit.burst / limit.framesPerS) * 1000));
   }
 
   received(data: RawData, isBinary: boolean): void {
     if (this.cut || this.host.ended()) return;
     if (this.backlog) {
       this.backlog.push([data, isBinary]);
-      if (this.backlog.length > this.limit.burst) {
-        // Frames still arriving before the socket closes are dropped: the station is being disconnected.
-        this.stop();
-        this.cut = true;
-        this.host.flooding();
-      }
+      if (this.backlog.length > MAX_BACKLOG) this.flooding();
       return;
     }
     const waitMs = this.rate.take(this.scheduler.now());
@@ -64,8 +68,16 @@ export class RateGate {
       return;
     }
     this.backlog = [[data, isBinary]];
+    this.backlogSince = this.scheduler.now();
     this.host.pause(waitMs);
     this.timer = this.scheduler.schedule(() => this.drain(true), waitMs);
+  }
+
+  private flooding(): void {
+    // Frames still arriving before the socket closes are dropped: the station is being disconnected.
+    this.stop();
+    this.cut = true;
+    this.host.flooding();
   }
 
   stop(): void {
@@ -84,6 +96,10 @@ export class RateGate {
       const waitMs = paid ? 0 : this.rate.take(this.scheduler.now());
       paid = false;
       if (waitMs > 0) {
+        if (this.scheduler.now() - this.backlogSince > this.floodAfterMs) {
+          this.flooding();
+          return;
+        }
         // The token was taken: the frame is handled when the timer fires.
         this.timer = this.scheduler.schedule(() => this.drain(true), waitMs);
         return;
