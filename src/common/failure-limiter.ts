@@ -27,6 +27,11 @@ export class FailureLimiter {
     return e ? Math.max(0, e.blockedUntil - this.o.now()) : 0;
   }
 
+  /** Whether the key has failed recently (within the window). */
+  hasFailed(key: string): boolean {
+    return this.live(key) !== undefined;
+  }
+
   /** Records a failure; returns how long the key is now blocked for (0 = not blocked). */
   fail(key: string): number {
     const now = this.o.now();

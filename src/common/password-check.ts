@@ -20,7 +20,8 @@ export class PasswordChecker {
   private readonly key = randomBytes(32);
   private readonly verified = new Set<string>();
   private running = 0;
-  private readonly waiting: (() => void)[] = [];
+  /** Waiting checks; `clean` ones (from a source with no recent failure) go first and may displace suspect ones. */
+  private readonly waiting: { clean: () => boolean; go: (slot: boolean) => void }[] = [];
   private readonly concurrency: number;
   private readonly queueLimit: number;
   private readonly cacheSize: number;
@@ -36,11 +37,29 @@ export class PasswordChecker {
     return this.verified.has(this.tag(password, hash));
   }
 
-  async check(password: string, hash: string): Promise<CheckResult> {
+  /**
+   * `clean`: the caller has seen no recent failure from this source. During a guessing flood the line is full of
+   * suspect checks; a clean one jumps ahead of them and, when the line is full, takes the place of the newest suspect.
+   */
+  async check(password: string, hash: string, clean: () => boolean = () => false): Promise<CheckResult> {
     if (this.known(password, hash)) return 'ok';
     if (this.running >= this.concurrency) {
-      if (this.waiting.length >= this.queueLimit) return 'busy';
-      await new Promise<void>((resolve) => this.waiting.push(resolve));
+      // Judged now, not when they joined: a source that has failed since is suspect now.
+      const now = this.waiting.map((w) => w.clean());
+      const isClean = clean();
+      if (this.waiting.length >= this.queueLimit) {
+        const victim = isClean ? now.lastIndexOf(false) : -1;
+        if (victim < 0) return 'busy';
+        this.waiting.splice(victim, 1)[0].go(false);
+        now.splice(victim, 1);
+      }
+      const slot = await new Promise<boolean>((go) => {
+        const w = { clean, go };
+        const firstSuspect = now.indexOf(false);
+        if (isClean && firstSuspect >= 0) this.waiting.splice(firstSuspect, 0, w);
+        else this.waiting.push(w);
+      });
+      if (!slot) return 'busy';
     } else {
       this.running++;
     }
@@ -51,7 +70,7 @@ export class PasswordChecker {
     } finally {
       const next = this.waiting.shift();
       // The slot passes straight to the next waiter (running stays the same), or is freed.
-      if (next) next();
+      if (next) next.go(true);
       else this.running--;
     }
   }

@@ -40,6 +40,8 @@ export function sourceAddress(req: IncomingMessage): string {
 export class HandshakeAdmission {
   private readonly byAddress: FailureLimiter;
   private readonly byIdentity: FailureLimiter;
+  /** Addresses refused for any reason lately (never blocks; only decides who waits behind whom for a check). */
+  private readonly refusedLately: FailureLimiter;
   private readonly checker: PasswordChecker;
   private readonly inFlight = new Map<string, number>();
   private readonly known: Map<string, StationConfig>;
@@ -55,6 +57,7 @@ export class HandshakeAdmission {
     const common = { windowMs: l.windowS * 1000, baseBlockMs: l.firstBackoffS * 1000, maxBlockMs: l.maxBackoffS * 1000, maxKeys: 10_000, now };
     this.byAddress = new FailureLimiter({ ...common, maxFailures: l.failuresPerAddress });
     this.byIdentity = new FailureLimiter({ ...common, maxFailures: l.failuresPerIdentity });
+    this.refusedLately = new FailureLimiter({ ...common, maxFailures: Number.MAX_SAFE_INTEGER });
     this.checker = new PasswordChecker({ concurrency: l.concurrentChecks, queueLimit: 32 });
     this.known = new Map(config.stations.list.map((s) => [s.id, s] as const));
     this.reserved = new Set([...(config.controller.identity ? [config.controller.identity] : []), ...(config.stations.reservedIds ?? [])]);
@@ -62,6 +65,12 @@ export class HandshakeAdmission {
 
   /** undefined when the station may connect; otherwise how to refuse it. */
   async admit(id: string, req: IncomingMessage): Promise<Refusal | undefined> {
+    const refusal = await this.decide(id, req);
+    if (refusal && this.config.stations.auth === 'basic') this.refusedLately.fail(sourceAddress(req));
+    return refusal;
+  }
+
+  private async decide(id: string, req: IncomingMessage): Promise<Refusal | undefined> {
     const basic = this.config.stations.auth === 'basic';
     // Same answer as for an unknown station: a reserved id is not a station.
     const notAStation = (reason: string): Refusal => (basic ? { status: 401, reason, authFailure: true } : { status: 404, reason });
@@ -87,7 +96,7 @@ export class HandshakeAdmission {
     this.inFlight.set(address, running + 1);
     let result;
     try {
-      result = await this.checker.check(creds.password, hash ?? this.dummyHash);
+      result = await this.checker.check(creds.password, hash ?? this.dummyHash, () => !this.refusedLately.hasFailed(address));
     } finally {
       const n = (this.inFlight.get(address) ?? 1) - 1;
       if (n <= 0) this.inFlight.delete(address);
@@ -102,11 +111,12 @@ export class HandshakeAdmission {
 
   /** Keys the limiter holds (bounded; for tests and the security review's figures). */
   get trackedKeys(): number {
-    return this.byAddress.size + this.byIdentity.size + this.inFlight.size;
+    return this.byAddress.size + this.byIdentity.size + this.refusedLately.size + this.inFlight.size;
   }
 
   private accepted(id: string, address: string): undefined {
     this.byAddress.succeed(address);
+    this.refusedLately.succeed(address);
     this.byIdentity.succeed(id);
     this.lastGoodAddress.set(id, address);
     return undefined;
