@@ -10,7 +10,7 @@ import { parseFrame } from '../../src/ocpp/frames.js';
 import { validatePayload } from '../../src/ocpp/validate.js';
 import { connectStation, startRelay, until } from '../relay/helpers.js';
 import { startCsmsStub } from './csms-stub.js';
-import { heapAfterGcMb, INVALID_UTF8, sampleFrames } from './helpers.js';
+import { heapAfterGcMb, INVALID_UTF8, NO_RATE_LIMIT, sampleFrames } from './helpers.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20260102);
 const RUNS = Number(process.env.FUZZ_RUNS ?? 400);
@@ -49,7 +49,7 @@ describe('CSMS socket fuzz', () => {
     it(`answers every hostile CSMS frame as Part 4 §4 says (invalidFromCsms: ${policy})`, async () => {
       const csms = await startCsmsStub();
       cleanups.push(() => csms.close());
-      const r = await startRelay(csms.url, { stations: { invalidFromCsms: policy } });
+      const r = await startRelay(csms.url, { stations: { invalidFromCsms: policy, rateLimit: NO_RATE_LIMIT } });
       cleanups.push(() => r.stop());
       const station = await rawStation(r.port, 'S1');
       cleanups.push(() => station.ws.terminate());
@@ -98,7 +98,7 @@ describe('CSMS socket fuzz', () => {
     const csms = await startCsmsStub();
     cleanups.push(() => csms.close());
     // Up to twice the limit a CALL is answered with a CALLERROR (test/relay/frame-size.test.ts); beyond, the socket closes.
-    const r = await startRelay(csms.url, { upstream: { maxFrameBytes: 65536 } });
+    const r = await startRelay(csms.url, { upstream: { maxFrameBytes: 65536 }, stations: { rateLimit: NO_RATE_LIMIT } });
     cleanups.push(() => r.stop());
     const station = await connectStation(r.port, 'S1');
     cleanups.push(() => station.ws.terminate());
@@ -119,7 +119,7 @@ describe('CSMS socket fuzz', () => {
   it('survives a flood of CSMS calls and garbage with the heap back near its baseline', async () => {
     const csms = await startCsmsStub();
     cleanups.push(() => csms.close());
-    const r = await startRelay(csms.url);
+    const r = await startRelay(csms.url, { stations: { rateLimit: NO_RATE_LIMIT } });
     cleanups.push(() => r.stop());
     const station = await rawStation(r.port, 'S1');
     cleanups.push(() => station.ws.terminate());

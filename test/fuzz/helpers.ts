@@ -3,6 +3,9 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import fc from 'fast-check';
 
+/** stations.rateLimit lifted: the fuzzers pipeline frames on purpose (rate limits have their own tests). */
+export const NO_RATE_LIMIT = { framesPerS: 1_000_000, burst: 1_000_000 };
+
 /** A frame to send as text (string) or as raw bytes in a text frame (Buffer: lets us send invalid UTF-8). */
 export type Hostile = { kind: string; data: string };
 

@@ -7,9 +7,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { parseFrame } from '../../src/ocpp/frames.js';
 import { validatePayload } from '../../src/ocpp/validate.js';
+import { stationMayNotSend } from '../../src/ocpp/directions.js';
 import { connectStation, startRelay, until, type TestRelay } from '../relay/helpers.js';
 import { startCsmsStub, type CsmsStub } from './csms-stub.js';
-import { heapAfterGcMb, INVALID_UTF8, sampleFrames } from './helpers.js';
+import { heapAfterGcMb, INVALID_UTF8, NO_RATE_LIMIT, sampleFrames } from './helpers.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20260101);
 const RUNS = Number(process.env.FUZZ_RUNS ?? 400);
@@ -22,7 +23,9 @@ afterEach(async () => {
 async function setup(): Promise<{ csms: CsmsStub; r: TestRelay }> {
   const csms = await startCsmsStub();
   cleanups.push(() => csms.close());
-  const r = await startRelay(csms.url, { stations: { maxFrameBytes: 65536 } });
+  // The fuzzer pipelines thousands of frames to test parsing: the per-station rate limit (tested in
+  // test/relay/attacks.test.ts) is lifted here, or it would cut the fuzzer off as a flood.
+  const r = await startRelay(csms.url, { stations: { maxFrameBytes: 65536, rateLimit: NO_RATE_LIMIT } });
   cleanups.push(() => r.stop());
   return { csms, r };
 }
@@ -34,6 +37,8 @@ function expectedFor(data: string): Expected {
   const p = parseFrame(data);
   if (!p.ok) return { t: 'error', id: p.error.messageId, code: p.error.code };
   if (p.frame.type !== 2) return { t: 'none' };
+  const wrongWay = stationMayNotSend('ocpp2.0.1', p.frame.action);
+  if (wrongWay) return { t: 'error', id: p.frame.messageId, code: wrongWay.code };
   const invalid = validatePayload(p.frame.action, 'request', p.frame.payload);
   if (invalid) return { t: 'error', id: p.frame.messageId, code: invalid.code };
   return { t: 'result', id: p.frame.messageId };
