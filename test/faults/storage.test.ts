@@ -25,12 +25,18 @@ function tempDir(): string {
   return dir;
 }
 
+// These tests pipeline thousands of frames to fill the disk fast: the per-station rate limit (which would cut such a
+// station off as a flood; tested in test/relay/attacks.test.ts) is lifted.
+const PIPELINING = {
+  stations: { listen: { host: '127.0.0.1', port: 0 }, allowUnknown: true, pingIntervalS: 0, rateLimit: { framesPerS: 1_000_000, burst: 1_000_000 } },
+};
+
 describe('storage faults (real process)', () => {
   it('disk full for the journal: every frame is still relayed, and the journal says it cannot write', async () => {
     const dir = tempDir();
     const csms = await startCsmsStub();
     cleanups.push(() => csms.close());
-    const cli = await startCli(dir, baseConfig(dir, csms.url), { fileSizeLimitKb: 1024 });
+    const cli = await startCli(dir, baseConfig(dir, csms.url, PIPELINING), { fileSizeLimitKb: 1024 });
     cleanups.push(() => { cli.child.kill('SIGKILL'); });
     const ws = new WebSocket(`ws://127.0.0.1:${cli.stationsPort}/ocpp/CP1`, ['ocpp2.0.1']);
     cleanups.push(() => ws.terminate());
@@ -59,7 +65,7 @@ describe('storage faults (real process)', () => {
   it('disk full during a CSMS outage: messages that cannot be queued are not acknowledged, nothing crashes', async () => {
     const dir = tempDir();
     // Nothing listens on port 9: the CSMS is unreachable, every transaction message goes to the queue.
-    const cli = await startCli(dir, baseConfig(dir, 'ws://127.0.0.1:9/csms'), { fileSizeLimitKb: 1024 });
+    const cli = await startCli(dir, baseConfig(dir, 'ws://127.0.0.1:9/csms', PIPELINING), { fileSizeLimitKb: 1024 });
     cleanups.push(() => { cli.child.kill('SIGKILL'); });
     const ws = new WebSocket(`ws://127.0.0.1:${cli.stationsPort}/ocpp/CP1`, ['ocpp2.0.1']);
     cleanups.push(() => ws.terminate());
