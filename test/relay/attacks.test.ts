@@ -200,6 +200,21 @@ describe('station CALLs answered locally (issue 16 #4, #10)', () => {
   });
 });
 
+describe('wrong direction over OCPP 1.6 (issue 16 #10)', () => {
+  it('answers a 1.6 station sending RemoteStartTransaction or ChangeConfiguration with NotSupported, never forwarded', async () => {
+    const { r, csms } = await setup();
+    const st = await connectStation(r.port, 'CP16', { protocols: ['ocpp1.6'] });
+    cleanups.push(() => st.ws.terminate());
+    expect(st.ws.protocol).toBe('ocpp1.6');
+    await csms.connected('CP16');
+    st.ws.send(JSON.stringify([2, 'r1', 'RemoteStartTransaction', { idTag: 'X' }]));
+    st.ws.send(JSON.stringify([2, 'r2', 'ChangeConfiguration', { key: 'AuthorizationKey', value: '0011223344556677' }]));
+    await until(() => st.received.length === 2);
+    expect(st.received.map((t) => (JSON.parse(t) as unknown[]).slice(0, 3))).toEqual([[4, 'r1', 'NotSupported'], [4, 'r2', 'NotSupported']]);
+    expect(csms.received.get('CP16') ?? []).toEqual([]);
+  });
+});
+
 describe('floods (issue 16 #9)', () => {
   it('cuts off a station that piles up CALLs beyond its rate; the others are not affected', async () => {
     const { r, csms } = await setup({ stations: { rateLimit: { framesPerS: 10, burst: 20 } } });
