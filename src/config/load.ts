@@ -4,6 +4,7 @@ import { Ajv, type ErrorObject } from 'ajv';
 import { FileProblemsError, readYamlFile } from '../common/yaml-file.js';
 import { configSchema } from './schema.js';
 import type { Config } from './types.js';
+import { STATION_ID_PATTERN } from '../common/ids.js';
 
 export class ConfigError extends FileProblemsError {
   override name = 'ConfigError';
@@ -31,6 +32,9 @@ function describe(e: ErrorObject): string {
       return `${at === '(top level)' ? '' : `${at}.`}${String(e.params.additionalProperty)}: unknown key`;
     case 'enum':
       return `${at}: must be one of ${(e.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
+    case 'pattern':
+      if (e.params.pattern === STATION_ID_PATTERN) return `${at}: a station identity is 1–48 of A-Z a-z 0-9 * - _ = + | @ . (no spaces, ':', '/', or other characters)`;
+      return `${at}: ${e.message ?? 'is invalid'}`;
     default:
       return `${at}: ${e.message ?? 'is invalid'}`;
   }
