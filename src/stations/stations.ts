@@ -37,10 +37,14 @@ export function createStations({ relay, caller }: StationsInputs): Stations {
       mergeMap((c): StationEvent[] => {
         if (c.side !== 'station') return [];
         note(c.stationId, c.protocol);
-        return [{
+        const ev: StationEvent = {
           kind: 'connection', stationId: c.stationId, protocol: c.protocol ?? protocolOf(c.stationId), up: c.up, at: c.at,
           ...(c.up && c.accepted !== undefined ? { accepted: c.accepted } : {}),
-        }];
+        };
+        // Nothing is kept for a station that is gone (ids that come and go must not grow this map); it says its
+        // protocol again when it reconnects.
+        if (!c.up) protocols.delete(c.stationId);
+        return [ev];
       }),
     ),
     // Published by the relay before the boot's result, so 'registration' comes before 'booted'.
