@@ -11,7 +11,8 @@
 //     charge plus what it could recharge from PV beyond the base load (it only charges from export).
 //  The two are joined as a maximum flow over 5-minute slots: each EV can send at most bound_1 in all and at most its
 //  max power in each slot it is present, each node at most bound_2 summed over the slot, up the tree to the grid.
-// Every term over-estimates, so utilization = energy / bound is conservative: 1.0 would be unbeatable.
+// Kept beside the LP optimum (optimum.ts, energy_optimal_wh), which is tighter where PV, the battery or per-phase limits
+// bind. It assumes 3-phase EVs draw 3-phase: a controller switching one to a single phase with room on it could beat it.
 import { ownMaximumWh } from './physics/ev.js';
 import { SiteTree, pvPowerFn } from './physics/site.js';
 import { sitePhases } from './physics/station.js';
