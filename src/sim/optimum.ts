@@ -1,13 +1,13 @@
 // energy_optimal_wh: the energy an omniscient controller could have delivered in a scenario's run, as a linear program
 // solved by HiGHS (WebAssembly). It is the score's yardstick, not the product's allocator. Per EV and slot a mean
-// current (3-phase, or switched to one phase on any of the charger's phases); per limited node, phase and slot the
+// current (3-phase, or, where stations can switch, on one phase of the charger's three); per limited node, phase and slot the
 // limit minus the mean current already flowing there (optimum-inputs.ts); at the grid connection PV as it shone and the
 // home battery as a resource within its power, its usable charge and what it could recharge from PV; per EV its
 // maximum current, its taper near full (linear in the energy it got), the energy it wants, and its plug-in window.
 // Relaxed where an LP must be (continuous currents, the 6 A minimum dropped, means within a slot), so it is a true
 // upper bound on what any controller respecting the limits could deliver (docs/sim.md lists the relaxations).
-// A second solve keeps that energy and maximizes the least share any EV gets (max-min fair, per priority group):
-// its Jain index is the fairness an optimal controller could reach (`jain_optimal`).
+// Two more solves keep that energy and make the shares delivered / achievable as even as they can be (max-min, then
+// least deviation): the Jain index of that solution is the fairness an optimal controller could reach (`jain_optimal`).
 import { fairness, type EvOutcome } from './metrics.js';
 import { optimumInputs, type OptimumEv, type OptimumInputs } from './optimum-inputs.js';
 import type { Scenario } from './scenario-types.js';
@@ -17,6 +17,12 @@ const TAPER_FROM = 0.8;
 const TAPER_FLOOR = 0.1;
 /** Wh of objective a 1 A slack (a forced overload: base load or ignoring chargers alone over the limit) costs per h. */
 const SLACK_COST = 1e6;
+
+export interface OptimumOptions {
+  /** Let 3-phase EVs on 3-phase chargers switch to one phase (any of the three) within a slot. The simulated stations
+   * report ACPhaseSwitchingSupported false, so no controller can do that in the score: off by default. */
+  phaseSwitching?: boolean;
+}
 
 export interface Optimum {
   energyWh: number;
@@ -59,7 +65,7 @@ interface Lp {
 }
 
 /** The EV's own rows: cap per slot, taper against its cumulative energy, energy wanted. */
-function evRows(lp: Lp, x: OptimumInputs, e: OptimumEv, i: number, V: number, ownWh: number): void {
+function evRows(lp: Lp, x: OptimumInputs, e: OptimumEv, i: number, V: number, ownWh: number, switching: boolean): void {
   const capacity = e.spec.capacityWh;
   const soc0 = Math.max(0.05, 0.9 - e.spec.energyWh / capacity);
   const finalSoc = soc0 + e.spec.energyWh / capacity;
@@ -74,7 +80,7 @@ function evRows(lp: Lp, x: OptimumInputs, e: OptimumEv, i: number, V: number, ow
     const energy: Expr = new Map([[a, (e.threePhase ? 3 : 1) * V * x.hours[k]]]);
     lp.bounds.push(`0 <= ${a} <= ${num(e.capA)}`);
     lp.vars++;
-    if (e.threePhase) {
+    if (e.threePhase && switching) {
       for (let p = 0; p < 3; p++) {
         const b = `b${i}_${k}_${p}`;
         term(draw, b, 1);
@@ -103,7 +109,7 @@ function evRows(lp: Lp, x: OptimumInputs, e: OptimumEv, i: number, V: number, ow
 }
 
 /** Per node, phase and slot: the EVs below it plus what already flows there stay within the limit. */
-function nodeRows(lp: Lp, x: OptimumInputs, s: Scenario): void {
+function nodeRows(lp: Lp, x: OptimumInputs, s: Scenario, switching: boolean): void {
   const V = s.site.voltage;
   const slots = x.hours.length;
   const battery = s.battery;
@@ -131,7 +137,7 @@ function nodeRows(lp: Lp, x: OptimumInputs, s: Scenario): void {
           if (!e.path.includes(n.id) || !present[i].has(k)) return;
           if (e.threePhase) {
             term(row, `a${i}_${k}`, 1);
-            term(row, `b${i}_${k}_${p}`, 1);
+            if (switching) term(row, `b${i}_${k}_${p}`, 1);
           } else if (e.phase === p) term(row, `a${i}_${k}`, 1);
         });
         if (n.id === 'grid' && battery) term(row, `d${k}`, -1 / (3 * V));
@@ -150,11 +156,11 @@ function nodeRows(lp: Lp, x: OptimumInputs, s: Scenario): void {
   }
 }
 
-function buildLp(x: OptimumInputs, s: Scenario, achievable: Map<string, number>): Lp {
+function buildLp(x: OptimumInputs, s: Scenario, achievable: Map<string, number>, switching: boolean): Lp {
   const lp: Lp = { rows: [], bounds: [], totals: [], slack: new Map(), vars: 0 };
   // An EV never gets more than it takes charging alone at its maximum (evBounds, integrated finer than a slot).
-  x.evs.forEach((e, i) => evRows(lp, x, e, i, s.site.voltage, achievable.get(e.spec.id) ?? e.spec.energyWh));
-  nodeRows(lp, x, s);
+  x.evs.forEach((e, i) => evRows(lp, x, e, i, s.site.voltage, achievable.get(e.spec.id) ?? e.spec.energyWh, switching));
+  nodeRows(lp, x, s, switching);
   return lp;
 }
 
@@ -171,40 +177,63 @@ function energyExpr(lp: Lp, x: OptimumInputs): Expr {
 const text = (sense: 'Maximize' | 'Minimize', obj: string, rows: string[], bounds: string[]): string =>
   `${sense}\n obj:${obj}\nSubject To\n${rows.map((r) => ` ${r}`).join('\n')}\nBounds\n${bounds.map((b) => ` ${b}`).join('\n')}\nEnd\n`;
 
-function solve(h: Highs, lpText: string): Record<string, { Primal?: number }> {
+function solve(h: Highs, lpText: string): Columns {
   const r = h.solve(lpText, { output_flag: false, solver: 'simplex', simplex_strategy: 4 });
   if (r.Status !== 'Optimal') throw new Error(`energy optimum: HiGHS ended with ${r.Status}`);
   return r.Columns;
 }
 
+type Columns = Record<string, { Primal?: number }>;
+
+/**
+ * The energy-optimal solution made as even as it can be (`keep` holds the energy): a second solve raises every
+ * priority group's least share delivered / achievable as far as it goes (max-min), a third keeps those minima and
+ * brings the shares as close to a common level per group as they can be (least total deviation). A simplex vertex
+ * of the first solve alone can be as uneven as the constraints allow, which says nothing about fairness.
+ */
+function evenest(h: Highs, lp: Lp, x: OptimumInputs, achievable: Map<string, number>, keep: string): Columns | undefined {
+  const rows = [...lp.rows, keep];
+  const bounds = [...lp.bounds];
+  const groups = new Map<number, { t: string; m: string }>();
+  const members: { i: number; v: string; own: number; g: { t: string; m: string } }[] = [];
+  x.evs.forEach((e, i) => {
+    const v = lp.totals[i];
+    const own = achievable.get(e.spec.id) ?? 0;
+    if (!v || own <= 1) return;
+    let g = groups.get(e.spec.priority);
+    if (!g) {
+      const id = groups.size;
+      g = { t: `t${id}`, m: `m${id}` };
+      groups.set(e.spec.priority, g);
+    }
+    members.push({ i, v, own, g });
+    rows.push(`f${i}: ${v} - ${num(own)} ${g.t} >= 0`);
+  });
+  if (!members.length) return undefined;
+  const least: Expr = new Map([...groups.values()].map((g) => [g.t, 1]));
+  const cols2 = solve(h, text('Maximize', fmt(least), rows, [...bounds, ...[...groups.values()].map((g) => `0 <= ${g.t} <= 1`)]));
+  const deviation: Expr = new Map();
+  for (const g of groups.values()) bounds.push(`${num(Math.max(0, (cols2[g.t]?.Primal ?? 0) - 1e-6))} <= ${g.t} <= 1`, `0 <= ${g.m} <= 1`);
+  for (const { i, v, own, g } of members) {
+    rows.push(`dh${i}: ${v} - ${num(own)} ${g.m} - ${num(own)} w${i} <= 0`, `dl${i}: - ${v} + ${num(own)} ${g.m} - ${num(own)} w${i} <= 0`);
+    bounds.push(`w${i} >= 0`);
+    term(deviation, `w${i}`, 1);
+  }
+  return solve(h, text('Minimize', fmt(deviation), rows, bounds));
+}
+
 /** The perfect-foresight optimum of a scenario (see the head of this file). `achievable`: evBounds(s). */
-export async function energyOptimum(s: Scenario, achievable: Map<string, number>): Promise<Optimum> {
+export async function energyOptimum(s: Scenario, achievable: Map<string, number>, opts: OptimumOptions = {}): Promise<Optimum> {
   const t0 = performance.now();
   const h = await loadHighs();
   const x = optimumInputs(s);
-  const lp = buildLp(x, s, achievable);
+  const lp = buildLp(x, s, achievable, opts.phaseSwitching ?? false);
   const objective = energyExpr(lp, x);
   const lp1 = text('Maximize', fmt(objective), lp.rows, lp.bounds);
   const cols1 = solve(h, lp1);
   const value = (cols: Record<string, { Primal?: number }>, e: Expr) => [...e].reduce((a, [v, c]) => a + c * (cols[v]?.Primal ?? 0), 0);
   const best = value(cols1, objective);
-  // Second solve: the same energy (within 1 Wh), and every priority group's least share delivered / achievable as
-  // high as it can be.
-  const rows = [...lp.rows, `keep:${fmt(objective)} >= ${num(best - 1 - 1e-7 * Math.abs(best))}`];
-  const bounds = [...lp.bounds];
-  const shares: Expr = new Map();
-  x.evs.forEach((e, i) => {
-    const v = lp.totals[i];
-    const own = achievable.get(e.spec.id) ?? 0;
-    if (!v || own <= 1) return;
-    const t = `t${e.spec.priority < 0 ? `m${-e.spec.priority}` : e.spec.priority}`;
-    if (!shares.has(t)) {
-      shares.set(t, 1);
-      bounds.push(`0 <= ${t} <= 1`);
-    }
-    rows.push(`f${i}: ${v} - ${num(own)} ${t} >= 0`);
-  });
-  const cols = shares.size ? solve(h, text('Maximize', fmt(shares), rows, bounds)) : cols1;
+  const cols = evenest(h, lp, x, achievable, `keep:${fmt(objective)} >= ${num(best - 1 - 1e-7 * Math.abs(best))}`) ?? cols1;
   const perEvWh = new Map<string, number>(x.fixedWh);
   x.evs.forEach((e, i) => {
     const v = lp.totals[i];
