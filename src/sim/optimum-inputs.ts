@@ -6,7 +6,7 @@
 // the LP an upper bound.
 import type { PhaseVector } from '../../algorithms/types.js';
 import { SimEv } from './physics/ev.js';
-import { SiteTree, pvPowerFn } from './physics/site.js';
+import { SimBattery, SiteTree, pvPowerFn } from './physics/site.js';
 import { sitePhases } from './physics/station.js';
 import type { ChargerSpec, EvSpec, Scenario } from './scenario-types.js';
 
@@ -40,6 +40,9 @@ export interface OptimumInputs {
   loadA: Map<string, number[][]>;
   /** Per slot: mean of what the battery could charge from (PV beyond the base load, capped at its power), W. */
   surplusW: number[];
+  /** Before the first EV plugs in, no controller has any say: the battery does self-consumption on base load and PV
+   * alone. The LP takes the battery over from `fromSlot` with this state of charge. */
+  battery?: { fromSlot: number; soc: number };
   evs: OptimumEv[];
   /** Energy of EVs on chargers that ignore or reject limits, per EV id (Wh): fixed, not a decision. */
   fixedWh: Map<string, number>;
@@ -95,6 +98,8 @@ export function optimumInputs(s: Scenario): OptimumInputs {
   }
   // Sample the site at its own step (coarser for very long runs): a sample at t holds until the next, as in the run.
   const sampleMs = s.stepMs * Math.max(1, Math.ceil(s.durationMs / s.stepMs / MAX_SAMPLES));
+  const firstArrival = Math.min(end, ...s.evs.map((e) => e.arriveAt));
+  const battery = s.battery ? new SimBattery(s.battery.capacityWh, s.battery.maxW, s.battery.soc, s.battery.minSoc) : undefined;
   const below = new Map(tree.nodes.map((nd) => [nd.id, tree.nodes.filter((x) => tree.pathToRoot(x.id).includes(nd.id)).map((x) => x.id)]));
   for (let t = s.startAt; t < end; t += sampleMs) {
     const k = slotOf(bounds, t);
@@ -114,6 +119,10 @@ export function optimumInputs(s: Scenario): OptimumInputs {
     const grid = loadA.get('grid')!;
     for (let p = 0; p < 3; p++) grid[p][k] -= (pvW / (3 * V)) * w;
     if (s.battery) surplusW[k] += Math.min(s.battery.maxW, Math.max(0, pvW - baseW)) * w;
+    if (battery && t < firstArrival) {
+      const bW = battery.step(baseW - pvW, dt);
+      for (let p = 0; p < 3; p++) grid[p][k] -= (bW / (3 * V)) * w;
+    }
     for (const f of fixed) {
       if (t < f.spec.arriveAt || t >= f.spec.departAt) continue;
       const a = f.ev.drawFor(f.charger.maxA);
@@ -130,5 +139,6 @@ export function optimumInputs(s: Scenario): OptimumInputs {
     surplusW,
     evs,
     fixedWh: new Map(fixed.map((f) => [f.spec.id, f.ev.deliveredWh])),
+    ...(battery ? { battery: { fromSlot: Math.max(0, slotOf(bounds, firstArrival)), soc: battery.soc } } : {}),
   };
 }

@@ -113,10 +113,11 @@ function nodeRows(lp: Lp, x: OptimumInputs, s: Scenario, switching: boolean): vo
   const V = s.site.voltage;
   const slots = x.hours.length;
   const battery = s.battery;
+  const from = x.battery?.fromSlot ?? slots;
   if (battery) {
-    const soc0 = battery.soc;
+    const soc0 = x.battery?.soc ?? battery.soc;
     let prev: string | undefined;
-    for (let k = 0; k < slots; k++) {
+    for (let k = from; k < slots; k++) {
       // d: discharge (W, charge negative), only from PV beyond the base load; soc: state of charge at the slot's end.
       lp.bounds.push(`${num(-x.surplusW[k])} <= d${k} <= ${num(battery.maxW)}`);
       lp.bounds.push(`${num(Math.min(battery.minSoc, soc0))} <= q${k} <= 1`);
@@ -140,7 +141,7 @@ function nodeRows(lp: Lp, x: OptimumInputs, s: Scenario, switching: boolean): vo
             if (switching) term(row, `b${i}_${k}_${p}`, 1);
           } else if (e.phase === p) term(row, `a${i}_${k}`, 1);
         });
-        if (n.id === 'grid' && battery) term(row, `d${k}`, -1 / (3 * V));
+        if (n.id === 'grid' && battery && k >= from) term(row, `d${k}`, -1 / (3 * V));
         const rhs = n.limitA[p] - load[p][k];
         if (!row.size) continue;
         if (rhs < 0) {
