@@ -1,11 +1,8 @@
 // Minimum current and rotation: an EVSE charges at >= its minimum or not at all. When not everyone's minimum
 // fits, sessions are taken in a fair order and each is switched on if its minimum still fits (on 3 phases, or
 // on 1 phase when it can switch); the rest are paused. Rotation comes from the order: a session paused for a
-// rotation period goes first, then running sessions (the one that needs it least last, so it is the one that makes
-// room: of equal need, the one charging longest), then the others by urgency and energy received. Need is the share of
-// its own maximum power a session must draw to have what it wants by its departure: a session that can wait lets
-// one that cannot go first (least laxity first), and one paused for a period takes the place of a running one only
-// when it needs it at least as much — otherwise the swap would leave the more pressed EV short at its departure.
+// rotation period goes first, then running sessions (the one charging longest last, so it is the one that
+// makes room), then the others by urgency and energy received.
 import { poolConstraint, peakConstraint, constraintName } from './tree.js';
 import type { Session, SolveContext } from './session.js';
 import { urgencyW } from './modes.js';
@@ -19,29 +16,19 @@ export function rotationOrder(sessions: readonly Session[], now: number, rotatio
   // Group and the group's own key in one number (times stay far below 1e13 ms), so most comparisons are one.
   const primary = new Float64Array(n);
   const urgency = new Float64Array(n);
-  const need = new Float64Array(n);
-  let leastRunningNeed = Infinity;
-  for (let i = 0; i < n; i++) {
-    const s = sessions[i];
-    urgency[i] = urgencyW(s.src, now);
-    // W per A of its maximum: proportional to the share of its maximum power it needs (one site voltage).
-    need[i] = s.maxA > 0 ? urgency[i] / (s.maxA * s.phases) : 0;
-    if (s.previousA > 0) leastRunningNeed = Math.min(leastRunningNeed, need[i]);
-  }
   for (let i = 0; i < n; i++) {
     const s = sessions[i];
     const charging = s.previousA > 0;
-    const due = !charging && rotate && s.pausedForMs >= rotationPeriodMs && need[i] >= leastRunningNeed - 1e-9;
+    const due = !charging && rotate && s.pausedForMs >= rotationPeriodMs;
     group[i] = due ? 0 : charging ? 1 : 2;
-    // Due: longest waiting first. Charging: the most needy first, then shortest charging first (the one needing it
-    // least and charging longest makes room). Others: by urgency.
+    // Due: longest waiting first. Charging: shortest charging first (the longest makes room). Others: by urgency.
     const key = due ? -Math.min(s.pausedForMs, 1e12) : charging ? Math.min(s.chargingForMs, 1e12) : 0;
     primary[i] = group[i] * 1e13 + key;
+    urgency[i] = urgencyW(s.src, now);
   }
   const idx: number[] = new Array<number>(n);
   for (let i = 0; i < n; i++) idx[i] = i;
   idx.sort((a, b) => {
-    if (group[a] === 1 && group[b] === 1 && Math.abs(need[a] - need[b]) > 1e-9 * Math.max(1, need[a], need[b])) return need[b] - need[a];
     if (primary[a] !== primary[b]) return primary[a] - primary[b];
     if (urgency[a] !== urgency[b]) return urgency[b] - urgency[a];
     const x = sessions[a];

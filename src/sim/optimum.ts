@@ -22,6 +22,9 @@ export interface OptimumOptions {
   /** Let 3-phase EVs on 3-phase chargers switch to one phase (any of the three) within a slot. The simulated stations
    * report ACPhaseSwitchingSupported false, so no controller can do that in the score: off by default. */
   phaseSwitching?: boolean;
+  /** Every controllable EV gets at least this share of what it could take alone (0..1): the price of fairness, for
+   * analysis (docs/sim.md). Infeasible shares are lowered to what the site allows. */
+  minShare?: number;
 }
 
 export interface Optimum {
@@ -229,6 +232,17 @@ export async function energyOptimum(s: Scenario, achievable: Map<string, number>
   const h = await loadHighs();
   const x = optimumInputs(s);
   const lp = buildLp(x, s, achievable, opts.phaseSwitching ?? false);
+  if (opts.minShare) {
+    // A floor variable per run, as high as minShare where the site allows it: floor ≤ minShare, share ≥ floor,
+    // and the floor is worth more than any energy (it comes first).
+    lp.bounds.push(`0 <= floor <= ${num(Math.min(1, opts.minShare))}`);
+    x.evs.forEach((e, i) => {
+      const v = lp.totals[i];
+      const own = achievable.get(e.spec.id) ?? 0;
+      if (v && own > 1) lp.rows.push(`ms${i}: ${v} - ${num(own)} floor >= 0`);
+    });
+    term(lp.slack, 'floor', -1e9);
+  }
   const objective = energyExpr(lp, x);
   const lp1 = text('Maximize', fmt(objective), lp.rows, lp.bounds);
   const cols1 = solve(h, lp1);
