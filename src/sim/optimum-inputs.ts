@@ -70,19 +70,13 @@ function slotOf(bounds: number[], t: number): number {
   return lo;
 }
 
-export function optimumInputs(s: Scenario): OptimumInputs {
-  const tree = new SiteTree(s);
-  const V = s.site.voltage;
-  const bounds = slotBounds(s);
-  const n = bounds.length - 1;
-  const hours = Array.from({ length: n }, (_, k) => (bounds[k + 1] - bounds[k]) / 3_600_000);
-  const end = s.startAt + s.durationMs;
-  const pv = s.pv ? pvPowerFn(s.pv.peakW, s.pv.clouds, s.seed, s.startAt) : () => 0;
+interface FixedEv { spec: EvSpec; charger: ChargerSpec; ev: SimEv; phases: number; site: number[]; path: string[] }
+
+/** EVs whose current the LP decides, and EVs on chargers that ignore or reject limits (load, not decisions). */
+function splitEvs(s: Scenario, tree: SiteTree, bounds: number[]): { evs: OptimumEv[]; fixed: FixedEv[] } {
   const chargerOf = new Map(s.chargers.map((c) => [c.id, c]));
-  const loadA = new Map(tree.nodes.map((nd) => [nd.id, [0, 1, 2].map(() => new Array<number>(n).fill(0))]));
-  const surplusW = new Array<number>(n).fill(0);
   const evs: OptimumEv[] = [];
-  const fixed: { spec: EvSpec; charger: ChargerSpec; ev: SimEv; phases: number; site: number[]; path: string[] }[] = [];
+  const fixed: FixedEv[] = [];
   for (const spec of s.evs) {
     const charger = chargerOf.get(spec.charger)!;
     const path = tree.pathToRoot(charger.circuit);
@@ -93,9 +87,23 @@ export function optimumInputs(s: Scenario): OptimumInputs {
       continue;
     }
     const slots: number[] = [];
-    for (let k = 0; k < n; k++) if (bounds[k] >= spec.arriveAt && bounds[k] < spec.departAt) slots.push(k);
+    for (let k = 0; k < bounds.length - 1; k++) if (bounds[k] >= spec.arriveAt && bounds[k] < spec.departAt) slots.push(k);
     evs.push({ spec, charger, capA: Math.min(spec.maxA, charger.maxA), phase: map[0], threePhase: charger.phases === 3 && spec.phases === 3, path, slots });
   }
+  return { evs, fixed };
+}
+
+export function optimumInputs(s: Scenario): OptimumInputs {
+  const tree = new SiteTree(s);
+  const V = s.site.voltage;
+  const bounds = slotBounds(s);
+  const n = bounds.length - 1;
+  const hours = Array.from({ length: n }, (_, k) => (bounds[k + 1] - bounds[k]) / 3_600_000);
+  const end = s.startAt + s.durationMs;
+  const pv = s.pv ? pvPowerFn(s.pv.peakW, s.pv.clouds, s.seed, s.startAt) : () => 0;
+  const loadA = new Map(tree.nodes.map((nd) => [nd.id, [0, 1, 2].map(() => new Array<number>(n).fill(0))]));
+  const surplusW = new Array<number>(n).fill(0);
+  const { evs, fixed } = splitEvs(s, tree, bounds);
   // Sample the site at its own step (coarser for very long runs): a sample at t holds until the next, as in the run.
   const sampleMs = s.stepMs * Math.max(1, Math.ceil(s.durationMs / s.stepMs / MAX_SAMPLES));
   const firstArrival = Math.min(end, ...s.evs.map((e) => e.arriveAt));
