@@ -48,10 +48,10 @@ export interface OptimumInputs {
   fixedWh: Map<string, number>;
 }
 
-function slotBounds(s: Scenario): number[] {
+function slotBounds(s: Scenario, slotMs: number): number[] {
   const end = s.startAt + s.durationMs;
   const set = new Set<number>();
-  for (let t = s.startAt; t < end; t += SLOT_MS) set.add(t);
+  for (let t = s.startAt; t < end; t += slotMs) set.add(t);
   for (const e of s.evs) for (const t of [e.arriveAt, e.departAt]) if (t > s.startAt && t < end) set.add(t);
   set.add(end);
   return [...set].sort((a, b) => a - b);
@@ -93,10 +93,10 @@ function splitEvs(s: Scenario, tree: SiteTree, bounds: number[]): { evs: Optimum
   return { evs, fixed };
 }
 
-export function optimumInputs(s: Scenario): OptimumInputs {
+export function optimumInputs(s: Scenario, slotMs = SLOT_MS): OptimumInputs {
   const tree = new SiteTree(s);
   const V = s.site.voltage;
-  const bounds = slotBounds(s);
+  const bounds = slotBounds(s, slotMs);
   const n = bounds.length - 1;
   const hours = Array.from({ length: n }, (_, k) => (bounds[k + 1] - bounds[k]) / 3_600_000);
   const end = s.startAt + s.durationMs;

@@ -25,6 +25,8 @@ export interface OptimumOptions {
   /** Every controllable EV gets at least this share of what it could take alone (0..1): the price of fairness, for
    * analysis (docs/sim.md). Infeasible shares are lowered to what the site allows. */
   minShare?: number;
+  /** Slot length (ms), default 5 minutes; shorter slots follow the base load closer (docs/sim.md: what that costs). */
+  slotMs?: number;
 }
 
 export interface Optimum {
@@ -230,7 +232,7 @@ function evenest(h: Highs, lp: Lp, x: OptimumInputs, achievable: Map<string, num
 export async function energyOptimum(s: Scenario, achievable: Map<string, number>, opts: OptimumOptions = {}): Promise<Optimum> {
   const t0 = performance.now();
   const h = await loadHighs();
-  const x = optimumInputs(s);
+  const x = optimumInputs(s, opts.slotMs);
   const lp = buildLp(x, s, achievable, opts.phaseSwitching ?? false);
   if (opts.minShare) {
     // A floor variable per run, as high as minShare where the site allows it: floor ≤ minShare, share ≥ floor,
