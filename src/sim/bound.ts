@@ -19,8 +19,8 @@ import { sitePhases } from './physics/station.js';
 import type { Scenario } from './scenario-types.js';
 import { FlowGraph } from './maxflow.js';
 
-/** Per EV: what it takes alone at its maximum (Wh). Integrated at the run's step or 10 s, whichever is coarser: a
- * coarser step reads the taper later, so this is never below what the run's own steps give. */
+/** Per EV: what it takes alone at its maximum (Wh), integrated at the run's own step (as the run charges it; a finer
+ * step would read the taper earlier than the run does and come out lower). */
 export function evBounds(s: Scenario): Map<string, number> {
   const out = new Map<string, number>();
   for (const ev of s.evs) {
@@ -28,7 +28,7 @@ export function evBounds(s: Scenario): Map<string, number> {
     const phases = Math.min(ev.phases, charger.phases);
     const end = Math.min(ev.departAt, s.startAt + s.durationMs);
     const spec = { ...ev, maxA: Math.min(ev.maxA, charger.maxA), departAt: end };
-    out.set(ev.id, ownMaximumWh(spec, charger.maxA, phases, s.site.voltage, Math.max(s.stepMs, 10_000)));
+    out.set(ev.id, ownMaximumWh(spec, charger.maxA, phases, s.site.voltage, s.stepMs));
   }
   return out;
 }
