@@ -169,7 +169,9 @@ export interface ControlConfig {
   /** A meter change larger than this (A on any phase) triggers a solve at once. */
   meterStepA: number;
   importCeilingW?: number;
-  battery?: { minSocPct: number };
+  /** `creditDischarge` (default true): what a home battery behind the grid meter discharges is credited whole on top of
+   * the grid connection's fuse while its SoC is 5 points above `minSocPct`, instead of at `exportCreditFraction`. */
+  battery?: { minSocPct: number; creditDischarge?: boolean };
   /**
    * Share (0..1) of the export measured through a node (PV, battery) that EVSEs may use on top of the node's fuse
    * limit, while its meter is good (never more than the limit again). Default 0.5. See docs/control.md.

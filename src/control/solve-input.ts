@@ -173,6 +173,14 @@ export function buildInput(args: {
       drawBelow.set(n, acc);
     }
   }
+  const battery = measurements.battery(config.control.battery?.minSocPct ?? 20);
+  // Per phase (A, a 3-phase inverter): what the battery discharges now, while its SoC is 5 points above the minimum the
+  // config sets (a good reading only: measurements.battery).
+  // Per phase (A, a 3-phase inverter): what the battery discharges now (a good reading only: measurements.battery).
+  const batteryDischargeA = battery && (config.control.battery?.creditDischarge ?? true) && battery.powerW > 0 ? battery.powerW / (3 * config.site.voltage) : 0;
+  // Charge to spare: 5 points above the minimum the config sets. Below that the battery is about to stop, and its part
+  // of the export is not credited at all (it would become load on the fuse at once when it stops).
+  const batteryOk = battery !== undefined && battery.socPct > battery.minSocPct + 5;
   const limitNodes: LimitNode[] = [];
   const nodeStates: NodeState[] = [];
   const addNode = (id: string, parentId: string | undefined, limitA: PhaseVector, limitW: number | undefined) => {
@@ -203,8 +211,16 @@ export function buildInput(args: {
       // Export through the node (PV, battery) is current the EVSEs may use on top of the fuse, because the fuse carries
       // the net current. Credited only as far as `exportCreditFraction` says: if the PV drops, that part of the load
       // stays on the fuse until the stations react, like any step of the base load.
-      if (args.exportCreditFraction > 0) {
-        limit = limit.map((l, i) => l + Math.min(l, Math.max(0, -net[i]) * args.exportCreditFraction)) as PhaseVector;
+      // At the grid connection, the part of that export that is the home battery discharging is credited whole while
+      // the battery has charge to spare (unlike PV it does not pass with a cloud) and not at all once it is near its
+      // minimum (it stops then, all at once); only the rest, PV, at the fraction (docs/control.md).
+      const firm = id === ROOT_NODE ? batteryDischargeA : 0;
+      if (args.exportCreditFraction > 0 || firm > 0) {
+        limit = limit.map((l, i) => {
+          const x = Math.max(0, -net[i]);
+          const battery = Math.min(x, firm);
+          return l + Math.min(l, (batteryOk ? battery : 0) + (x - battery) * args.exportCreditFraction);
+        }) as PhaseVector;
       }
     }
     limitNodes.push({ id, ...(parentId !== undefined ? { parentId } : {}), limitA: limit, ...(limitW !== undefined ? { limitW } : {}), uncontrolledA: uncontrolled });
@@ -223,7 +239,6 @@ export function buildInput(args: {
   );
   const grid = measurements.gridPowerW();
   const pv = measurements.pv();
-  const battery = measurements.battery(config.control.battery?.minSocPct ?? 20);
   const input: AllocationInput = {
     now,
     voltageV: config.site.voltage,

@@ -11,13 +11,16 @@
 //     charge plus what it could recharge from PV beyond the base load (it only charges from export).
 //  The two are joined as a maximum flow over 5-minute slots: each EV can send at most bound_1 in all and at most its
 //  max power in each slot it is present, each node at most bound_2 summed over the slot, up the tree to the grid.
-// Every term over-estimates, so utilization = energy / bound is conservative: 1.0 would be unbeatable.
+// Kept beside the LP optimum (optimum.ts, energy_optimal_wh), which is tighter where PV, the battery or per-phase limits
+// bind. It assumes 3-phase EVs draw 3-phase: a controller switching one to a single phase with room on it could beat it.
 import { ownMaximumWh } from './physics/ev.js';
 import { SiteTree, pvPowerFn } from './physics/site.js';
 import { sitePhases } from './physics/station.js';
 import type { Scenario } from './scenario-types.js';
 import { FlowGraph } from './maxflow.js';
 
+/** Per EV: what it takes alone at its maximum (Wh), integrated at the run's own step (as the run charges it; a finer
+ * step would read the taper earlier than the run does and come out lower). */
 export function evBounds(s: Scenario): Map<string, number> {
   const out = new Map<string, number>();
   for (const ev of s.evs) {
@@ -25,7 +28,7 @@ export function evBounds(s: Scenario): Map<string, number> {
     const phases = Math.min(ev.phases, charger.phases);
     const end = Math.min(ev.departAt, s.startAt + s.durationMs);
     const spec = { ...ev, maxA: Math.min(ev.maxA, charger.maxA), departAt: end };
-    out.set(ev.id, ownMaximumWh(spec, charger.maxA, phases, s.site.voltage, Math.min(s.stepMs, 10_000)));
+    out.set(ev.id, ownMaximumWh(spec, charger.maxA, phases, s.site.voltage, s.stepMs));
   }
   return out;
 }

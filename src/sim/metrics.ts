@@ -8,8 +8,13 @@ export interface RunScore {
   worst_overload_a: number;
   energy_wh: number;
   energy_allowed_wh: number;
+  /** The perfect-foresight LP optimum (optimum.ts): a true upper bound, tighter than energy_allowed_wh. */
+  energy_optimal_wh: number;
+  /** energy_wh / energy_optimal_wh. */
   utilization: number;
   jain: number;
+  /** Jain of the LP optimum made as even as it can be without losing energy: what `jain` can be held against. */
+  jain_optimal: number;
   unmet_energy_wh: number;
 }
 

@@ -2,7 +2,7 @@
 import type { RunScore } from './metrics.js';
 import type { Score } from './score.js';
 
-const KEYS: (keyof RunScore)[] = ['overload_s', 'worst_overload_a', 'energy_wh', 'energy_allowed_wh', 'utilization', 'jain', 'unmet_energy_wh'];
+const KEYS: (keyof RunScore)[] = ['overload_s', 'worst_overload_a', 'energy_wh', 'energy_optimal_wh', 'energy_allowed_wh', 'utilization', 'jain', 'jain_optimal', 'unmet_energy_wh'];
 
 /** A few aligned lines: controller, static, fcfs. */
 export function formatScore(s: Score): string {
@@ -13,13 +13,13 @@ export function formatScore(s: Score): string {
   return [`scenario ${s.name}`, ...cells.map((c) => c.map((v, i) => v.padStart(widths[i])).join('  '))].join('\n');
 }
 
-/** A Markdown table: one row per scenario, controller figures with static / fcfs beside them. */
+/** A Markdown table: one row per scenario, controller figures with static / fcfs beside them, and the yardsticks. */
 export function scoreTable(scores: Score[]): string {
   const f = (k: keyof RunScore, s: Score) => `${s[k]} (${s.baselines.static[k]} / ${s.baselines.fcfs[k]})`;
   const lines = [
-    '| scenario | overload_s | worst_overload_a | energy_wh | energy_allowed_wh | utilization | jain | unmet_energy_wh |',
-    '|---|---|---|---|---|---|---|---|',
-    ...scores.map((s) => `| ${s.name} | ${f('overload_s', s)} | ${f('worst_overload_a', s)} | ${f('energy_wh', s)} | ${s.energy_allowed_wh} | ${f('utilization', s)} | ${f('jain', s)} | ${f('unmet_energy_wh', s)} |`),
+    '| scenario | overload_s | worst_overload_a | energy_wh | energy_optimal_wh (LP) | energy_allowed_wh | utilization | jain | jain_optimal | unmet_energy_wh |',
+    '|---|---|---|---|---|---|---|---|---|---|',
+    ...scores.map((s) => `| ${s.name} | ${f('overload_s', s)} | ${f('worst_overload_a', s)} | ${f('energy_wh', s)} | ${s.energy_optimal_wh} | ${s.energy_allowed_wh} | ${f('utilization', s)} | ${f('jain', s)} | ${s.jain_optimal} | ${f('unmet_energy_wh', s)} |`),
   ];
-  return `${lines.join('\n')}\n\nEach cell: controller (static split / first-come-first-served), same run, same physics.`;
+  return `${lines.join('\n')}\n\nEach cell: controller (static split / first-come-first-served), same run, same physics. utilization = energy_wh / energy_optimal_wh.`;
 }

@@ -9,6 +9,7 @@ import type { SiteLimit } from '../controller/site-limit.js';
 import { createBaseline, type BaselineName } from './baselines.js';
 import { energyUpperBound, evBounds } from './bound.js';
 import { createStations } from '../stations/stations.js';
+import { energyOptimum, type Optimum } from './optimum.js';
 import { InProcessRelay, snapshotReadings } from './inprocess.js';
 import { fairness, OverloadMeter, round, unmetWh, type EvOutcome, type RunScore } from './metrics.js';
 import { scenarioConfig } from './scenario-config.js';
@@ -42,6 +43,9 @@ export interface ScoreDetail {
   /** Wall-clock ms of the controller run and of the whole score. */
   controllerRunMs: number;
   totalMs: number;
+  /** Wall-clock ms of the LP optimum (inputs and both HiGHS solves). */
+  lpMs: number;
+  optimum: Optimum;
   controllerCalls: number;
   evs: { controller: EvOutcome[]; static: EvOutcome[]; fcfs: EvOutcome[] };
 }
@@ -62,15 +66,17 @@ function outcomes(s: Scenario, sim: SiteSim, achievable: Map<string, number>): E
   }));
 }
 
-function runScore(meter: OverloadMeter, evs: EvOutcome[], allowedWh: number): RunScore {
+function runScore(meter: OverloadMeter, evs: EvOutcome[], allowedWh: number, optimum: Optimum): RunScore {
   const energy = evs.reduce((a, e) => a + e.deliveredWh, 0);
   return {
     overload_s: round(meter.overloadMs / 1000, 1),
     worst_overload_a: round(meter.worstA, 2),
     energy_wh: round(energy, 0),
     energy_allowed_wh: round(allowedWh, 0),
-    utilization: round(allowedWh > 0 ? energy / allowedWh : 1, 4),
+    energy_optimal_wh: round(optimum.energyWh, 0),
+    utilization: round(optimum.energyWh > 0 ? energy / optimum.energyWh : 1, 4),
     jain: round(fairness(evs), 4),
+    jain_optimal: round(optimum.jain, 4),
     unmet_energy_wh: round(unmetWh(evs), 0),
   };
 }
@@ -189,6 +195,7 @@ export async function scoreScenarioDetailed(s: Scenario, opts: ScoreOptions = {}
   const windowMs = reactionWindowMs(s, loopMs);
   const achievable = evBounds(s);
   const allowed = energyUpperBound(s, achievable);
+  const optimum = await energyOptimum(s, achievable);
   const t1 = performance.now();
   const ctl = await runController(s, factory, windowMs, opts);
   const controllerRunMs = performance.now() - t1;
@@ -197,14 +204,14 @@ export async function scoreScenarioDetailed(s: Scenario, opts: ScoreOptions = {}
   const evs = { controller: outcomes(s, ctl.sim, achievable), static: outcomes(s, st.sim, achievable), fcfs: outcomes(s, fc.sim, achievable) };
   const score: Score = {
     name: s.name,
-    ...runScore(ctl.meter, evs.controller, allowed),
-    baselines: { static: runScore(st.meter, evs.static, allowed), fcfs: runScore(fc.meter, evs.fcfs, allowed) },
+    ...runScore(ctl.meter, evs.controller, allowed, optimum),
+    baselines: { static: runScore(st.meter, evs.static, allowed, optimum), fcfs: runScore(fc.meter, evs.fcfs, allowed, optimum) },
   };
-  return { score, controllerRunMs, totalMs: performance.now() - t0, controllerCalls: ctl.calls, evs };
+  return { score, controllerRunMs, totalMs: performance.now() - t0, lpMs: optimum.ms, optimum, controllerCalls: ctl.calls, evs };
 }
 
-/** The CONTRACT score of a scenario: `name, overload_s, worst_overload_a, energy_wh, energy_allowed_wh, utilization,
- * jain, unmet_energy_wh, baselines: {static, fcfs}`. */
+/** The CONTRACT score of a scenario: `name, overload_s, worst_overload_a, energy_wh, energy_allowed_wh,
+ * energy_optimal_wh, utilization, jain, jain_optimal, unmet_energy_wh, baselines: {static, fcfs}`. */
 export async function scoreScenario(s: Scenario, opts: ScoreOptions = {}): Promise<Score> {
   return (await scoreScenarioDetailed(s, opts)).score;
 }

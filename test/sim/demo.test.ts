@@ -149,7 +149,7 @@ describe('demo', () => {
     expect(ok.status).toBe(0);
     const last = ok.stdout.trim().split('\n').pop()!;
     const score = JSON.parse(last) as Record<string, unknown> & { baselines: Record<string, Record<string, unknown>> };
-    for (const k of ['name', 'overload_s', 'worst_overload_a', 'energy_wh', 'energy_allowed_wh', 'utilization', 'jain', 'unmet_energy_wh']) expect(score).toHaveProperty(k);
+    for (const k of ['name', 'overload_s', 'worst_overload_a', 'energy_wh', 'energy_allowed_wh', 'energy_optimal_wh', 'utilization', 'jain', 'jain_optimal', 'unmet_energy_wh']) expect(score).toHaveProperty(k);
     expect(Object.keys(score.baselines).sort()).toEqual(['fcfs', 'static']);
     const bad = join(dir, 'bad.yaml');
     writeFileSync(bad, 'name: x\nduration: 1h\nsite: { limitA: [1, 2] }\nchargers: [{ id: A }]\nevs: [{ charger: B, arrive: "7h", depart: "08:00", energyWh: 1 }]\n');

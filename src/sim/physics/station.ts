@@ -176,7 +176,8 @@ export class SimStation {
     const full = (a * phases * this.opts.voltageV * dtMs) / 3_600_000;
     const drawn = dtMs > 0 && wh < full - 1e-9 ? (wh * 3_600_000) / (phases * this.opts.voltageV * dtMs) : a;
     this.energyRegisterWh += wh;
-    const onPhase = (limit.phaseToUse ?? 1) - 1;
+    // phaseToUse picks the phase of a 3-phase EVSE switched to one; a 1-phase EV or charger is wired to L1.
+    const onPhase = this.spec.phases === 1 || ev.spec.phases === 1 ? 0 : (limit.phaseToUse ?? 1) - 1;
     this.currentA = phases === 3 ? [drawn, drawn, drawn] : ([0, 1, 2].map((i) => (i === onPhase ? drawn : 0)) as [number, number, number]);
     const state = ev.full ? 'SuspendedEV' : a <= 0 ? 'SuspendedEVSE' : 'Charging';
     if (state !== this.chargingState) {
