@@ -81,6 +81,11 @@ function crossCheck(c: Config): string[] {
       if (!s.upstreamPassword && !s.upstreamPasswordEnv) problems.push(`stations.list[${i}].upstreamPassword: required when upstream.credentials is configured`);
     });
   }
+  if (c.controller.protocol === 'ocpp1.6') {
+    // 1.6 BootNotification: chargePointVendor and chargePointModel are CiString20Type.
+    if (c.controller.vendor.length > 20) problems.push('controller.vendor: at most 20 characters when controller.protocol is ocpp1.6');
+    if (c.controller.model.length > 20) problems.push('controller.model: at most 20 characters when controller.protocol is ocpp1.6');
+  }
   if ((c.upstream.clientCert === undefined) !== (c.upstream.clientKey === undefined)) problems.push('upstream.clientKey: clientCert and clientKey go together');
   c.meters.forEach((m, i) => {
     const need = (key: keyof typeof m) => {

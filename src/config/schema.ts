@@ -19,6 +19,7 @@ export const configSchema = {
       default: {},
       properties: {
         identity,
+        protocol: { enum: ['ocpp2.0.1', 'ocpp1.6'], default: 'ocpp2.0.1' },
         vendor: { type: 'string', maxLength: 50, default: 'site-controller' },
         model: { type: 'string', maxLength: 20, default: 'LocalController' },
         firmwareVersion: { type: 'string', maxLength: 50, default: '0.1.0' },

@@ -111,6 +111,8 @@ export interface UpstreamConfig {
 
 export interface ControllerIdentityConfig {
   identity?: string;
+  /** The protocol of the controller's own identity toward the CSMS. */
+  protocol: 'ocpp2.0.1' | 'ocpp1.6';
   vendor: string;
   model: string;
   firmwareVersion: string;

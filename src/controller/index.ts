@@ -13,7 +13,9 @@ import { ExternalLimitReporter } from './external-limits.js';
 import { ChargingProfiles } from './profiles.js';
 import { SiteLimitPublisher, type ExternalLimitSource } from './site-limit-stream.js';
 import type { SiteLimit } from './site-limit.js';
-import { installHandlers } from './station-handlers.js';
+import type { IdentityProtocol } from './identity-protocol.js';
+import { ocpp16Identity } from './protocol-16.js';
+import { ocpp201Identity } from './protocol-201.js';
 import { UpstreamStation } from './station.js';
 
 export type { ExternalLimitKind, ExternalLimitSource } from './site-limit-stream.js';
@@ -55,6 +57,7 @@ export function createControllerStation(deps: ControllerStationDeps): Controller
   const deviceModel = new DeviceModel(controllerVariables(config), openDeviceModelStore(db), now);
   const profiles = new ChargingProfiles(openProfileStore(db), deviceModel, now);
   const hasIdentity = config.controller.identity !== undefined;
+  const protocol: IdentityProtocol = config.controller.protocol === 'ocpp1.6' ? ocpp16Identity : ocpp201Identity;
   // Without an identity there is no CSMS to take profiles from: the site limit is the fuse and external limits.
   const publisher = new SiteLimitPublisher(config.site, scheduler, hasIdentity ? () => profiles.installed() : undefined);
   const reporter = new ExternalLimitReporter(() => publisher.externalLimits(), deviceModel, now, log);
@@ -69,8 +72,9 @@ export function createControllerStation(deps: ControllerStationDeps): Controller
       log,
       scheduler,
       deviceModel,
+      protocol,
       install: (peer) =>
-        installHandlers(peer, {
+        protocol.installHandlers(peer, {
           deviceModel,
           profiles,
           site: config.site,
@@ -81,7 +85,11 @@ export function createControllerStation(deps: ControllerStationDeps): Controller
           triggerBoot: () => void station.boot('Triggered'),
           triggerHeartbeat: () => station.heartbeat(),
         }),
-      onRegistered: () => void reporter.sync((a, p) => station.call(a, p)),
+      onRegistered: () => {
+        const call = (a: string, p: Record<string, unknown>) => station.call(a, p);
+        if (protocol.reportsExternalLimits) void reporter.sync(call);
+        protocol.onRegistered?.(call, now()).catch((err: Error) => log.warn({ err: err.message }, 'message after registration failed'));
+      },
     });
     upstream = station;
   }
@@ -96,7 +104,7 @@ export function createControllerStation(deps: ControllerStationDeps): Controller
         throw new RangeError(`external limit source needs an id and kind EMS, Other or SO, got ${JSON.stringify(source)}`);
       }
       publisher.setExternal(source, limitA === null ? null : toPhases(limitA));
-      if (upstream) {
+      if (upstream && protocol.reportsExternalLimits) {
         const u = upstream;
         void reporter.sync((a, p) => u.call(a, p));
       }

@@ -41,15 +41,21 @@ export class ChargingProfiles {
     return [...this.byId.values()];
   }
 
-  /** K01: validates and installs (replacing a profile with the same id). */
-  set(evseId: number, profile: ChargingProfile): SetProfileResult {
+  /**
+   * K01: validates and installs (replacing a profile with the same id). `replaceSameLevel` is OCPP 1.6's rule (§5.16.2):
+   * a profile with the same purpose and stackLevel on the same connector is replaced rather than refused.
+   */
+  set(evseId: number, profile: ChargingProfile, opts: { replaceSameLevel?: boolean } = {}): SetProfileResult {
     if (!this.deviceModel.getBoolean(VAR.smartChargingEnabled, true)) {
       return { status: 'Rejected', statusInfo: { reasonCode: 'NotEnabled', additionalInfo: 'SmartChargingCtrlr.Enabled is false' } };
     }
     const now = this.now();
+    const sameLevel = (p: InstalledProfile) =>
+      p.profile.id !== profile.id && p.evseId === evseId && p.profile.chargingProfilePurpose === profile.chargingProfilePurpose && p.profile.stackLevel === profile.stackLevel;
+    const replaced = opts.replaceSameLevel ? this.installed().filter(sameLevel) : [];
     const rejection = validateProfile(evseId, profile, {
       now,
-      installed: this.installed(),
+      installed: this.installed().filter((p) => !replaced.includes(p)),
       rateUnits: (this.deviceModel.get(VAR.rateUnit) ?? 'A').split(',').map((s) => s.trim()),
       periodsPerSchedule: this.deviceModel.getNumber(VAR.periodsPerSchedule, 24),
       maxStackLevel: this.deviceModel.getNumber(VAR.profileStackLevel, 10),
@@ -57,6 +63,10 @@ export class ChargingProfiles {
     });
     if (rejection) return { status: 'Rejected', statusInfo: rejection };
     const installed: InstalledProfile = { evseId, profile, receivedAt: now };
+    if (replaced.length) {
+      this.store.remove(replaced.map((p) => p.profile.id));
+      for (const p of replaced) this.byId.delete(p.profile.id);
+    }
     this.store.put({
       id: profile.id,
       evseId,

@@ -38,6 +38,12 @@ function afterAnswer(fn: () => Promise<void>, log: Logger): void {
   });
 }
 
+/** K08 on connector/EVSE 0: the CSMS profiles in force, capped by the fuse and the external limits (both protocols). */
+export function siteCompositeSchedule(ctx: HandlerContext, now: number, durationS: number, unit: RateUnit): ReturnType<typeof compositeSchedule> {
+  const ceilingA = Math.min(...ctx.site.limitA, ...ctx.externalLimits().flatMap((e) => e.limitA));
+  return compositeSchedule(ctx.profiles.installed(), now, durationS, unit, ctx.site.voltage, ceilingA, ctx.site.limitW);
+}
+
 export function installHandlers(peer: OcppPeer, ctx: HandlerContext): void {
   const { deviceModel: dm, profiles, log } = ctx;
 
@@ -106,8 +112,7 @@ export function installHandlers(peer: OcppPeer, ctx: HandlerContext): void {
     const units = (dm.get(VAR.rateUnit) ?? 'A').split(',');
     if (!units.includes(unit)) return { status: 'Rejected', statusInfo: { reasonCode: 'UnsupportedRateUnit' } };
     const now = ctx.now();
-    const ceilingA = Math.min(...ctx.site.limitA, ...ctx.externalLimits().flatMap((e) => e.limitA));
-    const periods = compositeSchedule(profiles.installed(), now, duration, unit, ctx.site.voltage, ceilingA, ctx.site.limitW);
+    const periods = siteCompositeSchedule(ctx, now, duration, unit);
     return {
       status: 'Accepted',
       schedule: { evseId: 0, duration, scheduleStart: new Date(now).toISOString(), chargingRateUnit: unit, chargingSchedulePeriod: periods },

@@ -1,5 +1,6 @@
 // The controller's own upstream connection as a charging station without EVSEs (Part 1 §8.3): a `ws` client to
-// <upstream.url>/<controller.identity> speaking ocpp2.0.1, BootNotification (Accepted / Pending / Rejected),
+// <upstream.url>/<controller.identity> speaking the identity's protocol (identity-protocol.ts: ocpp2.0.1 or ocpp1.6),
+// BootNotification (Accepted / Pending / Rejected),
 // Heartbeat at the CSMS's interval, WebSocket pings, and reconnects with the RetryBackOff* rules of Part 4 §5.3.
 // Timers that are protocol logic run on the injected scheduler; socket-level pings use real timers.
 import { readFileSync } from 'node:fs';
@@ -8,17 +9,21 @@ import { BehaviorSubject, filter, type Observable, type SchedulerLike, type Subs
 import { WebSocket, type ClientOptions } from 'ws';
 import type { Logger } from '../common/log.js';
 import type { Config } from '../config/types.js';
-import { OCPP_SUBPROTOCOL, OcppPeer } from '../ocpp/index.js';
+import { OcppPeer } from '../ocpp/index.js';
 import { VAR, type DeviceModel } from './device-model.js';
+import type { BootReason, IdentityProtocol } from './identity-protocol.js';
+
+export type { BootReason } from './identity-protocol.js';
 
 export type Registration = 'none' | 'Pending' | 'Rejected' | 'Accepted';
-export type BootReason = 'PowerUp' | 'Triggered' | 'RemoteReset' | 'Unknown';
 
 export interface UpstreamStationOptions {
   config: Config;
   log: Logger;
   scheduler: SchedulerLike;
   deviceModel: DeviceModel;
+  /** Subprotocol and BootNotification of the identity's protocol. */
+  protocol: IdentityProtocol;
   /** Installs the CALL handlers on each new connection. */
   install: (peer: OcppPeer) => void;
   /** Called each time the CSMS accepts the controller (after boot, or on reconnect after an earlier Accepted boot). */
@@ -142,7 +147,7 @@ export class UpstreamStation {
     const url = `${this.o.config.upstream.url.replace(/\/+$/, '')}/${encodeURIComponent(this.identity)}`;
     let ws: WebSocket;
     try {
-      ws = new WebSocket(url, [OCPP_SUBPROTOCOL], this.clientOptions());
+      ws = new WebSocket(url, [this.o.protocol.subprotocol], this.clientOptions());
     } catch (err) {
       this.o.log.error({ url, err: (err as Error).message }, 'cannot open the controller identity connection');
       this.scheduleReconnect();
@@ -159,14 +164,15 @@ export class UpstreamStation {
 
   private onOpen(ws: WebSocket): void {
     if (ws !== this.ws) return;
-    if (ws.protocol !== OCPP_SUBPROTOCOL) {
-      this.o.log.error({ protocol: ws.protocol }, 'CSMS did not agree to ocpp2.0.1; closing');
-      ws.close(1002, 'subprotocol ocpp2.0.1 required');
+    const wanted = this.o.protocol.subprotocol;
+    if (ws.protocol !== wanted) {
+      this.o.log.error({ protocol: ws.protocol, wanted }, `CSMS did not agree to ${wanted}; closing`);
+      ws.close(1002, `subprotocol ${wanted} required`);
       return;
     }
     this.attempts = 0;
     const timeoutS = this.o.deviceModel.getNumber(VAR.messageTimeout, this.o.config.upstream.callTimeoutS);
-    this.peer = new OcppPeer(ws, { callTimeoutMs: timeoutS * 1000, log: this.o.log });
+    this.peer = new OcppPeer(ws, { callTimeoutMs: timeoutS * 1000, log: this.o.log, validate: this.o.protocol.validate });
     this.o.install(this.peer);
     this.o.log.info({ identity: this.identity }, 'controller identity connected to the CSMS');
     this.armPing();
@@ -219,15 +225,8 @@ export class UpstreamStation {
     const c = this.o.config.controller;
     let res: Record<string, unknown>;
     try {
-      res = await peer.call('BootNotification', {
-        reason,
-        chargingStation: {
-          model: c.model,
-          vendorName: c.vendor,
-          firmwareVersion: c.firmwareVersion,
-          ...(c.serialNumber ? { serialNumber: c.serialNumber } : {}),
-        },
-      });
+      res = await peer.call('BootNotification', this.o.protocol.bootNotification(reason, c));
+      if (!['Accepted', 'Pending', 'Rejected'].includes(res.status as string)) throw new Error(`BootNotification answered with status ${String(res.status)}`);
     } catch (err) {
       if (peer !== this.peer) return;
       this.o.log.warn({ err: (err as Error).message }, 'BootNotification failed; retrying');
