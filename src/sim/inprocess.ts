@@ -1,11 +1,15 @@
 // In-process stations for the site score: the simulated stations talk to the control loop through the same
 // RelayEvents streams and StationCaller interface the real relay provides, without sockets, on virtual time.
 // A station's messages appear on calls$ (origin station) with a valid CSMS answer on results$; the controller's calls
-// are answered by the station model at once (its reaction delay is in the model).
+// are answered by the station model at once (its reaction delay is in the model). A 1.6J station speaks through its
+// face (faces.ts), answered by a 1.6 CSMS (csms-16.ts: integer transaction ids).
 import { Subject, type SchedulerLike } from 'rxjs';
 import type { Reading } from '../../drivers/types.js';
 import type { ConnectionEvent, OcppCallEvent, OcppResultEvent, RelayEvents, StationCaller } from '../relay/events.js';
 import { OcppCallError } from '../ocpp/errors.js';
+import { silentLogger } from '../common/log.js';
+import { Csms16Answers } from './csms-16.js';
+import { createFace, protocolOf, type StationFace } from './faces.js';
 import type { SimStation } from './physics/station.js';
 import type { SiteSnapshot } from './site-sim.js';
 import type { Scenario } from './scenario-types.js';
@@ -56,6 +60,8 @@ export class InProcessRelay implements RelayEvents, StationCaller {
   readonly results$ = new Subject<OcppResultEvent>();
   private readonly stations = new Map<string, SimStation>();
   private readonly connected = new Set<string>();
+  private readonly faces = new Map<string, StationFace>();
+  private readonly answers16 = new Csms16Answers();
   /** Calls the controller made (for the score's report). */
   controllerCalls = 0;
 
@@ -72,12 +78,32 @@ export class InProcessRelay implements RelayEvents, StationCaller {
     this.connections$.next({ stationId, side: 'upstream', up: true, at });
   }
 
-  /** A station-initiated message: seen on calls$, answered by the (simulated) CSMS on results$. */
-  readonly stationSend = (stationId: string, action: string, payload: Record<string, unknown>): void => {
+  /** The face of a station that does not speak the model's own dialect (2.0.1), created on first use. */
+  private faceOf(stationId: string): StationFace | undefined {
+    const station = this.stations.get(stationId);
+    if (!station || protocolOf(station) === 'ocpp2.0.1') return undefined;
+    let face = this.faces.get(stationId);
+    if (!face) {
+      face = createFace(station, (action, payload) => Promise.resolve(this.onStationCall(stationId, action, payload, true)), () => this.scheduler.now(), silentLogger);
+      this.faces.set(stationId, face);
+    }
+    return face;
+  }
+
+  private onStationCall(stationId: string, action: string, payload: Record<string, unknown>, is16: boolean): Record<string, unknown> {
     const at = this.scheduler.now();
     const messageId = nextId();
     this.calls$.next({ stationId, origin: 'station', messageId, action, payload, at });
-    this.results$.next({ stationId, origin: 'station', messageId, action, request: payload, result: csmsAnswer(action, payload, at), at });
+    const result = is16 ? this.answers16.answer(action, payload, at) : csmsAnswer(action, payload, at);
+    this.results$.next({ stationId, origin: 'station', messageId, action, request: payload, result, at });
+    return result;
+  }
+
+  /** A station-initiated message: seen on calls$, answered by the (simulated) CSMS on results$. */
+  readonly stationSend = (stationId: string, action: string, payload: Record<string, unknown>): void => {
+    const face = this.faceOf(stationId);
+    if (face) face.fromModel(action, payload);
+    else this.onStationCall(stationId, action, payload, false);
   };
 
   call(stationId: string, action: string, payload: Record<string, unknown>): Promise<Record<string, unknown>> {
@@ -88,7 +114,8 @@ export class InProcessRelay implements RelayEvents, StationCaller {
     const messageId = nextId();
     this.calls$.next({ stationId, origin: 'controller', messageId, action, payload, at });
     try {
-      const result = station.handle(action, payload, at);
+      const face = this.faceOf(stationId);
+      const result = face ? face.handle(action, payload, at) : station.handle(action, payload, at);
       this.results$.next({ stationId, origin: 'controller', messageId, action, request: payload, result, at });
       return Promise.resolve(result);
     } catch (err) {

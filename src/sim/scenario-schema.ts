@@ -1,6 +1,7 @@
 // The scenario file's JSON Schema and how its errors read: every problem named by its key path, and of an anyOf only
 // the branch the author meant.
 import { Ajv, type ErrorObject } from 'ajv';
+import { CHARGER_QUIRKS } from './quirks.js';
 import { keyPath } from '../config/load.js';
 
 const phaseVector = { type: 'array', items: { type: 'number', minimum: 0 }, minItems: 3, maxItems: 3 } as const;
@@ -97,6 +98,8 @@ const schema = {
           /** Finer than honorsProfiles: reject answers SetChargingProfile with Rejected. */
           profiles: { enum: ['apply', 'ignore', 'reject'] },
           meterValuesS: { type: 'number', minimum: 1 },
+          protocol: { enum: ['ocpp2.0.1', 'ocpp1.6'] },
+          quirks: { type: 'array', uniqueItems: true, items: { enum: [...CHARGER_QUIRKS] } },
         },
       },
     },

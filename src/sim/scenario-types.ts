@@ -1,6 +1,7 @@
 // The scenario a simulated site follows (shared/CONTRACT.md "Scenario file"), after loading: times are epoch ms on the
 // virtual clock, random EVs are expanded, defaults are filled.
 import type { PhaseVector, Rotation } from '../../algorithms/types.js';
+import type { ChargerQuirk } from './quirks.js';
 
 export type BaseLoadShape = 'office' | 'home' | 'flat' | { csv: string };
 
@@ -27,6 +28,10 @@ export interface ChargerSpec {
   profiles: ProfileHandling;
   /** Interval of its MeterValuePeriodic TransactionEvents (s); default 10. */
   meterValuesS: number;
+  /** The protocol it speaks; absent = ocpp2.0.1. */
+  protocol?: 'ocpp2.0.1' | 'ocpp1.6';
+  /** Firmware quirks (src/sim/quirks.ts names); absent = none. */
+  quirks?: ChargerQuirk[];
 }
 
 export interface EvSpec {

@@ -5,6 +5,7 @@ import { FileProblemsError, readYamlFile } from '../common/yaml-file.js';
 import type { PhaseVector, Rotation } from '../../algorithms/types.js';
 import { readCsvShape } from './physics/site.js';
 import { createPrng } from './prng.js';
+import type { ChargerQuirk } from './quirks.js';
 import { closestBranches, describe, validateScenario } from './scenario-schema.js';
 import type { BaseLoadSpec, ChargerSpec, CircuitSpec, EvSpec, ProfileHandling, Scenario } from './scenario-types.js';
 import { VIRTUAL_EPOCH } from './virtual-time.js';
@@ -75,6 +76,8 @@ interface Raw {
     honorsProfiles?: boolean;
     profiles?: ProfileHandling;
     meterValuesS?: number;
+    protocol?: 'ocpp2.0.1' | 'ocpp1.6';
+    quirks?: ChargerQuirk[];
   }[];
   evs: (RawEv | { random: RawRandom })[] | { random: RawRandom };
 }
@@ -173,6 +176,8 @@ export function parseScenario(raw: unknown, baseDir = process.cwd(), file?: stri
     reactionS: c.reactionS ?? 5,
     profiles: c.profiles ?? (c.honorsProfiles === false ? 'ignore' : 'apply'),
     meterValuesS: c.meterValuesS ?? 10,
+    protocol: c.protocol ?? 'ocpp2.0.1',
+    quirks: c.quirks ?? [],
   }));
   const chargerIds = new Set<string>();
   r.chargers.forEach((c, i) => {

@@ -1,27 +1,12 @@
-// A simulated station's connection: OCPP 2.0.1 over a real WebSocket to the controller's station port (or any CSMS).
-// It boots, answers the CALLs a station answers from its model, and sends what the model says; on a lost connection
-// it reconnects with a backoff and boots again (a TransactionEvent sent while down is dropped, as the demo can afford).
+// A simulated station's connection: OCPP 2.0.1 or 1.6J (the charger's `protocol`, through its face: faces.ts) over a
+// real WebSocket to the controller's station port (or any CSMS). It boots, answers the CALLs a station answers from its
+// model, and sends what the model says; on a lost connection it reconnects with a backoff and boots again (a message
+// sent while down is dropped, as the demo can afford).
 import { WebSocket } from 'ws';
 import { silentLogger, type Logger } from '../common/log.js';
 import { OcppPeer } from '../ocpp/peer.js';
+import { createFace, type StationFace } from './faces.js';
 import type { SimStation } from './physics/station.js';
-
-/** CALLs a station answers (the rest get NotImplemented from the peer). */
-const STATION_ACTIONS = [
-  'SetChargingProfile',
-  'ClearChargingProfile',
-  'GetChargingProfiles',
-  'GetCompositeSchedule',
-  'GetVariables',
-  'SetVariables',
-  'TriggerMessage',
-  'RequestStartTransaction',
-  'RequestStopTransaction',
-  'Reset',
-  'ChangeAvailability',
-  'UnlockConnector',
-  'GetTransactionStatus',
-];
 
 export interface WsStationOptions {
   /** Base URL: the station connects to `<url>/<id>`. */
@@ -44,10 +29,13 @@ export class WsStation {
   /** Messages that could not be sent (not connected). */
   dropped = 0;
   private readonly connectedWaiters: (() => void)[] = [];
+  /** The protocol the station speaks on the wire. */
+  readonly face: StationFace;
 
   constructor(readonly station: SimStation, private readonly opts: WsStationOptions) {
     this.log = opts.log ?? silentLogger;
     this.retryMs = opts.retryMs ?? 1000;
+    this.face = createFace(station, (action, payload) => this.call(action, payload), () => this.opts.now(), this.log);
   }
 
   get id(): string {
@@ -63,17 +51,19 @@ export class WsStation {
     return this.peer ? Promise.resolve() : new Promise((r) => this.connectedWaiters.push(r));
   }
 
-  /** What the station model sends goes here. */
+  /** What the station model sends goes here (through the face, in the station's protocol). */
   readonly send = (action: string, payload: Record<string, unknown>): void => {
+    this.face.fromModel(action, payload);
+  };
+
+  private call(action: string, payload: Record<string, unknown>): Promise<Record<string, unknown>> {
     const peer = this.peer;
     if (!peer) {
       this.dropped++;
-      return;
+      return Promise.reject(new Error('not connected'));
     }
-    peer.call(action, payload, { timeoutMs: 30_000 }).catch((err: unknown) => {
-      this.log.debug({ stationId: this.id, action, err: err instanceof Error ? err.message : String(err) }, 'simulated station message failed');
-    });
-  };
+    return peer.call(action, payload, { timeoutMs: 30_000 });
+  }
 
   /** Connects (and keeps reconnecting) to `url` when given, else to the URL it was created with. */
   start(url?: string): void {
@@ -86,10 +76,11 @@ export class WsStation {
     if (this.stopped) return;
     const headers: Record<string, string> = {};
     if (this.opts.password) headers.Authorization = `Basic ${Buffer.from(`${this.id}:${this.opts.password}`).toString('base64')}`;
-    const socket = new WebSocket(`${this.opts.url.replace(/\/$/, '')}/${encodeURIComponent(this.id)}`, ['ocpp2.0.1'], { headers, perMessageDeflate: true });
+    const socket = new WebSocket(`${this.opts.url.replace(/\/$/, '')}/${encodeURIComponent(this.id)}`, [this.face.protocol], { headers, perMessageDeflate: true });
     socket.once('open', () => {
-      const peer = new OcppPeer(socket, { log: this.log, callTimeoutMs: 30_000 });
-      for (const action of STATION_ACTIONS) peer.handle(action, (payload) => this.station.handle(action, payload, this.opts.now()));
+      // The peer's schema check is 2.0.1's; the 1.6 face checks what it reads itself.
+      const peer = new OcppPeer(socket, { log: this.log, callTimeoutMs: 30_000, validate: this.face.protocol === 'ocpp2.0.1' });
+      for (const action of this.face.actions) peer.handle(action, (payload) => this.face.handle(action, payload, this.opts.now()));
       this.peer = peer;
       this.retryMs = this.opts.retryMs ?? 1000;
       this.log.debug({ stationId: this.id }, 'simulated station connected');
