@@ -7,6 +7,7 @@ import { createControllerStation, type ControllerStation } from '../../src/contr
 import type { SiteLimit } from '../../src/controller/site-limit.js';
 import { ConfigError } from '../../src/config/load.js';
 import { OcppCallError } from '../../src/relay/events.js';
+import { SimCsms } from '../../src/sim/csms.js';
 import { TestCsms16 } from './csms16.js';
 import { makeConfig, tempDir, VirtualClock, type TempDir } from './helpers.js';
 
@@ -171,6 +172,33 @@ describe('controller identity as an OCPP 1.6J charge point', () => {
     stations.splice(0);
     const again = await boot();
     expect(again.limits.at(-1)).toMatchObject({ limitA: [25, 25, 25], binding: { id: 'csms profile 11' } });
+  });
+});
+
+describe('controller identity (1.6) and the simulated CSMS', () => {
+  it('takes the site limit the simulated CSMS sets as a ChargePointMaxProfile', async () => {
+    const sim = new SimCsms();
+    const url = await sim.start();
+    tmp ??= tempDir();
+    const cfg = makeConfig({ controller: { identity: 'LC-SIM', protocol: 'ocpp1.6' }, upstream: { url, retry: { waitMinimumS: 1, randomRangeS: 0, repeatTimes: 0 } } });
+    // Real time: the simulated CSMS stamps startSchedule with its own (real) clock.
+    const station = createControllerStation({ config: cfg, db: tmp.open(), log: silentLogger });
+    stations.push(station);
+    const limits: SiteLimit[] = [];
+    station.siteLimit$.subscribe((l) => limits.push(l));
+    try {
+      station.start();
+      const deadline = Date.now() + 10_000;
+      while (!sim.received.some((m) => m.stationId === 'LC-SIM' && m.action === 'StatusNotification') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(sim.protocolOf('LC-SIM')).toBe('ocpp1.6');
+      expect(await sim.setSiteLimit('LC-SIM', 45)).toEqual({ status: 'Accepted' });
+      const until = Date.now() + 10_000;
+      while (limits.at(-1)?.limitA[0] !== 45 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+      expect(limits.at(-1)).toMatchObject({ limitA: [45, 45, 45], binding: { kind: 'csms' } });
+    } finally {
+      await station.stop();
+      await sim.stop();
+    }
   });
 });
 
