@@ -46,6 +46,8 @@ export class TestCsms16 {
   /** Schema violations seen in either direction (a test asserts this stays empty). */
   readonly violations: string[] = [];
   readonly sockets: WebSocket[] = [];
+  /** The Authorization header of each connection, in order. */
+  readonly authorizations: (string | undefined)[] = [];
   readonly handlers = new Map<string, Handler>([
     ['BootNotification', () => ({ status: 'Accepted', interval: 60, currentTime: new Date().toISOString() })],
     ['Heartbeat', () => ({ currentTime: new Date().toISOString() })],
@@ -59,7 +61,7 @@ export class TestCsms16 {
       this.sockets.push(socket);
       const peer = new OcppPeer(socket, { validate: false });
       this.peer = peer;
-      void req;
+      this.authorizations.push(req.headers.authorization);
       for (const action of ['BootNotification', 'Heartbeat', 'StatusNotification']) {
         peer.handle(action, (payload) => {
           const bad = check16(action, 'request', payload);

@@ -27,10 +27,14 @@ afterEach(async () => {
   tmp = undefined;
 });
 
+/** The virtual clock of the latest boot(). */
+let lastClock: VirtualClock | undefined;
+
 async function boot(controller: Record<string, unknown> = {}) {
   csms ??= await TestCsms16.start();
   tmp ??= tempDir();
   const clock = new VirtualClock(T0);
+  lastClock = clock;
   const cfg = makeConfig({
     controller: { identity: 'LC-16', protocol: 'ocpp1.6', vendor: 'Acme', model: 'LC', firmwareVersion: '1.2.3', serialNumber: 'SN-7', ...controller },
     upstream: { url: csms.url, retry: { waitMinimumS: 1, randomRangeS: 0, repeatTimes: 0 } },
@@ -163,6 +167,28 @@ describe('controller identity as an OCPP 1.6J charge point', () => {
     await expect(csms.call('SendLocalList', { listVersion: 1, updateType: 'Full' })).rejects.toMatchObject({ code: 'NotSupported' });
     await expect(csms.call('GetLog', { logType: 'DiagnosticsLog', requestId: 1, log: { remoteLocation: 'https://x.example/' } })).rejects.toMatchObject({ code: 'NotImplemented' });
     expect(csms.violations).toEqual([]);
+  });
+
+  it('survives a CSMS answering BootNotification with nonsense, and uses a new AuthorizationKey at once', async () => {
+    csms = await TestCsms16.start();
+    let answers = 0;
+    csms.handlers.set('BootNotification', () => (++answers === 1 ? { status: 'Maybe', interval: 'x' } : { status: 'Accepted', interval: 60, currentTime: new Date().toISOString() }));
+    const booting = boot({ password: 'first-password-0123' });
+    await csms.until(() => csms!.callsOf('BootNotification').length === 1, 'the first boot');
+    // The retry after the nonsense answer waits RetryBackOffWaitMinimum (1 s) on the virtual clock.
+    for (let i = 0; i < 100 && csms.callsOf('BootNotification').length < 2; i++) {
+      lastClock!.advance(1000);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const { csms: c } = await booting;
+    expect(c.callsOf('BootNotification')).toHaveLength(2);
+    const basic = (pw: string) => `Basic ${Buffer.from(`LC-16:${pw}`).toString('base64')}`;
+    expect(c.authorizations).toEqual([basic('first-password-0123')]);
+    expect(await c.call('ChangeConfiguration', { key: 'AuthorizationKey', value: 'short' })).toEqual({ status: 'Rejected' });
+    expect(await c.call('ChangeConfiguration', { key: 'AuthorizationKey', value: 'second-password-456' })).toEqual({ status: 'Accepted' });
+    await c.until(() => c.authorizations.length === 2, 'a reconnect with the new key');
+    expect(c.authorizations[1]).toBe(basic('second-password-456'));
+    expect(c.violations).toEqual([]);
   });
 
   it('keeps a 1.6 ChargePointMaxProfile through a restart of the controller', async () => {
