@@ -9,8 +9,6 @@ export type BootReason = 'PowerUp' | 'Triggered' | 'RemoteReset' | 'Unknown';
 
 export interface IdentityProtocol {
   readonly subprotocol: 'ocpp2.0.1' | 'ocpp1.6';
-  /** Whether the peer checks payloads against this protocol's OCA schemas. */
-  readonly validate: boolean;
   bootNotification(reason: BootReason, controller: ControllerIdentityConfig): Record<string, unknown>;
   installHandlers(peer: OcppPeer, ctx: HandlerContext): void;
   /** K14 NotifyChargingLimit / ClearedChargingLimit exist in 2.0.1 only. */

@@ -139,8 +139,6 @@ export function installHandlers16(peer: OcppPeer, ctx: HandlerContext): void {
 
 export const ocpp16Identity: IdentityProtocol = {
   subprotocol: 'ocpp1.6',
-  // The peer's schemas are 2.0.1's; the 1.6 handlers check what they read themselves.
-  validate: false,
   bootNotification: (_reason, c) => ({
     chargePointVendor: c.vendor,
     chargePointModel: c.model,

@@ -4,7 +4,6 @@ import { installHandlers } from './station-handlers.js';
 
 export const ocpp201Identity: IdentityProtocol = {
   subprotocol: 'ocpp2.0.1',
-  validate: true,
   bootNotification: (reason, c) => ({
     reason,
     chargingStation: {

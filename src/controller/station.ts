@@ -172,7 +172,7 @@ export class UpstreamStation {
     }
     this.attempts = 0;
     const timeoutS = this.o.deviceModel.getNumber(VAR.messageTimeout, this.o.config.upstream.callTimeoutS);
-    this.peer = new OcppPeer(ws, { callTimeoutMs: timeoutS * 1000, log: this.o.log, validate: this.o.protocol.validate });
+    this.peer = new OcppPeer(ws, { callTimeoutMs: timeoutS * 1000, log: this.o.log, protocol: this.o.protocol.subprotocol });
     this.o.install(this.peer);
     this.o.log.info({ identity: this.identity }, 'controller identity connected to the CSMS');
     this.armPing();

@@ -100,8 +100,7 @@ export class SimCsms {
     }
     this.peers.get(stationId)?.peer.close(1000, 'replaced by a new connection');
     const is16 = protocol === 'ocpp1.6';
-    // The peer's schema check is 2.0.1's; 1.6 payloads are answered without it.
-    const peer = new OcppPeer(socket, { log: this.log, callTimeoutMs: 30_000, validate: !is16 });
+    const peer = new OcppPeer(socket, { log: this.log, callTimeoutMs: 30_000, protocol });
     const entry: Connected = { peer, protocol };
     this.peers.set(stationId, entry);
     for (const action of is16 ? OCPP16_STATION_ACTIONS : ocppActions()) {

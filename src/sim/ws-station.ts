@@ -78,8 +78,7 @@ export class WsStation {
     if (this.opts.password) headers.Authorization = `Basic ${Buffer.from(`${this.id}:${this.opts.password}`).toString('base64')}`;
     const socket = new WebSocket(`${this.opts.url.replace(/\/$/, '')}/${encodeURIComponent(this.id)}`, [this.face.protocol], { headers, perMessageDeflate: true });
     socket.once('open', () => {
-      // The peer's schema check is 2.0.1's; the 1.6 face checks what it reads itself.
-      const peer = new OcppPeer(socket, { log: this.log, callTimeoutMs: 30_000, validate: this.face.protocol === 'ocpp2.0.1' });
+      const peer = new OcppPeer(socket, { log: this.log, callTimeoutMs: 30_000, protocol: this.face.protocol });
       for (const action of this.face.actions) peer.handle(action, (payload) => this.face.handle(action, payload, this.opts.now()));
       this.peer = peer;
       this.retryMs = this.opts.retryMs ?? 1000;

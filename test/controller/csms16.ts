@@ -59,7 +59,7 @@ export class TestCsms16 {
   private constructor(readonly server: WebSocketServer, readonly url: string) {
     server.on('connection', (socket: WebSocket, req: IncomingMessage) => {
       this.sockets.push(socket);
-      const peer = new OcppPeer(socket, { validate: false });
+      const peer = new OcppPeer(socket, { protocol: 'ocpp1.6' });
       this.peer = peer;
       this.authorizations.push(req.headers.authorization);
       for (const action of ['BootNotification', 'Heartbeat', 'StatusNotification']) {
