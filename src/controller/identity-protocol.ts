@@ -3,12 +3,13 @@
 // profiles and the site-limit stream are shared; each protocol is one adapter (protocol-201.ts, protocol-16.ts).
 import type { ControllerIdentityConfig } from '../config/types.js';
 import type { OcppPeer } from '../ocpp/index.js';
+import type { OcppProtocol } from '../ocpp/protocol.js';
 import type { HandlerContext } from './station-handlers.js';
 
 export type BootReason = 'PowerUp' | 'Triggered' | 'RemoteReset' | 'Unknown';
 
 export interface IdentityProtocol {
-  readonly subprotocol: 'ocpp2.0.1' | 'ocpp1.6';
+  readonly subprotocol: OcppProtocol;
   bootNotification(reason: BootReason, controller: ControllerIdentityConfig): Record<string, unknown>;
   installHandlers(peer: OcppPeer, ctx: HandlerContext): void;
   /** K14 NotifyChargingLimit / ClearedChargingLimit exist in 2.0.1 only. */

@@ -6,7 +6,7 @@
 // have (LocalAuthListManagement, Reservation, FirmwareManagement) answer NotSupported; unknown actions NotImplemented.
 import type { OcppPeer } from '../ocpp/index.js';
 import { profile16Problem, profileFrom16, purposeFrom16, type ChargingProfile16, type ProfilePurpose16 } from '../ocpp/charging-profile-16.js';
-import { OcppCallError } from '../relay/events.js';
+import { OcppCallError } from '../ocpp/errors.js';
 import { changeConfiguration, getConfiguration } from './configuration-16.js';
 import { VAR } from './device-model.js';
 import type { IdentityProtocol } from './identity-protocol.js';

@@ -7,11 +7,12 @@ import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { silentLogger, type Logger } from '../common/log.js';
 import { OcppPeer } from '../ocpp/peer.js';
+import type { OcppProtocol } from '../ocpp/protocol.js';
 import { ocppActions } from '../ocpp/validate.js';
 import { csmsAnswer } from './inprocess.js';
 import { Csms16Answers, OCPP16_STATION_ACTIONS } from './csms-16.js';
 
-export type SimProtocol = 'ocpp2.0.1' | 'ocpp1.6';
+export type SimProtocol = OcppProtocol;
 
 interface Connected {
   peer: OcppPeer;

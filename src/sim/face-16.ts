@@ -8,7 +8,7 @@
 // Start/Stop, Reset, TriggerMessage. Messages go out one after another in the order the model made them.
 import type { Logger } from '../common/log.js';
 import { profile16Problem, profileFrom16, purposeFrom16, type ChargingProfile16, type ProfilePurpose16 } from '../ocpp/charging-profile-16.js';
-import { OcppCallError } from '../relay/events.js';
+import { OcppCallError } from '../ocpp/errors.js';
 import type { StationFace, Wire } from './faces.js';
 import type { SimStation } from './physics/station.js';
 import { quirksOf, type ChargerQuirk } from './quirks.js';

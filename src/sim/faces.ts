@@ -3,10 +3,11 @@
 // face passes everything through; the 1.6J face (face-16.ts) translates. The wire is a real socket (ws-station.ts)
 // or the in-process relay of the score (inprocess.ts); both create the face with createFace().
 import type { Logger } from '../common/log.js';
+import type { OcppProtocol } from '../ocpp/protocol.js';
 import { Face16 } from './face-16.js';
 import type { SimStation } from './physics/station.js';
 
-export type SimProtocol = 'ocpp2.0.1' | 'ocpp1.6';
+export type SimProtocol = OcppProtocol;
 
 /** Sends a CALL to the CSMS side and resolves with its answer. */
 export type Wire = (action: string, payload: Record<string, unknown>) => Promise<Record<string, unknown>>;

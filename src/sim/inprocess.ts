@@ -7,6 +7,7 @@ import { Subject, type SchedulerLike } from 'rxjs';
 import type { Reading } from '../../drivers/types.js';
 import type { ConnectionEvent, OcppCallEvent, OcppResultEvent, RelayEvents, StationCaller } from '../relay/events.js';
 import { OcppCallError } from '../ocpp/errors.js';
+import type { OcppProtocol } from '../ocpp/protocol.js';
 import { silentLogger } from '../common/log.js';
 import { Csms16Answers } from './csms-16.js';
 import { createFace, protocolOf, type StationFace } from './faces.js';
@@ -71,11 +72,17 @@ export class InProcessRelay implements RelayEvents, StationCaller {
     for (const [id, s] of stations) this.stations.set(id, s);
   }
 
+  /** `{protocol}` for a station that does not speak 2.0.1 (events without one mean 2.0.1, as from the relay). */
+  private tag(stationId: string): { protocol?: OcppProtocol } {
+    const station = this.stations.get(stationId);
+    return station && protocolOf(station) !== 'ocpp2.0.1' ? { protocol: protocolOf(station) } : {};
+  }
+
   connect(stationId: string): void {
     this.connected.add(stationId);
     const at = this.scheduler.now();
-    this.connections$.next({ stationId, side: 'station', up: true, at });
-    this.connections$.next({ stationId, side: 'upstream', up: true, at });
+    this.connections$.next({ stationId, side: 'station', up: true, at, ...this.tag(stationId) });
+    this.connections$.next({ stationId, side: 'upstream', up: true, at, ...this.tag(stationId) });
   }
 
   /** The face of a station that does not speak the model's own dialect (2.0.1), created on first use. */
@@ -93,9 +100,10 @@ export class InProcessRelay implements RelayEvents, StationCaller {
   private onStationCall(stationId: string, action: string, payload: Record<string, unknown>, is16: boolean): Record<string, unknown> {
     const at = this.scheduler.now();
     const messageId = nextId();
-    this.calls$.next({ stationId, origin: 'station', messageId, action, payload, at });
+    const tag = this.tag(stationId);
+    this.calls$.next({ stationId, origin: 'station', messageId, action, payload, at, ...tag });
     const result = is16 ? this.answers16.answer(action, payload, at) : csmsAnswer(action, payload, at);
-    this.results$.next({ stationId, origin: 'station', messageId, action, request: payload, result, at });
+    this.results$.next({ stationId, origin: 'station', messageId, action, request: payload, result, at, ...tag });
     return result;
   }
 
@@ -112,15 +120,16 @@ export class InProcessRelay implements RelayEvents, StationCaller {
     this.controllerCalls++;
     const at = this.scheduler.now();
     const messageId = nextId();
-    this.calls$.next({ stationId, origin: 'controller', messageId, action, payload, at });
+    const tag = this.tag(stationId);
+    this.calls$.next({ stationId, origin: 'controller', messageId, action, payload, at, ...tag });
     try {
       const face = this.faceOf(stationId);
       const result = face ? face.handle(action, payload, at) : station.handle(action, payload, at);
-      this.results$.next({ stationId, origin: 'controller', messageId, action, request: payload, result, at });
+      this.results$.next({ stationId, origin: 'controller', messageId, action, request: payload, result, at, ...tag });
       return Promise.resolve(result);
     } catch (err) {
       const e = err instanceof OcppCallError ? err : new OcppCallError('InternalError', err instanceof Error ? err.message : String(err));
-      this.results$.next({ stationId, origin: 'controller', messageId, action, request: payload, error: { code: e.code, description: e.description }, at });
+      this.results$.next({ stationId, origin: 'controller', messageId, action, request: payload, error: { code: e.code, description: e.description }, at, ...tag });
       return Promise.reject(e);
     }
   }

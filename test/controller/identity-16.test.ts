@@ -6,7 +6,7 @@ import { silentLogger } from '../../src/common/log.js';
 import { createControllerStation, type ControllerStation } from '../../src/controller/index.js';
 import type { SiteLimit } from '../../src/controller/site-limit.js';
 import { ConfigError } from '../../src/config/load.js';
-import { OcppCallError } from '../../src/relay/events.js';
+import { OcppCallError } from '../../src/ocpp/errors.js';
 import { SimCsms } from '../../src/sim/csms.js';
 import { TestCsms16 } from './csms16.js';
 import { makeConfig, tempDir, VirtualClock, type TempDir } from './helpers.js';

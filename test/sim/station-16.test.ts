@@ -10,6 +10,8 @@ import { InProcessRelay } from '../../src/sim/inprocess.js';
 import type { ChargerSpec, EvSpec } from '../../src/sim/scenario-types.js';
 import { VIRTUAL_EPOCH, VirtualClock } from '../../src/sim/virtual-time.js';
 import { parseScenario } from '../../src/sim/scenario.js';
+import { createStations } from '../../src/stations/stations.js';
+import type { StationEvent } from '../../src/stations/model.js';
 import { check16 } from '../controller/csms16.js';
 
 const T0 = VIRTUAL_EPOCH + 8 * 3_600_000;
@@ -199,11 +201,14 @@ describe('1.6 stations in scenarios and in-process', () => {
     expect(() => parseScenario({ ...base, chargers: [{ id: 'A', quirks: ['flaky'] }] })).toThrow(/chargers\[0\]\.quirks/);
   });
 
-  it('speaks 1.6 through the in-process relay with CSMS-assigned ids', async () => {
+  it('speaks 1.6 through the in-process relay with CSMS-assigned ids, which the station model reads as 1.6', async () => {
     const clock = new VirtualClock(T0);
     const relay = new InProcessRelay(clock);
     const seen: { action: string; payload: Record<string, unknown>; result?: Record<string, unknown> }[] = [];
     relay.results$.subscribe((r) => r.origin === 'station' && seen.push({ action: r.action, payload: r.request, result: r.result }));
+    const stations = createStations({ relay, caller: relay });
+    const events: StationEvent[] = [];
+    stations.events$.subscribe((e) => events.push(e));
     const st = new SimStation(charger(), { voltageV: 230, send: (a, p) => relay.stationSend('CP16', a, p) });
     relay.attach(new Map([['CP16', st]]));
     relay.connect('CP16');
@@ -215,5 +220,16 @@ describe('1.6 stations in scenarios and in-process', () => {
     for (const m of seen) expect(check16(m.action, 'request', m.payload)).toBe('');
     const answer = await relay.call('CP16', 'GetConfiguration', { key: ['NumberOfConnectors'] });
     expect(answer).toEqual({ configurationKey: [{ key: 'NumberOfConnectors', readonly: true, value: '1' }] });
+    // The neutral model: a 1.6 station, booted, a session with the CSMS's id (as a string), then its meter values.
+    clock.advanceTo(T0 + 11_000);
+    st.step(T0 + 11_000, 11_000);
+    await until(() => events.some((e) => e.kind === 'session' && e.phase === 'updated'), 'a session update in the model');
+    expect(stations.protocolOf('CP16')).toBe('ocpp1.6');
+    expect(events.filter((e) => e.kind === 'connection')[0]).toMatchObject({ protocol: 'ocpp1.6', up: true });
+    expect(events.some((e) => e.kind === 'booted')).toBe(true);
+    expect(events.find((e) => e.kind === 'session' && e.phase === 'started')).toMatchObject({ evseId: 1, transactionId: String(id) });
+    const update = events.find((e) => e.kind === 'session' && e.phase === 'updated') as Extract<StationEvent, { kind: 'session' }>;
+    expect(update.transactionId).toBe(String(id));
+    expect(update.measurement.currentA).toEqual([32, 32, 32]);
   });
 });
