@@ -280,6 +280,10 @@ export class Face16 implements StationFace {
   private clearChargingProfile(payload: Record<string, unknown>, now: number): Record<string, unknown> {
     if (isInt(payload.id)) return this.station.handle('ClearChargingProfile', { chargingProfileId: payload.id }, now);
     const purpose = payload.chargingProfilePurpose as ProfilePurpose16 | undefined;
+    // An unknown purpose must not widen the criteria to "every purpose".
+    if (purpose !== undefined && !['ChargePointMaxProfile', 'TxDefaultProfile', 'TxProfile'].includes(purpose)) {
+      throw new OcppCallError('PropertyConstraintViolation', 'unknown chargingProfilePurpose');
+    }
     return this.station.handle(
       'ClearChargingProfile',
       {

@@ -160,6 +160,11 @@ describe('simulated OCPP 1.6J station', () => {
     advance(1000);
     expect(st.currentA).toEqual([25, 25, 25]);
     expect(await call('ClearChargingProfile', { id: 3 })).toEqual({ status: 'Unknown' });
+    // Rude input changes nothing: an unknown purpose is a CALLERROR, not "clear everything".
+    await expect(csms!.call('CP16', 'ClearChargingProfile', { chargingProfilePurpose: 'Bogus' })).rejects.toMatchObject({ code: 'PropertyConstraintViolation' });
+    await expect(csms!.call('CP16', 'SetChargingProfile', { connectorId: 'one', csChargingProfiles: {} })).rejects.toMatchObject({ code: 'TypeConstraintViolation' });
+    advance(1000);
+    expect(st.currentA).toEqual([25, 25, 25]);
   });
 
   it('answers configuration, trigger, reset and the rest as a 1.6 charge point', async () => {
