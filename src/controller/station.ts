@@ -1,5 +1,5 @@
 // The controller's own upstream connection as a charging station without EVSEs (Part 1 §8.3): a `ws` client to
-// <upstream.url>/<controller.identity> speaking the identity's protocol (identity-protocol.ts: ocpp2.0.1 or ocpp1.6),
+// <upstream.url>/<controller.identity> (1.6: upstream.url16 when set) speaking the identity's protocol (identity-protocol.ts: ocpp2.0.1 or ocpp1.6),
 // BootNotification (Accepted / Pending / Rejected),
 // Heartbeat at the CSMS's interval, WebSocket pings, and reconnects with the RetryBackOff* rules of Part 4 §5.3.
 // Timers that are protocol logic run on the injected scheduler; socket-level pings use real timers.
@@ -144,7 +144,10 @@ export class UpstreamStation {
 
   private connect(): void {
     if (this.stopped) return;
-    const url = `${this.o.config.upstream.url.replace(/\/+$/, '')}/${encodeURIComponent(this.identity)}`;
+    // A CSMS that serves 1.6 elsewhere (upstream.url16) is reached there by a 1.6 identity too, as the 1.6 stations are.
+    const u = this.o.config.upstream;
+    const base = this.o.protocol.subprotocol === 'ocpp1.6' ? (u.url16 ?? u.url) : u.url;
+    const url = `${base.replace(/\/+$/, '')}/${encodeURIComponent(this.identity)}`;
     let ws: WebSocket;
     try {
       ws = new WebSocket(url, [this.o.protocol.subprotocol], this.clientOptions());

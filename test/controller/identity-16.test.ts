@@ -30,14 +30,14 @@ afterEach(async () => {
 /** The virtual clock of the latest boot(). */
 let lastClock: VirtualClock | undefined;
 
-async function boot(controller: Record<string, unknown> = {}) {
+async function boot(controller: Record<string, unknown> = {}, upstream: Record<string, unknown> = {}) {
   csms ??= await TestCsms16.start();
   tmp ??= tempDir();
   const clock = new VirtualClock(T0);
   lastClock = clock;
   const cfg = makeConfig({
     controller: { identity: 'LC-16', protocol: 'ocpp1.6', vendor: 'Acme', model: 'LC', firmwareVersion: '1.2.3', serialNumber: 'SN-7', ...controller },
-    upstream: { url: csms.url, retry: { waitMinimumS: 1, randomRangeS: 0, repeatTimes: 0 } },
+    upstream: { url: csms.url, retry: { waitMinimumS: 1, randomRangeS: 0, repeatTimes: 0 }, ...upstream },
   });
   const station = createControllerStation({ config: cfg, db: tmp.open(), log: silentLogger, scheduler: clock });
   stations.push(station);
@@ -189,6 +189,13 @@ describe('controller identity as an OCPP 1.6J charge point', () => {
     await c.until(() => c.authorizations.length === 2, 'a reconnect with the new key');
     expect(c.authorizations[1]).toBe(basic('second-password-456'));
     expect(c.violations).toEqual([]);
+  });
+
+  it('goes to upstream.url16 when the CSMS serves 1.6 elsewhere', async () => {
+    csms = await TestCsms16.start();
+    const { csms: c } = await boot({}, { url: 'ws://127.0.0.1:1/ocpp201', url16: csms.url });
+    expect(c.sockets).toHaveLength(1);
+    expect(c.callsOf('BootNotification')).toHaveLength(1);
   });
 
   it('keeps a 1.6 ChargePointMaxProfile through a restart of the controller', async () => {
