@@ -84,6 +84,11 @@ export class Face16 implements StationFace {
     for (const [key, value, readonly] of keys) this.config.set(key, { value, readonly });
   }
 
+  /** A timestamp on the station's own clock (which may differ from world time). */
+  private stamp(worldMs: number): string {
+    return iso(this.station.stationTime(worldMs));
+  }
+
   private get id(): string {
     return this.station.spec.id;
   }
@@ -98,7 +103,7 @@ export class Face16 implements StationFace {
   private sendStatus(status: Status16, connectorId = 1, force = false): Promise<void> {
     if (connectorId === 1 && status === this.status && !force) return Promise.resolve();
     if (connectorId === 1) this.status = status;
-    return this.wire('StatusNotification', { connectorId, errorCode: 'NoError', status, timestamp: iso(this.now()) }).then(() => undefined);
+    return this.wire('StatusNotification', { connectorId, errorCode: 'NoError', status, timestamp: this.stamp(this.now()) }).then(() => undefined);
   }
 
   private sampledValues(values: SampledValue201[], context: string): Record<string, unknown>[] {
@@ -260,7 +265,7 @@ export class Face16 implements StationFace {
     }
     // 1.6 lets an Absolute schedule leave out startSchedule: it then starts when received.
     const schedule = profile.chargingSchedule[0];
-    if (profile.chargingProfileKind === 'Absolute' && schedule.startSchedule === undefined) schedule.startSchedule = iso(now);
+    if (profile.chargingProfileKind === 'Absolute' && schedule.startSchedule === undefined) schedule.startSchedule = this.stamp(now);
     // §5.16.2: a profile with the same purpose and stackLevel on the connector is replaced, not refused.
     const installed = this.station.installed;
     const replaced = installed.filter(
@@ -348,7 +353,7 @@ export class Face16 implements StationFace {
         this.after(() => (connectorId === 0 ? this.sendStatus('Available', 0) : this.sendStatus(this.status ?? 'Available', 1, true)));
         return { status: 'Accepted' };
       case 'MeterValues':
-        this.after(() => this.meterValues(this.sampleNow(), iso(now), 'Trigger', this.station.transactionId));
+        this.after(() => this.meterValues(this.sampleNow(), this.stamp(now), 'Trigger', this.station.transactionId));
         return { status: 'Accepted' };
       case 'DiagnosticsStatusNotification':
         this.after(() => this.wire('DiagnosticsStatusNotification', { status: 'Idle' }));

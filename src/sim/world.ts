@@ -72,9 +72,19 @@ export function scenarioFromConfig(config: Config, seed = config.sim?.seed ?? 1)
     site: { limitA: config.site.limitA, voltage: config.site.voltage },
     baseLoad: { shape: 'office', peakA: config.site.limitA.map((a) => Math.round(a * 0.35)) },
     circuits: config.site.circuits.map((c) => ({ id: c.id, limitA: c.limitA, ...(c.parent ? { parent: c.parent } : {}) })),
-    chargers: config.stations.list.map((s) => ({ id: s.id, ...(s.circuit ? { circuit: s.circuit } : {}), phases: s.phases, maxA: s.maxA, rotation: s.rotation, reactionS: 3 })),
+    chargers: config.stations.list.map((s) => ({ id: s.id, ...(s.circuit ? { circuit: s.circuit } : {}), phases: s.phases, maxA: s.maxA, rotation: s.rotation, reactionS: 3, ...(s.protocol ? { protocol: s.protocol } : {}) })),
     evs: { random: { count: Math.max(1, config.stations.list.length * 3), seed, arrive: ['06:30', '20:00'], stayH: [1, 5] } },
   });
+}
+
+/**
+ * The protocol each simulated station speaks: `stations.list[].protocol` of the config when given (the demo's mixed
+ * fleet is configured there), else the scenario's `chargers[].protocol`.
+ */
+export function withConfiguredProtocols(s: Scenario, config: Config): Scenario {
+  const configured = new Map(config.stations.list.filter((x) => x.protocol).map((x) => [x.id, x.protocol]));
+  if (configured.size === 0) return s;
+  return { ...s, chargers: s.chargers.map((c) => (configured.has(c.id) ? { ...c, protocol: configured.get(c.id) } : c)) };
 }
 
 /** Shifts a scenario so that `offsetMs` after its 00:00 falls on real time `at`. */
@@ -89,7 +99,7 @@ export async function startSimulatedSite(opts: SimulatedSiteOptions): Promise<Si
   const scheduler = opts.scheduler ?? asyncScheduler;
   const speed = opts.speed ?? config.sim?.speed ?? 1;
   const tickMs = opts.tickMs ?? 250;
-  const base = opts.scenario ?? (config.sim?.scenario ? loadScenario(config.sim.scenario, VIRTUAL_EPOCH) : scenarioFromConfig(config));
+  const base = withConfiguredProtocols(opts.scenario ?? (config.sim?.scenario ? loadScenario(config.sim.scenario, VIRTUAL_EPOCH) : scenarioFromConfig(config)), config);
   // Start one virtual minute before the first EV arrives, and let that moment be now on the real clock.
   const firstArrival = base.evs.length ? Math.min(...base.evs.map((e) => e.arriveAt)) - base.startAt : 0;
   const startOffset = Math.max(0, firstArrival - 60_000);

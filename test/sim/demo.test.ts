@@ -30,6 +30,7 @@ function freePort(): Promise<number> {
 interface State {
   stations: {
     id: string;
+    protocol?: string;
     connected: boolean;
     clockOffsetS?: number | null;
     evses: { status?: string; transactionId?: string | null; measuredCurrentA?: number[] | null; appliedLimitA?: number | null; limitA?: number | null; controllable?: boolean }[];
@@ -90,6 +91,17 @@ describe('demo', () => {
     }, 40_000);
     expect(state!.stations.length).toBeGreaterThanOrEqual(8);
     expect(state!.stations.every((s) => s.connected)).toBe(true);
+    // A mixed fleet on one station port: CP03 and CP08 speak OCPP 1.6J (config/demo.yaml), the page shows each protocol.
+    expect(Object.fromEntries(state!.stations.map((s) => [s.id, s.protocol]))).toMatchObject({
+      CP01: 'ocpp2.0.1', CP02: 'ocpp2.0.1', CP03: 'ocpp1.6', CP04: 'ocpp2.0.1', CP05: 'ocpp2.0.1', CP06: 'ocpp2.0.1', CP07: 'ocpp2.0.1', CP08: 'ocpp1.6',
+    });
+    // A 1.6 station's session reaches the page with the CSMS's integer transaction id and its measured current.
+    await until('a 1.6 station charging', async () => {
+      const r = await fetch(`${base}/api/state`, { headers: { cookie } });
+      state = (await r.json()) as State;
+      const cp03 = state.stations.find((s) => s.id === 'CP03');
+      return !!cp03?.evses.some((e) => /^\d+$/.test(e.transactionId ?? '') && (e.measuredCurrentA ?? []).some((a) => a > 0));
+    }, 60_000);
     expect(state!.site.quality).toBe('good');
     expect(Math.max(...state!.site.gridCurrentA)).toBeGreaterThan(0);
 

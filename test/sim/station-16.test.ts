@@ -206,6 +206,22 @@ describe('1.6 stations in scenarios and in-process', () => {
     expect(() => parseScenario({ ...base, chargers: [{ id: 'A', quirks: ['flaky'] }] })).toThrow(/chargers\[0\]\.quirks/);
   });
 
+  it("stamps its 1.6 messages on the station's own clock, not world time", async () => {
+    const relay = new InProcessRelay(new VirtualClock(T0));
+    const sent: Record<string, unknown>[] = [];
+    relay.calls$.subscribe((c) => c.origin === 'station' && sent.push({ action: c.action, ...c.payload }));
+    const hourAhead = (t: number) => t + 3_600_000;
+    const st = new SimStation(charger(), { voltageV: 230, clock: hourAhead, send: (a, p) => relay.stationSend('CP16', a, p) });
+    relay.attach(new Map([['CP16', st]]));
+    relay.connect('CP16');
+    st.boot(T0);
+    st.plugIn(new SimEv(evSpec()), T0);
+    await until(() => sent.some((m) => m.action === 'StartTransaction'), 'StartTransaction');
+    const stamped = sent.filter((m) => typeof m.timestamp === 'string');
+    expect(stamped.length).toBeGreaterThanOrEqual(3);
+    for (const m of stamped) expect(m.timestamp, String(m.action)).toBe(iso(T0 + 3_600_000));
+  });
+
   it('speaks 1.6 through the in-process relay with CSMS-assigned ids, which the station model reads as 1.6', async () => {
     const clock = new VirtualClock(T0);
     const relay = new InProcessRelay(clock);

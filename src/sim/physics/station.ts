@@ -63,6 +63,11 @@ export class SimStation {
     this.clock = opts.clock ?? ((t) => t);
   }
 
+  /** The station's own clock at world time `worldMs` (what it stamps its messages with). */
+  stationTime(worldMs: number): number {
+    return this.clock(worldMs);
+  }
+
   /** BootNotification and the first StatusNotification. */
   boot(now: number): void {
     this.booted = true;
