@@ -7,6 +7,7 @@
 // ClearChargingProfile, GetCompositeSchedule, Get/ChangeConfiguration with the smart-charging keys, Remote
 // Start/Stop, Reset, TriggerMessage. Messages go out one after another in the order the model made them.
 import type { Logger } from '../common/log.js';
+import type { ChargingProfile } from '../ocpp/charging-schedule.js';
 import { profile16Problem, profileFrom16, purposeFrom16, type ChargingProfile16, type ProfilePurpose16 } from '../ocpp/charging-profile-16.js';
 import { OcppCallError } from '../ocpp/errors.js';
 import type { StationFace, Wire } from './faces.js';
@@ -57,6 +58,8 @@ export class Face16 implements StationFace {
   private chain: Promise<void> = Promise.resolve();
   private status: Status16 | undefined;
   private readonly config = new Map<string, { value: string; readonly: boolean }>();
+  /** The TxProfile a RemoteStartTransaction brought, installed once its transaction has started (§5.11). */
+  private remoteStartProfile: ChargingProfile | undefined;
 
   constructor(
     private readonly station: SimStation,
@@ -168,6 +171,10 @@ export class Face16 implements StationFace {
     const status = info.chargingState ? FROM_CHARGING_STATE[info.chargingState] : undefined;
     const modelTx = info.transactionId;
     if (payload.eventType === 'Started') {
+      const brought = this.remoteStartProfile;
+      this.remoteStartProfile = undefined;
+      // Installed after the model's step that started the transaction (never from inside it).
+      if (brought) setImmediate(() => this.station.handle('SetChargingProfile', { evseId: 1, chargingProfile: { ...brought, transactionId: modelTx } }, this.now()));
       const idTag = ((payload.idToken as { idToken?: string } | undefined)?.idToken ?? `${this.id}-REMOTE`).slice(0, 20);
       this.enqueue(async () => {
         await this.sendStatus('Preparing');
@@ -218,7 +225,11 @@ export class Face16 implements StationFace {
         return this.changeConfiguration(payload);
       case 'RemoteStartTransaction': {
         const idTag = typeof payload.idTag === 'string' ? payload.idTag : 'REMOTE';
+        const brought = payload.chargingProfile as ChargingProfile16 | undefined;
+        // §5.11: a profile sent with a remote start is a TxProfile for the transaction it starts.
+        if (brought !== undefined && (profile16Problem(brought) || brought.chargingProfilePurpose !== 'TxProfile')) return { status: 'Rejected' };
         const r = this.station.handle('RequestStartTransaction', { evseId: 1, remoteStartId: 1, idToken: { idToken: idTag, type: 'Central' } }, now);
+        if (r.status === 'Accepted' && brought) this.remoteStartProfile = profileFrom16(brought);
         return { status: r.status === 'Accepted' ? 'Accepted' : 'Rejected' };
       }
       case 'RemoteStopTransaction': {

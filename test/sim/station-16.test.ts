@@ -101,9 +101,14 @@ describe('simulated OCPP 1.6J station', () => {
     advance(1000);
     await until(() => of('StopTransaction').length === 1, 'StopTransaction');
     expect(of('StopTransaction')[0]).toMatchObject({ transactionId: txId, reason: 'Remote' });
-    expect(await call('RemoteStartTransaction', { connectorId: 1, idTag: 'CARD1' })).toEqual({ status: 'Accepted' });
+    // A remote start may bring the TxProfile of the transaction it starts (§5.11): 12 A from the start.
+    const brought = { chargingProfileId: 40, stackLevel: 1, chargingProfilePurpose: 'TxProfile', chargingProfileKind: 'Relative', chargingSchedule: { chargingRateUnit: 'A', chargingSchedulePeriod: [{ startPeriod: 0, limit: 12 }] } };
+    expect(await call('RemoteStartTransaction', { connectorId: 1, idTag: 'CARD1', chargingProfile: { ...brought, chargingProfilePurpose: 'TxDefaultProfile' } })).toEqual({ status: 'Rejected' });
+    expect(await call('RemoteStartTransaction', { connectorId: 1, idTag: 'CARD1', chargingProfile: brought })).toEqual({ status: 'Accepted' });
     advance(1000);
     await until(() => of('StartTransaction').length === 2, 'the second StartTransaction');
+    advance(1000);
+    expect(st.currentA).toEqual([12, 12, 12]);
     st.unplug(now());
     await until(() => of('StopTransaction').length === 2, 'the second StopTransaction');
     expect(of('StopTransaction')[1].transactionId).toBe(txId + 1);
