@@ -225,6 +225,7 @@ export class Face16 implements StationFace {
         return this.changeConfiguration(payload);
       case 'RemoteStartTransaction': {
         const idTag = typeof payload.idTag === 'string' ? payload.idTag : 'REMOTE';
+        if (payload.connectorId !== undefined && payload.connectorId !== 1) return { status: 'Rejected' };
         const brought = payload.chargingProfile as ChargingProfile16 | undefined;
         // §5.11: a profile sent with a remote start is a TxProfile for the transaction it starts.
         if (brought !== undefined && (profile16Problem(brought) || brought.chargingProfilePurpose !== 'TxProfile')) return { status: 'Rejected' };

@@ -104,6 +104,7 @@ describe('simulated OCPP 1.6J station', () => {
     // A remote start may bring the TxProfile of the transaction it starts (§5.11): 12 A from the start.
     const brought = { chargingProfileId: 40, stackLevel: 1, chargingProfilePurpose: 'TxProfile', chargingProfileKind: 'Relative', chargingSchedule: { chargingRateUnit: 'A', chargingSchedulePeriod: [{ startPeriod: 0, limit: 12 }] } };
     expect(await call('RemoteStartTransaction', { connectorId: 1, idTag: 'CARD1', chargingProfile: { ...brought, chargingProfilePurpose: 'TxDefaultProfile' } })).toEqual({ status: 'Rejected' });
+    expect(await call('RemoteStartTransaction', { connectorId: 2, idTag: 'CARD1' })).toEqual({ status: 'Rejected' });
     expect(await call('RemoteStartTransaction', { connectorId: 1, idTag: 'CARD1', chargingProfile: brought })).toEqual({ status: 'Accepted' });
     advance(1000);
     await until(() => of('StartTransaction').length === 2, 'the second StartTransaction');
