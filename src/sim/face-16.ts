@@ -10,6 +10,7 @@ import type { Logger } from '../common/log.js';
 import type { ChargingProfile } from '../ocpp/charging-schedule.js';
 import { profile16Problem, profileFrom16, purposeFrom16, type ChargingProfile16, type ProfilePurpose16 } from '../ocpp/charging-profile-16.js';
 import { OcppCallError } from '../ocpp/errors.js';
+import { ChargePointConfig16 } from './face-16-config.js';
 import type { StationFace, Wire } from './faces.js';
 import type { SimStation } from './physics/station.js';
 import { quirksOf, type ChargerQuirk } from './quirks.js';
@@ -35,8 +36,6 @@ export const OCPP16_CHARGE_POINT_ACTIONS = [
   'GetLocalListVersion',
 ];
 
-/** ConnectorPhaseRotation letters (R S T = site L1 L2 L3) of a station rotation. */
-const ROTATION: Record<string, string> = { L1L2L3: 'RST', L2L3L1: 'STR', L3L1L2: 'TRS', L1L3L2: 'RTS', L3L2L1: 'TSR', L2L1L3: 'SRT' };
 
 type Status16 = 'Available' | 'Preparing' | 'Charging' | 'SuspendedEV' | 'SuspendedEVSE' | 'Finishing';
 const FROM_CHARGING_STATE: Record<string, Status16> = { EVConnected: 'Preparing', Charging: 'Charging', SuspendedEV: 'SuspendedEV', SuspendedEVSE: 'SuspendedEVSE', Idle: 'Available' };
@@ -57,7 +56,7 @@ export class Face16 implements StationFace {
   private readonly txIds = new Map<string, number>();
   private chain: Promise<void> = Promise.resolve();
   private status: Status16 | undefined;
-  private readonly config = new Map<string, { value: string; readonly: boolean }>();
+  private readonly config: ChargePointConfig16;
   /** The TxProfile a RemoteStartTransaction brought, installed once its transaction has started (§5.11). */
   private remoteStartProfile: ChargingProfile | undefined;
 
@@ -68,23 +67,7 @@ export class Face16 implements StationFace {
     private readonly log: Logger,
   ) {
     this.quirks = quirksOf(station.spec);
-    const smart = !this.quirks.has('no-smart-charging');
-    const keys: [string, string, boolean][] = [
-      ['AuthorizeRemoteTxRequests', 'false', false],
-      ['ConnectorPhaseRotation', `1.${ROTATION[station.spec.rotation] ?? 'RST'}`, false],
-      ['GetConfigurationMaxKeys', '50', true],
-      ['HeartbeatInterval', '300', false],
-      ['MeterValueSampleInterval', String(station.spec.meterValuesS), false],
-      ['MeterValuesSampledData', 'Energy.Active.Import.Register,Power.Active.Import,Current.Import', false],
-      ['NumberOfConnectors', '1', true],
-      ['SupportedFeatureProfiles', smart ? 'Core,SmartCharging,RemoteTrigger' : 'Core,RemoteTrigger', true],
-      ['ChargeProfileMaxStackLevel', '10', true],
-      ['ChargingScheduleAllowedChargingRateUnit', 'Current,Power', true],
-      ['ChargingScheduleMaxPeriods', '24', true],
-      ['MaxChargingProfilesInstalled', '20', true],
-      ['ConnectorSwitch3to1PhaseSupported', 'false', true],
-    ];
-    for (const [key, value, readonly] of keys) this.config.set(key, { value, readonly });
+    this.config = new ChargePointConfig16(station.spec, this.quirks);
   }
 
   /** A timestamp on the station's own clock (which may differ from world time). */
@@ -220,9 +203,9 @@ export class Face16 implements StationFace {
       case 'GetCompositeSchedule':
         return this.compositeSchedule(payload, now);
       case 'GetConfiguration':
-        return this.getConfiguration(payload);
+        return this.config.get(payload);
       case 'ChangeConfiguration':
-        return this.changeConfiguration(payload);
+        return this.config.change(payload);
       case 'RemoteStartTransaction': {
         const idTag = typeof payload.idTag === 'string' ? payload.idTag : 'REMOTE';
         if (payload.connectorId !== undefined && payload.connectorId !== 1) return { status: 'Rejected' };
@@ -327,28 +310,6 @@ export class Face16 implements StationFace {
       scheduleStart: s.scheduleStart,
       chargingSchedule: { duration: s.duration, startSchedule: s.scheduleStart, chargingRateUnit: s.chargingRateUnit, chargingSchedulePeriod: s.chargingSchedulePeriod },
     };
-  }
-
-  private getConfiguration(payload: Record<string, unknown>): Record<string, unknown> {
-    const asked = Array.isArray(payload.key) ? payload.key.filter((k): k is string => typeof k === 'string') : [];
-    const keys = asked.length ? asked : [...this.config.keys()];
-    const known = keys.filter((k) => this.config.has(k));
-    const unknown = keys.filter((k) => !this.config.has(k));
-    return {
-      configurationKey: known.map((key) => ({ key, readonly: this.config.get(key)!.readonly, value: this.config.get(key)!.value })),
-      ...(unknown.length ? { unknownKey: unknown } : {}),
-    };
-  }
-
-  private changeConfiguration(payload: Record<string, unknown>): Record<string, unknown> {
-    if (typeof payload.key !== 'string' || typeof payload.value !== 'string') throw new OcppCallError('TypeConstraintViolation', 'key and value must be strings');
-    const entry = this.config.get(payload.key);
-    if (!entry) return { status: 'NotSupported' };
-    if (entry.readonly) return { status: 'Rejected' };
-    const numeric = ['HeartbeatInterval', 'MeterValueSampleInterval'].includes(payload.key);
-    if (numeric && !/^\d+$/.test(payload.value)) return { status: 'Rejected' };
-    entry.value = payload.value;
-    return { status: 'Accepted' };
   }
 
   private trigger(payload: Record<string, unknown>, now: number): Record<string, unknown> {
