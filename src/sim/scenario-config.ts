@@ -31,7 +31,7 @@ export function scenarioConfig(s: Scenario, opts: ScenarioConfigOptions = {}): C
     stations: {
       listen: { host: '127.0.0.1', port: 0 },
       allowUnknown: false,
-      list: s.chargers.map((c) => ({ id: c.id, ...(c.circuit ? { circuit: c.circuit } : {}), phases: c.phases, rotation: c.rotation, maxA: c.maxA })),
+      list: s.chargers.map((c) => ({ id: c.id, ...(c.circuit ? { circuit: c.circuit } : {}), phases: c.phases, rotation: c.rotation, maxA: c.maxA, ...(c.protocol === 'ocpp1.6' ? { protocol: c.protocol } : {}) })),
     },
     upstream: { url: 'ws://127.0.0.1:9/ocpp' },
     storage: { path: ':memory:' },

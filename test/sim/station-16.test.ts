@@ -10,6 +10,7 @@ import { InProcessRelay } from '../../src/sim/inprocess.js';
 import type { ChargerSpec, EvSpec } from '../../src/sim/scenario-types.js';
 import { VIRTUAL_EPOCH, VirtualClock } from '../../src/sim/virtual-time.js';
 import { parseScenario } from '../../src/sim/scenario.js';
+import { scenarioConfig } from '../../src/sim/scenario-config.js';
 import { createStations } from '../../src/stations/stations.js';
 import type { StationEvent } from '../../src/stations/model.js';
 import { check16 } from '../controller/csms16.js';
@@ -208,6 +209,8 @@ describe('1.6 stations in scenarios and in-process', () => {
       ['ocpp2.0.1', []],
       ['ocpp1.6', ['watts-only']],
     ]);
+    // The score's generated config names the 1.6 charger's protocol, as an installer's would.
+    expect(scenarioConfig(s).stations.list.map((x) => x.protocol)).toEqual([undefined, 'ocpp1.6']);
     expect(() => parseScenario({ ...base, chargers: [{ id: 'A', protocol: 'ocpp2.1' }] })).toThrow(/chargers\[0\]\.protocol/);
     expect(() => parseScenario({ ...base, chargers: [{ id: 'A', quirks: ['flaky'] }] })).toThrow(/chargers\[0\]\.quirks/);
   });
