@@ -11,6 +11,8 @@ import type { ChargerSpec, EvSpec } from '../../src/sim/scenario-types.js';
 import { VIRTUAL_EPOCH, VirtualClock } from '../../src/sim/virtual-time.js';
 import { parseScenario } from '../../src/sim/scenario.js';
 import { scenarioConfig } from '../../src/sim/scenario-config.js';
+import { scoreScenarioDetailed } from '../../src/sim/score.js';
+import { createControlLoop } from '../../src/control/loop.js';
 import { createStations } from '../../src/stations/stations.js';
 import type { StationEvent } from '../../src/stations/model.js';
 import { check16 } from '../controller/csms16.js';
@@ -262,4 +264,29 @@ describe('1.6 stations in scenarios and in-process', () => {
     expect(update.transactionId).toBe(String(id));
     expect(update.measurement.currentA).toEqual([32, 32, 32]);
   });
+
+  it('scores a mixed fleet through the real control loop: the 1.6 charger charges, the fuse holds', async () => {
+    const mixed = parseScenario({
+      name: 'mixed-fleet',
+      duration: '1h',
+      step: '1s',
+      seed: 3,
+      site: { limitA: [63, 63, 63], voltage: 230 },
+      baseLoad: { shape: 'flat', peakA: [10, 10, 10] },
+      chargers: [
+        { id: 'N1', maxA: 32, reactionS: 3, meterValuesS: 2 },
+        { id: 'N2', maxA: 32, reactionS: 3, meterValuesS: 2 },
+        { id: 'O1', maxA: 16, reactionS: 3, meterValuesS: 2, protocol: 'ocpp1.6' },
+      ],
+      evs: ['N1', 'N2', 'O1'].map((charger) => ({ charger, arrive: '00:02', depart: '01:00', energyWh: 40000 })),
+    });
+    const d = await scoreScenarioDetailed(mixed, { controlLoopFactory: createControlLoop });
+    expect(d.score.overload_s).toBe(0);
+    const byCharger = Object.fromEntries(d.evs.controller.map((e) => [e.spec.charger, e.deliveredWh]));
+    // 16 A on three phases for ~58 minutes: the 1.6 charger is a fixed load until 1.6 limits exist (issue 13).
+    expect(byCharger.O1).toBeGreaterThan(9000);
+    expect(byCharger.N1).toBeGreaterThan(5000);
+    expect(byCharger.N2).toBeGreaterThan(5000);
+  }, 120_000);
 });
+
