@@ -1,6 +1,6 @@
 // The controller's own upstream connection as a charging station without EVSEs (Part 1 §8.3): a `ws` client to
-// <upstream.url>/<controller.identity> (1.6: upstream.url16 when set) speaking the identity's protocol (identity-protocol.ts: ocpp2.0.1 or ocpp1.6),
-// BootNotification (Accepted / Pending / Rejected),
+// <upstream.url>/<controller.identity> (1.6: upstream.url16 when set) speaking the identity's protocol
+// (identity-protocol.ts: ocpp2.0.1 or ocpp1.6), BootNotification (Accepted / Pending / Rejected),
 // Heartbeat at the CSMS's interval, WebSocket pings, and reconnects with the RetryBackOff* rules of Part 4 §5.3.
 // Timers that are protocol logic run on the injected scheduler; socket-level pings use real timers.
 import { readFileSync } from 'node:fs';
