@@ -27,7 +27,7 @@ import { FileProblemsError } from './common/yaml-file.js';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const version = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
 
-const USAGE = `site-controller ${version} — OCPP 2.0.1 Local Controller
+const USAGE = `site-controller ${version} — OCPP Local Controller (2.0.1 and 1.6J)
 usage:
   site-controller run --config FILE            production run
   site-controller demo [--config FILE] [--no-web]   controller + simulated site (default config/demo.yaml)
