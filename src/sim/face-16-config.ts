@@ -3,7 +3,7 @@
 // Smart Charging keys it reads before sending profiles. Values a CSMS changes are kept in memory (a reboot of the
 // simulated station keeps them, as a charger's flash would).
 import { OcppCallError } from '../ocpp/errors.js';
-import type { ChargerQuirk } from './quirks.js';
+import type { SmartChargingCapabilities } from './quirks.js';
 import type { ChargerSpec } from './scenario-types.js';
 
 /** ConnectorPhaseRotation letters (R S T = site L1 L2 L3) of a station rotation. */
@@ -13,8 +13,9 @@ const NUMERIC = new Set(['HeartbeatInterval', 'MeterValueSampleInterval']);
 export class ChargePointConfig16 {
   private readonly keys = new Map<string, { value: string; readonly: boolean }>();
 
-  constructor(spec: ChargerSpec, quirks: ReadonlySet<ChargerQuirk>) {
-    const smart = !quirks.has('no-smart-charging');
+  constructor(spec: ChargerSpec, caps: SmartChargingCapabilities) {
+    const smart = caps.smartCharging;
+    const rateUnit = caps.rateUnits.map((u) => (u === 'A' ? 'Current' : 'Power')).join(',');
     const keys: [string, string, boolean][] = [
       ['AuthorizeRemoteTxRequests', 'false', false],
       ['ConnectorPhaseRotation', `1.${ROTATION[spec.rotation] ?? 'RST'}`, false],
@@ -24,8 +25,8 @@ export class ChargePointConfig16 {
       ['MeterValuesSampledData', 'Energy.Active.Import.Register,Power.Active.Import,Current.Import', false],
       ['NumberOfConnectors', '1', true],
       ['SupportedFeatureProfiles', smart ? 'Core,SmartCharging,RemoteTrigger' : 'Core,RemoteTrigger', true],
-      ['ChargeProfileMaxStackLevel', '10', true],
-      ['ChargingScheduleAllowedChargingRateUnit', 'Current,Power', true],
+      ['ChargeProfileMaxStackLevel', String(caps.maxStackLevel), true],
+      ['ChargingScheduleAllowedChargingRateUnit', rateUnit, true],
       ['ChargingScheduleMaxPeriods', '24', true],
       ['MaxChargingProfilesInstalled', '20', true],
       ['ConnectorSwitch3to1PhaseSupported', 'false', true],

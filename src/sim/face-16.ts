@@ -13,7 +13,7 @@ import { OcppCallError } from '../ocpp/errors.js';
 import { ChargePointConfig16 } from './face-16-config.js';
 import type { StationFace, Wire } from './faces.js';
 import type { SimStation } from './physics/station.js';
-import { quirksOf, type ChargerQuirk } from './quirks.js';
+import { reportedPhases, type ChargerQuirk } from './quirks.js';
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 const isInt = (x: unknown): x is number => Number.isInteger(x);
@@ -37,6 +37,9 @@ export const OCPP16_CHARGE_POINT_ACTIONS = [
 ];
 
 
+/** The CALLs of the SmartCharging feature profile (§3.13). */
+const SMART_CHARGING_16 = new Set(['SetChargingProfile', 'ClearChargingProfile', 'GetCompositeSchedule']);
+
 type Status16 = 'Available' | 'Preparing' | 'Charging' | 'SuspendedEV' | 'SuspendedEVSE' | 'Finishing';
 const FROM_CHARGING_STATE: Record<string, Status16> = { EVConnected: 'Preparing', Charging: 'Charging', SuspendedEV: 'SuspendedEV', SuspendedEVSE: 'SuspendedEVSE', Idle: 'Available' };
 
@@ -50,7 +53,7 @@ interface SampledValue201 {
 export class Face16 implements StationFace {
   readonly protocol = 'ocpp1.6' as const;
   readonly actions = OCPP16_CHARGE_POINT_ACTIONS;
-  /** Read once: issue 13's quirks bend the messages made here. */
+  /** The model's quirks (src/sim/quirks.ts): they bend its configuration keys, answers and meter values. */
   readonly quirks: ReadonlySet<ChargerQuirk>;
   /** Model transaction id → the CSMS's integer id. */
   private readonly txIds = new Map<string, number>();
@@ -66,8 +69,8 @@ export class Face16 implements StationFace {
     private readonly now: () => number,
     private readonly log: Logger,
   ) {
-    this.quirks = quirksOf(station.spec);
-    this.config = new ChargePointConfig16(station.spec, this.quirks);
+    this.quirks = station.quirks;
+    this.config = new ChargePointConfig16(station.spec, station.capabilities);
   }
 
   /** A timestamp on the station's own clock (which may differ from world time). */
@@ -110,7 +113,7 @@ export class Face16 implements StationFace {
     return [
       { value: Math.round(s.energyRegisterWh * 10) / 10, measurand: 'Energy.Active.Import.Register', unitOfMeasure: { unit: 'Wh' } },
       { value: Math.round(s.currentA.reduce((a, b) => a + b, 0) * 230 * 10) / 10, measurand: 'Power.Active.Import', unitOfMeasure: { unit: 'W' } },
-      ...s.currentA.slice(0, phases).map((a, i) => ({ value: Math.round(a * 10) / 10, measurand: 'Current.Import', phase: `L${i + 1}`, unitOfMeasure: { unit: 'A' } })),
+      ...reportedPhases(this.quirks, phases).map((phase, i) => ({ value: Math.round(s.currentA[i] * 10) / 10, measurand: 'Current.Import', phase, unitOfMeasure: { unit: 'A' } })),
     ];
   }
 
@@ -195,6 +198,10 @@ export class Face16 implements StationFace {
   }
 
   handle(action: string, payload: Record<string, unknown>, now: number): Record<string, unknown> {
+    if (!this.station.capabilities.smartCharging && SMART_CHARGING_16.has(action)) {
+      // Firmware without the SmartCharging feature profile knows the action but does not support it.
+      throw new OcppCallError('NotSupported', `${action}: SmartCharging is not among this charge point's feature profiles`);
+    }
     switch (action) {
       case 'SetChargingProfile':
         return this.setChargingProfile(payload, now);
@@ -212,8 +219,11 @@ export class Face16 implements StationFace {
         const brought = payload.chargingProfile as ChargingProfile16 | undefined;
         // §5.11: a profile sent with a remote start is a TxProfile for the transaction it starts.
         if (brought !== undefined && (profile16Problem(brought) || brought.chargingProfilePurpose !== 'TxProfile')) return { status: 'Rejected' };
+        // A station without SmartCharging ignores the profile; one whose firmware refuses it refuses the start.
+        const taken = brought !== undefined && this.station.capabilities.smartCharging ? profileFrom16(brought) : undefined;
+        if (taken && this.station.refusal(1, taken)) return { status: 'Rejected' };
         const r = this.station.handle('RequestStartTransaction', { evseId: 1, remoteStartId: 1, idToken: { idToken: idTag, type: 'Central' } }, now);
-        if (r.status === 'Accepted' && brought) this.remoteStartProfile = profileFrom16(brought);
+        if (r.status === 'Accepted' && taken) this.remoteStartProfile = taken;
         return { status: r.status === 'Accepted' ? 'Accepted' : 'Rejected' };
       }
       case 'RemoteStopTransaction': {
@@ -271,9 +281,16 @@ export class Face16 implements StationFace {
         p.profile.stackLevel === profile.stackLevel &&
         (profile.chargingProfilePurpose !== 'TxProfile' || p.profile.transactionId === profile.transactionId),
     );
+    // Out of the way while the station validates the new one (its stack level is free for it); back in until the new
+    // one is applied, so a slow station keeps applying the old profile meanwhile.
     for (const p of replaced) installed.splice(installed.indexOf(p), 1);
     const r = this.station.handle('SetChargingProfile', { evseId: connectorId, chargingProfile: profile }, now);
-    if (r.status !== 'Accepted') installed.push(...replaced);
+    installed.push(...replaced);
+    if (r.status === 'Accepted' && replaced.length) {
+      this.station.afterReaction(now, () => {
+        for (const p of replaced) if (installed.includes(p)) installed.splice(installed.indexOf(p), 1);
+      });
+    }
     return { status: r.status === 'Accepted' ? 'Accepted' : 'Rejected' };
   }
 

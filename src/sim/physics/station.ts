@@ -5,6 +5,7 @@
 import type { Rotation } from '../../../algorithms/types.js';
 import { OcppCallError } from '../../ocpp/errors.js';
 import type { ChargerSpec } from '../scenario-types.js';
+import { capabilitiesOf, profileRefusal, quirksOf, reportedPhases, type ChargerQuirk, type SmartChargingCapabilities } from '../quirks.js';
 import { MIN_OFFER_A, SimEv } from './ev.js';
 import { effectiveLimit, validateProfile, type ChargingProfile, type InstalledProfile, type PhaseLimit } from './profiles.js';
 
@@ -36,6 +37,9 @@ export function sitePhases(rotation: Rotation): [number, number, number] {
   return [idx(rotation[1]), idx(rotation[3]), idx(rotation[5])];
 }
 
+/** The CALLs a station without smart charging does not implement (2.0.1 functional block K). */
+const SMART_CHARGING_ACTIONS = new Set(['SetChargingProfile', 'ClearChargingProfile', 'GetChargingProfiles', 'GetCompositeSchedule']);
+
 export class SimStation {
   readonly spec: ChargerSpec;
   readonly installed: InstalledProfile[] = [];
@@ -56,9 +60,14 @@ export class SimStation {
   /** The limit the station applies now (A per phase) and how many phases; set by step(). */
   appliedLimit: PhaseLimit = { limitA: 0, numberPhases: 3 };
   booted = false;
+  /** Its firmware quirks (src/sim/quirks.ts) and what they let it declare. */
+  readonly quirks: ReadonlySet<ChargerQuirk>;
+  readonly capabilities: SmartChargingCapabilities;
 
   constructor(spec: ChargerSpec, opts: StationOptions) {
     this.spec = spec;
+    this.quirks = quirksOf(spec);
+    this.capabilities = capabilitiesOf(this.quirks);
     this.opts = { meterIntervalMs: spec.meterValuesS * 1000, ...opts };
     this.clock = opts.clock ?? ((t) => t);
   }
@@ -84,11 +93,11 @@ export class SimStation {
 
   private txEvent(now: number, eventType: 'Started' | 'Updated' | 'Ended', triggerReason: string, extra: Record<string, unknown> = {}): void {
     if (!this.transactionId) return;
-    const phasesL = ['L1', 'L2', 'L3'];
+    const phasesL = reportedPhases(this.quirks, this.spec.phases === 1 ? 1 : 3);
     const sampledValue: Record<string, unknown>[] = [
       { value: round1(this.energyRegisterWh), measurand: 'Energy.Active.Import.Register', unitOfMeasure: { unit: 'Wh' } },
       { value: round1(this.currentA.reduce((a, b) => a + b, 0) * this.opts.voltageV), measurand: 'Power.Active.Import', unitOfMeasure: { unit: 'W' } },
-      ...this.currentA.slice(0, this.spec.phases === 1 ? 1 : 3).map((a, i) => ({ value: round1(a), measurand: 'Current.Import', phase: phasesL[i], unitOfMeasure: { unit: 'A' } })),
+      ...phasesL.map((phase, i) => ({ value: round1(this.currentA[i]), measurand: 'Current.Import', phase, unitOfMeasure: { unit: 'A' } })),
     ];
     const payload: Record<string, unknown> = {
       eventType,
@@ -203,6 +212,11 @@ export class SimStation {
     return out;
   }
 
+  /** Runs `apply` once the station's reaction time has passed (with the profile changes received with it). */
+  afterReaction(now: number, apply: () => void): void {
+    this.later(now, apply);
+  }
+
   private later(now: number, apply: () => void): void {
     const at = now + this.spec.reactionS * 1000;
     this.pending.push({ at, apply });
@@ -210,8 +224,19 @@ export class SimStation {
     if (this.spec.reactionS === 0) this.step(now, 0);
   }
 
+  /** Why this station's firmware refuses a (well-formed) profile: a unit or stack level it does not declare, or a quirk. */
+  refusal(evseId: number, profile: ChargingProfile): string | undefined {
+    const caps = this.capabilities;
+    if (!caps.rateUnits.includes(profile.chargingSchedule[0].chargingRateUnit)) return `unit ${profile.chargingSchedule[0].chargingRateUnit} not supported`;
+    if (profile.stackLevel > caps.maxStackLevel) return `stackLevel above ${caps.maxStackLevel}`;
+    return profileRefusal(this.quirks, evseId, profile, this.opts.voltageV);
+  }
+
   /** Answers a CALL from the controller or the CSMS as the station would. Throws OcppCallError for CALLERRORs. */
   handle(action: string, payload: Record<string, unknown>, now: number): Record<string, unknown> {
+    if (!this.capabilities.smartCharging && SMART_CHARGING_ACTIONS.has(action)) {
+      throw new OcppCallError('NotImplemented', `${action}: this simulated station has no smart charging (no-smart-charging)`);
+    }
     switch (action) {
       case 'SetChargingProfile':
         return this.setChargingProfile(payload, now);
@@ -270,12 +295,14 @@ export class SimStation {
     const why = validateProfile(evseId, profile, {
       evseCount: 1,
       activeTransactions: new Map(this.transactionId ? [[1, this.transactionId]] : []),
-      rateUnits: ['A', 'W'],
-      maxStackLevel: 10,
+      rateUnits: this.capabilities.rateUnits,
+      maxStackLevel: this.capabilities.maxStackLevel,
       periodsPerSchedule: 24,
       installed: this.installed,
     });
     if (why) return { status: 'Rejected', statusInfo: { reasonCode: 'InvalidValue', additionalInfo: why.slice(0, 512) } };
+    const refused = profileRefusal(this.quirks, evseId, profile, this.opts.voltageV);
+    if (refused) return { status: 'Rejected', statusInfo: { reasonCode: 'UnsupportedRequest', additionalInfo: refused } };
     const receivedAt = this.clock(now);
     this.later(now, () => {
       const i = this.installed.findIndex((p) => p.profile.id === profile.id);
@@ -305,12 +332,13 @@ export class SimStation {
 
   private getVariables(payload: Record<string, unknown>): Record<string, unknown> {
     const known: Record<string, string> = {
-      'SmartChargingCtrlr/RateUnit': 'A,W',
+      'SmartChargingCtrlr/RateUnit': this.capabilities.rateUnits.join(','),
       'SmartChargingCtrlr/PeriodsPerSchedule': '24',
-      'SmartChargingCtrlr/ProfileStackLevel': '10',
+      'SmartChargingCtrlr/ProfileStackLevel': String(this.capabilities.maxStackLevel),
       'SmartChargingCtrlr/ACPhaseSwitchingSupported': 'false',
-      'SmartChargingCtrlr/Enabled': this.spec.profiles === 'apply' ? 'true' : 'true',
-      'SmartChargingCtrlr/Available': 'true',
+      // An ignorer says it is enabled: it accepts profiles, it just does not apply them.
+      'SmartChargingCtrlr/Enabled': String(this.capabilities.smartCharging),
+      'SmartChargingCtrlr/Available': String(this.capabilities.smartCharging),
       'ChargingStation/SupplyPhases': String(this.spec.phases),
       'EVSE/SupplyPhases': String(this.spec.phases),
       'SmartChargingCtrlr/Phases3to1': 'false',
