@@ -5,9 +5,11 @@
 // - fcfs: first come, first served: an arriving session takes what is left of the fuse limits (after the sessions
 //   already there) up to its maximum and keeps it until it leaves; a session that finds less than 6 A waits and is
 //   served, in arrival order, when someone leaves.
-// They set limits through the same station model (profiles, reaction delay, stations that ignore limits).
+// They set limits through the same station model (profiles, reaction delay, stations that ignore limits), as an
+// installer sets a charger's own maximum: a firmware quirk of its smart-charging interface does not refuse them.
 import type { PhaseVector } from '../../algorithms/types.js';
 import { MIN_OFFER_A } from './physics/ev.js';
+import type { ChargingProfile } from './physics/profiles.js';
 import { sitePhases, type SimStation } from './physics/station.js';
 import type { SiteSim } from './site-sim.js';
 import type { EvSpec, Scenario } from './scenario-types.js';
@@ -23,7 +25,7 @@ function phaseUse(station: SimStation, evPhases = 3): PhaseVector {
   return w;
 }
 
-const relative = (id: number, purpose: 'TxDefaultProfile' | 'TxProfile', limitA: number, transactionId?: string) => ({
+const relative = (id: number, purpose: 'TxDefaultProfile' | 'TxProfile', limitA: number, transactionId?: string): ChargingProfile => ({
   id,
   stackLevel: 1,
   chargingProfilePurpose: purpose,
@@ -68,7 +70,7 @@ export function createBaseline(name: BaselineName, s: Scenario, sim: () => SiteS
     return {
       boot(now) {
         const limits = staticLimits(s, sim());
-        for (const st of sim().stations.values()) st.handle('SetChargingProfile', { evseId: 0, chargingProfile: relative(1, 'TxDefaultProfile', limits.get(st.spec.id)!) }, now);
+        for (const st of sim().stations.values()) st.install(0, relative(1, 'TxDefaultProfile', limits.get(st.spec.id)!), now);
       },
       onArrive() {},
       onDepart() {},
@@ -96,13 +98,13 @@ export function createBaseline(name: BaselineName, s: Scenario, sim: () => SiteS
     const want = Math.min(x.station.spec.maxA, x.ev.maxA);
     x.limitA = left >= MIN_OFFER_A ? Math.min(want, left) : 0;
     if (x.station.transactionId) {
-      x.station.handle('SetChargingProfile', { evseId: 1, chargingProfile: relative(2, 'TxProfile', x.limitA, x.station.transactionId) }, now);
+      x.station.install(1, relative(2, 'TxProfile', x.limitA, x.station.transactionId), now);
     }
   };
   return {
     boot(now) {
       // Until a session is granted its share it must not draw: a 0 A default.
-      for (const st of sim().stations.values()) st.handle('SetChargingProfile', { evseId: 0, chargingProfile: relative(1, 'TxDefaultProfile', 0) }, now);
+      for (const st of sim().stations.values()) st.install(0, relative(1, 'TxDefaultProfile', 0), now);
     },
     onArrive(ev, station, now) {
       const x = { station, ev, limitA: 0 };

@@ -287,7 +287,15 @@ export class SimStation {
     }
   }
 
-  private setChargingProfile(payload: Record<string, unknown>, now: number): Record<string, unknown> {
+  /**
+   * A limit set on the station itself, as an installer sets a charger's local maximum (the score's baselines): no
+   * firmware quirk of its smart-charging interface stands in the way; an ignorer still ignores it.
+   */
+  install(evseId: number, profile: ChargingProfile, now: number): Record<string, unknown> {
+    return this.setChargingProfile({ evseId, chargingProfile: profile }, now, true);
+  }
+
+  private setChargingProfile(payload: Record<string, unknown>, now: number, local = false): Record<string, unknown> {
     const evseId = Number(payload.evseId);
     const profile = payload.chargingProfile as ChargingProfile | undefined;
     if (!profile || !Number.isInteger(evseId)) throw new OcppCallError('FormatViolation', 'evseId and chargingProfile are required');
@@ -295,13 +303,13 @@ export class SimStation {
     const why = validateProfile(evseId, profile, {
       evseCount: 1,
       activeTransactions: new Map(this.transactionId ? [[1, this.transactionId]] : []),
-      rateUnits: this.capabilities.rateUnits,
-      maxStackLevel: this.capabilities.maxStackLevel,
+      rateUnits: local ? ['A', 'W'] : this.capabilities.rateUnits,
+      maxStackLevel: local ? 10 : this.capabilities.maxStackLevel,
       periodsPerSchedule: 24,
       installed: this.installed,
     });
     if (why) return { status: 'Rejected', statusInfo: { reasonCode: 'InvalidValue', additionalInfo: why.slice(0, 512) } };
-    const refused = profileRefusal(this.quirks, evseId, profile, this.opts.voltageV);
+    const refused = local ? undefined : profileRefusal(this.quirks, evseId, profile, this.opts.voltageV);
     if (refused) return { status: 'Rejected', statusInfo: { reasonCode: 'UnsupportedRequest', additionalInfo: refused } };
     const receivedAt = this.clock(now);
     this.later(now, () => {
