@@ -9,6 +9,7 @@ import { SimEv } from './physics/ev.js';
 import { SimBattery, SiteTree, pvPowerFn } from './physics/site.js';
 import { sitePhases } from './physics/station.js';
 import type { ChargerSpec, EvSpec, Scenario } from './scenario-types.js';
+import { limitable } from './quirks.js';
 
 export const SLOT_MS = 5 * 60_000;
 /** At most this many samples of the site per run (a 31-day run at 1 s steps is sampled coarser). */
@@ -81,7 +82,7 @@ function splitEvs(s: Scenario, tree: SiteTree, bounds: number[]): { evs: Optimum
     const charger = chargerOf.get(spec.charger)!;
     const path = tree.pathToRoot(charger.circuit);
     const map = sitePhases(charger.rotation);
-    if (charger.profiles !== 'apply') {
+    if (!limitable(charger)) {
       const phases = Math.min(charger.phases, spec.phases);
       fixed.push({ spec, charger, ev: new SimEv(spec), phases, site: phases === 3 ? [0, 1, 2] : [map[0]], path });
       continue;

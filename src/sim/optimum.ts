@@ -11,6 +11,7 @@
 import { fairness, type EvOutcome } from './metrics.js';
 import { optimumInputs, type OptimumEv, type OptimumInputs } from './optimum-inputs.js';
 import type { Scenario } from './scenario-types.js';
+import { limitable } from './quirks.js';
 
 /** Taper as the EV model has it (physics/ev.ts): above 80 % SoC the current falls to 10 % of its max at 100 %. */
 const TAPER_FROM = 0.8;
@@ -261,7 +262,7 @@ export async function energyOptimum(s: Scenario, achievable: Map<string, number>
     spec,
     deliveredWh: perEvWh.get(spec.id) ?? 0,
     achievableWh: achievable.get(spec.id) ?? 0,
-    controllable: s.chargers.find((c) => c.id === spec.charger)?.profiles === 'apply',
+    controllable: limitable(s.chargers.find((c) => c.id === spec.charger)!),
   }));
   const evWh = x.evs.reduce((a, _, i) => a + (cols1[lp.totals[i] ?? '']?.Primal ?? 0), 0);
   return { energyWh: evWh + fixedWh, perEvWh, jain: fairness(outcomes), slots: x.hours.length, variables: lp.vars, ms: performance.now() - t0 };

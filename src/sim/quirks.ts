@@ -27,6 +27,12 @@ export function quirksOf(spec: Pick<ChargerSpec, 'quirks'>): ReadonlySet<Charger
   return new Set(spec.quirks ?? []);
 }
 
+/** Whether any controller can limit a charger: it applies profiles and has smart charging at all. The score counts
+ * the others as load, not decisions (its optimum and fairness), as a controller must. */
+export function limitable(spec: Pick<ChargerSpec, 'profiles' | 'quirks'>): boolean {
+  return spec.profiles === 'apply' && !(spec.quirks ?? []).includes('no-smart-charging');
+}
+
 /** What a station with these quirks declares (and holds to) about smart charging. */
 export interface SmartChargingCapabilities {
   /** False: no SmartCharging feature profile (1.6) / smart charging not implemented (2.0.1). */

@@ -16,6 +16,7 @@ import { scenarioConfig } from './scenario-config.js';
 import type { Scenario } from './scenario-types.js';
 import { SiteSim, type SiteSnapshot } from './site-sim.js';
 import { VirtualClock } from './virtual-time.js';
+import { limitable } from './quirks.js';
 
 export type ControlLoopFactory = (inputs: ControlInputs) => ControlLoop;
 
@@ -62,7 +63,7 @@ function outcomes(s: Scenario, sim: SiteSim, achievable: Map<string, number>): E
     spec,
     deliveredWh: got.get(spec.id) ?? 0,
     achievableWh: achievable.get(spec.id) ?? 0,
-    controllable: s.chargers.find((c) => c.id === spec.charger)?.profiles === 'apply',
+    controllable: limitable(s.chargers.find((c) => c.id === spec.charger)!),
   }));
 }
 

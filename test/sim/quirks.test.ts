@@ -14,6 +14,11 @@ import type { ChargerQuirk } from '../../src/sim/quirks.js';
 import type { ChargerSpec, EvSpec } from '../../src/sim/scenario-types.js';
 import { VIRTUAL_EPOCH } from '../../src/sim/virtual-time.js';
 import { check16 } from '../controller/csms16.js';
+import { parseScenario } from '../../src/sim/scenario.js';
+import { evBounds } from '../../src/sim/bound.js';
+import { energyOptimum } from '../../src/sim/optimum.js';
+import { createBaseline } from '../../src/sim/baselines.js';
+import { SiteSim } from '../../src/sim/site-sim.js';
 
 const T0 = VIRTUAL_EPOCH + 8 * 3_600_000;
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -233,5 +238,47 @@ describe('what a quirky station declares', () => {
     expect((await vars201(['amps-only'])).RateUnit).toBe('A');
     expect((await vars201(['stack-level-0-only'])).ProfileStackLevel).toBe('0');
     expect(await vars201(['no-smart-charging'])).toMatchObject({ Enabled: 'false', Available: 'false' });
+  });
+});
+
+describe('quirky stations in the score', () => {
+  const scenario = () =>
+    parseScenario({
+      name: 'q',
+      duration: '4h',
+      step: '1s',
+      site: { limitA: [32, 32, 32] },
+      baseLoad: { shape: 'flat', peakA: [0, 0, 0] },
+      chargers: [
+        { id: 'N', protocol: 'ocpp1.6', phases: 3, maxA: 16, quirks: ['no-smart-charging'] },
+        { id: 'C', protocol: 'ocpp1.6', phases: 3, maxA: 32, quirks: ['watts-only', 'stack-level-0-only', 'connector-0-rejected', 'no-zero'] },
+      ],
+      evs: [
+        { charger: 'N', arrive: '00:00', depart: '04:00', energyWh: 100000, maxA: 16, phases: 3 },
+        { charger: 'C', arrive: '00:00', depart: '04:00', energyWh: 100000, maxA: 32, phases: 3 },
+      ],
+    });
+
+  it('the optimum counts a station without smart charging as load it cannot limit (16 A for 4 h), not a decision', async () => {
+    const s = scenario();
+    const o = await energyOptimum(s, evBounds(s));
+    // 16 A x 3 x 230 V x 4 h, less nothing: no controller could have given the other EV its share.
+    expect(o.energyWh).toBeGreaterThan(16 * 3 * 230 * 4 * 0.99 + 16 * 3 * 230 * 4 * 0.99);
+    expect(o.energyWh).toBeLessThanOrEqual(32 * 3 * 230 * 4 + 1);
+  });
+
+  it('the baselines set their limits as an installer does: a quirk refuses none of them, nothing throws, nothing limits a station without smart charging', () => {
+    const s = scenario();
+    const offers = (name: 'static' | 'fcfs') => {
+      const sim = new SiteSim(s, { send: () => {} });
+      const b = createBaseline(name, s, () => sim);
+      b.boot(s.startAt);
+      const later = s.startAt + 10_000;
+      for (const st of sim.stations.values()) st.step(later, 0);
+      return [...sim.stations.values()].map((st) => st.offer(later).limitA);
+    };
+    expect(offers('static')).toEqual([16, 16]); // 32 A split in two, in A at stack level 1 on connector 0
+    // The 0 A default a no-zero firmware would refuse from a controller; the station without smart charging takes none.
+    expect(offers('fcfs')).toEqual([16, 0]);
   });
 });

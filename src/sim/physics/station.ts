@@ -289,9 +289,11 @@ export class SimStation {
 
   /**
    * A limit set on the station itself, as an installer sets a charger's local maximum (the score's baselines): no
-   * firmware quirk of its smart-charging interface stands in the way; an ignorer still ignores it.
+   * firmware quirk of its smart-charging interface stands in the way; an ignorer still ignores it, and a station
+   * without smart charging takes none (what the score counts as load no one limits: quirks.ts limitable()).
    */
   install(evseId: number, profile: ChargingProfile, now: number): Record<string, unknown> {
+    if (!this.capabilities.smartCharging) return { status: 'Rejected' };
     return this.setChargingProfile({ evseId, chargingProfile: profile }, now, true);
   }
 
