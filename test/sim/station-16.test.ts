@@ -176,6 +176,53 @@ describe('simulated OCPP 1.6J station', () => {
     expect(st.currentA).toEqual([25, 25, 25]);
   });
 
+  it('over real sockets, a quirky 1.6 firmware refuses what it refuses and declares it (watts-only + relative-only; no smart charging; an ignorer)', async () => {
+    const profile = (id: number, unit: 'A' | 'W', kind: 'Absolute' | 'Relative', limit: number) => ({
+      connectorId: 1,
+      csChargingProfiles: {
+        chargingProfileId: id,
+        stackLevel: 0,
+        chargingProfilePurpose: 'TxDefaultProfile',
+        chargingProfileKind: kind,
+        chargingSchedule: { ...(kind === 'Absolute' ? { startSchedule: iso(T0) } : {}), chargingRateUnit: unit, chargingSchedulePeriod: [{ startPeriod: 0, limit, numberPhases: 3 }] },
+      },
+    });
+    {
+      const { st, of, call, violations, advance, now } = await start({ quirks: ['watts-only', 'relative-only'], reactionS: 2 });
+      const keys = (await call('GetConfiguration', { key: ['ChargingScheduleAllowedChargingRateUnit'] })) as { configurationKey: { value: string }[] };
+      expect(keys.configurationKey[0].value).toBe('Power');
+      st.plugIn(new SimEv(evSpec()), now());
+      await until(() => of('StartTransaction').length === 1, 'StartTransaction');
+      advance(1000);
+      expect(await call('SetChargingProfile', profile(1, 'A', 'Relative', 10))).toEqual({ status: 'Rejected' });
+      expect(await call('SetChargingProfile', profile(2, 'W', 'Absolute', 6900))).toEqual({ status: 'Rejected' });
+      expect(await call('SetChargingProfile', profile(3, 'W', 'Relative', 6900))).toEqual({ status: 'Accepted' });
+      advance(1000);
+      expect(st.currentA).toEqual([32, 32, 32]); // within its reaction time
+      advance(2000);
+      expect(st.currentA).toEqual([10, 10, 10]);
+      expect(violations).toEqual([]);
+      await ws!.stop();
+      await csms!.stop();
+    }
+    {
+      const { call } = await start({ quirks: ['no-smart-charging'] });
+      const keys = (await call('GetConfiguration', { key: ['SupportedFeatureProfiles'] })) as { configurationKey: { value: string }[] };
+      expect(keys.configurationKey[0].value).toBe('Core,RemoteTrigger');
+      await expect(csms!.call('CP16', 'SetChargingProfile', profile(1, 'A', 'Relative', 10))).rejects.toMatchObject({ code: 'NotSupported' });
+      await ws!.stop();
+      await csms!.stop();
+    }
+    {
+      const { st, of, call, advance, now } = await start({ profiles: 'ignore' });
+      st.plugIn(new SimEv(evSpec()), now());
+      await until(() => of('StartTransaction').length === 1, 'StartTransaction');
+      expect(await call('SetChargingProfile', profile(1, 'A', 'Relative', 10))).toEqual({ status: 'Accepted' });
+      advance(60_000);
+      expect(st.currentA).toEqual([32, 32, 32]);
+    }
+  });
+
   it('answers configuration, trigger, reset and the rest as a 1.6 charge point', async () => {
     const { of, call, violations } = await start({ rotation: 'L2L3L1' });
     const all = (await call('GetConfiguration', {})) as { configurationKey: { key: string; value: string; readonly: boolean }[] };
