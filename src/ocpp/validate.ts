@@ -6,6 +6,7 @@ import addFormatsPkg from 'ajv-formats';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { isPlainDateTime } from './date-time.js';
 import type { OcppErrorCode } from './frames.js';
 import { ocpp16ErrorCode } from './messages16.js';
 import type { OcppProtocol } from './protocol.js';
@@ -52,6 +53,9 @@ function getAjv(): Ajv {
     ajv.addMetaSchema(require('ajv/dist/refs/json-schema-draft-06.json') as object);
     ajv.addKeyword('javaType');
     addFormats(ajv);
+    // Same verdicts, faster on the usual spelling (date-time.ts); the full check still decides everything else.
+    const full = ajv.formats['date-time'] as { validate: (s: string) => boolean; compare?: (a: string, b: string) => number | undefined };
+    ajv.addFormat('date-time', { type: 'string', compare: full.compare, validate: (s: string) => isPlainDateTime(s) || full.validate(s) });
   }
   return ajv;
 }
@@ -65,7 +69,16 @@ export function isKnownAction(action: string, protocol: OcppProtocol = 'ocpp2.0.
   return knownActions(protocol).has(action);
 }
 
+/** Compiled validators by protocol and action, looked up per frame without building a key string. */
+const byAction = new Map<OcppProtocol, Map<string, { request?: ValidateFunction; response?: ValidateFunction }>>();
+
 function validator(action: string, kind: 'request' | 'response', protocol: OcppProtocol): ValidateFunction {
+  let actionsOf = byAction.get(protocol);
+  if (!actionsOf) byAction.set(protocol, (actionsOf = new Map()));
+  let entry = actionsOf.get(action);
+  if (!entry) actionsOf.set(action, (entry = {}));
+  const ready = entry[kind];
+  if (ready) return ready;
   const file = `${action}${kind === 'request' ? LAYOUT[protocol].request : 'Response'}`;
   const key = `${protocol}/${file}`;
   let fn = compiled.get(key);
@@ -76,6 +89,7 @@ function validator(action: string, kind: 'request' | 'response', protocol: OcppP
     fn = getAjv().compile(schema);
     compiled.set(key, fn);
   }
+  entry[kind] = fn;
   return fn;
 }
 
@@ -127,8 +141,10 @@ function describe(err: ErrorObject): string {
 export function validatePayload(
   action: string, kind: 'request' | 'response', payload: unknown, protocol: OcppProtocol = 'ocpp2.0.1',
 ): { code: OcppErrorCode; description: string } | undefined {
-  if (!isKnownAction(action, protocol)) return { code: 'NotImplemented', description: `unknown action ${action}` };
-  const fn = validator(action, kind, protocol);
+  // Compiled already (every frame after the first of its kind): no lookup of the action list, no key string.
+  const fn = byAction.get(protocol)?.get(action)?.[kind]
+    ?? (isKnownAction(action, protocol) ? validator(action, kind, protocol) : undefined);
+  if (!fn) return { code: 'NotImplemented', description: `unknown action ${action}` };
   if (fn(payload)) return undefined;
   const err = fn.errors?.[0];
   const found = err

@@ -11,11 +11,12 @@ export function sendBufferLimit(maxFrameBytes: number): number {
 }
 
 export function guardSendBuffer(ws: WebSocket, limit: number, log: Logger, onDrop?: () => void): void {
-  const send = ws.send.bind(ws) as (data: unknown, ...rest: unknown[]) => void;
+  const send = ws.send.bind(ws) as (data: unknown, options?: unknown, cb?: unknown) => void;
   let dropped = false;
-  (ws as { send: (data: unknown, ...rest: unknown[]) => void }).send = (data: unknown, ...rest: unknown[]): void => {
+  // Named parameters, not a rest array: this runs for every frame toward the station.
+  (ws as { send: (data: unknown, options?: unknown, cb?: unknown) => void }).send = (data: unknown, options?: unknown, cb?: unknown): void => {
     if (dropped) return;
-    send(data, ...rest);
+    send(data, options, cb);
     // One frame larger than the limit (a certificate chain or local list from the CSMS) may be in flight on its own.
     const frame = typeof data === 'string' ? Buffer.byteLength(data) : Buffer.isBuffer(data) ? data.length : 0;
     if (ws.bufferedAmount > limit + frame) {

@@ -106,8 +106,10 @@ export class UpstreamLink {
       waiting.repeats--;
       return waiting;
     }
+    if (waiting) this.pending.delete(messageId);
+    // Forgotten calls are rare (a CSMS that ignored one): no lookups on the usual path.
+    if (this.forgotten.size === 0) return waiting;
     const call = waiting ?? this.forgotten.get(messageId);
-    this.pending.delete(messageId);
     this.forgotten.delete(messageId);
     return call;
   }
