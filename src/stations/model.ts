@@ -24,6 +24,8 @@ export interface Measurement {
   powerW?: number;
   /** Energy register (Wh). */
   energyWh?: number;
+  /** The current the station offers the EV now (Current.Offered, A per phase): the limit it really applies. */
+  offeredA?: number;
 }
 
 /** What the EV said it needs (ISO 15118 through the station). */
@@ -138,6 +140,27 @@ export interface CsmsProfileCleared {
 
 export type StationEvent = StationConnected | StationRegistration | StationBooted | EvseStatus | SessionEvent | MeterEvent | NeedsEvent | CsmsProfileSet | CsmsProfileCleared;
 
+/** Firmware quirks: ways a station departs from what the protocol promises, each with the way around it the adapter
+ * takes (docs/stations.md, "Quirks"). Assumed from the start (config stations.list[].quirks) or learned (fallbacks). */
+export const QUIRKS = [
+  'watts-only', 'amps-only', 'relative-only', 'no-zero', 'connector-0-rejected', 'stack-level-0-only', 'tx-default-only',
+  'phase-l1-n', 'single-phase-report', 'no-smart-charging',
+] as const;
+export type Quirk = (typeof QUIRKS)[number];
+export const isQuirk = (v: unknown): v is Quirk => typeof v === 'string' && (QUIRKS as readonly string[]).includes(v);
+
+/** How the station reports its measurements, and whether the loop got what it needs (phase-resolved current). */
+export interface MeterSetup {
+  /** The measurands it samples (1.6 MeterValuesSampledData), as it said. */
+  sampledData?: string;
+  /** Its sample interval (s). */
+  intervalS?: number;
+  /** It reports current per phase. */
+  phaseResolved: boolean;
+  /** Why it could not be set up as the loop needs (shown on the page). */
+  note?: string;
+}
+
 /** What a station can do with limits, read from the station after boot; config fills in what it does not say. */
 export interface StationCapabilities {
   /** Units the station accepts in charging schedules. */
@@ -149,12 +172,25 @@ export interface StationCapabilities {
   phaseSwitching: boolean;
   /** Where the values came from. */
   source: 'station' | 'config';
+  /** False when the station said it has no smart charging (1.6 SupportedFeatureProfiles): a fixed load. */
+  smartCharging?: boolean;
+  /** Connectors (EVSEs) the station said it has. */
+  connectors?: number;
+  /** How many profiles it holds at once. */
+  maxProfiles?: number;
+  /** The station's phase rotation as it said (1.6 ConnectorPhaseRotation of connector 1, e.g. RST / L1L2L3). */
+  phaseRotation?: string;
+  meter?: MeterSetup;
+  /** Quirks assumed (config) or learned (a fallback it needed); the adapter works around each. */
+  quirks?: Quirk[];
 }
 
 /** The station's answer to a limit. NotSupported: it cannot take limits at all (not controllable); Timeout: no
  * usable answer (timeout, not connected, a transient error) — worth trying again. */
 export type LimitAnswer =
-  | { status: 'Accepted' }
+  /** `learned`: quirks found on the way (a fallback it needed, to keep); `appliedA`: what the station will apply when
+   * not the limit asked (a no-zero station held at its minimum instead of 0). */
+  | { status: 'Accepted'; learned?: Quirk[]; appliedA?: number }
   | { status: 'Rejected'; reason?: string }
   | { status: 'NotSupported'; reason: string }
   | { status: 'Timeout'; reason: string };
@@ -162,6 +198,10 @@ export type LimitAnswer =
 /** The controller's fallback limit for every EVSE of a station, in force when no session limit is. */
 export interface DefaultLimit {
   limitA: number;
+  /** The controller's clock now (epoch ms), for Absolute schedules; absent = Date.now(). */
+  at?: number;
+  /** EVSEs of the station (for a default sent per connector when connectorId 0 is rejected). */
+  evses?: number;
   stackLevel: number;
   caps: StationCapabilities;
   voltageV: number;
@@ -178,6 +218,10 @@ export interface SessionLimit {
   /** Epoch ms on the station's own clock after which it falls back to the default limit (the dispatcher adds the
    * station's measured clock offset, so the limit lapses `profileValidityS` after it was sent on any clock). */
   validTo: number;
+  /** The controller's clock now (epoch ms), for Absolute schedules; absent = Date.now(). */
+  at?: number;
+  /** The EVSE's minimum current (A): what a station that refuses 0 A is held at instead. */
+  minA?: number;
   caps: StationCapabilities;
   voltageV: number;
 }
@@ -197,6 +241,22 @@ export interface StationRequests {
   setSessionLimit(stationId: string, limit: SessionLimit, timeoutMs?: number): Promise<LimitAnswer>;
   /** The station's composite schedule for an EVSE over `durationS`; undefined when it cannot say. */
   compositeSchedule(stationId: string, evseId: number, durationS: number, timeoutMs?: number): Promise<CompositeSchedule | undefined>;
+}
+
+/** What was learned about a station, kept across restarts (src/store/station-notes.ts). */
+export interface StationNotes {
+  caps?: StationCapabilities;
+  /** Quirks it needed a fallback for. */
+  learned: Quirk[];
+  /** How long it took to follow a new limit, measured (ms). */
+  reactionMs?: number;
+  updatedAt: number;
+}
+
+/** Where the control loop keeps what it learned per station (SQLite in production, a Map in tests). */
+export interface StationMemory {
+  load(stationId: string): StationNotes | undefined;
+  save(stationId: string, notes: StationNotes): void;
 }
 
 /** The site's stations as the control loop, the store and the page see them. */
