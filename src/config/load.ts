@@ -119,6 +119,12 @@ export function parseConfig(raw: unknown, baseDir = process.cwd(), file?: string
     throw new ConfigError(problems, file);
   }
   const config = data as unknown as Config;
+  // A rotation the file sets wins over the one a station reports (1.6 ConnectorPhaseRotation); the default does not.
+  const rawList = (raw as { stations?: { list?: unknown } } | undefined)?.stations?.list;
+  config.stations.list.forEach((s, i) => {
+    const r = Array.isArray(rawList) ? (rawList[i] as { rotation?: unknown } | undefined) : undefined;
+    if (r?.rotation !== undefined) s.rotationSet = true;
+  });
   const problems = crossCheck(config);
   if (problems.length) throw new ConfigError(problems, file);
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));

@@ -1,5 +1,6 @@
 // JSON Schema of the configuration file, with the defaults ajv fills in. Cross-key rules live in load.ts.
 import { STATION_ID_PATTERN } from '../common/ids.js';
+import { QUIRKS } from '../stations/model.js';
 
 const phaseVector = { type: 'array', items: { type: 'number', minimum: 0 }, minItems: 3, maxItems: 3 } as const;
 const rotation = { enum: ['L1L2L3', 'L2L3L1', 'L3L1L2', 'L1L3L2', 'L3L2L1', 'L2L1L3'] } as const;
@@ -104,6 +105,7 @@ export const configSchema = {
               evses: { type: 'integer', minimum: 1, maximum: 32, default: 1 },
               phaseSwitching: { type: 'boolean', default: false },
               protocol: { enum: ['ocpp2.0.1', 'ocpp1.6'] },
+              quirks: { type: 'array', uniqueItems: true, items: { enum: [...QUIRKS] } },
             },
           },
         },

@@ -2,6 +2,7 @@
 import type { ChargingMode, PhaseVector, Rotation } from '../../algorithms/types.js';
 import type { DeviceOptions } from '../../drivers/device.js';
 import type { OcppProtocol } from '../ocpp/protocol.js';
+import type { Quirk } from '../stations/model.js';
 
 export interface StationConfig {
   id: string;
@@ -27,6 +28,10 @@ export interface StationConfig {
   phaseSwitching: boolean;
   /** The OCPP version to agree with this station when it offers both (default: the station's own preference). */
   protocol?: OcppProtocol;
+  /** Firmware quirks to assume from the start (docs/stations.md, "Quirks"). */
+  quirks?: Quirk[];
+  /** True when the config file set `rotation` (it then wins over what the station says). */
+  rotationSet?: boolean;
 }
 
 export interface TlsServerConfig {

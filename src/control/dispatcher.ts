@@ -6,8 +6,11 @@
 import type { SchedulerLike, Subscription } from 'rxjs';
 import type { Logger } from '../common/log.js';
 import { floorToTenth as floor1 } from '../../algorithms/index.js';
-import type { LimitAnswer, StationCapabilities, StationRequests } from '../stations/model.js';
+import type { LimitAnswer, Quirk, StationCapabilities, StationMemory, StationRequests } from '../stations/model.js';
+import { fixedLoadReason, mergeQuirks } from './capabilities.js';
 import { CONTROL_TIMING } from './settings.js';
+import { Reactions } from './reactions.js';
+import type { StationControlState } from './types.js';
 
 export interface TxTarget {
   stationId: string;
@@ -50,6 +53,12 @@ export interface DispatcherOptions {
   /** The station's clock minus the controller's (ms), as measured; a session limit's validTo is on the station's
    * clock. Default 0. */
   clockOffsetMs?(stationId: string): number;
+  /** Where what was learned per station is kept (quirks, capabilities, reaction time); none = memory only. */
+  memory?: StationMemory;
+  /** The EVSE's minimum current (A): what a station that refuses 0 A is held at. */
+  minA?(stationId: string): number;
+  /** The station's EVSEs (config), for a default written per connector. */
+  evses?(stationId: string): number;
 }
 
 interface Sent {
@@ -61,6 +70,8 @@ interface Sent {
   sentAt: number;
   /** The station's clock offset its validTo was written with (ms). */
   offsetMs: number;
+  /** What the station applies when not the limit sent (a no-zero station held at its minimum). */
+  appliedA?: number;
   /** When the limit value last changed (not on a plain renewal), for the reaction-time check. */
   changedAt: number;
   /** Accepted limit changes of this transaction, oldest first (the last minute, and the one in force before it). */
@@ -80,6 +91,9 @@ interface EvseDispatch {
   target?: TxTarget;
   sent?: Sent;
   notControllable?: string;
+  /** Marked for drawing above its limit (it may still turn out to be slow, not ignoring). */
+  markedForDraw?: boolean;
+  markedAt?: number;
   overSince?: number;
 }
 
@@ -97,6 +111,8 @@ interface StationDispatch {
   caps?: StationCapabilities;
   defaultSent?: { limitA: number; stackLevel: number };
   notControllable?: string;
+  /** Quirks it needed a fallback for (kept in memory across boots and restarts). */
+  learned: Quirk[];
   evses: Map<number, EvseDispatch>;
 }
 
@@ -112,11 +128,56 @@ export interface EvseDispatchState {
 export class Dispatcher {
   private readonly stations = new Map<string, StationDispatch>();
   private stopped = false;
+  /** Reaction times measured per station (reactions.ts). */
+  readonly reactions: Reactions;
 
-  constructor(private readonly o: DispatcherOptions) {}
+  constructor(private readonly o: DispatcherOptions) {
+    this.reactions = new Reactions((id, ms) => this.remember(this.station(id), { reactionMs: ms }));
+  }
 
   capabilities(stationId: string): StationCapabilities {
-    return this.stations.get(stationId)?.caps ?? this.o.fallbackCapabilities(stationId);
+    const st = this.stations.get(stationId);
+    return st?.caps ?? this.fallback(st ?? this.station(stationId));
+  }
+
+  /** What the station needed (quirks learned), for the page. */
+  learned(stationId: string): readonly Quirk[] {
+    return this.stations.get(stationId)?.learned ?? [];
+  }
+
+  /** Config's capabilities with what is known of the station: config quirks and the quirks it was seen to need. */
+  private fallback(st: StationDispatch): StationCapabilities {
+    const base = this.o.fallbackCapabilities(st.id);
+    const quirks = mergeQuirks(base.quirks, st.learned);
+    return { ...base, ...(quirks.length ? { quirks } : {}) };
+  }
+
+  /** Keeps what was learned of a station (memory: SQLite in production). */
+  private remember(st: StationDispatch, patch: { reactionMs?: number }): void {
+    const m = this.o.memory;
+    if (!m) return;
+    try {
+      const prev = m.load(st.id);
+      m.save(st.id, {
+        ...(st.caps ? { caps: st.caps } : prev?.caps ? { caps: prev.caps } : {}),
+        learned: st.learned,
+        ...(patch.reactionMs ?? prev?.reactionMs ? { reactionMs: patch.reactionMs ?? prev?.reactionMs } : {}),
+        updatedAt: this.now(),
+      });
+    } catch (err) {
+      this.o.log.error({ stationId: st.id, err: err instanceof Error ? err.message : String(err) }, 'keeping what was learned of a station failed');
+    }
+  }
+
+  private learn(st: StationDispatch, quirks: readonly Quirk[] | undefined): void {
+    if (!quirks?.length) return;
+    const merged = mergeQuirks(st.learned, quirks);
+    if (merged.length === st.learned.length) return;
+    st.learned = merged;
+    if (st.caps) st.caps = { ...st.caps, quirks: mergeQuirks(st.caps.quirks, merged) };
+    this.o.log.info({ stationId: st.id, quirks: merged }, 'station needed a fallback; kept');
+    this.remember(st, {});
+    this.o.onChange();
   }
 
   isConnected(stationId: string): boolean {
@@ -227,7 +288,7 @@ export class Dispatcher {
     const reason = st?.notControllable ?? e?.notControllable;
     const sent = e?.sent;
     return {
-      appliedLimitA: sent?.limitA,
+      appliedLimitA: sent ? (sent.appliedA ?? sent.limitA) : undefined,
       appliedPhases: sent?.phases,
       appliedChanges: sent?.changes,
       controllable: reason === undefined,
@@ -239,9 +300,24 @@ export class Dispatcher {
    * Reaction check: a station whose measured current stays above the limit it accepted for longer than `reactionMs`
    * does not follow profiles; it becomes a fixed load. Returns true when it just got marked.
    */
-  observe(stationId: string, evseId: number, measuredMaxA: number | undefined, measuredAt: number | undefined, now: number, reactionMs: number): boolean {
+  observe(stationId: string, evseId: number, measuredMaxA: number | undefined, measuredAt: number | undefined, now: number, defaultReactionMs: number): boolean {
     const e = this.stations.get(stationId)?.evses.get(evseId);
-    if (!e?.sent || e.notControllable || measuredMaxA === undefined || measuredAt === undefined) return false;
+    if (!e?.sent || measuredMaxA === undefined || measuredAt === undefined) return false;
+    this.reactions.sample(stationId, evseId, measuredAt, measuredMaxA);
+    // Judged by its own measured reaction time (a slow applier gets the time it needs), at least the default.
+    const reactionMs = this.reactions.patienceMs(stationId, defaultReactionMs);
+    if (e.notControllable) {
+      // Marked for drawing above its limit, and now following it after all: a slow applier, not an ignorer. Its
+      // reaction time was just learned (reactions.sample); it is controllable again.
+      const limit = e.sent.appliedA ?? e.sent.limitA;
+      if (!e.markedForDraw || measuredAt <= e.markedAt! || measuredMaxA > limit + Math.max(1, 0.1 * limit)) return false;
+      this.o.log.info({ stationId, evseId, reactionMs: this.reactions.reactionMs(stationId) }, 'follows its limit after all (slow); controllable again');
+      e.notControllable = undefined;
+      e.markedForDraw = false;
+      e.overSince = undefined;
+      this.o.onChange();
+      return true;
+    }
     // The highest limit that may be in force when the sample was taken: one accepted at least half the reaction
     // allowance before it (the allowance covers the station's reaction, a MeterValues interval and a loop period),
     // or any accepted since. A sample inside the reaction time of the first limit proves nothing. Limits that keep
@@ -260,9 +336,25 @@ export class Dispatcher {
     }
     e.overSince ??= measuredAt;
     if (now - e.overSince < reactionMs / 2) return false;
-    e.notControllable = `draws ${measuredMaxA.toFixed(1)} A, above its ${e.sent.limitA} A limit, ${Math.round((now - e.sent.changes[0].at) / 1000)} s after it was first set`;
+    e.notControllable = `draws ${measuredMaxA.toFixed(1)} A, above its ${e.sent.appliedA ?? e.sent.limitA} A limit, ${Math.round((now - e.sent.changes[0].at) / 1000)} s after it was first set`;
+    e.markedForDraw = true;
+    e.markedAt = now;
     this.o.log.warn({ stationId, evseId }, `not controllable: ${e.notControllable}`);
     return true;
+  }
+
+  /** Per station: capabilities, the quirks it needed, its measured reaction time, and why it is a fixed load. */
+  stationStates(): StationControlState[] {
+    return [...this.stations.values()].map((st) => {
+      const r = this.reactions.reactionMs(st.id);
+      return {
+        id: st.id,
+        capabilities: st.caps ?? this.fallback(st),
+        learned: [...st.learned],
+        ...(r !== undefined ? { reactionMs: r } : {}),
+        ...(st.notControllable ? { fixedReason: st.notControllable } : {}),
+      };
+    });
   }
 
   /** Renewals and retries are judged here; the loop calls it every period. */
@@ -281,8 +373,10 @@ export class Dispatcher {
   private station(id: string): StationDispatch {
     let st = this.stations.get(id);
     if (!st) {
-      st = { id, connected: false, accepted: true, backoffMs: this.o.backoffMinMs, needsSetup: true, evses: new Map() };
+      const notes = this.o.memory?.load(id);
+      st = { id, connected: false, accepted: true, backoffMs: this.o.backoffMinMs, needsSetup: true, learned: [...(notes?.learned ?? [])], evses: new Map() };
       this.stations.set(id, st);
+      if (notes?.reactionMs) this.reactions.seed(id, notes.reactionMs);
     }
     return st;
   }
@@ -342,7 +436,7 @@ export class Dispatcher {
     if (st.retryAt !== undefined && this.now() < st.retryAt) return;
     if (st.needsSetup) return void this.setup(st);
     if (st.notControllable) return;
-    const caps = st.caps ?? this.o.fallbackCapabilities(st.id);
+    const caps = st.caps ?? this.fallback(st);
     const level = this.o.stackLevel(st.id, caps);
     const csmsDefault = this.o.csmsDefaultLimitA(st.id);
     const defaultLimit = floor1(Math.min(this.o.defaultTxLimitA, csmsDefault ?? Infinity));
@@ -360,12 +454,17 @@ export class Dispatcher {
   private setup(st: StationDispatch): void {
     const token = {};
     st.inFlight = token;
-    void this.o.requests.readCapabilities(st.id, this.o.fallbackCapabilities(st.id), this.o.callTimeoutMs).then(({ caps, final }) => {
+    void this.o.requests.readCapabilities(st.id, this.fallback(st), this.o.callTimeoutMs).then(({ caps, final }) => {
       if (st.inFlight !== token) return;
       st.inFlight = undefined;
-      st.caps = caps;
+      const quirks = mergeQuirks(caps.quirks, this.fallback(st).quirks);
+      st.caps = { ...caps, ...(quirks.length ? { quirks } : {}) };
       st.needsSetup = false;
-      this.o.log.debug({ stationId: st.id, caps, final }, 'station capabilities');
+      this.o.log.debug({ stationId: st.id, caps: st.caps, final }, 'station capabilities');
+      if (final) this.remember(st, {});
+      // A station without smart charging is a fixed load: said once, never sent a profile (until it boots again).
+      const fixed = fixedLoadReason(st.caps);
+      if (fixed) return void this.markStation(st, fixed);
       // No answer at all: carry on with the fallback (the default profile matters more) and ask again later.
       if (!final && st.connected) {
         st.capsRetry?.unsubscribe();
@@ -421,9 +520,11 @@ export class Dispatcher {
   }
 
   private sendDefault(st: StationDispatch, caps: StationCapabilities, stackLevel: number, limitA: number): void {
-    const limit = { limitA, stackLevel, caps, voltageV: this.o.voltageV };
+    const evses = this.o.evses?.(st.id);
+    const limit = { limitA, stackLevel, caps, voltageV: this.o.voltageV, at: this.now(), ...(evses ? { evses } : {}) };
     this.call(st, () => this.o.requests.setDefaultLimit(st.id, limit, this.o.callTimeoutMs), (r) => {
       if (r.status === 'NotSupported') return this.markStation(st, r.reason);
+      if (r.status === 'Accepted') this.learn(st, r.learned);
       if (r.status !== 'Accepted') this.o.log.warn({ stationId: st.id, reason: r.status === 'Rejected' ? r.reason : undefined }, 'station rejected the default TxDefaultProfile');
       // Either way do not loop on it: a rejected default is logged, the session limits still follow.
       st.defaultSent = { limitA, stackLevel };
@@ -443,14 +544,19 @@ export class Dispatcher {
       ...(caps.phaseSwitching && t.phases === 1 && t.phaseToUse !== undefined ? { phaseToUse: t.phaseToUse } : {}),
       stackLevel,
       validTo: now + offsetMs + this.o.validityMs,
+      // On the station's clock too: an Absolute schedule starts a little before its now.
+      at: now + offsetMs,
+      ...(this.o.minA ? { minA: this.o.minA(st.id) } : {}),
       caps,
       voltageV: this.o.voltageV,
     };
     const prev = e.sent;
     this.call(st, () => this.o.requests.setSessionLimit(st.id, limit, this.o.callTimeoutMs), (r) => {
       if (r.status === 'NotSupported') return this.markStation(st, r.reason);
+      if (r.status === 'Accepted') this.learn(st, r.learned);
       if (e.target?.transactionId !== t.transactionId) return;
       if (r.status === 'Accepted') {
+        const applied = r.appliedA ?? limitA;
         const changed = !prev || prev.limitA !== limitA || prev.phases !== t.phases || prev.transactionId !== t.transactionId;
         e.sent = {
           transactionId: t.transactionId,
@@ -460,9 +566,11 @@ export class Dispatcher {
           stackLevel,
           sentAt: now,
           offsetMs,
+          ...(r.appliedA !== undefined ? { appliedA: r.appliedA } : {}),
           changedAt: changed ? now : prev.changedAt,
-          changes: rememberChange(prev?.transactionId === t.transactionId ? prev.changes : [], changed, now, limitA),
+          changes: rememberChange(prev?.transactionId === t.transactionId ? prev.changes : [], changed, now, applied),
         };
+        if (changed) this.reactions.changed(st.id, t.evseId, now, applied);
         if (changed) this.o.onChange();
       } else {
         const reason = r.status === 'Rejected' ? r.reason : undefined;

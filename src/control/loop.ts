@@ -82,6 +82,9 @@ export function createControlLoop(inputs: ControlInputs): ControlLoop {
     csmsDefaultLimitA: (id) => csms.defaultLimitFor(id, scheduler.now(), config.site.voltage),
     onChange: () => requestSolve(),
     clockOffsetMs: (id) => clocks.offsetMs(id) ?? 0,
+    ...(inputs.memory ? { memory: inputs.memory } : {}),
+    minA: (id) => stationOf(id).minA,
+    evses: (id) => stationOf(id).evses,
   });
 
   const initial: ControlState = { at: scheduler.now(), nodes: [], evses: [], alarms: [], lastSolveMs: 0 };
@@ -104,8 +107,10 @@ export function createControlLoop(inputs: ControlInputs): ControlLoop {
   function views(): SessionView[] {
     const now = scheduler.now();
     return sessions.active().map((s) => {
-      const station = stationOf(s.stationId);
       const caps = dispatcher.capabilities(s.stationId);
+      const configured = stationOf(s.stationId);
+      // The rotation the station reports (1.6 ConnectorPhaseRotation) unless the config file sets one.
+      const station = !configured.rotationSet && caps.phaseRotation ? { ...configured, rotation: caps.phaseRotation } : configured;
       const d = dispatcher.evseState(s.stationId, s.evseId);
       const c = csms.limitFor(s.stationId, s.evseId, s.transactionId, now, config.site.voltage, s.startedAt);
       const connected = dispatcher.isConnected(s.stationId);
@@ -224,7 +229,7 @@ export function createControlLoop(inputs: ControlInputs): ControlLoop {
     const clockOffsetsS: Record<string, number> = stationRecord();
     for (const [id, ms] of clocks.all()) clockOffsetsS[id] = Math.round(ms / 100) / 10;
     const implausible = trust.reports();
-    return { at: now, nodes: lastNodes, evses, alarms: lastResult.alarms, lastSolveMs, clockOffsetsS, ...(implausible.length ? { implausible } : {}) };
+    return { at: now, nodes: lastNodes, evses, stations: dispatcher.stationStates(), alarms: lastResult.alarms, lastSolveMs, clockOffsetsS, ...(implausible.length ? { implausible } : {}) };
   }
 
   /** A station-stamped event is a sample of its clock; one sent late from its offline queue is not. A session's start
@@ -273,11 +278,20 @@ export function createControlLoop(inputs: ControlInputs): ControlLoop {
         return;
       }
       default: {
-        const change = sessions.apply(ev, scheduler.now());
+        const change = sessions.apply(withQuirks(ev), scheduler.now());
         if (ev.kind === 'session' && ev.phase === 'ended') csms.transactionEnded(ev.stationId, ev.transactionId);
         if (change !== 'none' && change !== 'meter') requestSolve();
       }
     }
+  }
+
+  /** Measurements read the way the station's quirks need: a station that reports one phase's current for a 3-phase
+   * session (single-phase-report) means that current on every phase in use (the safe reading). */
+  function withQuirks(ev: StationEvent): StationEvent {
+    if ((ev.kind !== 'session' && ev.kind !== 'meter') || !ev.measurement.currentA) return ev;
+    if (!dispatcher.capabilities(ev.stationId).quirks?.includes('single-phase-report')) return ev;
+    const { currentA, ...rest } = ev.measurement;
+    return { ...ev, measurement: { ...rest, currentAnyPhaseA: Math.max(...currentA) } };
   }
 
   // A bad event or a failing input stream is logged and skipped: nothing here may take the process down. A meter stream

@@ -6,7 +6,7 @@ import type { Reading } from '../../drivers/types.js';
 import type { Logger } from '../common/log.js';
 import type { Config } from '../config/types.js';
 import type { SiteLimit } from '../controller/site-limit.js';
-import type { Stations } from '../stations/model.js';
+import type { Quirk, StationCapabilities, StationMemory, Stations } from '../stations/model.js';
 
 /** Settings a facility manager can change at run time (page), persisted by the store; start from config. */
 export interface ControlSettings {
@@ -39,6 +39,8 @@ export interface ControlInputs {
   reactionMs?: number;
   /** Reply timeout for the controller's own calls to stations (ms, default 10000). */
   callTimeoutMs?: number;
+  /** Where what was learned per station is kept (src/store/station-notes.ts); none = kept in memory only. */
+  memory?: StationMemory;
   /** Share (0..1) of the export measured through a node (PV, battery) that EVSEs may use on top of its fuse; default 0. */
   exportCreditFraction?: number;
 }
@@ -80,10 +82,25 @@ export interface NodeState {
 /** A station report the loop did not believe (plausibility.ts): the latest per station. */
 export interface ImplausibleReport { stationId: string; evseId: number; reason: string; at: number }
 
+/** What the loop knows of a station's ways: what it supports, the fallbacks it needed, how fast it follows. */
+export interface StationControlState {
+  id: string;
+  /** What the station said (or config assumed). */
+  capabilities: StationCapabilities;
+  /** Quirks it was seen to need (a fallback), beside those config assumes. */
+  learned: Quirk[];
+  /** Measured reaction time (ms), once seen. */
+  reactionMs?: number;
+  /** Why the whole station is a fixed load (no smart charging, NotImplemented), when it is. */
+  fixedReason?: string;
+}
+
 export interface ControlState {
   at: number;
   nodes: NodeState[];
   evses: EvseState[];
+  /** Per station the loop has dealt with. */
+  stations?: StationControlState[];
   alarms: OverloadAlarm[];
   /** Station reports not believed (EVSE ids it does not have, currents beyond its maxA …). */
   implausible?: ImplausibleReport[];

@@ -3,6 +3,7 @@
 // into frames; nothing outside src/stations and src/relay reads an OCPP action name or payload of a station.
 // Like EVerest's one EVSE-manager interface over its protocol modules, and evcc's api.go (one small type per ability).
 import type { Observable } from 'rxjs';
+import type { Rotation } from '../../algorithms/types.js';
 import type { ChargingProfile, ProfilePurpose } from '../ocpp/charging-schedule.js';
 import type { OcppProtocol } from '../ocpp/protocol.js';
 
@@ -178,8 +179,9 @@ export interface StationCapabilities {
   connectors?: number;
   /** How many profiles it holds at once. */
   maxProfiles?: number;
-  /** The station's phase rotation as it said (1.6 ConnectorPhaseRotation of connector 1, e.g. RST / L1L2L3). */
-  phaseRotation?: string;
+  /** The station's phase rotation as it said (1.6 ConnectorPhaseRotation of connector 1: RST → L1L2L3 …); config
+   * `rotation` wins when the file sets it. */
+  phaseRotation?: Rotation;
   meter?: MeterSetup;
   /** Quirks assumed (config) or learned (a fallback it needed); the adapter works around each. */
   quirks?: Quirk[];
