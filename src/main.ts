@@ -15,6 +15,7 @@ import { createRelay } from './relay/index.js';
 import type { SimulatedSite } from './sim/world.js';
 import { openDatabase } from './store/db.js';
 import { createSessionStore } from './store/sessions.js';
+import { openStationNotes } from './store/station-notes.js';
 import { createStations } from './stations/index.js';
 import { wireRecordsAndPageLimit } from './wiring.js';
 import { createSettingsStore } from './store/settings.js';
@@ -138,6 +139,7 @@ async function runController(config: Config, options: RunOptions): Promise<void>
     siteLimit$: controller.siteLimit$,
     settings$: settings.settings$,
     log: log.child({ stage: 'control' }),
+    memory: openStationNotes(db),
   });
   stops.push({ name: 'control loop', stop: () => control.stop() });
 

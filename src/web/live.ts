@@ -5,7 +5,7 @@ import { Subject, type Observable, type SchedulerLike, type Subscription } from 
 import type { PhaseVector } from '../../algorithms/types.js';
 import type { Quality, Reading } from '../../drivers/types.js';
 import type { Config } from '../config/types.js';
-import type { ControlState, EvseState } from '../control/types.js';
+import type { ControlState, EvseState, StationControlState } from '../control/types.js';
 import type { LimitSourceKind, SiteLimit } from '../controller/site-limit.js';
 import { DEFAULT_PROTOCOL, type OcppProtocol } from '../ocpp/protocol.js';
 import type { HistorySample } from '../store/history.js';
@@ -46,6 +46,30 @@ export interface StationView {
   /** Its clock minus the controller's (s), measured from its own timestamps; null until it stamped a message. */
   clockOffsetS: number | null;
   evses: EvseView[];
+  /** How the controller limits it: what it supports, the fallbacks it needed, how fast it follows (null before the
+   * loop has dealt with it). */
+  control: StationControlView | null;
+}
+
+export interface StationControlView {
+  /** Where the capabilities came from: the station, or config (it did not say). */
+  source: 'station' | 'config';
+  smartCharging: boolean | null;
+  rateUnits: string[];
+  maxStackLevel: number | null;
+  periodsPerSchedule: number | null;
+  maxProfiles: number | null;
+  connectors: number | null;
+  phaseSwitching: boolean;
+  phaseRotation: string | null;
+  meter: { sampledData: string | null; intervalS: number | null; phaseResolved: boolean; note: string | null } | null;
+  /** Quirks in force: config's and learned. */
+  quirks: string[];
+  /** Quirks it was seen to need (a fallback the controller found). */
+  learned: string[];
+  reactionMs: number | null;
+  /** Why the whole station is a fixed load, when it is. */
+  fixedReason: string | null;
 }
 
 export interface AlarmView {
@@ -224,6 +248,7 @@ export function createSiteView(
     const ids = new Set<string>([...cfgStations.keys(), ...conns.keys(), ...(connectedNow ?? []), ...evses.map((e) => e.stationId)]);
     const queues = ports.queueLengths?.() ?? {};
     const set = settings();
+    const controlOf = new Map((control?.stations ?? []).map((x) => [x.id, x] as const));
     const stations: StationView[] = [...ids].sort().map((id) => {
       const cfg = cfgStations.get(id);
       const c = connState(id);
@@ -245,7 +270,7 @@ export function createSiteView(
       return {
         id, protocol: protocols.get(id) ?? DEFAULT_PROTOCOL, connected: c.station, upstreamConnected: c.upstream, known: cfg !== undefined, circuit: cfg?.circuit ?? null,
         priority: ownValue(set.priorities, id) ?? cfg?.priority ?? 0, mode: ownValue(set.modes, id) ?? null, queueLength: ownValue(queues, id) ?? 0,
-        powerW: Math.round(sum(own.map(evsePowerW))), clockOffsetS: (control?.clockOffsetsS ? ownValue(control.clockOffsetsS, id) : undefined) ?? null, evses: evseViews,
+        powerW: Math.round(sum(own.map(evsePowerW))), clockOffsetS: (control?.clockOffsetsS ? ownValue(control.clockOffsetsS, id) : undefined) ?? null, evses: evseViews, control: controlView(controlOf.get(id)),
       };
     });
 
@@ -367,4 +392,16 @@ function durationText(s: number): string {
   if (s < 120) return `${Math.round(s)} s`;
   if (s < 7200) return `${Math.round(s / 60)} min`;
   return `${Math.round(s / 360) / 10} h`;
+}
+
+function controlView(x: StationControlState | undefined): StationControlView | null {
+  if (!x) return null;
+  const c = x.capabilities;
+  return {
+    source: c.source, smartCharging: c.smartCharging ?? null, rateUnits: [...c.rateUnits], maxStackLevel: c.maxStackLevel ?? null,
+    periodsPerSchedule: c.periodsPerSchedule ?? null, maxProfiles: c.maxProfiles ?? null, connectors: c.connectors ?? null,
+    phaseSwitching: c.phaseSwitching, phaseRotation: c.phaseRotation ?? null,
+    meter: c.meter ? { sampledData: c.meter.sampledData ?? null, intervalS: c.meter.intervalS ?? null, phaseResolved: c.meter.phaseResolved, note: c.meter.note ?? null } : null,
+    quirks: [...(c.quirks ?? [])], learned: [...x.learned], reactionMs: x.reactionMs ?? null, fixedReason: x.fixedReason ?? null,
+  };
 }

@@ -84,6 +84,7 @@ export function mount(root) {
         c[0].replaceChildren(first ? h('div', { class: 'station-id' }, st.id) : '',
           first ? h('div', { class: 'muted small protocol', title: 'OCPP version the station speaks' }, protocolText(st.protocol)) : '',
           first && clockText(st.clockOffsetS) ? h('div', { class: 'muted small station-clock', title: "The station's clock against the controller's, from its own timestamps; its limits are sent on its clock" }, clockText(st.clockOffsetS)) : '',
+          ...(first ? controlLines(st.control) : []),
           many && e ? h('div', { class: 'muted small' }, `EVSE ${e.id}`) : '');
         c[1].replaceChildren(first ? h('div', { class: 'stack' },
           badge(st.connected, 'controller ✓', 'offline'),
@@ -110,6 +111,29 @@ function clockText(offsetS) {
   const a = Math.abs(offsetS);
   const amount = a < 120 ? `${Math.round(a)} s` : a < 7200 ? `${Math.round(a / 60)} min` : `${Math.round(a / 360) / 10} h`;
   return `clock ${amount} ${offsetS > 0 ? 'ahead' : 'behind'}`;
+}
+
+/** How the controller limits the station: what it supports, the fallbacks it needed, its reaction time, meter notes. */
+function controlLines(c) {
+  if (!c) return [];
+  const lines = [];
+  if (c.fixedReason) lines.push(h('div', { class: 'small warn-text station-fixed' }, `fixed load: ${c.fixedReason}`));
+  else {
+    const parts = [`limits in ${c.rateUnits.join('/')}`];
+    if (c.maxStackLevel !== null) parts.push(`stack ≤ ${c.maxStackLevel}`);
+    if (c.periodsPerSchedule !== null) parts.push(`${c.periodsPerSchedule} periods`);
+    if (c.phaseSwitching) parts.push('1↔3 phases');
+    if (c.phaseRotation) parts.push(c.phaseRotation);
+    lines.push(h('div', { class: 'muted small station-supports', title: c.source === 'station' ? 'as the station said' : 'assumed (the station did not say)' }, parts.join(' · ')));
+  }
+  if (c.quirks.length) {
+    const learned = new Set(c.learned);
+    lines.push(h('div', { class: 'muted small station-fallbacks', title: 'Fallbacks in use (learned ones are marked *)' },
+      `fallbacks: ${c.quirks.map((q) => (learned.has(q) ? `${q}*` : q)).join(', ')}`));
+  }
+  if (c.reactionMs !== null) lines.push(h('div', { class: 'muted small station-reaction', title: 'Measured time to follow a lower limit' }, `reacts in ${Math.round(c.reactionMs / 1000)} s`));
+  if (c.meter?.note) lines.push(h('div', { class: 'muted small station-meter' }, `meter: ${c.meter.note}`));
+  return lines;
 }
 
 /** 'ocpp1.6' → 'OCPP 1.6' (older servers send no protocol: 2.0.1). */
