@@ -11,11 +11,12 @@ function setup() {
   const calls$ = new Subject<OcppCallEvent>();
   const results$ = new Subject<OcppResultEvent>();
   const sent: string[] = [];
-  const caller: StationCaller = { call: async (id, action) => (sent.push(`${id}:${action}`), { status: 'Accepted' }), connectedStations: () => ['A', 'B'] };
+  const payloads: Array<Record<string, unknown>> = [];
+  const caller: StationCaller = { call: async (id, action, payload) => (sent.push(`${id}:${action}`), payloads.push(payload), { status: 'Accepted' }), connectedStations: () => ['A', 'B'] };
   const stations = createStations({ relay: { connections$, calls$, results$ }, caller });
   const seen: StationEvent[] = [];
   (stations.events$ as Observable<StationEvent>).subscribe((e) => seen.push(e));
-  return { connections$, calls$, results$, sent, stations, seen };
+  return { connections$, calls$, results$, sent, payloads, stations, seen };
 }
 
 describe('stations', () => {
@@ -42,14 +43,16 @@ describe('stations', () => {
     ]);
   });
 
-  it('sends requests through the station\'s own protocol: 1.6 limits say NotSupported until the 1.6 adapter has them', async () => {
-    const { connections$, sent, stations } = setup();
+  it('sends requests through the station\'s own protocol: a 2.0.1 profile on evseId, a 1.6 one on connectorId', async () => {
+    const { connections$, sent, payloads, stations } = setup();
     connections$.next({ stationId: 'A', side: 'station', up: true, at: 1 });
     connections$.next({ stationId: 'B', side: 'station', up: true, at: 1, protocol: 'ocpp1.6' });
     const caps = { rateUnits: ['A' as const], phaseSwitching: false, source: 'config' as const };
     expect(await stations.requests.setDefaultLimit('A', { limitA: 6, stackLevel: 1, caps, voltageV: 230 })).toEqual({ status: 'Accepted' });
-    expect((await stations.requests.setDefaultLimit('B', { limitA: 6, stackLevel: 1, caps, voltageV: 230 })).status).toBe('NotSupported');
-    expect(sent).toEqual(['A:SetChargingProfile']);
+    expect(await stations.requests.setDefaultLimit('B', { limitA: 6, stackLevel: 1, caps, voltageV: 230 })).toEqual({ status: 'Accepted' });
+    expect(sent).toEqual(['A:SetChargingProfile', 'B:SetChargingProfile']);
+    expect(payloads[0]).toMatchObject({ evseId: 0, chargingProfile: { chargingProfilePurpose: 'TxDefaultProfile' } });
+    expect(payloads[1]).toMatchObject({ connectorId: 0, csChargingProfiles: { chargingProfilePurpose: 'TxDefaultProfile', stackLevel: 1 } });
     expect(stations.connectedStations()).toEqual(['A', 'B']);
   });
 });

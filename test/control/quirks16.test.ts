@@ -1,0 +1,174 @@
+// The control loop drives OCPP 1.6 stations with real firmware quirks through the station model: each rude station
+// converges to a way of limiting it that works (the fallback it needed is learned and kept), or is counted as a fixed
+// load, and the fuse holds. In process, on virtual time.
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Quirk, StationMemory, StationNotes } from '../../src/stations/model.js';
+import { harness, makeConfig, type Harness } from './helpers.js';
+import { Rude16, type Rude16Options } from './station16.js';
+
+let h: Harness | undefined;
+afterEach(async () => {
+  await h?.loop.stop();
+  h = undefined;
+});
+
+class MapMemory implements StationMemory {
+  readonly notes = new Map<string, StationNotes>();
+  load(id: string) {
+    return this.notes.get(id);
+  }
+  save(id: string, n: StationNotes) {
+    this.notes.set(id, structuredClone(n));
+  }
+}
+
+/** Runs the site for `ms`, stepping the stations; returns the highest total draw seen after `settleMs`. */
+async function run(h: Harness, stations: Rude16[], ms: number, settleMs: number): Promise<number> {
+  const start = h.clock.now();
+  let worst = 0;
+  while (h.clock.now() - start < ms) {
+    await h.clock.advance(250, 250);
+    for (const s of stations) s.step();
+    if (h.clock.now() - start >= settleMs) worst = Math.max(worst, stations.reduce((a, s) => a + s.drawA, 0));
+  }
+  return worst;
+}
+
+function site(limitA: number, list: Array<Record<string, unknown>>, memory?: StationMemory): Harness {
+  const config = makeConfig({ site: { limitA: [limitA, limitA, limitA] }, stations: { listen: { port: 0 }, list } }, { rampAPerS: 100 });
+  return harness(config, memory ? { memory } : {});
+}
+
+const learnedOf = (h: Harness, id: string) => h.loop.state().stations?.find((s) => s.id === id)?.learned ?? [];
+const evseOf = (h: Harness, id: string) => h.loop.state().evses.find((e) => e.stationId === id && e.evseId === 1);
+
+describe('1.6 stations with firmware quirks', () => {
+  const cases: Array<{ quirk: Quirk; learned: Quirk[]; opts?: Rude16Options }> = [
+    // Says it takes A and W, but only W works.
+    { quirk: 'watts-only', learned: ['watts-only'], opts: { rateUnitKey: 'A,W' } },
+    { quirk: 'amps-only', learned: [], opts: { rateUnitKey: 'Current' } },
+    { quirk: 'relative-only', learned: ['relative-only'] },
+    { quirk: 'stack-level-0-only', learned: ['stack-level-0-only'] },
+    { quirk: 'tx-default-only', learned: ['tx-default-only'] },
+    { quirk: 'connector-0-rejected', learned: ['connector-0-rejected'] },
+  ];
+  for (const c of cases) {
+    it(`${c.quirk}: converges to a way that works, learns it, and the fuse holds`, async () => {
+      h = site(20, [{ id: 'S16', evses: 1 }]);
+      const st = new Rude16('S16', h.relay, h.clock, { quirks: [c.quirk], evMaxA: 32, ...c.opts });
+      st.start(7);
+      const worst = await run(h, [st], 60_000, 10_000);
+      expect(worst).toBeLessThanOrEqual(20);
+      expect(st.drawA).toBeGreaterThanOrEqual(19); // limited, not starved: it got the site's 20 A
+      expect(evseOf(h, 'S16')?.controllable).toBe(true);
+      for (const q of c.learned) expect(learnedOf(h, 'S16')).toContain(q);
+    });
+  }
+
+  it('two quirks at once (watts-only and relative-only, the firmware claiming A): found together', async () => {
+    h = site(20, [{ id: 'S16' }]);
+    const st = new Rude16('S16', h.relay, h.clock, { quirks: ['watts-only', 'relative-only'], rateUnitKey: 'Current,Power' });
+    st.start(7);
+    expect(await run(h, [st], 60_000, 10_000)).toBeLessThanOrEqual(20);
+    expect(st.drawA).toBeGreaterThanOrEqual(19);
+    expect(learnedOf(h, 'S16')).toEqual(['watts-only', 'relative-only']);
+  });
+
+  it('no-zero: a paused session is held at the station\'s minimum instead, shown as applied', async () => {
+    // Two stations on 10 A: one is paused (0 A is below two minimums); the no-zero one refuses 0 and is held at 6 A.
+    h = site(10, [{ id: 'S16' }]);
+    const st = new Rude16('S16', h.relay, h.clock, { quirks: ['no-zero'], evMaxA: 32 });
+    h.settings$.next({ circuitLimitsA: {}, priorities: {}, modes: {}, siteMode: 'fast', safeLimitA: [10, 10, 10] });
+    st.start(7);
+    await run(h, [st], 5_000, 0);
+    // The site limit drops to 4 A (below the 6 A minimum): the loop pauses it; the station will not take 0.
+    h.siteLimit$.next({ at: h.clock.now(), limitA: [4, 4, 4], binding: { kind: 'fuse', id: 'x', limitA: [4, 4, 4] }, sources: [] });
+    await run(h, [st], 30_000, 0);
+    expect(st.rejected.length).toBeGreaterThan(0);
+    expect(learnedOf(h, 'S16')).toContain('no-zero');
+    expect(st.appliedA()).toBe(6);
+    expect(evseOf(h, 'S16')?.appliedLimitA).toBe(6);
+  });
+
+  it('no-smart-charging: a fixed load shown as such, never sent a profile, and the others make room', async () => {
+    h = site(32, [{ id: 'S16' }, { id: 'OK16' }]);
+    const fixed = new Rude16('S16', h.relay, h.clock, { quirks: ['no-smart-charging'], evMaxA: 16 });
+    const ok = new Rude16('OK16', h.relay, h.clock, { evMaxA: 32 });
+    fixed.start(1);
+    ok.start(2);
+    const worst = await run(h, [fixed, ok], 60_000, 15_000);
+    expect(worst).toBeLessThanOrEqual(32);
+    expect(h.relay.calls.filter((c) => c.stationId === 'S16' && c.action === 'SetChargingProfile')).toEqual([]);
+    expect(h.loop.state().stations?.find((s) => s.id === 'S16')?.fixedReason).toMatch(/SmartCharging/);
+    expect(evseOf(h, 'S16')?.controllable).toBe(false);
+    expect(ok.drawA).toBeGreaterThanOrEqual(15);
+  });
+
+  it('accepts and ignores: judged not controllable, counted as a fixed load, the fuse holds', async () => {
+    h = site(40, [{ id: 'IGN' }, { id: 'OK16' }]);
+    const ign = new Rude16('IGN', h.relay, h.clock, { ignores: true, evMaxA: 30 });
+    const ok = new Rude16('OK16', h.relay, h.clock, { evMaxA: 32 });
+    ign.start(1);
+    ok.start(2);
+    const worst = await run(h, [ign, ok], 120_000, 60_000);
+    expect(evseOf(h, 'IGN')?.controllable).toBe(false);
+    expect(evseOf(h, 'IGN')?.controllableReason).toMatch(/above its/);
+    expect(worst).toBeLessThanOrEqual(40);
+    expect(ok.drawA).toBeLessThanOrEqual(10);
+  });
+
+  it('a slow applier (45 s) gets its reaction time learned and stays controllable; kept for the next start', async () => {
+    const memory = new MapMemory();
+    h = site(20, [{ id: 'SLOW' }, { id: 'OK16' }], memory);
+    const slow = new Rude16('SLOW', h.relay, h.clock, { reactionMs: 45_000, evMaxA: 32 });
+    const ok = new Rude16('OK16', h.relay, h.clock, { evMaxA: 32 });
+    slow.start(1);
+    await run(h, [slow], 20_000, 0);
+    ok.start(2); // the slow one must come down to share
+    await run(h, [slow, ok], 180_000, 0);
+    expect(evseOf(h, 'SLOW')?.controllable).toBe(true);
+    const r = h.loop.state().stations?.find((s) => s.id === 'SLOW')?.reactionMs;
+    expect(r).toBeGreaterThanOrEqual(40_000);
+    expect(r).toBeLessThanOrEqual(60_000);
+    expect(memory.notes.get('SLOW')?.reactionMs).toBe(r);
+  });
+
+  it('learned fallbacks are kept: the next start writes the way that works at once', async () => {
+    const memory = new MapMemory();
+    h = site(20, [{ id: 'S16' }], memory);
+    let st = new Rude16('S16', h.relay, h.clock, { quirks: ['relative-only'] });
+    st.start(7);
+    await run(h, [st], 20_000, 0);
+    expect(memory.notes.get('S16')?.learned).toEqual(['relative-only']);
+    await h.loop.stop();
+    h = site(20, [{ id: 'S16' }], memory);
+    st = new Rude16('S16', h.relay, h.clock, { quirks: ['relative-only'] });
+    st.start(8);
+    await run(h, [st], 20_000, 0);
+    expect(st.rejected).toEqual([]);
+    expect(st.drawA).toBeGreaterThanOrEqual(19);
+  });
+
+  it('config quirks are assumed from the start: nothing is rejected', async () => {
+    h = site(20, [{ id: 'S16', quirks: ['watts-only', 'stack-level-0-only'] }]);
+    const st = new Rude16('S16', h.relay, h.clock, { quirks: ['watts-only', 'stack-level-0-only'], rateUnitKey: 'Current,Power' });
+    st.start(7);
+    await run(h, [st], 20_000, 0);
+    expect(st.rejected).toEqual([]);
+    expect(st.drawA).toBeGreaterThanOrEqual(19);
+    expect(learnedOf(h, 'S16')).toEqual([]);
+  });
+
+  it('phase-l1-n and single-phase-report: measurements read so the fuse holds', async () => {
+    for (const quirk of ['phase-l1-n', 'single-phase-report'] as const) {
+      h = site(32, [{ id: 'S16', quirks: [quirk] }, { id: 'OK16' }]);
+      const a = new Rude16('S16', h.relay, h.clock, { quirks: [quirk], evMaxA: 16 });
+      const b = new Rude16('OK16', h.relay, h.clock, { evMaxA: 32 });
+      a.start(1);
+      b.start(2);
+      expect(await run(h, [a, b], 40_000, 10_000)).toBeLessThanOrEqual(32);
+      expect(evseOf(h, 'S16')?.measuredCurrentA).toEqual([16, 16, 16]);
+      await h.loop.stop();
+    }
+  });
+});
