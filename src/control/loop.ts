@@ -152,8 +152,24 @@ export function createControlLoop(inputs: ControlInputs): ControlLoop {
       log.error({ err: err instanceof Error ? err.message : String(err) }, 'allocation failed; pausing controllable EVSEs');
       lastResult = { allocations: built.input.evses.map((e) => ({ evseId: e.id, limitA: 0, phases: e.phases, reason: 'paused-no-capacity' as const })), alarms: [] };
     }
+    let nodes = built.nodes;
+    // A station that refuses 0 A (no-zero) keeps drawing its minimum when paused: solve again with it counted as a
+    // fixed load at (at least) its minimum, so the others never get the current it keeps.
+    const held = heldAtMinimum(current, lastResult);
+    if (held.size) {
+      const again = current.map((v) => (held.has(evseKey(v.session.stationId, v.session.evseId)) ? atMinimum(v) : v));
+      const rebuilt = buildInput({ now, config, settings, siteLimit, measurements, views: again, history, stepMs, exportCreditFraction, tariff, settledNet });
+      try {
+        lastResult = allocate(rebuilt.input);
+        nodes = rebuilt.nodes;
+      } catch (err) {
+        log.error({ err: err instanceof Error ? err.message : String(err) }, 'allocation failed; pausing controllable EVSEs');
+        lastResult = { allocations: rebuilt.input.evses.map((e) => ({ evseId: e.id, limitA: 0, phases: e.phases, reason: 'paused-no-capacity' as const })), alarms: [] };
+      }
+      for (const a of lastResult.allocations) if (held.has(a.evseId)) Object.assign(a, { limitA: 0, reason: 'paused-no-capacity' });
+    }
     lastSolveMs = performance.now() - t0;
-    lastNodes = built.nodes;
+    lastNodes = nodes;
 
     const byId = new Map(lastResult.allocations.map((a) => [a.evseId, a]));
     const targets: TxTarget[] = [];
@@ -283,6 +299,26 @@ export function createControlLoop(inputs: ControlInputs): ControlLoop {
         if (change !== 'none' && change !== 'meter') requestSolve();
       }
     }
+  }
+
+  /** Controllable EVSEs of stations that refuse 0 A which the allocation pauses. */
+  function heldAtMinimum(vs: SessionView[], result: AllocationResult): Set<string> {
+    const paused = new Set(result.allocations.filter((a) => a.limitA <= 0).map((a) => a.evseId));
+    const out = new Set<string>();
+    for (const v of vs) {
+      const key = evseKey(v.session.stationId, v.session.evseId);
+      if (v.fixedReason === undefined && paused.has(key) && dispatcher.capabilities(v.session.stationId).quirks?.includes('no-zero')) out.add(key);
+    }
+    return out;
+  }
+
+  /** The view of an EVSE held at its minimum: a fixed load drawing at least that on its phases. */
+  function atMinimum(v: SessionView): SessionView {
+    const min = v.station.minA;
+    const phases = v.station.phases === 1 || v.session.phasesUsed === 1 ? 1 : 3;
+    const m = v.session.measuredCurrentA ?? [0, 0, 0];
+    const measuredCurrentA = [0, 1, 2].map((i) => (i < phases ? Math.max(m[i] ?? 0, min) : (m[i] ?? 0)));
+    return { ...v, fixedReason: 'held at its minimum: the station refuses 0 A', session: { ...v.session, measuredCurrentA } };
   }
 
   /** Measurements read the way the station's quirks need: a station that reports one phase's current for a 3-phase

@@ -74,20 +74,21 @@ describe('1.6 stations with firmware quirks', () => {
     expect(learnedOf(h, 'S16')).toEqual(['watts-only', 'relative-only']);
   });
 
-  it('no-zero: a paused session is held at the station\'s minimum instead, shown as applied', async () => {
-    // Two stations on 10 A: one is paused (0 A is below two minimums); the no-zero one refuses 0 and is held at 6 A.
-    h = site(10, [{ id: 'S16' }]);
+  it('no-zero: a paused session is held at the station\'s minimum instead, counted so, and the fuse holds', async () => {
+    // 16 A for two: the high-priority one takes it all and the other would be paused; this one refuses 0 A, so it is
+    // held at its 6 A minimum and the other gets the remaining 10 A.
+    h = site(16, [{ id: 'S16', priority: 0 }, { id: 'VIP', priority: 5 }]);
     const st = new Rude16('S16', h.relay, h.clock, { quirks: ['no-zero'], evMaxA: 32 });
-    h.settings$.next({ circuitLimitsA: {}, priorities: {}, modes: {}, siteMode: 'fast', safeLimitA: [10, 10, 10] });
+    const vip = new Rude16('VIP', h.relay, h.clock, { evMaxA: 32 });
     st.start(7);
-    await run(h, [st], 5_000, 0);
-    // The site limit drops to 4 A (below the 6 A minimum): the loop pauses it; the station will not take 0.
-    h.siteLimit$.next({ at: h.clock.now(), limitA: [4, 4, 4], binding: { kind: 'fuse', id: 'x', limitA: [4, 4, 4] }, sources: [] });
-    await run(h, [st], 30_000, 0);
+    vip.start(8);
+    const worst = await run(h, [st, vip], 60_000, 15_000);
     expect(st.rejected.length).toBeGreaterThan(0);
     expect(learnedOf(h, 'S16')).toContain('no-zero');
     expect(st.appliedA()).toBe(6);
     expect(evseOf(h, 'S16')?.appliedLimitA).toBe(6);
+    expect(worst).toBeLessThanOrEqual(16);
+    expect(vip.drawA).toBeGreaterThanOrEqual(9.5);
   });
 
   it('no-smart-charging: a fixed load shown as such, never sent a profile, and the others make room', async () => {
@@ -170,5 +171,29 @@ describe('1.6 stations with firmware quirks', () => {
       expect(evseOf(h, 'S16')?.measuredCurrentA).toEqual([16, 16, 16]);
       await h.loop.stop();
     }
+  });
+});
+
+describe('CSMS arbitration on a relayed 1.6 station', () => {
+  const csms = (h: Harness, action: string, request: Record<string, unknown>) =>
+    h.relay.results$.next({ stationId: 'S16', origin: 'csms', messageId: `c${Math.random()}`, action, request, result: { status: 'Accepted' }, at: h.clock.now(), protocol: 'ocpp1.6' });
+  const schedule = (limit: number) => ({ chargingRateUnit: 'A', startSchedule: new Date(0).toISOString(), chargingSchedulePeriod: [{ startPeriod: 0, limit }] });
+
+  it('a CSMS ChargePointMaxProfile, TxDefaultProfile and TxProfile: what the station applies never exceeds min(CSMS, allocation)', async () => {
+    h = site(32, [{ id: 'S16' }]);
+    const st = new Rude16('S16', h.relay, h.clock, { evMaxA: 32 });
+    st.start(7);
+    await run(h, [st], 10_000, 0);
+    expect(st.appliedA()).toBe(32);
+    csms(h, 'SetChargingProfile', { connectorId: 0, csChargingProfiles: { chargingProfileId: 1, stackLevel: 0, chargingProfilePurpose: 'ChargePointMaxProfile', chargingProfileKind: 'Absolute', chargingSchedule: schedule(20) } });
+    await run(h, [st], 10_000, 0);
+    expect(st.appliedA()).toBeLessThanOrEqual(20);
+    csms(h, 'SetChargingProfile', { connectorId: 1, csChargingProfiles: { chargingProfileId: 2, transactionId: 7, stackLevel: 0, chargingProfilePurpose: 'TxProfile', chargingProfileKind: 'Absolute', chargingSchedule: schedule(12) } });
+    await run(h, [st], 10_000, 0);
+    expect(st.appliedA()).toBeLessThanOrEqual(12);
+    expect(evseOf(h, 'S16')?.csmsLimitA).toBe(12);
+    csms(h, 'ClearChargingProfile', { id: 2 });
+    await run(h, [st], 10_000, 0);
+    expect(st.appliedA()).toBe(20);
   });
 });
