@@ -35,38 +35,23 @@ interface Held {
   id: number;
 }
 
-export class Rude16 {
+/** The firmware: its configuration keys, its profile table and quirks, its EV, its MeterValues; clock given. */
+export class Firmware16 {
   /** Every profile version accepted, oldest first (a newer version of an id replaces the older once active). */
   readonly accepted: Held[] = [];
-  readonly rejected: RecordedCall[] = [];
+  readonly rejected: Array<Record<string, unknown>> = [];
   readonly configChanges: Array<{ key: string; value: string }> = [];
   txId?: number;
   drawA = 0;
-  private seq = 0;
-  private timer?: ReturnType<typeof setInterval>;
-  private lastMeterAt = 0;
 
-  constructor(readonly id: string, private readonly relay: FakeRelay, private readonly clock: Clock, private readonly o: Rude16Options = {}) {
-    relay.answers.set(id, (c) => this.answer(c));
-  }
+  constructor(private readonly now: () => number, private readonly o: Rude16Options = {}) {}
 
   has(q: Quirk): boolean {
     return this.o.quirks?.includes(q) ?? false;
   }
 
-  /** Connects, boots (accepted by the CSMS) and starts a transaction with the EV plugged in. */
-  start(txId: number): void {
-    const at = this.clock.now();
-    this.relay.connected.add(this.id);
-    this.relay.connections$.next({ stationId: this.id, side: 'station', up: true, at, protocol: 'ocpp1.6' });
-    this.result('BootNotification', { chargePointVendor: 'rude', chargePointModel: '16' }, { status: 'Accepted', currentTime: new Date(at).toISOString(), interval: 300 });
-    this.call('StatusNotification', { connectorId: 1, status: 'Charging', errorCode: 'NoError' });
-    this.txId = txId;
-    this.result('StartTransaction', { connectorId: 1, idTag: 'CARD', meterStart: 0, timestamp: new Date(at).toISOString() }, { transactionId: txId, idTagInfo: { status: 'Accepted' } });
-  }
-
   /** The limit (A per phase) the station applies at `now`. */
-  appliedA(now = this.clock.now()): number {
+  appliedA(now = this.now()): number {
     const latest = new Map<number, Held>();
     for (const p of this.accepted) if (p.activeFrom <= now) latest.set(p.id * 100 + p.connectorId, p);
     const valid = [...latest.values()].filter((p) => (p.validTo === undefined || now < p.validTo) && (p.connectorId === 0 || p.connectorId === 1));
@@ -77,42 +62,36 @@ export class Rude16 {
     return Math.min((tx ?? def)?.limitA ?? this.o.maxA ?? 32, max?.limitA ?? Infinity);
   }
 
-  /** Advance the EV and report MeterValues when due; call on every clock step. */
-  step(): void {
-    const now = this.clock.now();
-    if (this.txId === undefined) return;
-    this.drawA = this.o.ignores ? (this.o.evMaxA ?? 32) : Math.min(this.o.evMaxA ?? 32, this.appliedA(now));
-    if (now - this.lastMeterAt < (this.o.meterEveryMs ?? 1000)) return;
-    this.lastMeterAt = now;
+  /** The EV follows what the station applies (or not, for an ignorer). */
+  advance(): void {
+    this.drawA = this.txId === undefined ? 0 : this.o.ignores ? (this.o.evMaxA ?? 32) : Math.min(this.o.evMaxA ?? 32, this.appliedA());
+  }
+
+  /** A 1.6 MeterValues.req of the transaction now. */
+  meterValues(): Record<string, unknown> {
+    const now = this.now();
     const phases = this.has('single-phase-report') ? ['L1'] : this.has('phase-l1-n') ? ['L1-N', 'L2-N', 'L3-N'] : ['L1', 'L2', 'L3'];
     const sampledValue = [
       ...phases.map((phase) => ({ value: this.drawA.toFixed(1), measurand: 'Current.Import', phase, unit: 'A' })),
       { value: ((this.drawA * 230 * 3) / 1000).toFixed(3), measurand: 'Power.Active.Import', unit: 'kW' },
     ];
-    this.call('MeterValues', { connectorId: 1, transactionId: this.txId, meterValue: [{ timestamp: new Date(now).toISOString(), sampledValue }] });
+    return { connectorId: 1, transactionId: this.txId, meterValue: [{ timestamp: new Date(now).toISOString(), sampledValue }] };
   }
 
-  private call(action: string, payload: Record<string, unknown>): void {
-    this.relay.calls$.next({ stationId: this.id, origin: 'station', messageId: `s${++this.seq}`, action, payload, at: this.clock.now(), protocol: 'ocpp1.6' });
-  }
-
-  private result(action: string, request: Record<string, unknown>, result: Record<string, unknown>): void {
-    this.relay.results$.next({ stationId: this.id, origin: 'station', messageId: `s${++this.seq}`, action, request, result, at: this.clock.now(), protocol: 'ocpp1.6' });
-  }
-
-  private answer(c: RecordedCall): Record<string, unknown> {
-    switch (c.action) {
+  /** Its answer to a CALL of the controller (throws OcppCallError for a CALLERROR). */
+  answer(action: string, payload: Record<string, unknown>): Record<string, unknown> {
+    switch (action) {
       case 'GetConfiguration':
         return this.configuration();
       case 'ChangeConfiguration':
-        this.configChanges.push(c.payload as { key: string; value: string });
+        this.configChanges.push(payload as { key: string; value: string });
         return { status: 'Accepted' };
       case 'SetChargingProfile':
-        return this.setProfile(c);
+        return this.setProfile(payload);
       case 'ClearChargingProfile':
         return { status: 'Accepted' };
       default:
-        throw new OcppCallError('NotImplemented', c.action);
+        throw new OcppCallError('NotImplemented', action);
     }
   }
 
@@ -130,10 +109,10 @@ export class Rude16 {
     return { configurationKey: Object.entries(kv).map(([key, value]) => ({ key, readonly: false, value })) };
   }
 
-  private setProfile(c: RecordedCall): Record<string, unknown> {
+  private setProfile(payload: Record<string, unknown>): Record<string, unknown> {
     if (this.has('no-smart-charging')) throw new OcppCallError('NotImplemented', 'SmartCharging not supported');
-    const connectorId = c.payload.connectorId as number;
-    const p = c.payload.csChargingProfiles as Record<string, unknown>;
+    const connectorId = payload.connectorId as number;
+    const p = payload.csChargingProfiles as Record<string, unknown>;
     const s = p.chargingSchedule as { chargingRateUnit: string; chargingSchedulePeriod: Array<{ limit: number; numberPhases?: number }>; startSchedule?: string };
     const period = s.chargingSchedulePeriod[0];
     const limitA = s.chargingRateUnit === 'W' ? period.limit / (230 * (period.numberPhases ?? 3)) : period.limit;
@@ -148,10 +127,10 @@ export class Rude16 {
       (p.chargingProfilePurpose === 'TxProfile' && p.transactionId !== this.txId) ||
       (p.chargingProfileKind === 'Absolute' && !s.startSchedule);
     if (reject) {
-      this.rejected.push(c);
+      this.rejected.push(payload);
       return { status: 'Rejected' };
     }
-    const now = this.clock.now();
+    const now = this.now();
     this.accepted.push({
       id: p.chargingProfileId as number, connectorId, purpose: p.chargingProfilePurpose as string, stackLevel: p.stackLevel as number,
       ...(typeof p.transactionId === 'number' ? { txId: p.transactionId } : {}),
@@ -160,5 +139,44 @@ export class Rude16 {
       activeFrom: now + (this.o.reactionMs ?? 2000),
     });
     return { status: 'Accepted' };
+  }
+}
+
+/** The firmware behind FakeRelay (in process, virtual time): boots, starts a transaction, reports on step(). */
+export class Rude16 extends Firmware16 {
+  private seq = 0;
+  private lastMeterAt = 0;
+
+  constructor(readonly id: string, private readonly relay: FakeRelay, private readonly clock: Clock, private readonly opts: Rude16Options = {}) {
+    super(() => clock.now(), opts);
+    relay.answers.set(id, (c: RecordedCall) => this.answer(c.action, c.payload));
+  }
+
+  /** Connects, boots (accepted by the CSMS) and starts a transaction with the EV plugged in. */
+  start(txId: number): void {
+    const at = this.clock.now();
+    this.relay.connected.add(this.id);
+    this.relay.connections$.next({ stationId: this.id, side: 'station', up: true, at, protocol: 'ocpp1.6' });
+    this.result('BootNotification', { chargePointVendor: 'rude', chargePointModel: '16' }, { status: 'Accepted', currentTime: new Date(at).toISOString(), interval: 300 });
+    this.call('StatusNotification', { connectorId: 1, status: 'Charging', errorCode: 'NoError' });
+    this.txId = txId;
+    this.result('StartTransaction', { connectorId: 1, idTag: 'CARD', meterStart: 0, timestamp: new Date(at).toISOString() }, { transactionId: txId, idTagInfo: { status: 'Accepted' } });
+  }
+
+  /** Advance the EV and report MeterValues when due; call on every clock step. */
+  step(): void {
+    this.advance();
+    const now = this.clock.now();
+    if (this.txId === undefined || now - this.lastMeterAt < (this.opts.meterEveryMs ?? 1000)) return;
+    this.lastMeterAt = now;
+    this.call('MeterValues', this.meterValues());
+  }
+
+  private call(action: string, payload: Record<string, unknown>): void {
+    this.relay.calls$.next({ stationId: this.id, origin: 'station', messageId: `s${++this.seq}`, action, payload, at: this.clock.now(), protocol: 'ocpp1.6' });
+  }
+
+  private result(action: string, request: Record<string, unknown>, result: Record<string, unknown>): void {
+    this.relay.results$.next({ stationId: this.id, origin: 'station', messageId: `s${++this.seq}`, action, request, result, at: this.clock.now(), protocol: 'ocpp1.6' });
   }
 }
