@@ -71,6 +71,18 @@ describe('config', () => {
     );
   });
 
+  it('checks firmware quirk names (stations.list[].quirks) and notes a rotation the file sets', () => {
+    const list = [{ id: 'CP01', quirks: ['watts-only', 'relative-only'], rotation: 'L2L3L1' }, { id: 'CP02', quirks: ['watts-only', 'wats-only'] }];
+    expect(problems({ ...minimal, stations: { listen: { port: 9000 }, list } })).toEqual([
+      expect.stringMatching(/^stations\.list\[1\]\.quirks\[1\]: must be one of "watts-only", "amps-only", .*"no-smart-charging"$/),
+    ]);
+    const c = parseConfig({ ...minimal, stations: { listen: { port: 9000 }, list: [list[0], { id: 'CP02' }] } }, '/tmp');
+    expect(c.stations.list[0].quirks).toEqual(['watts-only', 'relative-only']);
+    expect(c.stations.list[0].rotationSet).toBe(true);
+    expect(c.stations.list[1].rotationSet).toBeUndefined();
+    expect(c.stations.list[1].rotation).toBe('L1L2L3');
+  });
+
   it('requires station password hashes for basic auth', () => {
     const p = problems({ ...minimal, stations: { listen: { port: 9000 }, auth: 'basic', list: [{ id: 'CP1' }] } });
     expect(p).toContain('stations.list[0].passwordHash: required when stations.auth is basic');
