@@ -2,7 +2,8 @@
 // SetChargingProfile received by the stations, through the real chain: simulated SunSpec meter → driver (polling) →
 // control loop → relay (injected calls) → test stations over WebSocket. 10 and 100 stations. Each measured step raises
 // the base load so every station's limit drops (decreases go out at once); between steps the load falls back and the
-// limits rise again on the loop's ramp, unmeasured.
+// limits rise again on the loop's ramp, unmeasured. The mixed variant runs half the stations on OCPP 1.6 (through the
+// 1.6 adapter: TxProfile on connectorId, integer transactionId) beside 2.0.1 ones.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,13 +18,16 @@ import { createStations } from '../../src/stations/stations.js';
 import { createRelay } from '../../src/relay/relay.js';
 import { SimModbusSite } from '../../src/sim/devices/modbus-site.js';
 import { openDatabase } from '../../src/store/db.js';
-import { startCsms, TestStation, until } from '../control/world.js';
+import { TestStation, until } from '../control/world.js';
+import { startCsms16, WsStation16 } from '../control/world16.js';
 import type { Bench } from './run.js';
 
 const POLL_MS = 100;
 
 interface SizeResult {
   stations: number;
+  /** Of which on OCPP 1.6. */
+  stations16: number;
   poll_ms: number;
   steps: number;
   median_ms: number;
@@ -36,9 +40,16 @@ function quantile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
 }
 
-async function measure(n: number, steps: number, log: (l: string) => void): Promise<SizeResult> {
+/** What the bench needs of a station of either protocol. */
+interface BenchStation {
+  received: Array<{ at: number }>;
+  limit(): number | undefined;
+  close(): void;
+}
+
+async function measure(n: number, steps: number, log: (l: string) => void, share16 = 0): Promise<SizeResult> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-reaction-'));
-  const csms = await startCsms();
+  const csms = await startCsms16(); // answers both protocols
   const modbus = new SimModbusSite(undefined, { host: '127.0.0.1', port: 0 });
   const modbusPort = await modbus.start();
   const ids = Array.from({ length: n }, (_, i) => `CP${String(i + 1).padStart(3, '0')}`);
@@ -70,15 +81,23 @@ async function measure(n: number, steps: number, log: (l: string) => void): Prom
       lastReadAt = Date.now();
     }
   });
-  const stations: TestStation[] = [];
+  const stations: BenchStation[] = [];
+  const n16 = Math.round(n * share16);
   try {
-    for (const id of ids) {
-      const s = new TestStation(id, { lagMs: 0, meterEveryMs: 3_600_000 });
-      await s.connect(port);
-      stations.push(s);
+    for (const [i, id] of ids.entries()) {
+      if (i < n16) {
+        const s = new WsStation16(id, { reactionMs: 0, meterEveryMs: 3_600_000 });
+        await s.connect(port);
+        await s.startTransaction();
+        stations.push({ received: s.received, limit: () => s.lastSessionLimitA(), close: () => s.close() });
+      } else {
+        const s = new TestStation(id, { lagMs: 0, meterEveryMs: 3_600_000 });
+        await s.connect(port);
+        await s.startTransaction(`tx-${i}`);
+        stations.push({ received: s.received, limit: () => s.lastTxLimit(), close: () => s.close() });
+      }
     }
-    for (const [i, s] of stations.entries()) await s.startTransaction(`tx-${i}`);
-    await until(() => stations.every((s) => s.lastTxLimit() === 8), 60_000, `all ${n} stations at 8 A`);
+    await until(() => stations.every((s) => s.limit() === 8), 60_000, `all ${n} stations at 8 A`);
     const times: number[] = [];
     const detect: number[] = [];
     const dispatch: number[] = [];
@@ -90,7 +109,7 @@ async function measure(n: number, steps: number, log: (l: string) => void): Prom
       await new Promise((r) => setTimeout(r, POLL_MS * 2 + Math.random() * POLL_MS));
       const t0 = Date.now();
       modbus.model.setGrid({ currentsA: [base, base, base] as PhaseVector });
-      await until(() => stations.every((s, i) => s.received.length > counts[i] && s.lastTxLimit() === expect), 30_000, `step ${k}`);
+      await until(() => stations.every((s, i) => s.received.length > counts[i] && s.limit() === expect), 30_000, `step ${k}`);
       if (!up) continue;
       const last = Math.max(...stations.map((s) => s.received.at(-1)!.at));
       times.push(last - t0);
@@ -102,6 +121,7 @@ async function measure(n: number, steps: number, log: (l: string) => void): Prom
     times.sort((a, b) => a - b);
     const r = {
       stations: n,
+      stations16: n16,
       poll_ms: POLL_MS,
       steps,
       median_ms: quantile(times, 0.5),
@@ -114,7 +134,7 @@ async function measure(n: number, steps: number, log: (l: string) => void): Prom
       median_dispatch_ms: quantile(dispatch, 0.5),
       p99_dispatch_ms: quantile(dispatch, 0.99),
     };
-    log(`${n} stations: median ${r.median_ms} ms, p99 ${r.p99_ms} ms over ${steps} steps (poll ${POLL_MS} ms; detection median ${r.median_detect_ms} / p99 ${r.p99_detect_ms} ms, dispatch median ${r.median_dispatch_ms} / p99 ${r.p99_dispatch_ms} ms)`);
+    log(`${n} stations (${n16} on 1.6): median ${r.median_ms} ms, p99 ${r.p99_ms} ms over ${steps} steps (poll ${POLL_MS} ms; detection median ${r.median_detect_ms} / p99 ${r.p99_detect_ms} ms, dispatch median ${r.median_dispatch_ms} / p99 ${r.p99_dispatch_ms} ms)`);
     return r;
   } finally {
     readSub.unsubscribe();
@@ -133,6 +153,8 @@ export const run: Bench = async (opts) => {
   const steps = Number(opts.args[0] ?? 20) || 20;
   const small = await measure(10, steps, opts.log);
   const large = await measure(100, steps, opts.log);
+  // Mixed fleet: half on 1.6 (needs the relay to speak ocpp1.6).
+  const mixed = await measure(100, steps, opts.log, 0.5);
   return {
     stations: large.stations,
     poll_ms: large.poll_ms,
@@ -140,5 +162,6 @@ export const run: Bench = async (opts) => {
     p99_ms: large.p99_ms,
     target_ms: POLL_MS + 100,
     sizes: [small, large],
+    mixed: { stations: mixed.stations, stations16: mixed.stations16, poll_ms: mixed.poll_ms, median_ms: mixed.median_ms, p99_ms: mixed.p99_ms, target_ms: POLL_MS + 100 },
   };
 };
