@@ -10,6 +10,7 @@ import type { LimitAnswer, Quirk, StationCapabilities, StationMemory, StationReq
 import { fixedLoadReason, mergeQuirks } from './capabilities.js';
 import { CONTROL_TIMING } from './settings.js';
 import { Reactions } from './reactions.js';
+import { verifyLimit } from './verify.js';
 import type { StationControlState } from './types.js';
 
 export interface TxTarget {
@@ -59,6 +60,8 @@ export interface DispatcherOptions {
   minA?(stationId: string): number;
   /** The station's EVSEs (config), for a default written per connector. */
   evses?(stationId: string): number;
+  /** How long a station not measured yet may take to follow a limit (ms; default CONTROL_TIMING.reactionMs). */
+  reactionMs?: number;
 }
 
 interface Sent {
@@ -93,6 +96,8 @@ interface EvseDispatch {
   notControllable?: string;
   /** Marked for drawing above its limit (it may still turn out to be slow, not ignoring). */
   markedForDraw?: boolean;
+  /** A new or lower limit was accepted: read the station's composite schedule back at this time (verify.ts). */
+  verifyAt?: number;
   markedAt?: number;
   overSince?: number;
 }
@@ -113,6 +118,8 @@ interface StationDispatch {
   notControllable?: string;
   /** Quirks it needed a fallback for (kept in memory across boots and restarts). */
   learned: Quirk[];
+  /** It cannot answer GetCompositeSchedule (until it boots again): no read-back. */
+  noComposite?: boolean;
   evses: Map<number, EvseDispatch>;
 }
 
@@ -236,6 +243,7 @@ export class Dispatcher {
     const st = this.station(stationId);
     st.caps = undefined;
     st.notControllable = undefined;
+    st.noComposite = undefined;
     st.needsSetup = true;
     st.defaultSent = undefined;
     for (const e of st.evses.values()) {
@@ -448,7 +456,33 @@ export class Dispatcher {
       const u = this.urgency(e, level);
       if (u !== undefined && (!best || u < best.u)) best = { e, u };
     }
-    if (best?.e.target) this.sendTx(st, best.e, best.e.target, caps, level);
+    if (best?.e.target) return void this.sendTx(st, best.e, best.e.target, caps, level);
+    const now = this.now();
+    for (const e of st.evses.values()) if (e.verifyAt !== undefined && e.verifyAt <= now) return void this.verify(st, e);
+  }
+
+  /** Reads the composite schedule back after a new or lower limit; a station showing a higher one ignores ours. */
+  private verify(st: StationDispatch, e: EvseDispatch): void {
+    e.verifyAt = undefined;
+    const sent = e.sent;
+    const t = e.target;
+    if (st.noComposite || !sent || !t || t.hold || e.notControllable) return void this.pump(st);
+    const token = {};
+    st.inFlight = token;
+    // Any limit accepted within the station's reaction time may not be installed yet: the highest of them is allowed.
+    const since = this.now() - this.reactions.patienceMs(st.id, this.o.reactionMs);
+    const accepted = Math.max(sent.appliedA ?? sent.limitA, ...sent.changes.filter((c) => c.at >= since).map((c) => c.limitA));
+    void verifyLimit(this.o.requests, st.id, t.evseId, accepted, this.now(), this.o.callTimeoutMs).then((v) => {
+      if (st.inFlight !== token) return;
+      st.inFlight = undefined;
+      if (v.kind === 'unsupported') st.noComposite = true;
+      else if (v.kind === 'ignored' && e.sent === sent && !e.notControllable) {
+        e.notControllable = v.reason;
+        this.o.log.warn({ stationId: st.id, evseId: t.evseId }, `not controllable: ${v.reason}`);
+        this.o.onChange();
+      }
+      this.pump(st);
+    }).catch((err: unknown) => this.o.log.error({ stationId: st.id, err: err instanceof Error ? err.message : String(err) }, 'dispatcher: read-back failed'));
   }
 
   private setup(st: StationDispatch): void {
@@ -571,6 +605,11 @@ export class Dispatcher {
           changes: rememberChange(prev?.transactionId === t.transactionId ? prev.changes : [], changed, now, applied),
         };
         if (changed) this.reactions.changed(st.id, t.evseId, now, applied);
+        // Read back the first limit of a session and every decrease (increases cannot hurt the fuse), once the station
+        // has had its reaction time (some install a profile only at their next control cycle).
+        if (!st.noComposite && (!prev || prev.transactionId !== t.transactionId || applied < (prev.appliedA ?? prev.limitA))) {
+          e.verifyAt = now + this.reactions.patienceMs(st.id, this.o.reactionMs);
+        }
         if (changed) this.o.onChange();
       } else {
         const reason = r.status === 'Rejected' ? r.reason : undefined;

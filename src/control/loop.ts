@@ -85,6 +85,7 @@ export function createControlLoop(inputs: ControlInputs): ControlLoop {
     ...(inputs.memory ? { memory: inputs.memory } : {}),
     minA: (id) => stationOf(id).minA,
     evses: (id) => stationOf(id).evses,
+    reactionMs,
   });
 
   const initial: ControlState = { at: scheduler.now(), nodes: [], evses: [], alarms: [], lastSolveMs: 0 };

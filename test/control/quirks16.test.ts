@@ -105,9 +105,23 @@ describe('1.6 stations with firmware quirks', () => {
     expect(ok.drawA).toBeGreaterThanOrEqual(15);
   });
 
-  it('accepts and ignores: judged not controllable, counted as a fixed load, the fuse holds', async () => {
+  it('accepts and ignores, drawing under its limit, and its composite schedule shows it: judged by the read-back', async () => {
     h = site(40, [{ id: 'IGN' }, { id: 'OK16' }]);
-    const ign = new Rude16('IGN', h.relay, h.clock, { ignores: true, evMaxA: 30 });
+    // Its EV takes 10 A of its 20 A share: its current proves nothing; its composite schedule shows no limit of ours.
+    const ign = new Rude16('IGN', h.relay, h.clock, { ignores: true, evMaxA: 10 });
+    const ok = new Rude16('OK16', h.relay, h.clock, { evMaxA: 32 });
+    ign.start(1);
+    ok.start(2);
+    await run(h, [ign, ok], 30_000, 0);
+    expect(h.relay.calls.some((c) => c.stationId === 'IGN' && c.action === 'GetCompositeSchedule')).toBe(true);
+    expect(evseOf(h, 'IGN')?.controllable).toBe(false);
+    expect(evseOf(h, 'IGN')?.controllableReason).toMatch(/composite schedule shows 32 A/);
+    expect(evseOf(h, 'OK16')?.controllable).toBe(true); // its read-back showed its own limit
+  });
+
+  it('accepts and ignores (no read-back): judged by its current, counted as a fixed load, the fuse holds', async () => {
+    h = site(40, [{ id: 'IGN' }, { id: 'OK16' }]);
+    const ign = new Rude16('IGN', h.relay, h.clock, { ignores: true, noComposite: true, evMaxA: 30 });
     const ok = new Rude16('OK16', h.relay, h.clock, { evMaxA: 32 });
     ign.start(1);
     ok.start(2);

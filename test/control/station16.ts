@@ -11,6 +11,8 @@ export interface Rude16Options {
   quirks?: Quirk[];
   /** Accepts every profile and applies none. */
   ignores?: boolean;
+  /** Answers GetCompositeSchedule with NotImplemented (default: its installed profiles; an ignorer shows none). */
+  noComposite?: boolean;
   /** How long it takes to apply a profile (ms). */
   reactionMs?: number;
   evMaxA?: number;
@@ -50,10 +52,11 @@ export class Firmware16 {
     return this.o.quirks?.includes(q) ?? false;
   }
 
-  /** The limit (A per phase) the station applies at `now`. */
-  appliedA(now = this.now()): number {
+  /** The limit (A per phase) the station applies at `now` (`installed`: as its profile table says, before its
+   * reaction time has passed). */
+  appliedA(now = this.now(), installed = false): number {
     const latest = new Map<number, Held>();
-    for (const p of this.accepted) if (p.activeFrom <= now) latest.set(p.id * 100 + p.connectorId, p);
+    for (const p of this.accepted) if (installed || p.activeFrom <= now) latest.set(p.id * 100 + p.connectorId, p);
     const valid = [...latest.values()].filter((p) => (p.validTo === undefined || now < p.validTo) && (p.connectorId === 0 || p.connectorId === 1));
     const top = (f: (p: Held) => boolean) => valid.filter(f).sort((a, b) => b.stackLevel - a.stackLevel || b.connectorId - a.connectorId)[0];
     const tx = this.txId !== undefined ? top((p) => p.purpose === 'TxProfile' && p.txId === this.txId) : undefined;
@@ -90,6 +93,12 @@ export class Firmware16 {
         return this.setProfile(payload);
       case 'ClearChargingProfile':
         return { status: 'Accepted' };
+      case 'GetCompositeSchedule': {
+        if (this.o.noComposite) throw new OcppCallError('NotImplemented', action);
+        const limit = this.o.ignores ? (this.o.maxA ?? 32) : this.appliedA(this.now(), true);
+        const start = new Date(this.now()).toISOString();
+        return { status: 'Accepted', connectorId: payload.connectorId, scheduleStart: start, chargingSchedule: { chargingRateUnit: 'A', startSchedule: start, duration: payload.duration, chargingSchedulePeriod: [{ startPeriod: 0, limit }] } };
+      }
       default:
         throw new OcppCallError('NotImplemented', action);
     }
