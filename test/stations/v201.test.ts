@@ -113,4 +113,12 @@ describe('2.0.1 requests', () => {
     answer = () => Promise.reject(new Error('timeout'));
     expect((await r.setSessionLimit('CP01', limit)).status).toBe('Timeout');
   });
+
+  it('config quirks on a 2.0.1 station: watts-only writes W, stack-level-0-only writes level 0', async () => {
+    const sent: Array<Record<string, unknown>> = [];
+    const caller: StationCaller = { call: async (_id, _a, payload) => (sent.push(payload), { status: 'Accepted' }), connectedStations: () => [] };
+    const caps = fallbackCapabilities({ phaseSwitching: false, quirks: ['watts-only', 'stack-level-0-only'] });
+    await v201.requests(caller).setSessionLimit('CP01', { evseId: 1, transactionId: 'T1', limitA: 10, phases: 3, stackLevel: 4, validTo: 0, caps, voltageV: 230 });
+    expect(sent[0]).toMatchObject({ chargingProfile: { stackLevel: 0, chargingSchedule: [{ chargingRateUnit: 'W', chargingSchedulePeriod: [{ limit: 6900 }] }] } });
+  });
 });

@@ -47,7 +47,8 @@ export function parseCapabilities(result: Record<string, unknown>, fallback: Sta
 
 function schedule(id: number, caps: StationCapabilities, voltageV: number, limitA: number, phases: 1 | 3, phaseToUse?: number): Record<string, unknown> {
   // A where the station takes it (recommended for AC); W only for stations that list W alone.
-  const useW = !caps.rateUnits.includes('A') && caps.rateUnits.includes('W');
+  // Config quirks (docs/stations.md) pin the unit for firmware that says one thing and takes another.
+  const useW = caps.quirks?.includes('watts-only') || (!caps.quirks?.includes('amps-only') && !caps.rateUnits.includes('A') && caps.rateUnits.includes('W'));
   const limit = useW ? Math.floor(limitA * voltageV * phases) : limitA;
   const period: Record<string, unknown> = { startPeriod: 0, limit, numberPhases: phases };
   if (phaseToUse !== undefined) period.phaseToUse = phaseToUse;
@@ -60,7 +61,7 @@ export function txDefaultRequest(a: DefaultLimit): Record<string, unknown> {
     evseId: 0,
     chargingProfile: {
       id: DEFAULT_PROFILE_ID,
-      stackLevel: a.stackLevel,
+      stackLevel: a.caps.quirks?.includes('stack-level-0-only') ? 0 : a.stackLevel,
       chargingProfilePurpose: 'TxDefaultProfile',
       chargingProfileKind: 'Relative',
       chargingSchedule: [schedule(DEFAULT_PROFILE_ID, a.caps, a.voltageV, a.limitA, 3)],
@@ -75,7 +76,7 @@ export function txProfileRequest(a: SessionLimit): Record<string, unknown> {
     evseId: a.evseId,
     chargingProfile: {
       id,
-      stackLevel: a.stackLevel,
+      stackLevel: a.caps.quirks?.includes('stack-level-0-only') ? 0 : a.stackLevel,
       chargingProfilePurpose: 'TxProfile',
       chargingProfileKind: 'Relative',
       transactionId: a.transactionId,
