@@ -120,7 +120,13 @@ export function requests(caller: StationCaller): StationRequests {
       }
     },
     setDefaultLimit: (stationId, limit, timeoutMs) => setProfile(caller, stationId, txDefaultRequest(limit), timeoutMs),
-    setSessionLimit: (stationId, limit, timeoutMs) => setProfile(caller, stationId, txProfileRequest(limit), timeoutMs),
+    async setSessionLimit(stationId, limit, timeoutMs) {
+      // A station that refuses 0 A (config quirk no-zero) is held at its minimum instead; the loop counts it there.
+      const min = limit.minA ?? 6;
+      if (!limit.caps.quirks?.includes('no-zero') || limit.limitA >= min) return setProfile(caller, stationId, txProfileRequest(limit), timeoutMs);
+      const r = await setProfile(caller, stationId, txProfileRequest({ ...limit, limitA: min }), timeoutMs);
+      return r.status === 'Accepted' ? { status: 'Accepted', appliedA: min } : r;
+    },
     async compositeSchedule(stationId, evseId, durationS, timeoutMs): Promise<CompositeSchedule | undefined> {
       try {
         const r = await caller.call(stationId, 'GetCompositeSchedule', { duration: durationS, evseId, chargingRateUnit: 'A' }, timeoutMs ? { timeoutMs } : undefined);
