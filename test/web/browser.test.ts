@@ -107,6 +107,20 @@ describeBrowser('the page in Chromium', () => {
     h.control.next({ ...h.control.value, at: Date.now(), clockOffsetsS: { CP02: 600.2, CP01: 0.3 } });
     await expect.poll(() => page.locator('#chargers-body tr[data-station="CP02"] .station-clock').textContent()).toBe('clock 10 min ahead');
     expect(await cp01.locator('.station-clock').count()).toBe(0);
+    // How the controller limits each station: what it supports, the fallbacks it needed (learned ones marked *), its
+    // measured reaction time, a meter setup it could not get; a station without smart charging is a fixed load.
+    const caps = { rateUnits: ['W' as const], phaseSwitching: false, source: 'station' as const, maxStackLevel: 0, periodsPerSchedule: 24, quirks: ['watts-only' as const, 'relative-only' as const],
+      meter: { phaseResolved: false, note: 'MeterValuesSampledData is read-only (Energy.Active.Import.Register): no Current.Import' } };
+    h.control.next({ ...h.control.value, at: Date.now(), stations: [
+      { id: 'CP03', capabilities: caps, learned: ['relative-only'], reactionMs: 42_400 },
+      { id: 'CP02', capabilities: { rateUnits: ['A'], phaseSwitching: false, source: 'station', smartCharging: false }, learned: [], fixedReason: 'no SmartCharging in SupportedFeatureProfiles' },
+    ] });
+    const cp03 = page.locator('#chargers-body tr[data-station="CP03"]');
+    await expect.poll(() => cp03.locator('.station-fallbacks').textContent()).toBe('fallbacks: watts-only, relative-only*');
+    expect(await cp03.locator('.station-supports').textContent()).toBe('limits in W · stack ≤ 0 · 24 periods');
+    expect(await cp03.locator('.station-reaction').textContent()).toBe('reacts in 42 s');
+    expect(await cp03.locator('.station-meter').textContent()).toContain('read-only');
+    expect(await page.locator('#chargers-body tr[data-station="CP02"] .station-fixed').first().textContent()).toBe('fixed load: no SmartCharging in SupportedFeatureProfiles');
     await page.getByRole('button', { name: 'OCPP messages of CP01' }).click();
     await expect.poll(() => page.locator('#journal').textContent()).toContain('SetChargingProfile');
     await page.fill('#journal-action', 'BootNotification');
