@@ -9,7 +9,7 @@ import { floorToTenth as floor1 } from '../../algorithms/index.js';
 import type { LimitAnswer, Quirk, StationCapabilities, StationMemory, StationRequests } from '../stations/model.js';
 import { fixedLoadReason, mergeQuirks } from './capabilities.js';
 import { CONTROL_TIMING } from './settings.js';
-import { Reactions } from './reactions.js';
+import { MAX_REACTION_MS, Reactions } from './reactions.js';
 import { verifyLimit } from './verify.js';
 import type { StationControlState } from './types.js';
 
@@ -98,6 +98,8 @@ interface EvseDispatch {
   markedForDraw?: boolean;
   /** A new or lower limit was accepted: read the station's composite schedule back at this time (verify.ts). */
   verifyAt?: number;
+  /** The last read-back showed a higher limit: read again once even the slowest station would have applied ours. */
+  suspect?: boolean;
   markedAt?: number;
   overSince?: number;
 }
@@ -470,13 +472,20 @@ export class Dispatcher {
     const token = {};
     st.inFlight = token;
     // Any limit accepted within the station's reaction time may not be installed yet: the highest of them is allowed.
-    const since = this.now() - this.reactions.patienceMs(st.id, this.o.reactionMs);
+    const since = this.now() - (e.suspect ? MAX_REACTION_MS : this.reactions.patienceMs(st.id, this.o.reactionMs));
     const accepted = Math.max(sent.appliedA ?? sent.limitA, ...sent.changes.filter((c) => c.at >= since).map((c) => c.limitA));
     void verifyLimit(this.o.requests, st.id, t.evseId, accepted, this.now(), this.o.callTimeoutMs).then((v) => {
       if (st.inFlight !== token) return;
       st.inFlight = undefined;
       if (v.kind === 'unsupported') st.noComposite = true;
-      else if (v.kind === 'ignored' && e.sent === sent && !e.notControllable) {
+      else if (v.kind === 'ok') e.suspect = false;
+      else if (v.kind === 'ignored' && e.sent?.transactionId === sent.transactionId && !e.notControllable && !e.suspect) {
+        // Some stations show a profile in their composite schedule only once applied (up to a minute or two): ask
+        // again after the longest reaction believed before judging.
+        e.suspect = true;
+        e.verifyAt = this.now() + MAX_REACTION_MS;
+      } else if (v.kind === 'ignored' && e.sent?.transactionId === sent.transactionId && !e.notControllable) {
+        e.suspect = false;
         e.notControllable = v.reason;
         this.o.log.warn({ stationId: st.id, evseId: t.evseId }, `not controllable: ${v.reason}`);
         this.o.onChange();

@@ -4,7 +4,7 @@
 import { CONTROL_TIMING } from './settings.js';
 
 /** Longest reaction believed: a station slower than this is not following (and the watchdog lapses anyway). */
-const MAX_REACTION_MS = 120_000;
+export const MAX_REACTION_MS = 120_000;
 /** How many recent reactions a station's figure is the highest of. */
 const KEEP = 5;
 

@@ -13,6 +13,8 @@ export interface Rude16Options {
   ignores?: boolean;
   /** Answers GetCompositeSchedule with NotImplemented (default: its installed profiles; an ignorer shows none). */
   noComposite?: boolean;
+  /** Its composite schedule shows a profile only once applied (after its reaction time), as some firmwares do. */
+  compositeAfterApply?: boolean;
   /** How long it takes to apply a profile (ms). */
   reactionMs?: number;
   evMaxA?: number;
@@ -95,7 +97,7 @@ export class Firmware16 {
         return { status: 'Accepted' };
       case 'GetCompositeSchedule': {
         if (this.o.noComposite) throw new OcppCallError('NotImplemented', action);
-        const limit = this.o.ignores ? (this.o.maxA ?? 32) : this.appliedA(this.now(), true);
+        const limit = this.o.ignores ? (this.o.maxA ?? 32) : this.appliedA(this.now(), !this.o.compositeAfterApply);
         const start = new Date(this.now()).toISOString();
         return { status: 'Accepted', connectorId: payload.connectorId, scheduleStart: start, chargingSchedule: { chargingRateUnit: 'A', startSchedule: start, duration: payload.duration, chargingSchedulePeriod: [{ startPeriod: 0, limit }] } };
       }
