@@ -58,7 +58,7 @@ async function setDefault(caller: StationCaller, stationId: string, l: DefaultLi
   const base = { limitA: l.limitA, phases: 3 as const, stackLevel: l.stackLevel, at, voltageV: l.voltageV };
   const write = async (way: Way): Promise<LimitAnswer> => {
     if (!way.perConnector) return send(caller, stationId, setChargingProfile(way, { ...base, connectorId: 0 }, false), timeoutMs);
-    const n = Math.max(1, l.evses ?? l.caps.connectors ?? 1);
+    const n = Math.max(1, l.evses ?? 1, l.caps.connectors ?? 1);
     let last: LimitAnswer = { status: 'Accepted' };
     for (let c = 1; c <= n; c++) {
       last = await send(caller, stationId, setChargingProfile(way, { ...base, connectorId: c }, false), timeoutMs);
