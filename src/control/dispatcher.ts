@@ -101,6 +101,8 @@ interface EvseDispatch {
   /** The last read-back showed a higher limit: read again once even the slowest station would have applied ours. */
   suspect?: boolean;
   markedAt?: number;
+  /** What it drew when marked: following means coming down from it. */
+  markedDrawA?: number;
   overSince?: number;
 }
 
@@ -319,8 +321,12 @@ export class Dispatcher {
     if (e.notControllable) {
       // Marked for drawing above its limit, and now following it after all: a slow applier, not an ignorer. Its
       // reaction time was just learned (reactions.sample); it is controllable again.
+      // It must have come down from what it drew when marked to the limit itself (not below: an ignorer whose EV
+      // tapers is not following), within the longest reaction believed of that limit.
       const limit = e.sent.appliedA ?? e.sent.limitA;
-      if (!e.markedForDraw || measuredAt <= e.markedAt! || measuredMaxA > limit + Math.max(1, 0.1 * limit)) return false;
+      const tolerance = Math.max(1, 0.1 * limit);
+      const cameDown = measuredMaxA < (e.markedDrawA ?? 0) - tolerance && Math.abs(measuredMaxA - limit) <= tolerance;
+      if (!e.markedForDraw || measuredAt <= e.markedAt! || measuredAt - e.sent.changedAt > MAX_REACTION_MS || !cameDown) return false;
       this.o.log.info({ stationId, evseId, reactionMs: this.reactions.reactionMs(stationId) }, 'follows its limit after all (slow); controllable again');
       e.notControllable = undefined;
       e.markedForDraw = false;
@@ -349,6 +355,7 @@ export class Dispatcher {
     e.notControllable = `draws ${measuredMaxA.toFixed(1)} A, above its ${e.sent.appliedA ?? e.sent.limitA} A limit, ${Math.round((now - e.sent.changes[0].at) / 1000)} s after it was first set`;
     e.markedForDraw = true;
     e.markedAt = now;
+    e.markedDrawA = measuredMaxA;
     this.o.log.warn({ stationId, evseId }, `not controllable: ${e.notControllable}`);
     return true;
   }
