@@ -148,7 +148,8 @@ export class Dispatcher {
 
   capabilities(stationId: string): StationCapabilities {
     const st = this.stations.get(stationId);
-    return st?.caps ?? this.fallback(st ?? this.station(stationId));
+    // A station not dealt with yet gets config's (no entry is made for it here: ids come from whoever connects).
+    return st ? (st.caps ?? this.fallback(st)) : this.o.fallbackCapabilities(stationId);
   }
 
   /** What the station needed (quirks learned), for the page. */
