@@ -3,138 +3,20 @@
 // One outstanding call per station (decreases first), only when a limit changed beyond the hysteresis or a profile
 // is due for renewal, retries with backoff, and "not controllable" when a station says Rejected / NotImplemented or
 // keeps drawing above its limit. Every timer runs on the injected scheduler.
-import type { SchedulerLike, Subscription } from 'rxjs';
-import type { Logger } from '../common/log.js';
 import { floorToTenth as floor1 } from '../../algorithms/index.js';
-import type { LimitAnswer, Quirk, StationCapabilities, StationMemory, StationRequests } from '../stations/model.js';
+import type { LimitAnswer, Quirk, StationCapabilities } from '../stations/model.js';
+import type { DispatcherOptions, EvseDispatch, EvseDispatchState, LimitChange, StationDispatch, TxTarget } from './dispatch-types.js';
 import { fixedLoadReason, mergeQuirks } from './capabilities.js';
 import { CONTROL_TIMING } from './settings.js';
 import { MAX_REACTION_MS, Reactions } from './reactions.js';
 import { verifyLimit } from './verify.js';
+import { judgeDraw } from './draw-judge.js';
 import type { StationControlState } from './types.js';
 
-export interface TxTarget {
-  stationId: string;
-  evseId: number;
-  transactionId: string;
-  /** A per phase, already min(CSMS limit, allocation). */
-  limitA: number;
-  /** Session known but nothing to send now (fixed load: station offline, CSMS profile above ours, not controllable). */
-  hold?: boolean;
-  phases: 1 | 3;
-  /** EVSE phase to use on one phase (only with phase switching). */
-  phaseToUse?: 1 | 2 | 3;
-  /**
-   * The limit is a fixed cap (the EVSE's or EV's maximum, or the CSMS's limit), not a share of measured headroom:
-   * there is no noise in it to absorb, so a small rise carried by a renewal is sent whole (see limitToSend).
-   */
-  atCap?: boolean;
-}
-
-export interface DispatcherOptions {
-  scheduler: SchedulerLike;
-  requests: StationRequests;
-  log: Logger;
-  voltageV: number;
-  validityMs: number;
-  hysteresisA: number;
-  /** Conservative TxDefaultProfile limit (A) installed at boot / reconnect. */
-  defaultTxLimitA: number;
-  callTimeoutMs: number;
-  backoffMinMs: number;
-  backoffMaxMs: number;
-  /** Capabilities before the station answers (config). */
-  fallbackCapabilities(stationId: string): StationCapabilities;
-  /** The stack level the controller uses on a station (see docs/control.md). */
-  stackLevel(stationId: string, caps: StationCapabilities): number;
-  /** The CSMS's TxDefault / station max limit in force, so our own TxDefaultProfile never exceeds it. */
-  csmsDefaultLimitA(stationId: string): number | undefined;
-  /** Something the loop shows changed (applied limit, controllability, capabilities). */
-  onChange(): void;
-  /** The station's clock minus the controller's (ms), as measured; a session limit's validTo is on the station's
-   * clock. Default 0. */
-  clockOffsetMs?(stationId: string): number;
-  /** Where what was learned per station is kept (quirks, capabilities, reaction time); none = memory only. */
-  memory?: StationMemory;
-  /** The EVSE's minimum current (A): what a station that refuses 0 A is held at. */
-  minA?(stationId: string): number;
-  /** The station's EVSEs (config), for a default written per connector. */
-  evses?(stationId: string): number;
-  /** How long a station not measured yet may take to follow a limit (ms; default CONTROL_TIMING.reactionMs). */
-  reactionMs?: number;
-}
-
-interface Sent {
-  transactionId: string;
-  limitA: number;
-  phases: 1 | 3;
-  phaseToUse?: number;
-  stackLevel: number;
-  sentAt: number;
-  /** The station's clock offset its validTo was written with (ms). */
-  offsetMs: number;
-  /** What the station applies when not the limit sent (a no-zero station held at its minimum). */
-  appliedA?: number;
-  /** When the limit value last changed (not on a plain renewal), for the reaction-time check. */
-  changedAt: number;
-  /** Accepted limit changes of this transaction, oldest first (the last minute, and the one in force before it). */
-  changes: LimitChange[];
-}
-
-/** A limit the station accepted, and when. */
-export interface LimitChange {
-  at: number;
-  limitA: number;
-}
+export type { DispatcherOptions, EvseDispatchState, LimitChange, TxTarget } from './dispatch-types.js';
 
 /** How long accepted limit changes are remembered (for judging measurements against the limit then in force). */
 const CHANGE_MEMORY_MS = CONTROL_TIMING.changeMemoryMs;
-
-interface EvseDispatch {
-  target?: TxTarget;
-  sent?: Sent;
-  notControllable?: string;
-  /** Marked for drawing above its limit (it may still turn out to be slow, not ignoring). */
-  markedForDraw?: boolean;
-  /** A new or lower limit was accepted: read the station's composite schedule back at this time (verify.ts). */
-  verifyAt?: number;
-  /** The last read-back showed a higher limit: read again once even the slowest station would have applied ours. */
-  suspect?: boolean;
-  markedAt?: number;
-  /** What it drew when marked: following means coming down from it. */
-  markedDrawA?: number;
-  overSince?: number;
-}
-
-interface StationDispatch {
-  id: string;
-  connected: boolean;
-  /** Its registration is accepted (B02/B03): before that (no boot yet, Pending, Rejected) nothing of ours is sent. */
-  accepted: boolean;
-  inFlight?: object;
-  retryAt?: number;
-  retryTimer?: Subscription;
-  capsRetry?: Subscription;
-  backoffMs: number;
-  needsSetup: boolean;
-  caps?: StationCapabilities;
-  defaultSent?: { limitA: number; stackLevel: number };
-  notControllable?: string;
-  /** Quirks it needed a fallback for (kept in memory across boots and restarts). */
-  learned: Quirk[];
-  /** It cannot answer GetCompositeSchedule (until it boots again): no read-back. */
-  noComposite?: boolean;
-  evses: Map<number, EvseDispatch>;
-}
-
-export interface EvseDispatchState {
-  appliedLimitA?: number;
-  appliedPhases?: 1 | 3;
-  /** Recent accepted limit changes, oldest first (for judging which limit a measurement was taken under). */
-  appliedChanges?: readonly LimitChange[];
-  controllable: boolean;
-  reason?: string;
-}
 
 export class Dispatcher {
   private readonly stations = new Map<string, StationDispatch>();
@@ -318,48 +200,14 @@ export class Dispatcher {
     if (!e?.sent || measuredMaxA === undefined || measuredAt === undefined) return false;
     this.reactions.sample(stationId, evseId, measuredAt, measuredMaxA);
     // Judged by its own measured reaction time (a slow applier gets the time it needs), at least the default.
-    const reactionMs = this.reactions.patienceMs(stationId, defaultReactionMs);
-    if (e.notControllable) {
-      // Marked for drawing above its limit, and now following it after all: a slow applier, not an ignorer. Its
-      // reaction time was just learned (reactions.sample); it is controllable again.
-      // It must have come down from what it drew when marked to the limit itself (not below: an ignorer whose EV
-      // tapers is not following), within the longest reaction believed of that limit.
-      const limit = e.sent.appliedA ?? e.sent.limitA;
-      const tolerance = Math.max(1, 0.1 * limit);
-      const cameDown = measuredMaxA < (e.markedDrawA ?? 0) - tolerance && Math.abs(measuredMaxA - limit) <= tolerance;
-      if (!e.markedForDraw || measuredAt <= e.markedAt! || measuredAt - e.sent.changedAt > MAX_REACTION_MS || !cameDown) return false;
+    const verdict = judgeDraw(e, measuredMaxA, measuredAt, now, this.reactions.patienceMs(stationId, defaultReactionMs));
+    if (verdict === 'recovered') {
       this.o.log.info({ stationId, evseId, reactionMs: this.reactions.reactionMs(stationId) }, 'follows its limit after all (slow); controllable again');
-      e.notControllable = undefined;
-      e.markedForDraw = false;
-      e.overSince = undefined;
       this.o.onChange();
-      return true;
-    }
-    // The highest limit that may be in force when the sample was taken: one accepted at least half the reaction
-    // allowance before it (the allowance covers the station's reaction, a MeterValues interval and a loop period),
-    // or any accepted since. A sample inside the reaction time of the first limit proves nothing. Limits that keep
-    // changing do not stop the judgement: the sample is held against the highest of them.
-    let before: number | undefined;
-    let since = -Infinity;
-    for (const c of e.sent.changes) {
-      if (c.at <= measuredAt - reactionMs / 2) before = c.limitA;
-      else if (c.at <= measuredAt) since = Math.max(since, c.limitA);
-    }
-    if (before === undefined) return false;
-    const limit = Math.max(before, since);
-    if (measuredMaxA <= limit + Math.max(1, 0.1 * limit)) {
-      e.overSince = undefined;
-      return false;
-    }
-    e.overSince ??= measuredAt;
-    if (now - e.overSince < reactionMs / 2) return false;
-    e.notControllable = `draws ${measuredMaxA.toFixed(1)} A, above its ${e.sent.appliedA ?? e.sent.limitA} A limit, ${Math.round((now - e.sent.changes[0].at) / 1000)} s after it was first set`;
-    e.markedForDraw = true;
-    e.markedAt = now;
-    e.markedDrawA = measuredMaxA;
-    this.o.log.warn({ stationId, evseId }, `not controllable: ${e.notControllable}`);
-    return true;
+    } else if (verdict === 'marked') this.o.log.warn({ stationId, evseId }, `not controllable: ${e.notControllable}`);
+    return verdict !== 'none';
   }
+
 
   /** Per station: capabilities, the quirks it needed, its measured reaction time, and why it is a fixed load. */
   stationStates(): StationControlState[] {
