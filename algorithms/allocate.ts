@@ -88,7 +88,7 @@ export function allocate(input: AllocationInput): AllocationResult {
   for (const priority of priorities) {
     const group = byPriority.get(priority)!;
     const classStart = residual.slice();
-    chooseOnSet(rotationOrder(group, now, settings.rotationPeriodMs), ctx, classStart);
+    chooseOnSet(rotationOrder(group, now, settings.rotationPeriodMs, voltageV), ctx, classStart);
     const on = group.filter((s) => s.on);
     const K = on.length;
     const weight = new Float64Array(K);

@@ -1,14 +1,31 @@
 // Minimum current and rotation: an EVSE charges at >= its minimum or not at all. When not everyone's minimum
 // fits, sessions are taken in a fair order and each is switched on if its minimum still fits (on 3 phases, or
-// on 1 phase when it can switch); the rest are paused. Rotation comes from the order: a session paused for a
-// rotation period goes first, then running sessions (the one charging longest last, so it is the one that
-// makes room), then the others by urgency and energy received.
+// on 1 phase when it can switch); the rest are paused. Rotation comes from the order: sessions short of slack before
+// their departure first, then a session paused for a rotation period, then running sessions (the one charging longest
+// last, so it is the one that makes room), then the others by urgency and energy received.
 import { poolConstraint, peakConstraint, constraintName } from './tree.js';
 import type { Session, SolveContext } from './session.js';
 import { urgencyW } from './modes.js';
 
+/**
+ * A session that can still be done by its departure but only if it charges at its maximum within this much of now
+ * (its slack) is offered its minimum before everyone else: pausing it any longer costs energy it can never make up,
+ * while a session with hours to spare loses nothing by waiting. One with no slack left (it cannot finish anyway) is
+ * not put first: that would hand the site to sessions that never finish.
+ */
+export const SLACK_FIRST_MS = 3_600_000;
+
+/** Time a session can still spend paused and be done by its departure at its maximum (ms); undefined when unknown. */
+export function slackMs(s: Session, now: number, voltageV: number): number | undefined {
+  const e = s.src;
+  if (!(e.energyWantedWh !== undefined && e.energyWantedWh > 0) || !(e.departureAt !== undefined && Number.isFinite(e.departureAt))) return undefined;
+  const w = s.maxA * (s.phaseOptions.includes(3) ? 3 : 1) * voltageV;
+  if (!(w > 0) || !Number.isFinite(w)) return undefined;
+  return e.departureAt - now - (e.energyWantedWh / w) * 3_600_000;
+}
+
 /** Sessions of one priority in the order they are offered their minimum. */
-export function rotationOrder(sessions: readonly Session[], now: number, rotationPeriodMs: number): Session[] {
+export function rotationOrder(sessions: readonly Session[], now: number, rotationPeriodMs: number, voltageV = 230): Session[] {
   const rotate = Number.isFinite(rotationPeriodMs) && rotationPeriodMs > 0;
   const n = sessions.length;
   // Sort keys up front (group, then the group's own key, urgency, energy received): the comparator only reads numbers.
@@ -20,10 +37,14 @@ export function rotationOrder(sessions: readonly Session[], now: number, rotatio
     const s = sessions[i];
     const charging = s.previousA > 0;
     const due = !charging && rotate && s.pausedForMs >= rotationPeriodMs;
+    const slack = slackMs(s, now, voltageV);
+    const tight = slack !== undefined && slack >= 0 && slack < SLACK_FIRST_MS;
     group[i] = due ? 0 : charging ? 1 : 2;
     // Due: longest waiting first. Charging: shortest charging first (the longest makes room). Others: by urgency.
     const key = due ? -Math.min(s.pausedForMs, 1e12) : charging ? Math.min(s.chargingForMs, 1e12) : 0;
-    primary[i] = group[i] * 1e13 + key;
+    // Short of slack: before all of them, those charging before those paused (a paused one's slack shrinks while it
+    // waits, so by slack alone two such sessions would swap every few seconds), each by slack.
+    primary[i] = tight ? (charging ? -3e13 : -2e13) + slack : group[i] * 1e13 + key;
     urgency[i] = urgencyW(s.src, now);
   }
   const idx: number[] = new Array<number>(n);

@@ -109,3 +109,35 @@ describe('1 <-> 3 phase switching', () => {
     expect(of(allocate(site([grid], [sw], {}, { hysteresisA: 0 })), 'sw')).toMatchObject({ phases: 3, limitA: 7 });
   });
 });
+
+describe('sessions short of slack before their departure', () => {
+  // 32 A on 3 phases at 230 V is 22.08 kW: 22 080 Wh is one hour at the maximum.
+  const far = { energyWantedWh: 10_000, departureAt: NOW + 8 * H };
+  const running = (id: string, chargingMin: number, extra = {}) => evse(id, { previousA: 7.5, chargingForMs: chargingMin * MIN, ...extra });
+  const waiting = (id: string, pausedMin: number, extra = {}) => evse(id, { previousA: 0, pausedForMs: pausedMin * MIN, ...extra });
+
+  it('an EV that must charge now to be done when it leaves charges before EVs with hours to spare, its rotation turn or not', () => {
+    // c leaves in 1.5 h wanting 1 h at its maximum (30 min of slack) and has waited only 2 of the 15 min rotation
+    // period; a and b leave in 8 h wanting 10 kWh. c comes in, a (charging longest) makes room.
+    const c = waiting('c', 2, { energyWantedWh: 22_080, departureAt: NOW + 1.5 * H });
+    const r = allocate(site([node('grid', 15)], [running('a', 20, far), running('b', 5, far), c], {}, { rotationPeriodMs: 15 * MIN }));
+    expect(limits(r)).toEqual({ a: 0, b: 7.5, c: 7.5 });
+  });
+
+  it('an EV that cannot be done by its departure anyway does not take the place of others', () => {
+    // c wants 3 h at its maximum and leaves in 1.5 h: putting it first would only hand the site to a session that never
+    // finishes; it waits its turn like anyone.
+    const c = waiting('c', 2, { energyWantedWh: 3 * 22_080, departureAt: NOW + 1.5 * H });
+    const r = allocate(site([node('grid', 15)], [running('a', 20, far), running('b', 5, far), c], {}, { rotationPeriodMs: 15 * MIN }));
+    expect(limits(r)).toEqual({ a: 7.5, b: 7.5, c: 0 });
+  });
+
+  it('two EVs short of slack do not swap every solve: the one charging keeps charging', () => {
+    // Room for one minimum. y (paused) has less slack than x (charging), but x keeps it: y's slack shrinks while it
+    // waits, so ordering by slack alone would hand the place back and forth.
+    const x = running('x', 5, { energyWantedWh: 22_080, departureAt: NOW + 1.5 * H });
+    const y = waiting('y', 2, { energyWantedWh: 22_080, departureAt: NOW + 1.25 * H });
+    const r = allocate(site([node('grid', 7.5)], [x, y], {}, { rotationPeriodMs: 15 * MIN }));
+    expect(limits(r)).toEqual({ x: 7.5, y: 0 });
+  });
+});
