@@ -91,9 +91,9 @@ describe('demo', () => {
     }, 40_000);
     expect(state!.stations.length).toBeGreaterThanOrEqual(8);
     expect(state!.stations.every((s) => s.connected)).toBe(true);
-    // A mixed fleet on one station port: CP03 and CP08 speak OCPP 1.6J (config/demo.yaml), the page shows each protocol.
+    // A mixed fleet on one station port: CP03, CP06 and CP08 speak OCPP 1.6J (config/demo.yaml), the page shows each protocol.
     expect(Object.fromEntries(state!.stations.map((s) => [s.id, s.protocol]))).toMatchObject({
-      CP01: 'ocpp2.0.1', CP02: 'ocpp2.0.1', CP03: 'ocpp1.6', CP04: 'ocpp2.0.1', CP05: 'ocpp2.0.1', CP06: 'ocpp2.0.1', CP07: 'ocpp2.0.1', CP08: 'ocpp1.6',
+      CP01: 'ocpp2.0.1', CP02: 'ocpp2.0.1', CP03: 'ocpp1.6', CP04: 'ocpp2.0.1', CP05: 'ocpp2.0.1', CP06: 'ocpp1.6', CP07: 'ocpp2.0.1', CP08: 'ocpp1.6',
     });
     // A 1.6 station's session reaches the page with the CSMS's integer transaction id and its measured current.
     await until('a 1.6 station charging', async () => {
