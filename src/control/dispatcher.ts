@@ -63,6 +63,12 @@ export class Dispatcher {
     }
   }
 
+  /** A quirk seen in what the station sends (not in an answer to a call), kept as the fallbacks are. */
+  noteQuirk(stationId: string, quirk: Quirk): void {
+    const st = this.stations.get(stationId);
+    if (st && !st.learned.includes(quirk)) this.learn(st, [quirk]);
+  }
+
   private learn(st: StationDispatch, quirks: readonly Quirk[] | undefined): void {
     if (!quirks?.length) return;
     const merged = mergeQuirks(st.learned, quirks);

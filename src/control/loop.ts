@@ -323,10 +323,14 @@ export function createControlLoop(inputs: ControlInputs): ControlLoop {
   }
 
   /** Measurements read the way the station's quirks need: a station that reports one phase's current for a 3-phase
-   * session (single-phase-report) means that current on every phase in use (the safe reading). */
+   * session (single-phase-report) means that current on every phase in use (the safe reading). A 3-phase station
+   * whose report names one phase only has that quirk (learned and kept): the absent phases are unknown, not 0 — read
+   * as 0 they made a 3-phase EV look like a 1-phase one, and it was then given one phase. */
   function withQuirks(ev: StationEvent): StationEvent {
     if ((ev.kind !== 'session' && ev.kind !== 'meter') || !ev.measurement.currentA) return ev;
-    if (!dispatcher.capabilities(ev.stationId).quirks?.includes('single-phase-report')) return ev;
+    const onePhaseReport = ev.measurement.currentPhases === 1 && (stationCfg.get(ev.stationId)?.phases ?? 3) === 3;
+    if (onePhaseReport) dispatcher.noteQuirk(ev.stationId, 'single-phase-report');
+    if (!onePhaseReport && !dispatcher.capabilities(ev.stationId).quirks?.includes('single-phase-report')) return ev;
     const { currentA, ...rest } = ev.measurement;
     return { ...ev, measurement: { ...rest, currentAnyPhaseA: Math.max(...currentA) } };
   }

@@ -73,6 +73,7 @@ const NOT_A_PHASE = new Set(['N', 'L1-L2', 'L2-L3', 'L3-L1']);
  * energy register (the whole-EVSE values; per-phase power and energy are not used). The last sample of a kind wins. */
 export function toMeasurement(samples: Sample[]): Measurement {
   const m: Measurement = {};
+  let seen: Set<number> | undefined;
   for (const x of samples) {
     if (x.measurand === 'Current.Import') {
       if (x.phase !== undefined && NOT_A_PHASE.has(x.phase)) continue;
@@ -81,6 +82,7 @@ export function toMeasurement(samples: Sample[]): Measurement {
       else {
         m.currentA ??= [0, 0, 0];
         m.currentA[i] = x.value;
+        (seen ??= new Set()).add(i);
       }
     } else if (x.measurand === 'Current.Offered') {
       // What the station offers the EV now: the limit it really applies (per phase; the highest phase when split).
@@ -91,6 +93,7 @@ export function toMeasurement(samples: Sample[]): Measurement {
       m.energyWh = x.value;
     }
   }
+  if (seen && seen.size < 3) m.currentPhases = seen.size;
   return m;
 }
 

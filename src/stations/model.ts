@@ -19,6 +19,9 @@ export type PhaseAmperes = number[];
 export interface Measurement {
   /** Current per EVSE phase (A). */
   currentA?: PhaseAmperes;
+  /** How many EVSE phases the report gave a current for, when fewer than 3 (`currentA`'s others were absent, not
+   * measured 0). */
+  currentPhases?: number;
   /** Current without a phase: the per-phase current of every phase in use (A). */
   currentAnyPhaseA?: number;
   /** Active power imported (W). */

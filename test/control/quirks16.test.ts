@@ -192,6 +192,22 @@ describe('1.6 stations with firmware quirks', () => {
       await h.loop.stop();
     }
   });
+  it('single-phase-report not configured: a 3-phase station reporting L1 only is learned, read on every phase, its EV keeps 3 phases', async () => {
+    h = site(32, [{ id: 'S16' }, { id: 'OK16' }]);
+    const a = new Rude16('S16', h.relay, h.clock, { quirks: ['single-phase-report'], evMaxA: 16 });
+    const b = new Rude16('OK16', h.relay, h.clock, { evMaxA: 32 });
+    a.start(1);
+    b.start(2);
+    expect(await run(h, [a, b], 40_000, 10_000)).toBeLessThanOrEqual(32);
+    expect(learnedOf(h, 'S16')).toContain('single-phase-report');
+    expect(evseOf(h, 'S16')?.measuredCurrentA).toEqual([16, 16, 16]);
+    // Read as [16, 0, 0], the absent phases made it a 1-phase session and its limits were written for one phase.
+    const profiles = h.relay.calls.filter((c) => c.stationId === 'S16' && c.action === 'SetChargingProfile' && c.payload.connectorId === 1);
+    const phasesOf = (c: (typeof profiles)[number]) =>
+      ((c.payload.csChargingProfiles as { chargingSchedule: { chargingSchedulePeriod: Array<{ numberPhases?: number }> } }).chargingSchedule.chargingSchedulePeriod[0].numberPhases);
+    expect(profiles.length).toBeGreaterThan(0);
+    expect(profiles.map(phasesOf).every((n) => n === 3)).toBe(true);
+  });
 });
 
 describe('CSMS arbitration on a relayed 1.6 station', () => {

@@ -19,6 +19,8 @@ import { evBounds } from '../../src/sim/bound.js';
 import { energyOptimum } from '../../src/sim/optimum.js';
 import { createBaseline } from '../../src/sim/baselines.js';
 import { SiteSim } from '../../src/sim/site-sim.js';
+import { scoreScenarioDetailed } from '../../src/sim/score.js';
+import type { ControlState } from '../../src/control/types.js';
 
 const T0 = VIRTUAL_EPOCH + 8 * 3_600_000;
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -281,4 +283,47 @@ describe('quirky stations in the score', () => {
     // The 0 A default a no-zero firmware would refuse from a controller; the station without smart charging takes none.
     expect(offers('fcfs')).toEqual([16, 0]);
   });
+});
+
+describe('quirks the controller is not told of, learned from the stations in the score', () => {
+  it('a 2.0.1 no-zero (W-only) station paused and a 1.6 station reporting one phase: both learned, both controlled, the fuse holds', async () => {
+    // The score's config names only each station's protocol. A (W only, refuses less than 6 A) is the one the
+    // priorities pause; B reports its 3-phase session's current on L1 only.
+    const s = parseScenario({
+      name: 'learn',
+      duration: '30m',
+      step: '1s',
+      site: { limitA: [20, 20, 20] },
+      baseLoad: { shape: 'flat', peakA: [0, 0, 0] },
+      chargers: [
+        { id: 'A', protocol: 'ocpp2.0.1', phases: 3, maxA: 32, quirks: ['watts-only', 'no-zero'] },
+        { id: 'B', protocol: 'ocpp1.6', phases: 3, maxA: 32, quirks: ['single-phase-report'] },
+        { id: 'C', protocol: 'ocpp2.0.1', phases: 3, maxA: 32 },
+      ],
+      evs: [
+        { charger: 'B', arrive: '00:00', depart: '01:00', energyWh: 100000, maxA: 32, phases: 3, priority: 5 },
+        { charger: 'C', arrive: '00:00', depart: '01:00', energyWh: 100000, maxA: 32, phases: 3, priority: 5 },
+        { charger: 'A', arrive: '00:05', depart: '01:00', energyWh: 100000, maxA: 32, phases: 3 },
+      ],
+    });
+    let state: ControlState | undefined;
+    let bSite: number[] = [];
+    const d = await scoreScenarioDetailed(s, {
+      onStep: (_snap, sim, loop) => {
+        state = loop.state();
+        bSite = sim.stations.get('B')!.siteCurrentA();
+      },
+    });
+    const station = (id: string) => state?.stations?.find((x) => x.id === id);
+    const evse = (id: string) => state?.evses.find((e) => e.stationId === id && e.evseId === 1);
+    expect(d.score.overload_s).toBe(0);
+    // A rejected its pause (0 W): held at its minimum instead, not written off as uncontrollable.
+    expect(station('A')?.learned).toContain('no-zero');
+    expect(evse('A')?.controllable).toBe(true);
+    expect(evse('A')?.appliedLimitA).toBe(6);
+    // B's absent L2/L3 are not read as 0: its 3-phase EV keeps three phases.
+    expect(station('B')?.learned).toContain('single-phase-report');
+    expect(evse('B')?.phases).toBe(3);
+    expect(Math.min(...bSite)).toBeGreaterThan(5);
+  }, 120_000);
 });

@@ -137,9 +137,9 @@ describe('MeterValues in both protocols', () => {
       { value: '0.4', measurand: 'Current.Import', phase: 'N', unit: 'A' }, { value: '16', measurand: 'Current.Offered', unit: 'A' },
       { value: '7.4', measurand: 'Power.Active.Import', unit: 'kW' }, { value: '12.5', unit: 'kWh' },
     ] }]));
-    expect(m16).toEqual({ currentA: [15.9, 16.1, 0], offeredA: 16, powerW: 7400, energyWh: 12500 });
+    expect(m16).toEqual({ currentA: [15.9, 16.1, 0], currentPhases: 2, offeredA: 16, powerW: 7400, energyWh: 12500 });
     expect(measurementOf([{ sampledValue: [{ value: 10, measurand: 'Current.Import' }, { value: 3000, unitOfMeasure: { unit: 'Wh' } }] }])).toEqual({ currentAnyPhaseA: 10, energyWh: 3000 });
-    expect(measurementOf([{ sampledValue: [{ value: 16000, measurand: 'Current.Import', phase: 'L3', unitOfMeasure: { unit: 'mA' } }] }])).toEqual({ currentA: [0, 0, 16] });
+    expect(measurementOf([{ sampledValue: [{ value: 16000, measurand: 'Current.Import', phase: 'L3', unitOfMeasure: { unit: 'mA' } }] }])).toEqual({ currentA: [0, 0, 16], currentPhases: 1 });
     expect(measurementOf([{ sampledValue: [{ value: 7.4, measurand: 'Power.Active.Import', unitOfMeasure: { unit: 'kW', multiplier: 0 } }] }])).toEqual({ powerW: 7400 });
   });
 

@@ -58,7 +58,7 @@ describe('2.0.1 frames → station events', () => {
       meterValue: [{ timestamp: 'x', sampledValue: [{ value: 3.1, unitOfMeasure: { unit: 'kWh' } }, { value: 15.5, measurand: 'Current.Import', phase: 'L1' }] }],
     }))).toEqual([{
       kind: 'session', phase: 'ended', stationId: 'CP01', evseId: 2, transactionId: 'T1', idToken: 'CARD1', stoppedReason: 'EVDisconnected',
-      phasesUsed: 1, time: Date.parse('2026-01-01T10:00:00Z'), at: 5, measurement: { energyWh: 3100, currentA: [15.5, 0, 0] },
+      phasesUsed: 1, time: Date.parse('2026-01-01T10:00:00Z'), at: 5, measurement: { energyWh: 3100, currentA: [15.5, 0, 0], currentPhases: 1 },
     }]);
   });
 

@@ -121,11 +121,17 @@ export function requests(caller: StationCaller): StationRequests {
     },
     setDefaultLimit: (stationId, limit, timeoutMs) => setProfile(caller, stationId, txDefaultRequest(limit), timeoutMs),
     async setSessionLimit(stationId, limit, timeoutMs) {
-      // A station that refuses 0 A (config quirk no-zero) is held at its minimum instead; the loop counts it there.
+      // A station that refuses 0 A (no-zero, known or learned here) is held at its minimum instead; the loop counts it
+      // there. One that rejects a limit below its minimum is asked once more with the minimum: if it takes that, it
+      // has the quirk (kept), rather than being judged not controllable for a pause it cannot do.
       const min = limit.minA ?? 6;
-      if (!limit.caps.quirks?.includes('no-zero') || limit.limitA >= min) return setProfile(caller, stationId, txProfileRequest(limit), timeoutMs);
-      const r = await setProfile(caller, stationId, txProfileRequest({ ...limit, limitA: min }), timeoutMs);
-      return r.status === 'Accepted' ? { status: 'Accepted', appliedA: min } : r;
+      const atMin = async (learned: boolean): Promise<LimitAnswer> => {
+        const r = await setProfile(caller, stationId, txProfileRequest({ ...limit, limitA: min }), timeoutMs);
+        return r.status === 'Accepted' ? { status: 'Accepted', appliedA: min, ...(learned ? { learned: ['no-zero'] } : {}) } : r;
+      };
+      if (limit.caps.quirks?.includes('no-zero') && limit.limitA < min) return atMin(false);
+      const r = await setProfile(caller, stationId, txProfileRequest(limit), timeoutMs);
+      return r.status === 'Rejected' && limit.limitA < min ? atMin(true) : r;
     },
     async compositeSchedule(stationId, evseId, durationS, timeoutMs): Promise<CompositeSchedule | undefined> {
       try {
