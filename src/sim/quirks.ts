@@ -7,19 +7,10 @@
 import { MIN_OFFER_A } from './physics/ev.js';
 import type { ChargingProfile } from './physics/profiles.js';
 import type { ChargerSpec } from './scenario-types.js';
+import { QUIRKS } from '../stations/model.js';
 
-export const CHARGER_QUIRKS = [
-  'watts-only',
-  'amps-only',
-  'relative-only',
-  'no-zero',
-  'connector-0-rejected',
-  'stack-level-0-only',
-  'tx-default-only',
-  'phase-l1-n',
-  'single-phase-report',
-  'no-smart-charging',
-] as const;
+/** The CONTRACT's quirk names: one list, the station model's, for the controller's config and the scenarios alike. */
+export const CHARGER_QUIRKS = QUIRKS;
 
 export type ChargerQuirk = (typeof CHARGER_QUIRKS)[number];
 
