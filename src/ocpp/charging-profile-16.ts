@@ -43,6 +43,29 @@ export function profile16Problem(p: unknown): string | undefined {
   return undefined;
 }
 
+/** What a schedule says in both protocols (1.6 has no schedule id and no phaseToUse), copied without absent fields. */
+type ScheduleBody = {
+  chargingRateUnit: 'A' | 'W';
+  startSchedule?: string;
+  duration?: number;
+  minChargingRate?: number;
+  chargingSchedulePeriod: { startPeriod: number; limit: number; numberPhases?: number }[];
+};
+
+function scheduleBody(s: ScheduleBody): ScheduleBody {
+  return {
+    chargingRateUnit: s.chargingRateUnit,
+    ...(s.startSchedule !== undefined ? { startSchedule: s.startSchedule } : {}),
+    ...(s.duration !== undefined ? { duration: s.duration } : {}),
+    ...(s.minChargingRate !== undefined ? { minChargingRate: s.minChargingRate } : {}),
+    chargingSchedulePeriod: s.chargingSchedulePeriod.map((x) => ({
+      startPeriod: x.startPeriod,
+      limit: x.limit,
+      ...(x.numberPhases !== undefined ? { numberPhases: x.numberPhases } : {}),
+    })),
+  };
+}
+
 /** A 1.6 csChargingProfiles as a 2.0.1 ChargingProfile (schedule id = profile id; transaction id as a string). */
 export function profileFrom16(p: ChargingProfile16): ChargingProfile {
   const s = p.chargingSchedule;
@@ -56,18 +79,7 @@ export function profileFrom16(p: ChargingProfile16): ChargingProfile {
     ...(p.validTo !== undefined ? { validTo: p.validTo } : {}),
     ...(p.transactionId !== undefined ? { transactionId: String(p.transactionId) } : {}),
     chargingSchedule: [
-      {
-        id: p.chargingProfileId,
-        chargingRateUnit: s.chargingRateUnit,
-        ...(s.startSchedule !== undefined ? { startSchedule: s.startSchedule } : {}),
-        ...(s.duration !== undefined ? { duration: s.duration } : {}),
-        ...(s.minChargingRate !== undefined ? { minChargingRate: s.minChargingRate } : {}),
-        chargingSchedulePeriod: s.chargingSchedulePeriod.map((x) => ({
-          startPeriod: x.startPeriod,
-          limit: x.limit,
-          ...(x.numberPhases !== undefined ? { numberPhases: x.numberPhases } : {}),
-        })),
-      },
+      { id: p.chargingProfileId, ...scheduleBody(s) },
     ],
   };
 }
@@ -91,16 +103,6 @@ export function profileTo16(p: ChargingProfile): ChargingProfile16 | undefined {
     ...(p.validFrom !== undefined ? { validFrom: p.validFrom } : {}),
     ...(p.validTo !== undefined ? { validTo: p.validTo } : {}),
     ...(tx !== undefined ? { transactionId: tx } : {}),
-    chargingSchedule: {
-      chargingRateUnit: s.chargingRateUnit,
-      ...(s.startSchedule !== undefined ? { startSchedule: s.startSchedule } : {}),
-      ...(s.duration !== undefined ? { duration: s.duration } : {}),
-      ...(s.minChargingRate !== undefined ? { minChargingRate: s.minChargingRate } : {}),
-      chargingSchedulePeriod: s.chargingSchedulePeriod.map((x) => ({
-        startPeriod: x.startPeriod,
-        limit: x.limit,
-        ...(x.numberPhases !== undefined ? { numberPhases: x.numberPhases } : {}),
-      })),
-    },
+    chargingSchedule: scheduleBody(s),
   };
 }
