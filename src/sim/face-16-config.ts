@@ -29,7 +29,7 @@ export class ChargePointConfig16 {
       ['ChargingScheduleAllowedChargingRateUnit', rateUnit, true],
       ['ChargingScheduleMaxPeriods', '24', true],
       ['MaxChargingProfilesInstalled', '20', true],
-      ['ConnectorSwitch3to1PhaseSupported', 'false', true],
+      ['ConnectorSwitch3to1PhaseSupported', String(caps.phaseSwitching), true],
     ];
     for (const [key, value, readonly] of keys) this.keys.set(key, { value, readonly });
   }

@@ -22,7 +22,7 @@ export interface OptimumEv {
   capA: number;
   /** Site phase of a 1-phase draw: the EVSE's L1 after rotation. */
   phase: number;
-  /** The EV can draw on three phases (3-phase EV on a 3-phase charger) and, switched to one, on any of them. */
+  /** The EV can draw on three phases (3-phase EV on a 3-phase charger) and, on a charger that switches, on any one of them. */
   threePhase: boolean;
   /** Node (grid or circuit) the charger hangs on, and the nodes from there up to the grid. */
   path: string[];

@@ -1,6 +1,6 @@
 // energy_optimal_wh: the energy an omniscient controller could have delivered in a scenario's run, as a linear program
 // solved by HiGHS (WebAssembly). It is the score's yardstick, not the product's allocator. Per EV and slot a mean
-// current (3-phase, or, where stations can switch, on one phase of the charger's three); per limited node, phase and slot the
+// current (3-phase, or, on chargers that switch phases, on one phase of the charger's three); per limited node, phase and slot the
 // limit minus the mean current already flowing there (optimum-inputs.ts); at the grid connection PV as it shone and the
 // home battery as a resource within its power, its usable charge and what it could recharge from PV; per EV its
 // maximum current, its taper near full (linear in the energy it got), the energy it wants, and its plug-in window.
@@ -20,8 +20,9 @@ const TAPER_FLOOR = 0.1;
 const SLACK_COST = 1e6;
 
 export interface OptimumOptions {
-  /** Let 3-phase EVs on 3-phase chargers switch to one phase (any of the three) within a slot. The simulated stations
-   * report ACPhaseSwitchingSupported false, so no controller can do that in the score: off by default. */
+  /** Let every 3-phase EV on a 3-phase charger switch to one phase (any of the three) within a slot, for analysis (what
+   * switching chargers everywhere would be worth). Without it only chargers whose scenario says `phaseSwitching: true`
+   * switch (those report ACPhaseSwitchingSupported, so a controller can do it too). */
   phaseSwitching?: boolean;
   /** Every controllable EV gets at least this share of what it could take alone (0..1): the price of fairness, for
    * analysis (docs/sim.md). Infeasible shares are lowered to what the site allows. */
@@ -72,6 +73,7 @@ interface Lp {
 
 /** The EV's own rows: cap per slot, taper against its cumulative energy, energy wanted. */
 function evRows(lp: Lp, x: OptimumInputs, e: OptimumEv, i: number, V: number, ownWh: number, switching: boolean): void {
+  switching &&= e.threePhase;
   const capacity = e.spec.capacityWh;
   const soc0 = Math.max(0.05, 0.9 - e.spec.energyWh / capacity);
   const finalSoc = soc0 + e.spec.energyWh / capacity;
@@ -86,7 +88,7 @@ function evRows(lp: Lp, x: OptimumInputs, e: OptimumEv, i: number, V: number, ow
     const energy: Expr = new Map([[a, (e.threePhase ? 3 : 1) * V * x.hours[k]]]);
     lp.bounds.push(`0 <= ${a} <= ${num(e.capA)}`);
     lp.vars++;
-    if (e.threePhase && switching) {
+    if (switching) {
       for (let p = 0; p < 3; p++) {
         const b = `b${i}_${k}_${p}`;
         term(draw, b, 1);
@@ -115,7 +117,7 @@ function evRows(lp: Lp, x: OptimumInputs, e: OptimumEv, i: number, V: number, ow
 }
 
 /** Per node, phase and slot: the EVs below it plus what already flows there stay within the limit. */
-function nodeRows(lp: Lp, x: OptimumInputs, s: Scenario, switching: boolean): void {
+function nodeRows(lp: Lp, x: OptimumInputs, s: Scenario, switching: boolean[]): void {
   const V = s.site.voltage;
   const slots = x.hours.length;
   const battery = s.battery;
@@ -144,7 +146,7 @@ function nodeRows(lp: Lp, x: OptimumInputs, s: Scenario, switching: boolean): vo
           if (!e.path.includes(n.id) || !present[i].has(k)) return;
           if (e.threePhase) {
             term(row, `a${i}_${k}`, 1);
-            if (switching) term(row, `b${i}_${k}_${p}`, 1);
+            if (switching[i]) term(row, `b${i}_${k}_${p}`, 1);
           } else if (e.phase === p) term(row, `a${i}_${k}`, 1);
         });
         if (n.id === 'grid' && battery && k >= from) term(row, `d${k}`, -1 / (3 * V));
@@ -163,10 +165,12 @@ function nodeRows(lp: Lp, x: OptimumInputs, s: Scenario, switching: boolean): vo
   }
 }
 
-function buildLp(x: OptimumInputs, s: Scenario, achievable: Map<string, number>, switching: boolean): Lp {
+function buildLp(x: OptimumInputs, s: Scenario, achievable: Map<string, number>, everywhere: boolean): Lp {
   const lp: Lp = { rows: [], bounds: [], totals: [], slack: new Map(), vars: 0 };
+  // Per EV: a 3-phase EV may go to one phase on a charger that switches (or on any, for analysis).
+  const switching = x.evs.map((e) => e.threePhase && (everywhere || e.charger.phaseSwitching === true));
   // An EV never gets more than it takes charging alone at its maximum (evBounds, integrated finer than a slot).
-  x.evs.forEach((e, i) => evRows(lp, x, e, i, s.site.voltage, achievable.get(e.spec.id) ?? e.spec.energyWh, switching));
+  x.evs.forEach((e, i) => evRows(lp, x, e, i, s.site.voltage, achievable.get(e.spec.id) ?? e.spec.energyWh, switching[i]));
   nodeRows(lp, x, s, switching);
   return lp;
 }

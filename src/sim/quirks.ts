@@ -30,11 +30,21 @@ export interface SmartChargingCapabilities {
   smartCharging: boolean;
   rateUnits: ('A' | 'W')[];
   maxStackLevel: number;
+  /** Switches a 3-phase EVSE to one phase on a profile's numberPhases (2.0.1 ACPhaseSwitchingSupported, 1.6
+   * ConnectorSwitch3to1PhaseSupported): the scenario's charger option `phaseSwitching`, not a quirk. */
+  phaseSwitching: boolean;
 }
 
-export function capabilitiesOf(quirks: ReadonlySet<ChargerQuirk>): SmartChargingCapabilities {
+export function capabilitiesOf(quirks: ReadonlySet<ChargerQuirk>, spec: Pick<ChargerSpec, 'phases' | 'phaseSwitching'> = { phases: 3 }): SmartChargingCapabilities {
   const rateUnits: ('A' | 'W')[] = quirks.has('watts-only') ? ['W'] : quirks.has('amps-only') ? ['A'] : ['A', 'W'];
-  return { smartCharging: !quirks.has('no-smart-charging'), rateUnits, maxStackLevel: quirks.has('stack-level-0-only') ? 0 : 10 };
+  const smartCharging = !quirks.has('no-smart-charging');
+  return {
+    smartCharging,
+    rateUnits,
+    maxStackLevel: quirks.has('stack-level-0-only') ? 0 : 10,
+    // Switching is steered by profiles: without smart charging, or on a 1-phase EVSE, there is nothing to switch.
+    phaseSwitching: spec.phaseSwitching === true && spec.phases === 3 && smartCharging,
+  };
 }
 
 /** The lowest current (A per phase) a no-zero station accepts in a profile period. */

@@ -100,6 +100,7 @@ const schema = {
           meterValuesS: { type: 'number', minimum: 1 },
           protocol: { enum: ['ocpp2.0.1', 'ocpp1.6'] },
           quirks: { type: 'array', uniqueItems: true, items: { enum: [...CHARGER_QUIRKS] } },
+          phaseSwitching: { type: 'boolean' },
         },
       },
     },

@@ -32,6 +32,9 @@ export interface ChargerSpec {
   protocol?: 'ocpp2.0.1' | 'ocpp1.6';
   /** Firmware quirks (src/sim/quirks.ts names); absent = none. */
   quirks?: ChargerQuirk[];
+  /** A 3-phase charger that switches to one phase when a profile says numberPhases 1 (and says so to the
+   * controller: ACPhaseSwitchingSupported / ConnectorSwitch3to1PhaseSupported); absent = false. */
+  phaseSwitching?: boolean;
 }
 
 export interface EvSpec {

@@ -78,6 +78,7 @@ interface Raw {
     meterValuesS?: number;
     protocol?: 'ocpp2.0.1' | 'ocpp1.6';
     quirks?: ChargerQuirk[];
+    phaseSwitching?: boolean;
   }[];
   evs: (RawEv | { random: RawRandom })[] | { random: RawRandom };
 }
@@ -178,12 +179,14 @@ export function parseScenario(raw: unknown, baseDir = process.cwd(), file?: stri
     meterValuesS: c.meterValuesS ?? 10,
     protocol: c.protocol ?? 'ocpp2.0.1',
     quirks: c.quirks ?? [],
+    ...(c.phaseSwitching ? { phaseSwitching: true } : {}),
   }));
   const chargerIds = new Set<string>();
   r.chargers.forEach((c, i) => {
     if (chargerIds.has(c.id)) problems.push(`chargers[${i}].id: duplicate id "${c.id}"`);
     chargerIds.add(c.id);
     if (c.circuit !== undefined && !circuitIds.has(c.circuit)) problems.push(`chargers[${i}].circuit: no circuit "${c.circuit}" in circuits`);
+    if (c.phaseSwitching && c.phases === 1) problems.push(`chargers[${i}].phaseSwitching: a 1-phase charger has no phases to switch`);
     if (c.honorsProfiles !== undefined && c.profiles !== undefined && c.honorsProfiles !== (c.profiles === 'apply')) {
       problems.push(`chargers[${i}].profiles: contradicts honorsProfiles`);
     }

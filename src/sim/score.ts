@@ -22,6 +22,8 @@ export type ControlLoopFactory = (inputs: ControlInputs) => ControlLoop;
 
 export interface Score extends RunScore {
   name: string;
+  /** Phase switches the controller's run made under load (all chargers); only when a charger can switch. */
+  phase_switches?: number;
   baselines: { static: RunScore; fcfs: RunScore };
 }
 
@@ -206,6 +208,7 @@ export async function scoreScenarioDetailed(s: Scenario, opts: ScoreOptions = {}
   const score: Score = {
     name: s.name,
     ...runScore(ctl.meter, evs.controller, allowed, optimum),
+    ...(s.chargers.some((c) => c.phaseSwitching) ? { phase_switches: [...ctl.sim.stations.values()].reduce((a, st) => a + st.phaseSwitches, 0) } : {}),
     baselines: { static: runScore(st.meter, evs.static, allowed, optimum), fcfs: runScore(fc.meter, evs.fcfs, allowed, optimum) },
   };
   return { score, controllerRunMs, totalMs: performance.now() - t0, lpMs: optimum.ms, optimum, controllerCalls: ctl.calls, evs };

@@ -1,13 +1,14 @@
 // A 1-phase EV (or a 1-phase charger) is wired to the EVSE's L1: a profile's phaseToUse moves only a 3-phase EVSE
-// switched to one phase. The LP optimum (src/sim/optimum.ts) relies on it: a 1-phase EV loads one site phase only.
+// switched to one phase (a charger that switches phases, scenario `phaseSwitching`). The LP optimum (src/sim/optimum.ts)
+// relies on it: a 1-phase EV loads one site phase only.
 import { describe, expect, it } from 'vitest';
 import { SimEv } from '../../src/sim/physics/ev.js';
-import { SimStation } from '../../src/sim/physics/station.js';
+import { PHASE_SWITCH_PAUSE_MS, SimStation } from '../../src/sim/physics/station.js';
 import type { ChargerSpec, EvSpec } from '../../src/sim/scenario-types.js';
 import { VIRTUAL_EPOCH } from '../../src/sim/virtual-time.js';
 
 const T0 = VIRTUAL_EPOCH;
-const charger: ChargerSpec = { id: 'CP1', phases: 3, maxA: 32, rotation: 'L2L3L1', reactionS: 0, profiles: 'apply', meterValuesS: 10 };
+const charger: ChargerSpec = { id: 'CP1', phases: 3, maxA: 32, rotation: 'L2L3L1', reactionS: 0, profiles: 'apply', meterValuesS: 10, phaseSwitching: true };
 const ev = (phases: 1 | 3): EvSpec => ({ id: 'EV1', charger: 'CP1', arriveAt: T0, departAt: T0 + 3_600_000, energyWh: 20_000, maxA: 16, phases, priority: 0, capacityWh: 60_000, sendsNeeds: false });
 
 function onePhaseOnL2(phases: 1 | 3): [number, number, number] {
@@ -21,7 +22,8 @@ function onePhaseOnL2(phases: 1 | 3): [number, number, number] {
     chargingProfile: { id: 3, stackLevel: 1, chargingProfilePurpose: 'TxProfile', chargingProfileKind: 'Relative', transactionId: st.transactionId, chargingSchedule: [{ id: 3, chargingRateUnit: 'A', chargingSchedulePeriod: [period] }] },
   }, T0 + 1000);
   expect(r).toEqual({ status: 'Accepted' });
-  st.step(T0 + 2000, 1000);
+  // Past the pause a switch under load takes.
+  st.step(T0 + 2000 + PHASE_SWITCH_PAUSE_MS, 1000 + PHASE_SWITCH_PAUSE_MS);
   return st.siteCurrentA();
 }
 

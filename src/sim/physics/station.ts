@@ -31,6 +31,13 @@ export interface StationOptions {
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
+/**
+ * How long a charger that switches between 1 and 3 phases stops charging for it (ms). A real wallbox pauses the EV
+ * (PWM off), waits for its current to fall, changes its contactors and lets the EV start again: about 5-30 s, and the
+ * contactors wear with every switch, which is why a controller must not switch often.
+ */
+export const PHASE_SWITCH_PAUSE_MS = 10_000;
+
 /** Site phase index (0..2) of each of the EVSE's phases L1, L2, L3 for a rotation. */
 export function sitePhases(rotation: Rotation): [number, number, number] {
   const idx = (c: string) => Number(c) - 1;
@@ -60,6 +67,12 @@ export class SimStation {
   /** The limit the station applies now (A per phase) and how many phases; set by step(). */
   appliedLimit: PhaseLimit = { limitA: 0, numberPhases: 3 };
   booted = false;
+  /** Phases its contactors connect (1 only on a switching charger) and which EVSE phase (0..2) when one. */
+  private contactors: { phases: 1 | 3; phase: number };
+  /** A phase switch under load stops charging until then (world ms). */
+  private switchingUntil = -Infinity;
+  /** Phase switches made during transactions (contactor wear; the score reports them). */
+  phaseSwitches = 0;
   /** Its firmware quirks (src/sim/quirks.ts) and what they let it declare. */
   readonly quirks: ReadonlySet<ChargerQuirk>;
   readonly capabilities: SmartChargingCapabilities;
@@ -67,7 +80,8 @@ export class SimStation {
   constructor(spec: ChargerSpec, opts: StationOptions) {
     this.spec = spec;
     this.quirks = quirksOf(spec);
-    this.capabilities = capabilitiesOf(this.quirks);
+    this.capabilities = capabilitiesOf(this.quirks, spec);
+    this.contactors = { phases: spec.phases, phase: 0 };
     this.opts = { meterIntervalMs: spec.meterValuesS * 1000, ...opts };
     this.clock = opts.clock ?? ((t) => t);
   }
@@ -170,7 +184,25 @@ export class SimStation {
       voltageV: this.opts.voltageV,
     });
     if (this.spec.profiles !== 'apply' || !l) return { limitA: this.spec.maxA, numberPhases: 3 };
+    // A station that cannot switch phases offers the current on the phases it has: the EV decides how many it uses.
+    if (!this.capabilities.phaseSwitching) return { limitA: Math.min(l.limitA, this.spec.maxA), numberPhases: 3 };
     return { limitA: Math.min(l.limitA, this.spec.maxA), numberPhases: l.numberPhases, phaseToUse: l.phaseToUse };
+  }
+
+  /**
+   * Sets the contactors to the phases the limit asks for. While the EV draws current a change is a switch under load:
+   * charging stops for PHASE_SWITCH_PAUSE_MS (an EV not drawing, or no transaction, changes without a pause). Only a
+   * change of the phase count (or of the phase used) switches, not every profile.
+   */
+  private switchPhases(limit: PhaseLimit, now: number): void {
+    if (!this.capabilities.phaseSwitching) return;
+    const phases = limit.numberPhases;
+    const phase = phases === 1 ? Math.min(2, Math.max(0, (limit.phaseToUse ?? 1) - 1)) : 0;
+    if (phases === this.contactors.phases && phase === this.contactors.phase) return;
+    this.contactors = { phases, phase };
+    if (!this.transactionId || !this.currentA.some((a) => a > 0)) return;
+    this.switchingUntil = now + PHASE_SWITCH_PAUSE_MS;
+    this.phaseSwitches++;
   }
 
   /** Advances to `now` having charged for `dtMs`: applies due operations, sets the EV's current, integrates energy. */
@@ -178,20 +210,22 @@ export class SimStation {
     while (this.pending.length && this.pending[0].at <= now) this.pending.shift()!.apply();
     const limit = this.offer(now);
     this.appliedLimit = limit;
+    this.switchPhases(limit, now);
     const ev = this.ev;
     if (!ev || !this.transactionId) {
       this.currentA = [0, 0, 0];
       return;
     }
-    const phases = Math.min(this.spec.phases, ev.spec.phases, limit.numberPhases);
-    const a = ev.drawFor(limit.limitA);
+    const phases = Math.min(this.spec.phases, ev.spec.phases, this.contactors.phases);
+    // While the contactors change the EV is paused (as below 6 A) and resumes at the new limit.
+    const a = now < this.switchingUntil ? 0 : ev.drawFor(limit.limitA);
     const wh = ev.charge(a, phases, this.opts.voltageV, dtMs);
     // The EV draws the full current unless it got full within the step; then its mean current over the step.
     const full = (a * phases * this.opts.voltageV * dtMs) / 3_600_000;
     const drawn = dtMs > 0 && wh < full - 1e-9 ? (wh * 3_600_000) / (phases * this.opts.voltageV * dtMs) : a;
     this.energyRegisterWh += wh;
     // phaseToUse picks the phase of a 3-phase EVSE switched to one; a 1-phase EV or charger is wired to L1.
-    const onPhase = this.spec.phases === 1 || ev.spec.phases === 1 ? 0 : (limit.phaseToUse ?? 1) - 1;
+    const onPhase = this.spec.phases === 1 || ev.spec.phases === 1 ? 0 : this.contactors.phase;
     this.currentA = phases === 3 ? [drawn, drawn, drawn] : ([0, 1, 2].map((i) => (i === onPhase ? drawn : 0)) as [number, number, number]);
     const state = ev.full ? 'SuspendedEV' : a <= 0 ? 'SuspendedEVSE' : 'Charging';
     if (state !== this.chargingState) {
@@ -345,13 +379,13 @@ export class SimStation {
       'SmartChargingCtrlr/RateUnit': this.capabilities.rateUnits.join(','),
       'SmartChargingCtrlr/PeriodsPerSchedule': '24',
       'SmartChargingCtrlr/ProfileStackLevel': String(this.capabilities.maxStackLevel),
-      'SmartChargingCtrlr/ACPhaseSwitchingSupported': 'false',
+      'SmartChargingCtrlr/ACPhaseSwitchingSupported': String(this.capabilities.phaseSwitching),
       // An ignorer says it is enabled: it accepts profiles, it just does not apply them.
       'SmartChargingCtrlr/Enabled': String(this.capabilities.smartCharging),
       'SmartChargingCtrlr/Available': String(this.capabilities.smartCharging),
       'ChargingStation/SupplyPhases': String(this.spec.phases),
       'EVSE/SupplyPhases': String(this.spec.phases),
-      'SmartChargingCtrlr/Phases3to1': 'false',
+      'SmartChargingCtrlr/Phases3to1': String(this.capabilities.phaseSwitching),
     };
     type Item = { component: { name: string; evse?: unknown }; variable: { name: string; instance?: string }; attributeType?: string };
     const data = (payload.getVariableData as Item[] | undefined) ?? [];
