@@ -15,6 +15,13 @@ import { urgencyW } from './modes.js';
  */
 export const SLACK_FIRST_MS = 3_600_000;
 
+/**
+ * A session switched between 1 and 3 phases goes back to 3 only this long after its last switch: each switch pauses
+ * the EV and wears the charger's contactors, and a PV surplus or a neighbour's load near the 3-phase minimum would
+ * otherwise switch it every few minutes. Going down to 1 phase (or pausing) is never held: that is what fits.
+ */
+export const PHASE_SWITCH_DWELL_MS = 10 * 60_000;
+
 /** Time a session can still spend paused and be done by its departure at its maximum (ms); undefined when unknown. */
 export function slackMs(s: Session, now: number, voltageV: number): number | undefined {
   const e = s.src;
@@ -127,6 +134,7 @@ export function chooseOnSet(order: readonly Session[], ctx: SolveContext, classS
       // A paused session restarts, and a 1-phase-switched one goes back to 3 phases, only with the hysteresis
       // margin on top of its minimum: a start/stop or phase switch is the costliest change for the EV.
       const switchingUp = charging && ph === 3 && s.previousPhases === 1 && s.phaseOptions.length > 1;
+      if (switchingUp && (s.src.phasesForMs ?? Infinity) < PHASE_SWITCH_DWELL_MS) continue;
       const need = s.minA + (!charging || switchingUp ? h : 0);
       const c = blockingConstraint(s, ph, need, ctx, residual);
       if (c < 0) {

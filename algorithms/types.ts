@@ -73,6 +73,8 @@ export interface EvseDemand {
   pausedForMs: number;
   /** How long this session has been charging without pause (ms); 0 when paused. */
   chargingForMs: number;
+  /** How long since its phase count last changed (ms), for an EVSE that can switch; absent = long enough. */
+  phasesForMs?: number;
   /** Per-EVSE mode; the site mode applies when absent. */
   mode?: ChargingMode;
 }

@@ -192,6 +192,7 @@ export function createControlLoop(inputs: ControlInputs): ControlLoop {
         evIdle: h?.evIdle ? !(cs === 'Charging' || drawing) : cs === 'SuspendedEV' && !drawing && (h?.limitA ?? 0) > 0,
         pausedSince: limitA === 0 ? (h?.pausedSince ?? now) : undefined,
         chargingSince: limitA > 0 ? (h?.chargingSince ?? now) : undefined,
+        phasesSince: h && h.phases !== phases ? now : (h?.phasesSince ?? now),
       });
       if (!v.session.transactionId) continue;
       targets.push({

@@ -16,6 +16,8 @@ export interface EvseHistory {
   phases: 1 | 3;
   pausedSince?: number;
   chargingSince?: number;
+  /** When its phase count last changed (an EVSE that can switch): a switch back up waits (algorithms/selection.ts). */
+  phasesSince?: number;
   /**
    * The EV was offered current and did not take it (SuspendedEV, drawing nothing: full, or waiting for its own
    * timer). It keeps only its minimum, served after everyone who is charging, until it draws again.
@@ -303,6 +305,7 @@ function demandOf(v: SessionView, now: number, settings: ControlSettings, h: Evs
     previousPhases: h?.phases ?? phases,
     pausedForMs: h?.pausedSince !== undefined ? now - h.pausedSince : 0,
     chargingForMs: h?.chargingSince !== undefined ? now - h.chargingSince : 0,
+    ...(v.canSwitchPhases && h?.phasesSince !== undefined ? { phasesForMs: now - h.phasesSince } : {}),
     ...(mode ? { mode } : {}),
   };
 }

@@ -41,6 +41,8 @@ export interface OptimumInputs {
   loadA: Map<string, number[][]>;
   /** Per slot: mean of what the battery could charge from (PV beyond the base load, capped at its power), W. */
   surplusW: number[];
+  /** Per slot: mean PV beyond the whole site's base load, never below 0 (W): all EVs get in site mode pv. */
+  pvSurplusW: number[];
   /** Before the first EV plugs in, no controller has any say: the battery does self-consumption on base load and PV
    * alone. The LP takes the battery over from `fromSlot` with this state of charge. */
   battery?: { fromSlot: number; soc: number };
@@ -104,6 +106,7 @@ export function optimumInputs(s: Scenario, slotMs = SLOT_MS): OptimumInputs {
   const pv = s.pv ? pvPowerFn(s.pv.peakW, s.pv.clouds, s.seed, s.startAt) : () => 0;
   const loadA = new Map(tree.nodes.map((nd) => [nd.id, [0, 1, 2].map(() => new Array<number>(n).fill(0))]));
   const surplusW = new Array<number>(n).fill(0);
+  const pvSurplusW = new Array<number>(n).fill(0);
   const { evs, fixed } = splitEvs(s, tree, bounds);
   // Sample the site at its own step (coarser for very long runs): a sample at t holds until the next, as in the run.
   const sampleMs = s.stepMs * Math.max(1, Math.ceil(s.durationMs / s.stepMs / MAX_SAMPLES));
@@ -127,6 +130,7 @@ export function optimumInputs(s: Scenario, slotMs = SLOT_MS): OptimumInputs {
     for (const a of own.values()) baseW += (a[0] + a[1] + a[2]) * V;
     const grid = loadA.get('grid')!;
     for (let p = 0; p < 3; p++) grid[p][k] -= (pvW / (3 * V)) * w;
+    pvSurplusW[k] += Math.max(0, pvW - baseW) * w;
     if (s.battery) surplusW[k] += Math.min(s.battery.maxW, Math.max(0, pvW - baseW)) * w;
     if (battery && t < firstArrival) {
       const bW = battery.step(baseW - pvW, dt);
@@ -146,6 +150,7 @@ export function optimumInputs(s: Scenario, slotMs = SLOT_MS): OptimumInputs {
     nodes: tree.nodes.map((nd) => ({ id: nd.id, limitA: nd.limitA })),
     loadA,
     surplusW,
+    pvSurplusW,
     evs,
     fixedWh: new Map(fixed.map((f) => [f.spec.id, f.ev.deliveredWh])),
     ...(battery ? { battery: { fromSlot: Math.max(0, slotOf(bounds, firstArrival)), soc: battery.soc } } : {}),

@@ -165,6 +165,28 @@ function nodeRows(lp: Lp, x: OptimumInputs, s: Scenario, switching: boolean[]): 
   }
 }
 
+/**
+ * Site mode pv: per slot the EVs draw no more than the PV beyond the base load, plus what the battery gives (its
+ * discharge variable; negative while it charges from PV). The slot's mean of the surplus's positive part: a controller
+ * cannot take a negative surplus back, so this stays an upper bound.
+ */
+function pvRows(lp: Lp, x: OptimumInputs, s: Scenario, switching: boolean[]): void {
+  const V = s.site.voltage;
+  const from = x.battery?.fromSlot ?? x.hours.length;
+  const present = x.evs.map((e) => new Set(e.slots));
+  for (let k = 0; k < x.hours.length; k++) {
+    const row: Expr = new Map();
+    x.evs.forEach((e, i) => {
+      if (!present[i].has(k)) return;
+      term(row, `a${i}_${k}`, e.threePhase ? 3 * V : V);
+      if (switching[i]) for (let p = 0; p < 3; p++) term(row, `b${i}_${k}_${p}`, V);
+    });
+    if (!row.size) continue;
+    if (s.battery && k >= from) term(row, `d${k}`, -1);
+    lp.rows.push(`pv${k}:${fmt(row)} <= ${num(x.pvSurplusW[k])}`);
+  }
+}
+
 function buildLp(x: OptimumInputs, s: Scenario, achievable: Map<string, number>, everywhere: boolean): Lp {
   const lp: Lp = { rows: [], bounds: [], totals: [], slack: new Map(), vars: 0 };
   // Per EV: a 3-phase EV may go to one phase on a charger that switches (or on any, for analysis).
@@ -172,6 +194,7 @@ function buildLp(x: OptimumInputs, s: Scenario, achievable: Map<string, number>,
   // An EV never gets more than it takes charging alone at its maximum (evBounds, integrated finer than a slot).
   x.evs.forEach((e, i) => evRows(lp, x, e, i, s.site.voltage, achievable.get(e.spec.id) ?? e.spec.energyWh, switching[i]));
   nodeRows(lp, x, s, switching);
+  if (s.mode === 'pv') pvRows(lp, x, s, switching);
   return lp;
 }
 

@@ -46,7 +46,7 @@ export function scenarioConfig(s: Scenario, opts: ScenarioConfigOptions = {}): C
       ...(s.pv ? [meter(SIM_METER_IDS.pv, 'pv', 2)] : []),
       ...(s.battery ? [meter(SIM_METER_IDS.battery, 'battery', 3)] : []),
     ],
-    control: { safeLimitA: s.site.limitA.map((a) => Math.min(6, a)) },
+    control: { safeLimitA: s.site.limitA.map((a) => Math.min(6, a)), ...(s.mode ? { mode: s.mode } : {}) },
     log: { level: 'silent' },
     ...opts.overrides,
   };

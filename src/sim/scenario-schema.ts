@@ -53,6 +53,7 @@ const schema = {
       required: ['limitA'],
       properties: { limitA: phaseVector, voltage: { type: 'number', exclusiveMinimum: 0 } },
     },
+    mode: { enum: ['fast', 'pv', 'minpv'] },
     baseLoad,
     pv: {
       type: 'object',

@@ -71,6 +71,8 @@ export interface Scenario {
   /** Epoch ms of 00:00 day 1 (the virtual clock's epoch). */
   startAt: number;
   site: { limitA: PhaseVector; voltage: number };
+  /** The site's charging mode (control.mode): fast (default), pv (solar surplus only), minpv. */
+  mode?: 'fast' | 'pv' | 'minpv';
   baseLoad: BaseLoadSpec;
   pv?: { peakW: number; /** Cloudiness 0 (clear) .. 1 (overcast), default 0.3. */ clouds: number };
   battery?: { capacityWh: number; maxW: number; soc: number; minSoc: number };

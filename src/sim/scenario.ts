@@ -62,6 +62,7 @@ interface Raw {
   step?: string | number;
   seed?: number;
   site: { limitA: PhaseVector; voltage?: number };
+  mode?: 'fast' | 'pv' | 'minpv';
   baseLoad?: RawBaseLoad;
   pv?: { peakW: number; clouds?: number };
   battery?: { capacityWh: number; maxW: number; soc?: number; minSoc?: number };
@@ -248,6 +249,7 @@ export function parseScenario(raw: unknown, baseDir = process.cwd(), file?: stri
     seed,
     startAt: epoch,
     site: { limitA: r.site.limitA, voltage: r.site.voltage ?? 230 },
+    ...(r.mode ? { mode: r.mode } : {}),
     baseLoad: toBaseLoad(r.baseLoad),
     pv: r.pv ? { peakW: r.pv.peakW, clouds: r.pv.clouds ?? 0.3 } : undefined,
     battery: r.battery ? { capacityWh: r.battery.capacityWh, maxW: r.battery.maxW, soc: r.battery.soc ?? 0.5, minSoc: r.battery.minSoc ?? 0.1 } : undefined,

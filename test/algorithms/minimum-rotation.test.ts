@@ -1,6 +1,7 @@
 // Example tests: minimum current (0 or >= min), who waits when not all fit, rotation, 1<->3 phase switching.
 import { describe, expect, it } from 'vitest';
 import { allocate } from '../../algorithms/index.js';
+import { PHASE_SWITCH_DWELL_MS } from '../../algorithms/selection.js';
 import { evse, limits, node, of, site } from './helpers.js';
 
 const NOW = Date.UTC(2026, 0, 1, 12);
@@ -107,6 +108,21 @@ describe('1 <-> 3 phase switching', () => {
     const sw = evse('sw', { canSwitchPhases: true, previousA: 7, previousPhases: 1, chargingForMs: 60_000 });
     expect(of(allocate(site([grid], [sw], {}, { hysteresisA: 2 })), 'sw')).toMatchObject({ phases: 1, limitA: 7 });
     expect(of(allocate(site([grid], [sw], {}, { hysteresisA: 0 })), 'sw')).toMatchObject({ phases: 3, limitA: 7 });
+  });
+
+  it('goes back to 3 phases only PHASE_SWITCH_DWELL_MS after its last switch; down to 1 phase at once', () => {
+    // 20 A free per phase: 3 phases fit well. Switched to 1 phase a minute ago: it stays there (at 20 A on its L1)
+    // until the dwell has passed, so a surplus or load near the 3-phase minimum cannot switch it every few minutes.
+    const room = node('grid', 32, { uncontrolledA: [12, 12, 12] });
+    const onOne = (phasesForMs?: number) => evse('sw', { canSwitchPhases: true, previousA: 10, previousPhases: 1, chargingForMs: 3_600_000, ...(phasesForMs !== undefined ? { phasesForMs } : {}) });
+    expect(of(allocate(site([room], [onOne(MIN)])), 'sw')).toMatchObject({ phases: 1, limitA: 20 });
+    expect(of(allocate(site([room], [onOne(PHASE_SWITCH_DWELL_MS - 1)])), 'sw')).toMatchObject({ phases: 1 });
+    expect(of(allocate(site([room], [onOne(PHASE_SWITCH_DWELL_MS)])), 'sw')).toMatchObject({ phases: 3, limitA: 20 });
+    expect(of(allocate(site([room], [onOne()])), 'sw')).toMatchObject({ phases: 3 });
+    // Just switched up to 3 phases and the room on L2/L3 goes: down to 1 phase now, never held over a limit.
+    const tight = node('grid', 32, { uncontrolledA: [12, 28, 28] });
+    const onThree = evse('sw', { canSwitchPhases: true, previousA: 8, previousPhases: 3, chargingForMs: 3_600_000, phasesForMs: 1000 });
+    expect(of(allocate(site([tight], [onThree])), 'sw')).toMatchObject({ phases: 1, limitA: 20 });
   });
 });
 

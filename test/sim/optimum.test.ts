@@ -141,6 +141,34 @@ describe('energy optimum (LP)', () => {
     expect(best).toBeGreaterThan(0.9 * o.energyWh);
   }, 120_000);
 
+  it('lets EVs on chargers that switch phases go to one phase, and stays a bound for the controller there', async () => {
+    // 5 A free on L2 and L3: no 3-phase EV charges at 6 A there; switched to one phase (its L1 = site L1) it takes 16 A.
+    const tight = (phaseSwitching: boolean) =>
+      parseScenario({
+        name: `switching-${phaseSwitching}`,
+        duration: '30m',
+        step: '1s',
+        seed: 4,
+        site: { limitA: [24, 5, 5], voltage: 230 },
+        baseLoad: { shape: 'flat', peakA: [0, 0, 0], noise: 0 },
+        chargers: [{ id: 'S1', phases: 3, maxA: 16, reactionS: 2, meterValuesS: 2, phaseSwitching }],
+        evs: [{ charger: 'S1', arrive: '00:00', depart: '00:30', energyWh: 30000, sendsNeeds: false }],
+      });
+    const fixed = await optimum(tight(false));
+    const switching = await optimum(tight(true));
+    // Without: 5 A on three phases (the relaxation's current below the minimum). With: that plus 11 A more on L1.
+    expect(fixed.energyWh).toBeCloseTo(5 * 3 * 230 * 0.5, -1);
+    expect(switching.energyWh).toBeCloseTo((5 * 3 + 11) * 230 * 0.5, -1);
+    // The global option (analysis) gives the same where the charger switches anyway.
+    expect((await energyOptimum(tight(false), evBounds(tight(false)), { phaseSwitching: true })).energyWh).toBeCloseTo(switching.energyWh, 0);
+    const d = await scoreScenarioDetailed(tight(true), { controlLoopFactory: createControlLoop });
+    console.log(`switching charger: LP ${switching.energyWh.toFixed(0)} Wh (without switching ${fixed.energyWh.toFixed(0)}), controller ${d.score.energy_wh} Wh`);
+    expect(d.score.overload_s).toBe(0);
+    expect(d.score.energy_optimal_wh).toBeGreaterThanOrEqual(d.score.energy_wh);
+    // The controller on one phase beats an LP that could not switch: without per-charger switching it was no bound.
+    expect(d.score.energy_wh).toBeGreaterThan(fixed.energyWh);
+  }, 120_000);
+
   it('solves a 24 h site with 40 EVs at 5-minute slots', async () => {
     const chargers = Array.from({ length: 20 }, (_, i) => ({ id: `D${i + 1}`, phases: i < 16 ? 3 : 1, maxA: i < 10 || i >= 16 ? 32 : 16, rotation: (['L1L2L3', 'L2L3L1', 'L3L1L2'] as const)[i % 3] }));
     const s = parseScenario({
