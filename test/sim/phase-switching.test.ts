@@ -10,6 +10,7 @@ import { createFace } from '../../src/sim/faces.js';
 import { SimEv } from '../../src/sim/physics/ev.js';
 import { PHASE_SWITCH_PAUSE_MS, SimStation } from '../../src/sim/physics/station.js';
 import { parseScenario } from '../../src/sim/scenario.js';
+import { scenarioConfig } from '../../src/sim/scenario-config.js';
 import type { ChargerSpec, EvSpec } from '../../src/sim/scenario-types.js';
 import { scoreScenarioDetailed } from '../../src/sim/score.js';
 import { VIRTUAL_EPOCH } from '../../src/sim/virtual-time.js';
@@ -49,6 +50,22 @@ const variable = (st: SimStation, name: string) =>
   (st.handle('GetVariables', { getVariableData: [{ component: { name: 'SmartChargingCtrlr' }, variable: { name } }] }, T0).getVariableResult as { attributeValue?: string }[])[0].attributeValue;
 
 describe('simulated phase switching', () => {
+  it('is a charger option of the scenario file, refused on a 1-phase charger; the site mode goes to the controller', () => {
+    const file = (charger: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
+      name: 'x', duration: '1h', site: { limitA: [25, 25, 25] }, chargers: [{ id: 'C1', ...charger }], evs: [], ...extra,
+    });
+    expect(parseScenario(file({ phaseSwitching: true })).chargers[0].phaseSwitching).toBe(true);
+    expect(parseScenario(file({})).chargers[0].phaseSwitching).toBeUndefined();
+    expect(() => parseScenario(file({ phases: 1, phaseSwitching: true }))).toThrow(/chargers\[0\]\.phaseSwitching: a 1-phase charger has no phases to switch/);
+    expect(() => parseScenario(file({ phaseSwitching: 'yes' }))).toThrow(/chargers\[0\]\.phaseSwitching/);
+    const pv = parseScenario(file({}, { mode: 'pv' }));
+    expect(pv.mode).toBe('pv');
+    expect(scenarioConfig(pv).control.mode).toBe('pv');
+    // The controller is not told: it learns switching from the station, as in the field.
+    expect(scenarioConfig(parseScenario(file({ phaseSwitching: true }))).stations.list[0].phaseSwitching).toBe(false);
+    expect(() => parseScenario(file({}, { mode: 'solar' }))).toThrow(/mode/);
+  });
+
   it('a switching charger says so over 2.0.1 and 1.6; others, 1-phase ones and ones without smart charging do not', () => {
     const st = (over: Partial<ChargerSpec>) => new SimStation(charger(over), { voltageV: 230, send: () => {} });
     expect(variable(st({}), 'ACPhaseSwitchingSupported')).toBe('true');
