@@ -44,17 +44,26 @@ function arrivalSlots(x: OptimumInputs): number[] {
   return [...new Set(x.evs.filter((e) => e.slots.length).map((e) => e.slots[0]))].sort((a, b) => a - b);
 }
 
+/** Weight of the earliest-deadline tie-break against earliness: a Wh to an EV that leaves 10 h sooner is worth
+ * delivering it 6 minutes later. */
+const EDF_WEIGHT = 0.01;
+
 /**
- * The last stage: keeps the previous stage's objective (`keep`) and maximizes the energy already in place over time —
- * each EV's cumulative energy and the battery's charge, integrated over the window's slots (Wh·h). Delivering a Wh an
- * hour earlier scores one Wh·h; taking it from the battery instead of the grid scores nothing, so the grid is used
- * first and the battery kept for EVs nobody knows of yet.
+ * The last stage: keeps the previous stage's objective (`keep`) and maximizes the energy in place over the window —
+ * each Wh counts the hours from its delivery to the window's end (after its EV has left too), and the battery's charge
+ * the same — with a small bonus for EVs that leave sooner (earliest deadline first among otherwise equal plans).
+ * Delivering a Wh an hour earlier scores one Wh·h; taking it from the battery instead of the grid scores nothing, so the
+ * grid is used first and the battery kept for EVs nobody knows of yet.
  */
 function earliestStage(h: Highs, lp: Lp, x: OptimumInputs, s: Scenario, rows: string[], bounds: string[], keep: string): Columns {
   const inPlace: Expr = new Map();
+  const end = x.bounds[lp.window.toSlot];
   lp.totals.forEach((v, i) => {
     if (!v) return;
-    for (const k of windowSlots(x.evs[i], lp.window)) term(inPlace, energyVar(i, k), x.hours[k]);
+    const e = x.evs[i];
+    for (const k of windowSlots(e, lp.window)) term(inPlace, energyVar(i, k), x.hours[k]);
+    const after = Math.max(0, end - Math.min(end, e.spec.departAt)) / 3_600_000;
+    term(inPlace, v, after * (1 + EDF_WEIGHT));
   });
   if (lp.battery && s.battery) for (let k = lp.battery.from; k < lp.battery.to; k++) term(inPlace, socVar(k), s.battery.capacityWh * x.hours[k]);
   return solve(h, lpText('Maximize', fmt(inPlace), [...rows, keep], bounds));

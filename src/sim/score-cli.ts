@@ -34,7 +34,7 @@ export async function scoreCommand(args: string[], opts: ScoreCommandOptions = {
     scores.push(d.score);
     if (!json) {
       out(formatScore(d.score));
-      out(`(${(d.controllerRunMs / 1000).toFixed(1)} s for the controller run, ${(d.lpMs / 1000).toFixed(1)} s for the LP optimum, ${(d.totalMs / 1000).toFixed(1)} s in all, ${d.controllerCalls} calls to stations)`);
+      out(`(${(d.controllerRunMs / 1000).toFixed(1)} s for the controller run, ${(d.lpMs / 1000).toFixed(1)} s for the LP optimum, ${(d.lpOnlineMs / 1000).toFixed(1)} s for the online reference, ${(d.totalMs / 1000).toFixed(1)} s in all, ${d.controllerCalls} calls to stations)`);
     } else {
       err(`${scenario.name}: ${(d.totalMs / 1000).toFixed(1)} s`);
     }

@@ -9,6 +9,7 @@ import type { SiteLimit } from '../controller/site-limit.js';
 import { createBaseline, type BaselineName } from './baselines.js';
 import { energyUpperBound, evBounds } from './bound.js';
 import { createStations } from '../stations/stations.js';
+import { energyOnline, type OnlineOptimum } from './online-optimum.js';
 import { energyOptimum, type Optimum } from './optimum.js';
 import { InProcessRelay, snapshotReadings } from './inprocess.js';
 import { fairness, OverloadMeter, round, unmetWh, type EvOutcome, type RunScore } from './metrics.js';
@@ -20,11 +21,21 @@ import { limitable } from './quirks.js';
 
 export type ControlLoopFactory = (inputs: ControlInputs) => ControlLoop;
 
-export interface Score extends RunScore {
+/** A row of the score: the run's figures and the yardsticks beside them. */
+export interface ScoreRow extends RunScore {
+  /** The online reference (online-optimum.ts): what a planner without foresight of arrivals could deliver. */
+  energy_online_wh: number;
+  /** energy_wh / energy_online_wh. */
+  utilization_online: number;
+  /** Jain of the online reference's plan. */
+  jain_online: number;
+}
+
+export interface Score extends ScoreRow {
   name: string;
   /** Phase switches the controller's run made under load (all chargers); only when a charger can switch. */
   phase_switches?: number;
-  baselines: { static: RunScore; fcfs: RunScore };
+  baselines: { static: ScoreRow; fcfs: ScoreRow };
 }
 
 export interface ScoreOptions {
@@ -48,7 +59,10 @@ export interface ScoreDetail {
   totalMs: number;
   /** Wall-clock ms of the LP optimum (inputs and both HiGHS solves). */
   lpMs: number;
+  /** Wall-clock ms of the online reference (inputs and every re-plan). */
+  lpOnlineMs: number;
   optimum: Optimum;
+  online: OnlineOptimum;
   controllerCalls: number;
   evs: { controller: EvOutcome[]; static: EvOutcome[]; fcfs: EvOutcome[] };
 }
@@ -69,7 +83,7 @@ function outcomes(s: Scenario, sim: SiteSim, achievable: Map<string, number>): E
   }));
 }
 
-function runScore(meter: OverloadMeter, evs: EvOutcome[], allowedWh: number, optimum: Optimum): RunScore {
+function runScore(meter: OverloadMeter, evs: EvOutcome[], allowedWh: number, optimum: Optimum, online: OnlineOptimum): ScoreRow {
   const energy = evs.reduce((a, e) => a + e.deliveredWh, 0);
   return {
     overload_s: round(meter.overloadMs / 1000, 1),
@@ -81,6 +95,9 @@ function runScore(meter: OverloadMeter, evs: EvOutcome[], allowedWh: number, opt
     jain: round(fairness(evs), 4),
     jain_optimal: round(optimum.jain, 4),
     unmet_energy_wh: round(unmetWh(evs), 0),
+    energy_online_wh: round(online.energyWh, 0),
+    utilization_online: round(online.energyWh > 0 ? energy / online.energyWh : 1, 4),
+    jain_online: round(online.jain, 4),
   };
 }
 
@@ -199,6 +216,7 @@ export async function scoreScenarioDetailed(s: Scenario, opts: ScoreOptions = {}
   const achievable = evBounds(s);
   const allowed = energyUpperBound(s, achievable);
   const optimum = await energyOptimum(s, achievable);
+  const online = await energyOnline(s, achievable);
   const t1 = performance.now();
   const ctl = await runController(s, factory, windowMs, opts);
   const controllerRunMs = performance.now() - t1;
@@ -207,15 +225,16 @@ export async function scoreScenarioDetailed(s: Scenario, opts: ScoreOptions = {}
   const evs = { controller: outcomes(s, ctl.sim, achievable), static: outcomes(s, st.sim, achievable), fcfs: outcomes(s, fc.sim, achievable) };
   const score: Score = {
     name: s.name,
-    ...runScore(ctl.meter, evs.controller, allowed, optimum),
+    ...runScore(ctl.meter, evs.controller, allowed, optimum, online),
     ...(s.chargers.some((c) => c.phaseSwitching) ? { phase_switches: [...ctl.sim.stations.values()].reduce((a, st) => a + st.phaseSwitches, 0) } : {}),
-    baselines: { static: runScore(st.meter, evs.static, allowed, optimum), fcfs: runScore(fc.meter, evs.fcfs, allowed, optimum) },
+    baselines: { static: runScore(st.meter, evs.static, allowed, optimum, online), fcfs: runScore(fc.meter, evs.fcfs, allowed, optimum, online) },
   };
-  return { score, controllerRunMs, totalMs: performance.now() - t0, lpMs: optimum.ms, optimum, controllerCalls: ctl.calls, evs };
+  return { score, controllerRunMs, totalMs: performance.now() - t0, lpMs: optimum.ms, lpOnlineMs: online.ms, optimum, online, controllerCalls: ctl.calls, evs };
 }
 
 /** The CONTRACT score of a scenario: `name, overload_s, worst_overload_a, energy_wh, energy_allowed_wh,
- * energy_optimal_wh, utilization, jain, jain_optimal, unmet_energy_wh, baselines: {static, fcfs}`. */
+ * energy_optimal_wh, utilization, jain, jain_optimal, unmet_energy_wh, energy_online_wh, utilization_online, jain_online,
+ * baselines: {static, fcfs}`. */
 export async function scoreScenario(s: Scenario, opts: ScoreOptions = {}): Promise<Score> {
   return (await scoreScenarioDetailed(s, opts)).score;
 }

@@ -30,7 +30,7 @@ describe('site score', () => {
     const d = await scoreScenarioDetailed(contended, { controlLoopFactory: createControlLoop });
     const s = d.score;
     console.log(`${formatScore(s)}\n${d.controllerCalls} calls, ${(d.totalMs / 1000).toFixed(1)} s`);
-    const keys = ['overload_s', 'worst_overload_a', 'energy_wh', 'energy_allowed_wh', 'energy_optimal_wh', 'utilization', 'jain', 'jain_optimal', 'unmet_energy_wh'];
+    const keys = ['overload_s', 'worst_overload_a', 'energy_wh', 'energy_allowed_wh', 'energy_optimal_wh', 'utilization', 'jain', 'jain_optimal', 'unmet_energy_wh', 'energy_online_wh', 'utilization_online', 'jain_online'];
     expect(Object.keys(s).sort()).toEqual(['baselines', 'name', ...keys].sort());
     for (const b of [s.baselines.static, s.baselines.fcfs]) expect(Object.keys(b).sort()).toEqual([...keys].sort());
     expect(s.name).toBe('short-contended');
@@ -42,6 +42,11 @@ describe('site score', () => {
     expect(s.energy_wh).toBeLessThanOrEqual(s.energy_allowed_wh);
     expect(s.energy_wh).toBeLessThanOrEqual(s.energy_optimal_wh);
     expect(s.energy_wh).toBeGreaterThan(0);
+    // The online reference (no foresight of arrivals) is at most the optimum; the same figure in the three rows.
+    expect(s.energy_online_wh).toBeLessThanOrEqual(s.energy_optimal_wh + 1);
+    expect(s.energy_online_wh).toBeGreaterThan(0);
+    expect(s.utilization_online).toBeCloseTo(s.energy_wh / s.energy_online_wh, 3);
+    for (const b of [s.baselines.static, s.baselines.fcfs]) expect(b.energy_online_wh).toBe(s.energy_online_wh);
     // Targets (issue 7): utilization >= 0.97, jain >= 0.99; asserted with a margin, the exact figures are printed.
     expect(s.utilization).toBeGreaterThan(0.9);
     expect(s.jain).toBeGreaterThan(0.98);
@@ -49,6 +54,8 @@ describe('site score', () => {
     expect(d.evs.controller.every((e) => e.deliveredWh > 1000)).toBe(true);
     expect(s.unmet_energy_wh).toBeCloseTo(d.evs.controller.reduce((a, e) => a + e.achievableWh - e.deliveredWh, 0), -1);
     expect(scoreTable([s])).toContain('| short-contended |');
+    expect(scoreTable([s])).toContain('utilization_online');
+    expect(formatScore(s)).toContain('energy_online_wh');
   });
 
   it('the static baseline never exceeds its share, FCFS serves the first comer at its maximum', async () => {
