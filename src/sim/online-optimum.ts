@@ -3,13 +3,12 @@
 // plugged-in EV's departure, the energy it wants, its maximum current and taper; base load, PV and EVs on chargers
 // that ignore limits as they will be; the home battery. At each arrival (distinct arrival slots) it solves the LP of
 // optimum.ts over the EVs plugged in then, from that slot to the end of the run — energy first, then as even as it can
-// be (the same max-min and least-deviation stages), then, among those plans, the one that delivers earliest and keeps
-// the battery fullest (`earliest`: what an online planner should do with capacity nobody present needs, since it does
-// not know who comes next) — and commits that plan's slots until the next arrival, carrying each EV's energy (and so
+// be (the same max-min and least-deviation stages), then, among those plans, the one that delivers earliest (earliest
+// deadline first among equals) and keeps the battery fullest (`earliest`: what an online planner should do with room
+// nobody present needs, since it does not know who comes next) — and commits that plan's slots until the next arrival, carrying each EV's energy (and so
 // its taper) and the battery's state of charge into the next solve. A reference, not a bound on every online policy:
 // docs/sim.md says what it shows and what it does not.
-import type { OptimumInputs } from './optimum-inputs.js';
-import { optimumInputs } from './optimum-inputs.js';
+import { optimumInputs, type OptimumInputs } from './optimum-inputs.js';
 import { buildLp, currentVar, dischargeVar, energyVar, fmt, lpText, num, socVar, term, windowSlots, type Expr, type Lp, type LpWindow } from './optimum-lp.js';
 import { energyThenEven, jainOf, loadHighs, solve, value, type Columns, type Highs } from './optimum.js';
 import type { Scenario } from './scenario-types.js';

@@ -48,6 +48,8 @@ export interface Lp {
   totals: (string | undefined)[];
   /** Per EV index: the energy it had at the start of the window (Wh; a constant of `totals`). */
   startWh: number[];
+  /** Per EV index: the most it can end with (Wh): what it wants, never more than it takes charging alone. */
+  capWh: number[];
   slack: Expr;
   vars: number;
   /** Slots the battery is dispatched in (its `d` and `q` variables): [from, to). */
@@ -108,7 +110,8 @@ function evRows(lp: Lp, x: OptimumInputs, w: LpWindow, i: number, V: number, own
     if (prev) term(cum, prev, -1);
     for (const [v, wt] of energy) term(cum, v, -wt);
     lp.rows.push(`cu${i}_${k}:${fmt(cum)} = ${prev ? 0 : num(had)}`);
-    lp.bounds.push(`0 <= ${c} <= ${num(Math.max(had, Math.min(e.spec.energyWh, ownWh)))}`);
+    lp.capWh[i] = Math.max(had, Math.min(e.spec.energyWh, ownWh));
+    lp.bounds.push(`0 <= ${c} <= ${num(lp.capWh[i])}`);
     lp.vars++;
     prev = c;
   }
@@ -198,7 +201,7 @@ function pvRows(lp: Lp, x: OptimumInputs, s: Scenario, w: LpWindow, switching: b
  * `everywhere`: every 3-phase EV may go to one phase (for analysis); otherwise only on chargers that switch.
  */
 export function buildLp(x: OptimumInputs, s: Scenario, achievable: Map<string, number>, w: LpWindow, everywhere: boolean): Lp {
-  const lp: Lp = { window: w, rows: [], bounds: [], totals: [], startWh: [], slack: new Map(), vars: 0 };
+  const lp: Lp = { window: w, rows: [], bounds: [], totals: [], startWh: [], capWh: [], slack: new Map(), vars: 0 };
   const switching = x.evs.map((e) => e.threePhase && (everywhere || e.charger.phaseSwitching === true));
   for (const i of w.evs) evRows(lp, x, w, i, s.site.voltage, achievable.get(x.evs[i].spec.id) ?? x.evs[i].spec.energyWh, switching[i]);
   batteryRows(lp, x, s, w);

@@ -108,7 +108,9 @@ export function energyThenEven(h: Highs, lp: Lp, x: OptimumInputs, achievable: M
   const energyCols = solve(h, lpText('Maximize', fmt(objective), lp.rows, lp.bounds));
   const best = value(energyCols, objective);
   const keep = `keep:${fmt(objective)} >= ${num(best - 1 - 1e-7 * Math.abs(best))}`;
-  return { best, energyCols, final: even ? evenest(h, lp, x, achievable, keep) : undefined, keep };
+  // Every EV gets all it can: the shares are fixed, nothing to make more even.
+  const full = lp.totals.every((v, i) => !v || (energyCols[v]?.Primal ?? 0) >= lp.capWh[i] - 1e-3);
+  return { best, energyCols, final: even && !full ? evenest(h, lp, x, achievable, keep) : undefined, keep };
 }
 
 /** The perfect-foresight optimum of a scenario (see the head of this file). `achievable`: evBounds(s). */
