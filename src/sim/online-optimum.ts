@@ -9,7 +9,7 @@
 // its taper) and the battery's state of charge into the next solve. A reference, not a bound on every online policy:
 // docs/sim.md says what it shows and what it does not.
 import { optimumInputs, type OptimumInputs } from './optimum-inputs.js';
-import { buildLp, currentVar, dischargeVar, energyVar, fmt, lpText, num, socVar, term, windowSlots, type Expr, type Lp, type LpWindow } from './optimum-lp.js';
+import { buildLp, currentVar, dischargeVar, energyVar, fmt, lpText, num, socVar, switchedVar, term, windowSlots, type Expr, type Lp, type LpWindow } from './optimum-lp.js';
 import { energyThenEven, jainOf, loadHighs, solve, value, type Columns, type Highs } from './optimum.js';
 import type { Scenario } from './scenario-types.js';
 
@@ -32,8 +32,9 @@ export interface OnlineOptimum {
   /** LPs solved: one per distinct arrival slot. */
   solves: number;
   /** The committed plan per slot (the inputs' slots): each decided EV's mean current per phase (A; 0 while it is not
-   * plugged in) and the battery's mean discharge (W, charge negative; 0 before the LP takes it over). */
-  plan: { inputs: OptimumInputs; currentsA: Map<string, number[]>; dischargeW: number[] };
+   * plugged in), on a charger that switches phases also its current switched to one phase, per site phase
+   * (`switchedA`, [phase][slot]), and the battery's mean discharge (W, charge negative; 0 before the LP takes it over). */
+  plan: { inputs: OptimumInputs; currentsA: Map<string, number[]>; switchedA: Map<string, number[][]>; dischargeW: number[] };
   /** Wall ms: inputs and every solve. */
   ms: number;
 }
@@ -86,6 +87,8 @@ interface Carry {
   deliveredWh: Map<number, number>;
   batterySoc?: number;
   currentsA: number[][];
+  /** Per EV index on a charger that switches: [phase][slot]. */
+  switchedA: Map<number, number[][]>;
   dischargeW: number[];
 }
 
@@ -95,7 +98,11 @@ function commit(x: OptimumInputs, lp: Lp, cols: Columns, until: number, carry: C
   for (const i of lp.window.evs) {
     const e = x.evs[i];
     const done = windowSlots(e, lp.window).filter((k) => k < until);
-    for (const k of done) carry.currentsA[i][k] = Math.min(e.capA, Math.max(0, at(currentVar(i, k))));
+    const switched = carry.switchedA.get(i);
+    for (const k of done) {
+      carry.currentsA[i][k] = Math.min(e.capA, Math.max(0, at(currentVar(i, k))));
+      if (switched) for (let p = 0; p < 3; p++) switched[p][k] = Math.min(e.capA, Math.max(0, at(switchedVar(i, k, p))));
+    }
     if (done.length) carry.deliveredWh.set(i, Math.max(lp.startWh[i], at(energyVar(i, done[done.length - 1]))));
   }
   if (!lp.battery) return;
@@ -110,7 +117,14 @@ export async function energyOnline(s: Scenario, achievable: Map<string, number>,
   const x = optimumInputs(s, opts.slotMs);
   const n = x.hours.length;
   const events = arrivalSlots(x);
-  const carry: Carry = { deliveredWh: new Map(), currentsA: x.evs.map(() => new Array<number>(n).fill(0)), dischargeW: new Array<number>(n).fill(0) };
+  const zeros = () => new Array<number>(n).fill(0);
+  const switching = x.evs.flatMap((e, i) => (e.threePhase && e.charger.phaseSwitching === true ? [i] : []));
+  const carry: Carry = {
+    deliveredWh: new Map(),
+    currentsA: x.evs.map(zeros),
+    switchedA: new Map(switching.map((i) => [i, [zeros(), zeros(), zeros()]])),
+    dischargeW: zeros(),
+  };
   events.forEach((slot, j) => {
     const present = x.evs.flatMap((e, i) => (e.slots.length && e.slots[0] <= slot && e.slots[e.slots.length - 1] >= slot ? [i] : []));
     // The battery matters to the end of the run (a fuller battery serves EVs nobody knows of yet); without one, the
@@ -126,5 +140,7 @@ export async function energyOnline(s: Scenario, achievable: Map<string, number>,
   x.evs.forEach((e, i) => perEvWh.set(e.spec.id, carry.deliveredWh.get(i) ?? 0));
   const energyWh = [...perEvWh.values()].reduce((a, b) => a + b, 0);
   const currentsA = new Map(x.evs.map((e, i) => [e.spec.id, carry.currentsA[i]]));
-  return { energyWh, perEvWh, jain: jainOf(s, perEvWh, achievable), solves: events.length, plan: { inputs: x, currentsA, dischargeW: carry.dischargeW }, ms: performance.now() - t0 };
+  const switchedA = new Map([...carry.switchedA].map(([i, a]) => [x.evs[i].spec.id, a]));
+  const plan = { inputs: x, currentsA, switchedA, dischargeW: carry.dischargeW };
+  return { energyWh, perEvWh, jain: jainOf(s, perEvWh, achievable), solves: events.length, plan, ms: performance.now() - t0 };
 }

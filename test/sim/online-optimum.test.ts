@@ -30,6 +30,7 @@ function worstExcessA(s: Scenario, o: OnlineOptimum): number {
           const cur = o.plan.currentsA.get(e.spec.id)![k];
           if (cur > 0) expect(e.slots).toContain(k);
           if (e.threePhase || e.phase === p) a += cur;
+          a += o.plan.switchedA.get(e.spec.id)?.[p][k] ?? 0;
         }
         if (n.id === 'grid') a -= o.plan.dischargeW[k] / (3 * V);
         // Base load alone over a limit is no plan's doing: count only what the plan adds there.
@@ -84,14 +85,17 @@ describe('online reference (rolling-horizon LP, no foresight of arrivals)', () =
   });
 
   it('never delivers more than the optimum, and its committed plan keeps every node and phase within its limit', async () => {
-    for (const s of [staggered, foresight]) {
+    // A charger that switches phases: its EV may draw on one phase of the three (switchedA in the plan).
+    const switching = parseScenario({ ...staggeredRaw(), name: 'staggered-switching', chargers: staggeredRaw().chargers.map((c) => (c.id === 'T1' ? { ...c, phaseSwitching: true } : c)) });
+    for (const s of [staggered, foresight, switching]) {
       const { lp, online } = await both(s);
       expect(online.energyWh).toBeLessThanOrEqual(lp.energyWh + 1);
       expect(worstExcessA(s, online)).toBeLessThan(1e-4);
       // Each EV's energy is what its committed currents deliver, never more than it wants.
       for (const e of online.plan.inputs.evs) {
         const cur = online.plan.currentsA.get(e.spec.id)!;
-        const wh = cur.reduce((a, c, k) => a + c * (e.threePhase ? 3 : 1) * s.site.voltage * online.plan.inputs.hours[k], 0);
+        const sw = online.plan.switchedA.get(e.spec.id);
+        const wh = cur.reduce((a, c, k) => a + (c * (e.threePhase ? 3 : 1) + (sw ? sw[0][k] + sw[1][k] + sw[2][k] : 0)) * s.site.voltage * online.plan.inputs.hours[k], 0);
         expect(online.perEvWh.get(e.spec.id)).toBeCloseTo(wh, 0);
         expect(wh).toBeLessThanOrEqual(e.spec.energyWh + 1);
       }
