@@ -283,7 +283,7 @@ export const configSchema = {
           additionalProperties: false,
           properties: { minSocPct: { type: 'number', minimum: 0, maximum: 100, default: 20 }, creditDischarge: { type: 'boolean', default: true } },
         },
-        exportCreditFraction: { type: 'number', minimum: 0, maximum: 1, default: 0.5 },
+        exportCreditFraction: { type: 'number', minimum: 0, maximum: 1, default: 1 },
         marginA: { type: 'number', minimum: 0, maximum: 10, default: 0.15 },
         tariff: {
           type: 'array',

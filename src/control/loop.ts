@@ -11,6 +11,7 @@ import { OWN_PROFILE_IDS, type StationCapabilities, type StationEvent } from '..
 import { fallbackCapabilities } from './capabilities.js';
 import { CsmsProfiles } from './csms-profiles.js';
 import { Dispatcher, type TxTarget } from './dispatcher.js';
+import { ExportWatch } from './export-credit.js';
 import { Measurements } from './measurements.js';
 import { evseKey, SessionTracker } from './sessions.js';
 import { StationTrust } from './station-trust.js';
@@ -56,6 +57,7 @@ export function createControlLoop(inputs: ControlInputs): ControlLoop {
   /** The ramp advances on the periodic solves only (see solve()). */
   let lastTickAt: number | undefined;
   const settledNet = new Map<string, PhaseVector>();
+  const exportWatch = new ExportWatch(CONTROL_TIMING.stationSettleMs, CONTROL_TIMING.exportFallMemoryMs);
   let lastResult: AllocationResult = { allocations: [], alarms: [] };
   let lastNodes: NodeState[] = [];
   let lastSolveMs = 0;
@@ -144,7 +146,7 @@ export function createControlLoop(inputs: ControlInputs): ControlLoop {
     }
     const current = marked ? views() : vs;
     const tariff = tariffWindows(now, config.control.tariff, tariffZone);
-    const built = buildInput({ now, config, settings, siteLimit, measurements, views: current, history, stepMs, exportCreditFraction, tariff, settledNet });
+    const built = buildInput({ now, config, settings, siteLimit, measurements, views: current, history, stepMs, exportCreditFraction, tariff, settledNet, exportWatch });
     const t0 = performance.now();
     try {
       lastResult = allocate(built.input);
@@ -159,7 +161,7 @@ export function createControlLoop(inputs: ControlInputs): ControlLoop {
     const held = heldAtMinimum(current, lastResult);
     if (held.size) {
       const again = current.map((v) => (held.has(evseKey(v.session.stationId, v.session.evseId)) ? atMinimum(v) : v));
-      const rebuilt = buildInput({ now, config, settings, siteLimit, measurements, views: again, history, stepMs, exportCreditFraction, tariff, settledNet });
+      const rebuilt = buildInput({ now, config, settings, siteLimit, measurements, views: again, history, stepMs, exportCreditFraction, tariff, settledNet, exportWatch });
       try {
         lastResult = allocate(rebuilt.input);
         nodes = rebuilt.nodes;

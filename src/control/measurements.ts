@@ -32,6 +32,8 @@ export function toSitePhases(perPhaseA: number[], phases: 1 | 3, rotation: Rotat
 export interface NodeMeasurement {
   /** Current through the node measured by its meter (A per site phase), when it has a good one. */
   meterA?: PhaseVector;
+  /** When the meter took that reading (ms). */
+  at?: number;
   /** True when the node has a meter and it cannot be trusted now. */
   failSafe: boolean;
   reason?: string;
@@ -85,7 +87,7 @@ export class Measurements {
     }
     const a = this.currents(m, m.good);
     if (!a) return { failSafe: true, reason: `meter ${m.config.id} gives no phase currents` };
-    return { meterA: a, failSafe: false };
+    return { meterA: a, at: m.good.at, failSafe: false };
   }
 
   gridPowerW(): number | undefined {

@@ -26,4 +26,6 @@ export const CONTROL_TIMING = {
   reactionMs: 15_000,
   /** How long accepted limit changes are remembered, for judging measurements against the limit then in force. */
   changeMemoryMs: 60_000,
+  /** How long a fall of the export through a node is allowed for in its export credit (clouds pass in minutes). */
+  exportFallMemoryMs: 10 * 60_000,
 } as const;

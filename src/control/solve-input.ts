@@ -5,6 +5,7 @@ import type { Config, StationConfig } from '../config/types.js';
 import type { SiteLimit } from '../controller/site-limit.js';
 import type { CsmsLimit } from './csms-profiles.js';
 import type { EvseDispatchState, LimitChange } from './dispatcher.js';
+import { exportCredit, type ExportWatch } from './export-credit.js';
 import { ROOT_NODE, toSitePhases, type Measurements } from './measurements.js';
 import { evseKey, type EvseSession } from './sessions.js';
 import { CONTROL_TIMING } from './settings.js';
@@ -153,8 +154,10 @@ export function buildInput(args: {
   views: SessionView[];
   history: Map<string, EvseHistory>;
   stepMs: number;
-  /** Share (0..1) of the measured export through a node that EVSEs may use on top of its limit. */
+  /** At most this share (0..1) of the measured export through a node is credited on top of its limit. */
   exportCreditFraction: number;
+  /** The falls of export seen per node, kept by the loop: the credit allows for them (export-credit.ts). */
+  exportWatch?: ExportWatch;
   /** Per node: the net load (meter minus EVSEs) last measured with no station in transit; kept by the loop. */
   settledNet?: Map<string, PhaseVector>;
   /** Tariff windows ahead (absolute), from control.tariff. */
@@ -194,6 +197,7 @@ export function buildInput(args: {
       // Unsure of the load: the EVSEs below share the safe limit, nothing more.
       limit = vmin(limitA, settings.safeLimitA);
       args.settledNet?.delete(id);
+      args.exportWatch?.forget(id);
     } else if (m?.meterA) {
       // While stations below are still reacting to a change, the meter minus what they may draw gives a range for
       // the rest of the load: `high` (crediting the lower limits) is safe, `low` (crediting the higher ones) cannot
@@ -205,25 +209,31 @@ export function buildInput(args: {
       const low = m.meterA.map((a, i) => a - draw.hi[i]) as PhaseVector;
       const settled = !draw.unsampled && high.every((x, i) => x - low[i] < 0.05);
       const prev = args.settledNet?.get(id);
-      const net: PhaseVector = settled || !prev ? high : (high.map((h, i) => Math.min(h, Math.max(prev[i], low[i]))) as PhaseVector);
+      const held: PhaseVector = settled || !prev ? high : (high.map((h, i) => Math.min(h, Math.max(prev[i], low[i]))) as PhaseVector);
+      // But a phase the meter shows above its limit is over now, whatever is in transit: the safe reading (`high`) at
+      // once, so the cut is whole in this solve. (A load held from a settle that had credited an EV which had just
+      // stopped let demo-site's fuse carry 1.5 A too much for 5 s at full export credit.)
+      const meterA = m.meterA;
+      const net = held.map((x, i) => (meterA[i] > limitA[i] ? high[i] : x)) as PhaseVector;
       if (settled) args.settledNet?.set(id, high);
       // A small margin on a measured load: it drifts between readings, and a limit filled to the last 0.1 A would be
       // crossed by every upward drift for the stations' reaction time.
       uncontrolled = net.map((x) => Math.max(0, x) + (config.control.marginA ?? MEASURED_MARGIN_A)) as PhaseVector;
       // Export through the node (PV, battery) is current the EVSEs may use on top of the fuse, because the fuse carries
-      // the net current. Credited only as far as `exportCreditFraction` says: if the PV drops, that part of the load
-      // stays on the fuse until the stations react, like any step of the base load.
-      // At the grid connection, the part of that export that is the home battery discharging is credited whole while
-      // the battery has charge to spare (unlike PV it does not pass with a cloud) and not at all once it is near its
-      // minimum (it stops then, all at once); only the rest, PV, at the fraction (docs/control.md).
+      // the net current. If the export falls (a cloud), the part credited becomes load on the fuse until the stations
+      // react: so the credit is the export less the largest fall of it seen within one settle time in the last
+      // minutes, stretched by the reading's age (a fall may have begun since), at most `exportCreditFraction` of it.
+      // At the grid connection the part that is the home battery discharging is credited whole while the battery has
+      // charge to spare (unlike PV it does not pass with a cloud) and not at all once it is near its minimum (it stops
+      // then, all at once); only the rest, PV, as above (docs/control.md).
+      // The watch sees the load as held, not the safe reading of an overload: that reading's jump is the stations
+      // in transit, not the export falling.
+      const exportA = net.map((x) => Math.max(0, -x)) as PhaseVector;
+      const fall = args.exportWatch?.observe(id, now, held.map((x) => Math.max(0, -x)) as PhaseVector) ?? [0, 0, 0];
+      const horizon = args.exportWatch?.horizonMs ?? 1;
+      const stretch = (horizon + Math.max(0, now - (m.at ?? now))) / horizon;
       const firm = id === ROOT_NODE ? batteryDischargeA : 0;
-      if (args.exportCreditFraction > 0 || firm > 0) {
-        limit = limit.map((l, i) => {
-          const x = Math.max(0, -net[i]);
-          const battery = Math.min(x, firm);
-          return l + Math.min(l, (batteryOk ? battery : 0) + (x - battery) * args.exportCreditFraction);
-        }) as PhaseVector;
-      }
+      limit = limit.map((l, i) => l + Math.min(l, exportCredit(exportA[i], firm, batteryOk, fall[i] * stretch, args.exportCreditFraction))) as PhaseVector;
     }
     limitNodes.push({ id, ...(parentId !== undefined ? { parentId } : {}), limitA: limit, ...(limitW !== undefined ? { limitW } : {}), uncontrolledA: uncontrolled });
     nodeStates.push({ id, limitA: limitA, currentA: m?.meterA ?? draw.lo, failSafe: m?.failSafe ?? false, ...(m?.failSafe ? { failSafeReason: m.reason, limitA: limit } : {}) });
