@@ -177,11 +177,12 @@ export interface ControlConfig {
   meterStepA: number;
   importCeilingW?: number;
   /** `creditDischarge` (default true): what a home battery behind the grid meter discharges is credited whole on top of
-   * the grid connection's fuse while its SoC is 5 points above `minSocPct`, instead of at `exportCreditFraction`. */
+   * the grid connection's fuse while its SoC is 5 points above `minSocPct`, instead of like PV. */
   battery?: { minSocPct: number; creditDischarge?: boolean };
   /**
-   * Share (0..1) of the export measured through a node (PV, battery) that EVSEs may use on top of the node's fuse
-   * limit, while its meter is good (never more than the limit again). Default 0.5. See docs/control.md.
+   * At most this share (0..1) of the export measured through a node (PV, battery) is used by EVSEs on top of the
+   * node's fuse limit, while its meter is good (never more than the limit again); the loop credits the export less
+   * the largest fall of it seen lately (src/control/export-credit.ts). Default 1. See docs/control.md.
    */
   exportCreditFraction: number;
   /** Current (A per phase) kept free on a node whose load is measured, against drift between readings. Default 0.15. */

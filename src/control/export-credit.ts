@@ -63,13 +63,21 @@ export class ExportWatch {
   }
 }
 
+/** The share credited of export no source meter accounts for (the default `exportCreditFraction` before the watch). */
+export const UNEXPLAINED_EXPORT_SHARE = 0.5;
+
 /**
  * The part of a phase's export (A) credited on top of its limit. `firmA`: the part that is a home battery discharging,
- * credited whole while it has charge to spare (`firmOk`) and not at all when it is about to stop; the rest (PV) less
- * the fall allowed for, at most `fraction` of it.
+ * credited whole while it has charge to spare (`firmOk`) and not at all when it is about to stop. `sourceA`: what the
+ * metered sources behind the node (PV inverter, battery) give on that phase now. The rest of the export is credited
+ * less the fall allowed for, at most `fraction` of the part they account for and at most half of the part they do
+ * not: export no source meter accounts for (no PV meter, or the loop's load estimate running below zero for a moment)
+ * is not known to be real.
  */
-export function exportCredit(exportA: number, firmA: number, firmOk: boolean, fallA: number, fraction: number): number {
+export function exportCredit(exportA: number, firmA: number, firmOk: boolean, sourceA: number, fallA: number, fraction: number): number {
   const firm = Math.min(exportA, firmA);
   const rest = exportA - firm;
-  return (firmOk ? firm : 0) + Math.max(0, Math.min(rest * fraction, rest - fallA));
+  const metered = Math.min(rest, Math.max(0, sourceA - firm));
+  const cap = metered * fraction + (rest - metered) * Math.min(fraction, UNEXPLAINED_EXPORT_SHARE);
+  return (firmOk ? firm : 0) + Math.max(0, Math.min(cap, rest - fallA));
 }

@@ -186,6 +186,9 @@ export function buildInput(args: {
   // Charge to spare: 5 points above the minimum the config sets. Below that the battery is about to stop, and its part
   // of the export is not credited at all (it would become load on the fuse at once when it stops).
   const batteryOk = battery !== undefined && battery.socPct > battery.minSocPct + 5;
+  // Per phase (A): what the metered sources behind the grid meter give now (PV inverter and battery, 3-phase).
+  const pvNow = measurements.pv();
+  const sourceA = ((pvNow?.powerW ?? 0) + Math.max(0, battery?.powerW ?? 0)) / (3 * config.site.voltage);
   const limitNodes: LimitNode[] = [];
   const nodeStates: NodeState[] = [];
   const addNode = (id: string, parentId: string | undefined, limitA: PhaseVector, limitW: number | undefined) => {
@@ -210,11 +213,13 @@ export function buildInput(args: {
       const settled = !draw.unsampled && high.every((x, i) => x - low[i] < 0.05);
       const prev = args.settledNet?.get(id);
       const held: PhaseVector = settled || !prev ? high : (high.map((h, i) => Math.min(h, Math.max(prev[i], low[i]))) as PhaseVector);
-      // But a phase the meter shows above its limit is over now, whatever is in transit: the safe reading (`high`) at
-      // once, so the cut is whole in this solve. (A load held from a settle that had credited an EV which had just
-      // stopped let demo-site's fuse carry 1.5 A too much for 5 s at full export credit.)
+      // But on a phase credited export (held load below zero) that the meter shows above its limit, the held load is
+      // evidently too low, and at full credit all of that error is on the fuse: the safe reading (`high`) at once, so
+      // the cut is whole in this solve. (A load held from a settle that had credited an EV which had just stopped let
+      // demo-site's fuse carry 1.5 A too much for 5 s.) Without export the held load stays: there it cost energy
+      // (mixed-fleet 428 Wh) and the reaction window already covers the error.
       const meterA = m.meterA;
-      const net = held.map((x, i) => (meterA[i] > limitA[i] ? high[i] : x)) as PhaseVector;
+      const net = held.map((x, i) => (x < 0 && meterA[i] > limitA[i] ? high[i] : x)) as PhaseVector;
       if (settled) args.settledNet?.set(id, high);
       // A small margin on a measured load: it drifts between readings, and a limit filled to the last 0.1 A would be
       // crossed by every upward drift for the stations' reaction time.
@@ -233,7 +238,8 @@ export function buildInput(args: {
       const horizon = args.exportWatch?.horizonMs ?? 1;
       const stretch = (horizon + Math.max(0, now - (m.at ?? now))) / horizon;
       const firm = id === ROOT_NODE ? batteryDischargeA : 0;
-      limit = limit.map((l, i) => l + Math.min(l, exportCredit(exportA[i], firm, batteryOk, fall[i] * stretch, args.exportCreditFraction))) as PhaseVector;
+      const source = id === ROOT_NODE ? sourceA : 0;
+      limit = limit.map((l, i) => l + Math.min(l, exportCredit(exportA[i], firm, batteryOk, source, fall[i] * stretch, args.exportCreditFraction))) as PhaseVector;
     }
     limitNodes.push({ id, ...(parentId !== undefined ? { parentId } : {}), limitA: limit, ...(limitW !== undefined ? { limitW } : {}), uncontrolledA: uncontrolled });
     nodeStates.push({ id, limitA: limitA, currentA: m?.meterA ?? draw.lo, failSafe: m?.failSafe ?? false, ...(m?.failSafe ? { failSafeReason: m.reason, limitA: limit } : {}) });
@@ -250,7 +256,7 @@ export function buildInput(args: {
     config.site.voltage,
   );
   const grid = measurements.gridPowerW();
-  const pv = measurements.pv();
+  const pv = pvNow;
   const input: AllocationInput = {
     now,
     voltageV: config.site.voltage,

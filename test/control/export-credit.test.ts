@@ -25,7 +25,7 @@ describe('export credit', () => {
     const w = new ExportWatch(10_000, 600_000);
     const t0 = 1_000_000;
     for (let t = 0; t <= 60_000; t += 1000) expect(w.observe('site', t0 + t, [20, 20, 20])).toEqual([0, 0, 0]);
-    expect(exportCredit(20, 0, false, 0, 1)).toBe(20);
+    expect(exportCredit(20, 0, false, 30, 0, 1)).toBe(20);
     // A cloud: 20 → 12 A on L1 within 8 s.
     let fall = [0, 0, 0];
     for (let s = 1; s <= 8; s++) fall = w.observe('site', t0 + 60_000 + s * 1000, [20 - s, 20, 20]);
@@ -33,17 +33,21 @@ describe('export credit', () => {
     // The sun is back: the fall is still allowed for, 8 of the 20 A are not credited.
     fall = w.observe('site', t0 + 120_000, [20, 20, 20]);
     expect(fall).toEqual([8, 0, 0]);
-    expect(exportCredit(20, 0, false, fall[0], 1)).toBe(12);
+    expect(exportCredit(20, 0, false, 30, fall[0], 1)).toBe(12);
     // A second solve at the same instant (a station held at its minimum) does not count as a reading.
     expect(w.observe('site', t0 + 120_000, [0, 0, 0])).toEqual([8, 0, 0]);
     // Ten minutes later the fall is forgotten.
     for (let t = 130_000; t <= 700_000; t += 10_000) fall = w.observe('site', t0 + t, [20, 20, 20]);
     expect(fall).toEqual([0, 0, 0]);
     // The fraction caps; a battery's part is credited whole while it has charge to spare, not at all after.
-    expect(exportCredit(20, 0, false, 0, 0.5)).toBe(10);
-    expect(exportCredit(20, 0, false, 30, 1)).toBe(0);
-    expect(exportCredit(20, 15, true, 4, 1)).toBe(16);
-    expect(exportCredit(20, 15, false, 4, 1)).toBe(1);
+    expect(exportCredit(20, 0, false, 30, 0, 0.5)).toBe(10);
+    expect(exportCredit(20, 0, false, 30, 30, 1)).toBe(0);
+    expect(exportCredit(20, 15, true, 30, 4, 1)).toBe(16);
+    expect(exportCredit(20, 15, false, 30, 4, 1)).toBe(1);
+    // Export no source meter accounts for (here 12 of the 20 A) is credited at half at most.
+    expect(exportCredit(20, 0, false, 8, 0, 1)).toBe(14);
+    expect(exportCredit(20, 0, false, 8, 0, 0.25)).toBe(5);
+    expect(exportCredit(20, 0, false, 8, 8, 1)).toBe(12);
     // A meter that failed: what was learned from it is gone.
     w.observe('site', t0 + 710_000, [20, 20, 20]);
     w.observe('site', t0 + 715_000, [10, 10, 10]);

@@ -451,13 +451,18 @@ describe('control loop (virtual time)', () => {
   });
 
   it('export through the grid meter is no extra room by default; with exportCreditFraction it is', async () => {
-    const meters = [{ id: 'grid', role: 'grid', driver: 'modbus-tcp', host: '127.0.0.1', port: 1, map: 'sunspec', pollMs: 100, staleMs: 60_000 }];
+    const meters = [
+      { id: 'grid', role: 'grid', driver: 'modbus-tcp', host: '127.0.0.1', port: 1, map: 'sunspec', pollMs: 100, staleMs: 60_000 },
+      { id: 'pv', role: 'pv', driver: 'modbus-tcp', host: '127.0.0.1', port: 2, map: 'sunspec', pollMs: 100, staleMs: 60_000 },
+    ];
     const config = makeConfig({ stations: { listen: { port: 0 }, list: [{ id: 'CP01', maxA: 63 }] }, meters });
     const exporting = (at: number) => ({ deviceId: 'grid', at, quality: 'good' as const, values: { phaseCurrentsA: [20, 20, 20] as [number, number, number], phasePowersW: [-4600, -4600, -4600] as [number, number, number] } });
     for (const [fraction, expected] of [[0, 32], [1, 52]] as const) {
       h = harness(config, { exportCreditFraction: fraction });
       h.relay.connect('CP01');
       h.readings$.next(exporting(h.clock.now()));
+      // The PV inverter accounts for all of it (13.8 kW = 20 A per phase).
+      h.readings$.next({ deviceId: 'pv', at: h.clock.now(), quality: 'good', values: { pvPowerW: 13_800 } });
       await h.clock.advance(100);
       h.relay.startTx('CP01', 1, 'tx1');
       await h.clock.advance(1000);

@@ -71,19 +71,24 @@ describe('control quality', () => {
     expect([h.relay.lastTxLimit('CP01'), h.relay.lastTxLimit('CP02')]).toEqual([16, 16]);
   });
 
-  it('credits the measured export in full by default while it holds steady (control.exportCreditFraction 1)', async () => {
-    const meters = [{ id: 'grid', role: 'grid', driver: 'modbus-tcp', host: '127.0.0.1', port: 1, map: 'sunspec', pollMs: 100, staleMs: 60_000 }];
+  it('credits the export a PV meter accounts for in full by default while it holds steady, the rest at half', async () => {
+    const meters = [
+      { id: 'grid', role: 'grid', driver: 'modbus-tcp', host: '127.0.0.1', port: 1, map: 'sunspec', pollMs: 100, staleMs: 60_000 },
+      { id: 'pv', role: 'pv', driver: 'modbus-tcp', host: '127.0.0.1', port: 2, map: 'sunspec', pollMs: 100, staleMs: 60_000 },
+    ];
     h = harness(makeConfig({ stations: { listen: { port: 0 }, list: [{ id: 'CP01', maxA: 63 }] }, meters }, { marginA: 0.15 }));
     expect(h.config.control.exportCreditFraction).toBe(1);
     h.relay.connect('CP01');
     const exporting = gridReading(h.clock.now(), [20, 20, 20]);
     exporting.values.phasePowersW = [-4600, -4600, -4600];
     h.readings$.next(exporting);
+    // The inverter gives 9.2 kW: 13.3 A per phase of the 20 A exported.
+    h.readings$.next({ deviceId: 'pv', at: h.clock.now(), quality: 'good', values: { pvPowerW: 9200 } });
     await h.clock.advance(100);
     h.relay.startTx('CP01', 1, 'tx1');
     await h.clock.advance(1000);
-    // 32 A fuse, 20 A exported per phase, all of it credited (no fall seen), less the 0.15 A margin on a measured node.
-    expect(h.relay.lastTxLimit('CP01')).toBe(51.8);
+    // 32 A fuse + 13.3 A (PV, no fall seen) + half of the 6.7 A nothing accounts for, less the 0.15 A margin.
+    expect(h.relay.lastTxLimit('CP01')).toBe(48.5);
   });
 
   it('with 10 s MeterValues the site is used and profiles are not rewritten every second', async () => {
