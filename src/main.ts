@@ -10,6 +10,7 @@ import { allReadings, createDevice, type DeviceOptions, type Reading } from '../
 import { createLogger, resolveLogFormat, type Logger } from './common/log.js';
 import { systemdReady } from './common/systemd.js';
 import { createControlLoop } from './control/loop.js';
+import { loadLpSolver } from './control/planner.js';
 import { createControllerStation } from './controller/index.js';
 import { createRelay } from './relay/index.js';
 import type { SimulatedSite } from './sim/world.js';
@@ -140,6 +141,7 @@ async function runController(config: Config, options: RunOptions): Promise<void>
     settings$: settings.settings$,
     log: log.child({ stage: 'control' }),
     memory: openStationNotes(db),
+    lpSolver: await loadLpSolver(),
   });
   stops.push({ name: 'control loop', stop: () => control.stop() });
 
@@ -253,7 +255,8 @@ async function main(argv: string[]): Promise<number> {
       const file = args.find((a) => !a.startsWith('--'));
       if (!file) throw new UsageError('score needs a scenario FILE');
       const { scoreCommand } = await import('./sim/score-cli.js');
-      return scoreCommand(args, { controlLoopFactory: createControlLoop });
+      const lpSolver = await loadLpSolver();
+      return scoreCommand(args, { controlLoopFactory: (inputs) => createControlLoop({ lpSolver, ...inputs }) });
     }
     default:
       throw new UsageError(`unknown command "${command}"`);

@@ -276,6 +276,13 @@ export const configSchema = {
         rampAPerS: { type: 'number', exclusiveMinimum: 0, default: 2 },
         hysteresisA: { type: 'number', minimum: 0, default: 1 },
         rotationPeriodS: { type: 'integer', minimum: 1, default: 900 },
+        // The session planner (docs/control.md): plans sessions to their departures with HiGHS every periodS.
+        planner: {
+          type: 'object',
+          additionalProperties: false,
+          default: {},
+          properties: { enabled: { type: 'boolean', default: true }, periodS: { type: 'integer', minimum: 10, maximum: 3600, default: 300 } },
+        },
         meterStepA: { type: 'number', minimum: 0, default: 2 },
         importCeilingW: { type: 'number', exclusiveMinimum: 0 },
         battery: {

@@ -173,6 +173,9 @@ export interface ControlConfig {
   rampAPerS: number;
   hysteresisA: number;
   rotationPeriodS: number;
+  /** The session planner: plans the sessions present to their departures (HiGHS) every `periodS` and when sessions
+   * start, end or say their needs; its plan orders and weighs the sharing. Default enabled, 300 s. */
+  planner?: { enabled: boolean; periodS: number };
   /** A meter change larger than this (A on any phase) triggers a solve at once. */
   meterStepA: number;
   importCeilingW?: number;

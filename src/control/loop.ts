@@ -3,7 +3,7 @@
 // control.loopMs, all on the injected scheduler so the site score runs this exact loop on virtual time.
 import { BehaviorSubject, interval, type Subscription } from 'rxjs';
 import { allocate as defaultAllocate } from '../../algorithms/index.js';
-import type { AllocationResult, PhaseVector } from '../../algorithms/types.js';
+import type { AllocationInput, AllocationResult, PhaseVector } from '../../algorithms/types.js';
 import type { Reading } from '../../drivers/types.js';
 import type { SiteLimit } from '../controller/site-limit.js';
 import { StationClocks } from '../stations/clock.js';
@@ -18,7 +18,8 @@ import { StationTrust } from './station-trust.js';
 import { stationRecord } from '../common/ids.js';
 import { isValidTimeZone, tariffWindows } from './tariff.js';
 import { CONTROL_TIMING } from './settings.js';
-import { buildInput, defaultSettings, defaultStation, type EvseHistory, type SessionView } from './solve-input.js';
+import { applyPlan, Planner } from './planner.js';
+import { buildInput, defaultSettings, defaultStation, evCapOf, type EvseHistory, type SessionView } from './solve-input.js';
 import type { ControlInputs, ControlLoop, ControlSettings, ControlState, EvseState, NodeState } from './types.js';
 
 export function createControlLoop(inputs: ControlInputs): ControlLoop {
@@ -52,6 +53,11 @@ export function createControlLoop(inputs: ControlInputs): ControlLoop {
   const clockAlarmMs = (config.control.clockOffsetAlarmS ?? 60) * 1000;
   const clockAlarmed = new Set<string>();
   const history = new Map<string, EvseHistory>();
+  const plannerCfg = config.control.planner ?? { enabled: true, periodS: 300 };
+  const planner = inputs.lpSolver && plannerCfg.enabled ? new Planner(inputs.lpSolver, plannerCfg.periodS * 1000, log) : undefined;
+  /** Plans the sessions (when a planner runs) and hands allocate() the plan for now. */
+  const allocateWithPlan = (input: AllocationInput): AllocationResult =>
+    allocate(planner ? { ...input, evses: applyPlan(input.evses, planner.planFor(input)) } : input);
   let settings: ControlSettings = defaultSettings(config);
   let siteLimit: SiteLimit | undefined;
   /** The ramp advances on the periodic solves only (see solve()). */
@@ -149,7 +155,7 @@ export function createControlLoop(inputs: ControlInputs): ControlLoop {
     const built = buildInput({ now, config, settings, siteLimit, measurements, views: current, history, stepMs, exportCreditFraction, tariff, settledNet, exportWatch });
     const t0 = performance.now();
     try {
-      lastResult = allocate(built.input);
+      lastResult = allocateWithPlan(built.input);
     } catch (err) {
       // An optimizer failure must not leave stations at their old limits: everyone falls back to the minimum safe state.
       log.error({ err: err instanceof Error ? err.message : String(err) }, 'allocation failed; pausing controllable EVSEs');
@@ -163,7 +169,7 @@ export function createControlLoop(inputs: ControlInputs): ControlLoop {
       const again = current.map((v) => (held.has(evseKey(v.session.stationId, v.session.evseId)) ? atMinimum(v) : v));
       const rebuilt = buildInput({ now, config, settings, siteLimit, measurements, views: again, history, stepMs, exportCreditFraction, tariff, settledNet, exportWatch });
       try {
-        lastResult = allocate(rebuilt.input);
+        lastResult = allocateWithPlan(rebuilt.input);
         nodes = rebuilt.nodes;
       } catch (err) {
         log.error({ err: err instanceof Error ? err.message : String(err) }, 'allocation failed; pausing controllable EVSEs');
@@ -187,7 +193,9 @@ export function createControlLoop(inputs: ControlInputs): ControlLoop {
       const m = v.session.measuredCurrentA;
       const drawing = m !== undefined && Math.max(...m) >= 1;
       const cs = v.session.chargingState;
+      const evCapA = evCapOf(v, config.control.defaultTxLimitA, h?.evCapA);
       history.set(key, {
+        ...(evCapA !== undefined ? { evCapA } : {}),
         limitA,
         phases,
         // Offered current (a limit in force) and not taking it; over once it charges again.
@@ -299,6 +307,7 @@ export function createControlLoop(inputs: ControlInputs): ControlLoop {
       }
       default: {
         const change = sessions.apply(withQuirks(ev), scheduler.now());
+        if ((ev.kind === 'session' && ev.phase !== 'updated') || ev.kind === 'needs') planner?.invalidate();
         if (ev.kind === 'session' && ev.phase === 'ended') csms.transactionEnded(ev.stationId, ev.transactionId);
         if (change !== 'none' && change !== 'meter') requestSolve();
       }

@@ -1,5 +1,6 @@
 // The control stage's contract: what it consumes and what it publishes. main.ts (production, demo) and the site
 // score (src/sim, virtual time, in-process stations) build the same loop from these inputs.
+import type { LpSolver } from './planner.js';
 import type { Observable, SchedulerLike } from 'rxjs';
 import type { Allocation, AllocationInput, AllocationResult, ChargingMode, OverloadAlarm, PhaseVector } from '../../algorithms/types.js';
 import type { Reading } from '../../drivers/types.js';
@@ -43,6 +44,8 @@ export interface ControlInputs {
   memory?: StationMemory;
   /** Share (0..1) of the export measured through a node (PV, battery) that EVSEs may use on top of its fuse; default 0. */
   exportCreditFraction?: number;
+  /** The LP solver for the session planner (src/control/planner.ts loadLpSolver); none = no planning. */
+  lpSolver?: LpSolver;
 }
 
 export interface EvseState {

@@ -127,7 +127,8 @@ const settle = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 async function defaultFactory(): Promise<ControlLoopFactory> {
   const mod = (await import('../control/loop.js')) as { createControlLoop: ControlLoopFactory };
-  return mod.createControlLoop;
+  const lpSolver = await (await import('../control/planner.js')).loadLpSolver();
+  return (inputs) => mod.createControlLoop({ lpSolver, ...inputs });
 }
 
 /** The controller run: the product's control loop on virtual time, in-process stations, meters from the physics. */

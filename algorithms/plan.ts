@@ -1,0 +1,195 @@
+// The session planner's linear program: who should charge now so that, by their departures, the sessions present get
+// the most energy they asked for, and as evenly as that allows. Pure: builds LP text (CPLEX LP format, as HiGHS reads
+// it) from an AllocationInput and reads a solution back; the solver runs in src/control/planner.ts.
+//
+// Why: the water-filling of allocate() is fair at each instant and blind to time. On a contended site that keeps every
+// session at its minimum and starves the one that must charge at its maximum all day to be done (a 1-phase EV on the
+// busiest phase), while sessions with hours to spare could have waited and caught up once others leave. The planner
+// knows each session's departure and energy wanted (NotifyEVChargingNeeds), holds the headroom of every node phase
+// as it is now (no forecast of arrivals, base load or PV: it plans again every few minutes), and prefers energy
+// sooner (a small discount per hour) so that nothing waits that need not: deferral pays only where a deadline needs it.
+// Relaxed as an LP must be: continuous currents, the minimum current dropped. Its answer only orders and weighs the
+// sessions for allocate(), which still enforces every limit and minimum (solve-input.ts applies it).
+import { sitePhasesOf } from './phases.js';
+import type { AllocationInput, EvseDemand } from './types.js';
+
+/** Slot lengths (ms): fine near now, where the plan is used, coarse far ahead, where it is only a promise. */
+export const PLAN_SLOTS: readonly { untilMs: number; lengthMs: number }[] = [
+  { untilMs: 3_600_000, lengthMs: 300_000 },
+  { untilMs: 4 * 3_600_000, lengthMs: 900_000 },
+  { untilMs: 24 * 3_600_000, lengthMs: 3_600_000 },
+];
+/** Energy later is worth a little less (per hour ahead): among equally large plans, the one that delivers sooner. */
+export const PLAN_DISCOUNT_PER_H = 0.01;
+/** How close to the best discounted energy the fair stage must stay (a share of it). */
+export const PLAN_KEEP = 0.999;
+
+export interface PlanSession {
+  id: string;
+  /** W per A per phase (phases × V). */
+  wPerA: number;
+  maxA: number;
+  /** Slots it is plugged in for, and the share of the last one. */
+  slots: number;
+  lastFraction: number;
+  /** Energy it asked for (Wh). */
+  wantedWh?: number;
+  /** Achievable share base (Wh): what it asked for, at most what its maximum gives by its departure. */
+  ownWh?: number;
+}
+
+export interface PlanProblem {
+  sessions: PlanSession[];
+  /** Slot lengths (ms) from now. */
+  slotMs: number[];
+  /** LP text of the energy stage. */
+  energyLp: string;
+  rows: string[];
+  bounds: string[];
+  objective: string;
+}
+
+const num = (v: number): string => (Math.abs(v) < 1e-12 ? '0' : String(Number(v.toPrecision(12))));
+const aVar = (i: number, k: number): string => `a${i}_${k}`;
+const lpText = (sense: 'Maximize' | 'Minimize', obj: string, rows: string[], bounds: string[]): string =>
+  `${sense}\n obj: ${obj || '0 zero'}\nSubject To\n${rows.map((r) => ` ${r}`).join('\n')}\nBounds\n${bounds.map((b) => ` ${b}`).join('\n')}\nEnd\n`;
+const sum = (terms: string[]): string => terms.join(' + ').replace(/\+ -/g, '- ');
+
+/** Slot lengths from now to `horizonMs` ahead. */
+export function planSlots(horizonMs: number): number[] {
+  const out: number[] = [];
+  let t = 0;
+  for (const band of PLAN_SLOTS) {
+    while (t < Math.min(horizonMs, band.untilMs)) {
+      out.push(band.lengthMs);
+      t += band.lengthMs;
+    }
+  }
+  return out;
+}
+
+/** The sessions a plan is made for: controllable, charging fast, all of one priority; undefined when there is nothing
+ * to plan (fewer than two sessions, none that said when it leaves, PV modes, several priorities). */
+function plannable(input: AllocationInput): EvseDemand[] | undefined {
+  const evses = input.evses.filter((e) => e.controllable && e.maxA > 0);
+  if (evses.length < 2) return undefined;
+  if (evses.some((e) => (e.mode ?? input.settings.mode) !== 'fast' || e.priority !== evses[0].priority)) return undefined;
+  if (!evses.some((e) => e.departureAt !== undefined && e.energyWantedWh !== undefined)) return undefined;
+  return evses;
+}
+
+/** Per node: its ancestors-or-self, from the tree in the input. */
+function chains(input: AllocationInput): Map<string, string[]> {
+  const parent = new Map(input.nodes.map((n) => [n.id, n.parentId]));
+  const out = new Map<string, string[]>();
+  for (const n of input.nodes) {
+    const c: string[] = [];
+    for (let id: string | undefined = n.id; id !== undefined && !c.includes(id); id = parent.get(id)) c.push(id);
+    out.set(n.id, c);
+  }
+  return out;
+}
+
+/** Headroom per node and site phase for the controllable sessions: limit − uncontrolled load − fixed EVSEs below. */
+function headroom(input: AllocationInput, chain: Map<string, string[]>): Map<string, number[]> {
+  const room = new Map(input.nodes.map((n) => [n.id, n.limitA.map((l, p) => l - Math.max(0, n.uncontrolledA[p]))]));
+  for (const e of input.evses) {
+    if (e.controllable || !e.measuredA) continue;
+    for (const id of chain.get(e.nodeId) ?? []) room.get(id)?.forEach((_, p, r) => (r[p] -= Math.max(0, e.measuredA![p])));
+  }
+  return room;
+}
+
+/** What a session that said nothing of its needs is taken to draw in every slot: it keeps its share (it may leave
+ * any minute, so the plan never makes it wait), and the planned sessions share what is left. */
+function unplannedDraw(e: EvseDemand): number {
+  return Math.min(e.maxA, Math.max(e.previousA, e.minA));
+}
+
+export function buildPlan(input: AllocationInput): PlanProblem | undefined {
+  const all = plannable(input);
+  if (!all) return undefined;
+  const evses = all.filter((e) => e.departureAt !== undefined && e.energyWantedWh !== undefined);
+  const V = input.voltageV;
+  const now = input.now;
+  const horizon = Math.min(24 * 3_600_000, Math.max(3_600_000, ...evses.map((e) => e.departureAt! - now)));
+  const slotMs = planSlots(horizon);
+  const starts = slotMs.map((_, k) => slotMs.slice(0, k).reduce((a, b) => a + b, 0));
+  const chain = chains(input);
+  const room = headroom(input, chain);
+  for (const e of all) {
+    if (evses.includes(e)) continue;
+    const phases = e.phases === 3 ? [0, 1, 2] : [sitePhasesOf(e.rotation)[0]];
+    for (const id of chain.get(e.nodeId) ?? []) for (const p of phases) room.get(id)![p] -= unplannedDraw(e);
+  }
+  const rows: string[] = [];
+  const bounds: string[] = [];
+  const objective: string[] = [];
+  // Per node, phase and slot: the sessions' terms.
+  const nodeTerms = new Map<string, string[]>();
+  const sessions: PlanSession[] = evses.map((e, i) => {
+    const stay = e.departureAt! - now;
+    let slots = 0;
+    while (slots < slotMs.length && starts[slots] < stay) slots++;
+    const lastFraction = slots === 0 ? 0 : Math.min(1, (stay - starts[slots - 1]) / slotMs[slots - 1]);
+    const wPerA = e.phases * V;
+    const s: PlanSession = { id: e.id, wPerA, maxA: e.maxA, slots, lastFraction };
+    const energy: string[] = [];
+    let maxWh = 0;
+    for (let k = 0; k < slots; k++) {
+      const h = ((k === slots - 1 ? lastFraction : 1) * slotMs[k]) / 3_600_000;
+      const whPerA = wPerA * h;
+      maxWh += whPerA * e.maxA;
+      energy.push(`${num(whPerA)} ${aVar(i, k)}`);
+      const midH = (starts[k] + slotMs[k] / 2) / 3_600_000;
+      objective.push(`${num(whPerA * (1 - PLAN_DISCOUNT_PER_H * midH))} ${aVar(i, k)}`);
+      bounds.push(`0 <= ${aVar(i, k)} <= ${num(e.maxA)}`);
+      const phases = e.phases === 3 ? [0, 1, 2] : [sitePhasesOf(e.rotation)[0]];
+      for (const id of chain.get(e.nodeId) ?? []) {
+        for (const p of phases) {
+          const key = `${id}\u0000${p}\u0000${k}`;
+          const t = nodeTerms.get(key);
+          if (t) t.push(aVar(i, k));
+          else nodeTerms.set(key, [aVar(i, k)]);
+        }
+      }
+    }
+    if (slots > 0) {
+      s.wantedWh = Math.max(0, e.energyWantedWh!);
+      s.ownWh = Math.min(s.wantedWh, maxWh);
+      rows.push(`w${i}: ${sum(energy)} <= ${num(s.wantedWh)}`);
+    }
+    return s;
+  });
+  let r = 0;
+  for (const [key, terms] of nodeTerms) {
+    const [id, p] = key.split('\u0000');
+    rows.push(`n${r++}: ${sum(terms)} <= ${num(Math.max(0, room.get(id)![Number(p)]))}`);
+  }
+  if (rows.length === 0) return undefined;
+  const obj = sum(objective);
+  return { sessions, slotMs, rows, bounds, objective: obj, energyLp: lpText('Maximize', obj, rows, bounds) };
+}
+
+/** The fair stage: keep the discounted energy within PLAN_KEEP of `best` and raise the least share of what the
+ * sessions that said their needs asked for (max-min). Undefined when no session has a share to raise. */
+export function fairPlanLp(p: PlanProblem, best: number): string | undefined {
+  const rows = [...p.rows, `keep: ${p.objective} >= ${num(best * PLAN_KEEP)}`];
+  let any = false;
+  p.sessions.forEach((s, i) => {
+    if (s.ownWh === undefined || s.ownWh <= 1) return;
+    any = true;
+    const terms: string[] = [];
+    for (let k = 0; k < s.slots; k++) terms.push(`${num((s.wPerA * (k === s.slots - 1 ? s.lastFraction : 1) * p.slotMs[k]) / 3_600_000)} ${aVar(i, k)}`);
+    rows.push(`f${i}: ${sum(terms)} - ${num(s.ownWh)} least >= 0`);
+  });
+  if (!any) return undefined;
+  return lpText('Maximize', 'least', rows, [...p.bounds, '0 <= least <= 1']);
+}
+
+/** The plan for the first slot: per session, its mean current (A per phase). */
+export function readPlan(p: PlanProblem, columns: Record<string, { Primal?: number }>): Map<string, number> {
+  const out = new Map<string, number>();
+  p.sessions.forEach((s, i) => out.set(s.id, s.slots > 0 ? Math.max(0, columns[aVar(i, 0)]?.Primal ?? 0) : 0));
+  return out;
+}

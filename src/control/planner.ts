@@ -1,0 +1,86 @@
+// The session planner (algorithms/plan.ts) run with HiGHS: every few minutes, and when a session starts, ends or says
+// its needs, it plans the sessions present to their departures; the loop then hands allocate() the plan for now as
+// an order and weights (applyPlan). The plan only steers who is served first: every limit, minimum, ramp and
+// fail-safe stays allocate()'s, so a wrong or missing plan costs energy, never a fuse.
+import { buildPlan, fairPlanLp, readPlan } from '../../algorithms/plan.js';
+import type { AllocationInput, EvseDemand } from '../../algorithms/types.js';
+import type { Logger } from '../common/log.js';
+
+/** HiGHS's one-shot solve, synchronous once loaded (npm `highs`, WebAssembly). */
+export interface LpSolver {
+  solve(lp: string, options?: Record<string, unknown>): { Status: string; ObjectiveValue?: number; Columns: Record<string, { Primal?: number }> };
+}
+
+let loading: Promise<LpSolver> | undefined;
+/** Loads HiGHS once per process (a few ms; the WebAssembly module is part of the package). */
+export const loadLpSolver = (): Promise<LpSolver> =>
+  (loading ??= import('highs').then((m) => (m as unknown as { default: () => Promise<LpSolver> }).default()));
+
+const OPTIONS = { output_flag: false, solver: 'simplex', time_limit: 2 };
+
+/** A session the plan holds back now is served after every session it runs: at this much below its priority. */
+export const PLANNED_WAIT_PRIORITY_STEP = 0.5;
+/** Weights from the plan stay within this factor of the mean, so no session's share collapses to nothing. */
+const WEIGHT_RANGE = 10;
+
+export class Planner {
+  private plan = new Map<string, number>();
+  private madeAt = -Infinity;
+  private failures = 0;
+
+  constructor(
+    private readonly solver: LpSolver,
+    private readonly periodMs: number,
+    private readonly log: Logger,
+  ) {}
+
+  /** Plan again at the next solve (a session started, ended or said its needs). */
+  invalidate(): void {
+    this.madeAt = -Infinity;
+  }
+
+  /** The plan for now (A per session id), made again when due; empty when there is nothing to plan. */
+  planFor(input: AllocationInput): Map<string, number> {
+    if (input.now - this.madeAt < this.periodMs) return this.plan;
+    this.madeAt = input.now;
+    try {
+      this.plan = this.solve(input);
+      this.failures = 0;
+    } catch (err) {
+      // A plan is an improvement, not a need: without one the loop allocates as it always did.
+      this.plan = new Map();
+      if (this.failures++ === 0) this.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'session plan failed; sessions are shared without one');
+    }
+    return this.plan;
+  }
+
+  private solve(input: AllocationInput): Map<string, number> {
+    const p = buildPlan(input);
+    if (!p) return new Map();
+    const first = this.solver.solve(p.energyLp, OPTIONS);
+    if (first.Status !== 'Optimal') throw new Error(`plan: HiGHS ended with ${first.Status}`);
+    const fair = fairPlanLp(p, first.ObjectiveValue ?? 0);
+    if (!fair) return readPlan(p, first.Columns);
+    const second = this.solver.solve(fair, OPTIONS);
+    return readPlan(p, second.Status === 'Optimal' ? second.Columns : first.Columns);
+  }
+}
+
+/**
+ * The plan as allocate() takes it: a session the plan holds at (nearly) nothing now waits below its priority, served
+ * only from what the others cannot use; the others are weighted by their planned current, so water-filling a
+ * constrained phase shares it as the plan does.
+ */
+export function applyPlan(evses: EvseDemand[], plan: ReadonlyMap<string, number>): EvseDemand[] {
+  if (plan.size === 0) return evses;
+  const running = evses.filter((e) => (plan.get(e.id) ?? 0) >= e.minA / 2);
+  if (running.length === 0) return evses;
+  const mean = running.reduce((a, e) => a + Math.max(plan.get(e.id)!, e.minA), 0) / running.length;
+  return evses.map((e) => {
+    const a = plan.get(e.id);
+    if (a === undefined || !e.controllable) return e;
+    if (a < e.minA / 2) return { ...e, priority: e.priority - PLANNED_WAIT_PRIORITY_STEP };
+    const w = Math.min(WEIGHT_RANGE, Math.max(1 / WEIGHT_RANGE, Math.max(a, e.minA) / mean));
+    return { ...e, weight: Math.round(w * 100) / 100 };
+  });
+}
