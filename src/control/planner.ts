@@ -80,7 +80,8 @@ export function applyPlan(evses: EvseDemand[], plan: ReadonlyMap<string, number>
     const a = plan.get(e.id);
     if (a === undefined || !e.controllable) return e;
     if (a < e.minA / 2) return { ...e, priority: e.priority - PLANNED_WAIT_PRIORITY_STEP };
-    const w = Math.min(WEIGHT_RANGE, Math.max(1 / WEIGHT_RANGE, Math.max(a, e.minA) / mean));
+    // Planned at its maximum: it rises first and stops at its cap, not a rounding short of it.
+    const w = a >= e.maxA - 0.1 ? WEIGHT_RANGE : Math.min(WEIGHT_RANGE, Math.max(1 / WEIGHT_RANGE, Math.max(a, e.minA) / mean));
     return { ...e, weight: Math.round(w * 100) / 100 };
   });
 }

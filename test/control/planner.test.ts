@@ -1,0 +1,80 @@
+// The session planner with the real HiGHS solver: who waits so that everyone can be done by their departures.
+import { describe, expect, it } from 'vitest';
+import { allocate } from '../../algorithms/index.js';
+import { buildPlan } from '../../algorithms/plan.js';
+import { applyPlan, loadLpSolver, Planner, type LpSolver } from '../../src/control/planner.js';
+import { evse, limits, node, site, V } from '../algorithms/helpers.js';
+import type { AllocationInput } from '../../algorithms/types.js';
+
+const NOW = Date.UTC(2026, 0, 1, 12);
+const H = 3_600_000;
+const silent = { warn: () => undefined } as unknown as ConstructorParameters<typeof Planner>[2];
+
+/**
+ * A 24 A connection; a 1-phase EV on L1 that must charge at its 16 A maximum for all of its 8 h to get what it asked
+ * for, and two 3-phase EVs that want 11 kWh each and stay 10 h: they can wait, and catch up once it has left.
+ */
+function busyL1(): AllocationInput {
+  const need16 = 16 * V * 8;
+  return site(
+    [node('grid', 24)],
+    [
+      evse('one', { phases: 1, maxA: 16, energyWantedWh: need16, departureAt: NOW + 8 * H }),
+      evse('a', { energyWantedWh: 11_000, departureAt: NOW + 10 * H }),
+      evse('b', { energyWantedWh: 11_000, departureAt: NOW + 10 * H }),
+    ],
+  );
+}
+
+describe('session planner', () => {
+  it('gives the EV that needs its maximum all day its maximum, where sharing by the instant gives it less', async () => {
+    const solver = await loadLpSolver();
+    const input = busyL1();
+    const without = limits(allocate(input));
+    expect(without.one).toBeLessThan(16);
+    const plan = new Planner(solver, 300_000, silent).planFor(input);
+    const withPlan = limits(allocate({ ...input, evses: applyPlan(input.evses, plan) }));
+    expect(withPlan.one).toBe(16);
+    // L1 keeps its limit: what is left of it goes to one 3-phase EV at its minimum or more, the other waits.
+    expect(withPlan.one + withPlan.a + withPlan.b).toBeLessThanOrEqual(24);
+    expect([withPlan.a, withPlan.b].filter((x) => x >= 6)).toHaveLength(1);
+  });
+
+  it('never holds back a session that did not say when it leaves (it may leave any minute)', async () => {
+    const solver = await loadLpSolver();
+    const input = busyL1();
+    input.evses.push(evse('unknown', { previousA: 6 }));
+    const plan = new Planner(solver, 300_000, silent).planFor(input);
+    expect(plan.has('unknown')).toBe(false);
+    const r = limits(allocate({ ...input, evses: applyPlan(input.evses, plan) }));
+    expect(r.unknown).toBeGreaterThanOrEqual(6);
+    expect(r.one + r.a + r.b + r.unknown).toBeLessThanOrEqual(24);
+  });
+
+  it('plans again only when due or told to, and shares without a plan when the solver fails', async () => {
+    let calls = 0;
+    const real = await loadLpSolver();
+    const counting: LpSolver = { solve: (lp, o) => (calls++, real.solve(lp, o)) };
+    const planner = new Planner(counting, 300_000, silent);
+    const input = busyL1();
+    planner.planFor(input);
+    const after = calls;
+    planner.planFor({ ...input, now: NOW + 60_000 });
+    expect(calls).toBe(after);
+    planner.invalidate();
+    planner.planFor({ ...input, now: NOW + 61_000 });
+    expect(calls).toBeGreaterThan(after);
+    const broken = new Planner({ solve: () => { throw new Error('wasm trap'); } }, 300_000, silent);
+    const plan = broken.planFor(input);
+    expect(plan.size).toBe(0);
+    expect(applyPlan(input.evses, plan)).toEqual(input.evses);
+  });
+
+  it('plans nothing for PV modes, several priorities, or sessions that said nothing of their needs', () => {
+    const input = busyL1();
+    expect(buildPlan(input)).toBeDefined();
+    expect(buildPlan({ ...input, settings: { ...input.settings, mode: 'pv' } })).toBeUndefined();
+    expect(buildPlan({ ...input, evses: input.evses.map((e, i) => ({ ...e, priority: i })) })).toBeUndefined();
+    expect(buildPlan({ ...input, evses: input.evses.map(({ departureAt: _d, ...e }) => e) })).toBeUndefined();
+  });
+});
