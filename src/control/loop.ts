@@ -19,7 +19,7 @@ import { stationRecord } from '../common/ids.js';
 import { isValidTimeZone, tariffWindows } from './tariff.js';
 import { CONTROL_TIMING } from './settings.js';
 import { applyPlan, Planner } from './planner.js';
-import { buildInput, defaultSettings, defaultStation, evCapOf, type EvseHistory, type SessionView } from './solve-input.js';
+import { buildInput, defaultSettings, defaultStation, type EvseHistory, type SessionView } from './solve-input.js';
 import type { ControlInputs, ControlLoop, ControlSettings, ControlState, EvseState, NodeState } from './types.js';
 
 export function createControlLoop(inputs: ControlInputs): ControlLoop {
@@ -193,9 +193,7 @@ export function createControlLoop(inputs: ControlInputs): ControlLoop {
       const m = v.session.measuredCurrentA;
       const drawing = m !== undefined && Math.max(...m) >= 1;
       const cs = v.session.chargingState;
-      const evCapA = evCapOf(v, config.control.defaultTxLimitA, h?.evCapA);
       history.set(key, {
-        ...(evCapA !== undefined ? { evCapA } : {}),
         limitA,
         phases,
         // Offered current (a limit in force) and not taking it; over once it charges again.

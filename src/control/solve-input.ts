@@ -24,12 +24,6 @@ export interface EvseHistory {
    * timer). It keeps only its minimum, served after everyone who is charging, until it draws again.
    */
   evIdle?: boolean;
-  /**
-   * The most this EV has been seen to take (A per phase, with 1 A to spare) while offered clearly more: past ~80 % SoC
-   * it tapers, and some EVs never take what the charger offers. Offering it more only strands current others could
-   * use; the cap is lifted as soon as it draws near it (it may want more again).
-   */
-  evCapA?: number;
 }
 
 /** Everything the loop knows about one EVSE with a session, resolved. */
@@ -138,34 +132,14 @@ function drawOf(v: SessionView, now: number, defaultTxLimitA: number): DrawRange
     const x = toSitePhases(m.map((a) => Math.min(a, lo)), phases, rot);
     return { lo: x, hi: x };
   }
-  // Half an ampere, not more: an EV held just under its limit (its own cap, evCapOf) must be credited what it draws, or
-  // the difference is read as room and comes back as an overload when its limit is cut.
+  // Half an ampere, not more: an EV held just under its limit (tapering, or at its own maximum) must be credited what it
+  // draws, or the difference is read as room and comes back as an overload when its limit is cut.
   const evLimited = peak < sampled.lo - 0.5;
   const at = (limit: number) => toSitePhases(m.map((x) => (x <= 0.5 ? 0 : evLimited ? Math.min(x, limit) : limit)), phases, rot);
   // A sample of nothing taken while a pause (0 A) may have been in force says nothing about what the EV draws now
   // that it may draw again: like no sample, it is credited nothing (the safe side) and the reading is not settled.
   const unsampled = peak <= 0.5 && sampled.lo <= 0.5 && hi > 0.5;
   return { lo: at(lo), hi: at(hi), ...(unsampled ? { unsampled } : {}) };
-}
-
-/** Headroom above an EV's own draw kept in its cap (A): room to show it wants more, and a sample's noise. */
-export const EV_CAP_MARGIN_A = 1;
-
-/**
- * The cap of an EV that takes less than it is offered (EvseHistory.evCapA), from its last sample: set when it drew
- * more than EV_CAP_MARGIN_A below every limit that may have been in force then, lifted when it draws within half of
- * the margin of its cap, kept otherwise. Never below the station's minimum, so a capped EV is never paused by its cap.
- */
-export function evCapOf(v: SessionView, defaultTxLimitA: number, prev: number | undefined): number | undefined {
-  const m = v.session.measuredCurrentA;
-  const d = v.dispatch;
-  if (!m || v.fixedReason !== undefined || d.appliedLimitA === undefined || !d.appliedChanges) return undefined;
-  const peak = Math.max(...m);
-  if (peak <= 0.5) return prev;
-  const sampled = limitsInForce(d.appliedChanges, v.session.measuredAt ?? -Infinity, defaultTxLimitA);
-  if (peak < sampled.lo - EV_CAP_MARGIN_A) return Math.max(v.station.minA, Math.ceil((peak + EV_CAP_MARGIN_A) * 10) / 10);
-  if (prev !== undefined && peak >= prev - EV_CAP_MARGIN_A / 2) return undefined;
-  return prev;
 }
 
 export interface BuiltInput {
@@ -320,7 +294,7 @@ function demandOf(v: SessionView, now: number, settings: ControlSettings, h: Evs
   const evOnePhase = s.evPhases === 1 || s.phasesUsed === 1 || (s.evPhases === undefined && seenOnePhase);
   const phases: 1 | 3 = st.phases === 1 || (evOnePhase && !v.canSwitchPhases) ? 1 : v.canSwitchPhases ? (h?.phases ?? 3) : 3;
   const caps = [st.maxA, s.evMaxCurrentA, s.cableMaxCurrentA, v.csms.limitA].filter((x): x is number => x !== undefined);
-  let maxA = Math.max(0, Math.min(...caps, h?.evCapA ?? Infinity));
+  let maxA = Math.max(0, Math.min(...caps));
   // An EV that suspended itself (full, or waiting) and draws nothing keeps only its minimum reserved, so it can resume;
   // the rest goes to others until it says Charging again.
   // An EV that was offered current and did not take it keeps only its minimum, and only after every session that is
