@@ -9,7 +9,7 @@ import { chooseOnSet, rotationOrder } from './selection.js';
 import { buildSessions, Entries, sessionEntries, type Session, type SolveContext } from './session.js';
 import { floorToTenth, holdReason, stabilize } from './stability.js';
 import { buildTree, constraintName, nodeHeadroom, peakConstraint, poolConstraint, rootBaseA } from './tree.js';
-import type { Allocation, AllocationInput, AllocationResult, AllocationSettings, ChargingMode } from './types.js';
+import type { Allocation, LimitNode, AllocationInput, AllocationResult, AllocationSettings, ChargingMode } from './types.js';
 import { waterFill } from './waterfill.js';
 
 const finite = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
@@ -29,6 +29,27 @@ function settingsOf(input: AllocationInput, problems: string[]): AllocationSetti
     importCeilingW: finite(s.importCeilingW) ? s.importCeilingW : undefined,
     tariff: Array.isArray(s.tariff) ? s.tariff : undefined,
   };
+}
+
+/** Per node: the site phases (bit mask) on which some session under it is cut in this solve. */
+function freedPhases(sessions: readonly Session[], tree: SolveContext['tree'], targetOf: (s: Session) => number, nodes: readonly LimitNode[]): Uint8Array {
+  const out = new Uint8Array(tree.ids.length);
+  for (const n of nodes) {
+    const i = tree.index.get(n.id);
+    if (i !== undefined && n.cutPending) for (let k = tree.chainStart[i]; k < tree.chainStart[i + 1]; k++) out[tree.chain[k]] |= 0b111;
+  }
+  for (const s of sessions) {
+    if (!(s.previousA > 0) || targetOf(s) >= s.previousA) continue;
+    const mask = s.previousPhases === 3 ? 0b111 : s.mask1;
+    for (let k = tree.chainStart[s.node]; k < tree.chainStart[s.node + 1]; k++) out[tree.chain[k]] |= mask;
+  }
+  return out;
+}
+
+function waitsForRoom(s: Session, tree: SolveContext['tree'], freeing: Uint8Array): boolean {
+  const mask = s.phases === 3 ? 0b111 : s.mask1;
+  for (let k = tree.chainStart[s.node]; k < tree.chainStart[s.node + 1]; k++) if (freeing[tree.chain[k]] & mask) return true;
+  return false;
 }
 
 export function allocate(input: AllocationInput): AllocationResult {
@@ -132,10 +153,20 @@ export function allocate(input: AllocationInput): AllocationResult {
   // Round down to what a profile carries, then ramp and hysteresis (which only ever hold a limit lower).
   const allocations = new Array<Allocation | undefined>(evses.length);
   const hold = { ...settings, hysteresisA: settings.holdBandA ?? settings.hysteresisA };
+  const targetOf = (s: Session): number => {
+    const t = s.on ? floorToTenth(s.value) : 0;
+    return s.on && t < s.minA ? s.minA : t; // the minimum itself fitted; rounding must not pause it
+  };
+  const freeing = freedPhases(sessions, tree, targetOf, nodes);
   for (const s of sessions) {
-    let target = s.on ? floorToTenth(s.value) : 0;
-    if (s.on && target < s.minA) target = s.minA; // the minimum itself fitted; rounding must not pause it
-    const st = stabilize(target, s.phases, s.minA, s.previousA, s.previousPhases, hold);
+    const target = targetOf(s);
+    // Make room before filling it: a rise into current that another session on the same node phase gives up in this
+    // very solve, or whose cut has not landed yet (LimitNode.cutPending), waits until the cut has landed — the load
+    // estimate then shows the room, or, if that station ignores its limit, does not. Raised together, a station that
+    // ignores the cut overloads the node until it is found out, a MeterValues interval and a reaction later.
+    const wait = target > s.previousA && s.phases === s.previousPhases && waitsForRoom(s, tree, freeing);
+    const allowed = wait ? (s.previousA >= s.minA && s.previousA <= s.maxA ? s.previousA : 0) : target;
+    const st = stabilize(allowed, s.phases, s.minA, s.previousA, s.previousPhases, hold);
     const held = holdReason(st, target, s.previousA, hold);
     const a: Allocation = { evseId: s.id, limitA: st, phases: s.phases, reason: held ?? s.reason };
     if (held === undefined && s.limitedBy !== undefined) a.limitedBy = s.limitedBy;

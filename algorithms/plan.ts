@@ -35,7 +35,10 @@ export interface PlanSession {
   lastFraction: number;
   /** Energy it asked for (Wh). */
   wantedWh?: number;
-  /** Achievable share base (Wh): what it asked for, at most what its maximum gives by its departure. */
+  /** Energy it got so far in this session (Wh). */
+  deliveredWh: number;
+  /** The base of its share (Wh): what it got so far plus what it still asks for, at most what its maximum gives by its
+   * departure. The fair stage evens whole sessions, not the rest of them: one that got little so far comes first. */
   ownWh?: number;
 }
 
@@ -134,7 +137,7 @@ export function buildPlan(input: AllocationInput): PlanProblem | undefined {
     while (slots < slotMs.length && starts[slots] < stay) slots++;
     const lastFraction = slots === 0 ? 0 : Math.min(1, (stay - starts[slots - 1]) / slotMs[slots - 1]);
     const wPerA = e.phases * V;
-    const s: PlanSession = { id: e.id, wPerA, maxA: e.maxA, slots, lastFraction };
+    const s: PlanSession = { id: e.id, wPerA, maxA: e.maxA, slots, lastFraction, deliveredWh: Math.max(0, e.energyDeliveredWh) };
     const energy: string[] = [];
     let maxWh = 0;
     for (let k = 0; k < slots; k++) {
@@ -157,7 +160,7 @@ export function buildPlan(input: AllocationInput): PlanProblem | undefined {
     }
     if (slots > 0) {
       s.wantedWh = Math.max(0, e.energyWantedWh!);
-      s.ownWh = Math.min(s.wantedWh, maxWh);
+      s.ownWh = s.deliveredWh + Math.min(s.wantedWh, maxWh);
       rows.push(`w${i}: ${sum(energy)} <= ${num(s.wantedWh)}`);
     }
     return s;
@@ -182,7 +185,7 @@ export function fairPlanLp(p: PlanProblem, best: number): string | undefined {
     any = true;
     const terms: string[] = [];
     for (let k = 0; k < s.slots; k++) terms.push(`${num((s.wPerA * (k === s.slots - 1 ? s.lastFraction : 1) * p.slotMs[k]) / 3_600_000)} ${aVar(i, k)}`);
-    rows.push(`f${i}: ${sum(terms)} - ${num(s.ownWh)} least >= 0`);
+    rows.push(`f${i}: ${sum(terms)} - ${num(s.ownWh)} least >= ${num(-s.deliveredWh)}`);
   });
   if (!any) return undefined;
   return lpText('Maximize', 'least', rows, [...p.bounds, '0 <= least <= 1']);

@@ -87,6 +87,8 @@ export interface DrawRange {
   hi: PhaseVector;
   /** What it draws now is not known from its samples (none yet, or only one taken while paused): not settled. */
   unsampled?: boolean;
+  /** Its limit was cut less than STATION_SETTLE_MS ago and no sample shows the cut yet: no one rises into that room. */
+  cutPending?: boolean;
 }
 
 /**
@@ -139,7 +141,9 @@ function drawOf(v: SessionView, now: number, defaultTxLimitA: number): DrawRange
   // A sample of nothing taken while a pause (0 A) may have been in force says nothing about what the EV draws now
   // that it may draw again: like no sample, it is credited nothing (the safe side) and the reading is not settled.
   const unsampled = peak <= 0.5 && sampled.lo <= 0.5 && hi > 0.5;
-  return { lo: at(lo), hi: at(hi), ...(unsampled ? { unsampled } : {}) };
+  // A cut of 1 A or more (less costs at most that much if it never lands, and blocking rises for it costs more).
+  const cutPending = !confirmed && last !== undefined && now - last.at < STATION_SETTLE_MS && last.limitA <= before - 1;
+  return { lo: at(lo), hi: at(hi), ...(unsampled ? { unsampled } : {}), ...(cutPending ? { cutPending } : {}) };
 }
 
 export interface BuiltInput {
@@ -173,6 +177,7 @@ export function buildInput(args: {
     for (const n of chain(v.station.circuit ?? ROOT_NODE)) {
       const acc = drawBelow.get(n) ?? { lo: [0, 0, 0], hi: [0, 0, 0] };
       if (d.unsampled) acc.unsampled = true;
+      if (d.cutPending) acc.cutPending = true;
       for (let i = 0; i < 3; i++) {
         acc.lo[i] += d.lo[i];
         acc.hi[i] += d.hi[i];
@@ -243,7 +248,7 @@ export function buildInput(args: {
       const source = id === ROOT_NODE ? sourceA : 0;
       limit = limit.map((l, i) => l + Math.min(l, exportCredit(exportA[i], firm, batteryOk, source, fall[i] * stretch, args.exportCreditFraction))) as PhaseVector;
     }
-    limitNodes.push({ id, ...(parentId !== undefined ? { parentId } : {}), limitA: limit, ...(limitW !== undefined ? { limitW } : {}), uncontrolledA: uncontrolled });
+    limitNodes.push({ id, ...(parentId !== undefined ? { parentId } : {}), limitA: limit, ...(limitW !== undefined ? { limitW } : {}), uncontrolledA: uncontrolled, ...(draw.cutPending ? { cutPending: true } : {}) });
     nodeStates.push({ id, limitA: limitA, currentA: m?.meterA ?? draw.lo, failSafe: m?.failSafe ?? false, ...(m?.failSafe ? { failSafeReason: m.reason, limitA: limit } : {}) });
   };
   addNode(ROOT_NODE, undefined, vmin(args.siteLimit?.limitA ?? config.site.limitA, config.site.limitA), args.siteLimit?.limitW ?? config.site.limitW);

@@ -160,6 +160,9 @@ export function tightestSlack(input: AllocationInput, result: AllocationResult, 
  */
 export function unusedCapacity(input: AllocationInput, result: AllocationResult): string[] {
   const out: string[] = [];
+  // A solve that holds rises back to make room first ('ramp' on a site without a ramp) leaves that room for the next
+  // solve, once the cuts it would take from have landed: judged there, not here.
+  if (result.allocations.some((a) => a.reason === 'ramp')) return out;
   const loads = nodeLoads(input, result);
   const allocById = new Map(result.allocations.map((a) => [a.evseId, a]));
   for (const e of input.evses) {

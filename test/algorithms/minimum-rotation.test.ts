@@ -9,6 +9,17 @@ const H = 3_600_000;
 const MIN = 60_000;
 
 describe('minimum current', () => {
+  it('makes room before filling it: nobody rises into current a cut in the same solve, or one not yet landed, frees', () => {
+    // a is cut from 20 to 10 A to make room for b: b waits a solve; a cut still in transit (cutPending) holds rises too.
+    const r = allocate(site([node('grid', 20)], [evse('a', { previousA: 20, maxA: 10 }), evse('b', { previousA: 0 })]));
+    expect(limits(r)).toEqual({ a: 10, b: 0 });
+    expect(of(r, 'b').reason).toBe('ramp');
+    const landed = allocate(site([node('grid', 20)], [evse('a', { previousA: 10, maxA: 10 }), evse('b', { previousA: 0 })]));
+    expect(limits(landed)).toEqual({ a: 10, b: 10 });
+    const inTransit = allocate(site([node('grid', 20, { cutPending: true })], [evse('a', { previousA: 10, maxA: 10 }), evse('b', { previousA: 0 })]));
+    expect(limits(inTransit)).toEqual({ a: 10, b: 0 });
+  });
+
   it('gives 0 rather than less than the minimum', () => {
     // 5 A left is below the 6 A minimum: paused, not 5 A.
     const r = allocate(site([node('grid', 5)], [evse('a')]));
@@ -54,8 +65,12 @@ describe('rotation', () => {
   it('lets a session that has waited a rotation period take the place of the one charging longest', () => {
     // c has waited 16 min >= 15: it comes in, and a (charging 20 min, longer than b's 5) makes room.
     const r = allocate(site([node('grid', 15)], [running('a', 20), running('b', 5), waiting('c', 16)], {}, { rotationPeriodMs: 15 * MIN }));
-    expect(limits(r)).toEqual({ a: 0, b: 7.5, c: 7.5 });
+    // Room first: a is cut now, c starts in the next solve, once a's cut has landed (a station may ignore it).
+    expect(limits(r)).toEqual({ a: 0, b: 7.5, c: 0 });
     expect(of(r, 'a').reason).toBe('paused-rotation');
+    expect(of(r, 'c').reason).toBe('ramp');
+    const next = allocate(site([node('grid', 15)], [evse('a', { previousA: 0 }), running('b', 5), waiting('c', 16)], {}, { rotationPeriodMs: 15 * MIN }));
+    expect(limits(next)).toEqual({ a: 0, b: 7.5, c: 7.5 });
   });
 
   it('rotates everyone over time (each waits its turn)', () => {
@@ -137,7 +152,10 @@ describe('sessions short of slack before their departure', () => {
     // period; a and b leave in 8 h wanting 10 kWh. c comes in, a (charging longest) makes room.
     const c = waiting('c', 2, { energyWantedWh: 22_080, departureAt: NOW + 1.5 * H });
     const r = allocate(site([node('grid', 15)], [running('a', 20, far), running('b', 5, far), c], {}, { rotationPeriodMs: 15 * MIN }));
-    expect(limits(r)).toEqual({ a: 0, b: 7.5, c: 7.5 });
+    // a makes room now; c takes it in the next solve, once a's cut has landed.
+    expect(limits(r)).toEqual({ a: 0, b: 7.5, c: 0 });
+    const next = allocate(site([node('grid', 15)], [evse('a', { previousA: 0, ...far }), running('b', 5, far), c], {}, { rotationPeriodMs: 15 * MIN }));
+    expect(limits(next)).toEqual({ a: 0, b: 7.5, c: 7.5 });
   });
 
   it('an EV that cannot be done by its departure anyway does not take the place of others', () => {
