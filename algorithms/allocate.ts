@@ -39,7 +39,7 @@ function freedPhases(sessions: readonly Session[], tree: SolveContext['tree'], t
     if (i !== undefined && n.cutPending) for (let k = tree.chainStart[i]; k < tree.chainStart[i + 1]; k++) out[tree.chain[k]] |= 0b111;
   }
   for (const s of sessions) {
-    if (!(s.previousA > 0) || targetOf(s) >= s.previousA) continue;
+    if (!(s.previousA > 0) || targetOf(s) >= s.previousA || s.src.followsCuts) continue;
     const mask = s.previousPhases === 3 ? 0b111 : s.mask1;
     for (let k = tree.chainStart[s.node]; k < tree.chainStart[s.node + 1]; k++) out[tree.chain[k]] |= mask;
   }

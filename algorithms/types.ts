@@ -52,6 +52,8 @@ export interface EvseDemand {
   maxA: number;
   /** The EVSE can switch between 1 and 3 phases while charging (ACPhaseSwitchingSupported). */
   canSwitchPhases: boolean;
+  /** Its station has been seen following a cut: room it gives up is free at once (allocate: make room first). */
+  followsCuts?: boolean;
   /** Higher is served first. Default 0. */
   priority: number;
   /** Relative weight within the same priority (default 1). */

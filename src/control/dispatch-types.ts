@@ -122,4 +122,6 @@ export interface EvseDispatchState {
   appliedChanges?: readonly LimitChange[];
   controllable: boolean;
   reason?: string;
+  /** The station has been seen following a cut (a measured reaction time, reactions.ts): its cuts free room at once. */
+  followsCuts?: boolean;
 }

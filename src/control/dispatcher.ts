@@ -194,6 +194,7 @@ export class Dispatcher {
       appliedChanges: sent?.changes,
       controllable: reason === undefined,
       reason,
+      ...(this.reactions.followsCuts(stationId) && !reason ? { followsCuts: true } : {}),
     };
   }
 

@@ -19,6 +19,7 @@ export class Reactions {
   private readonly last = new Map<string, number>();
   private readonly pending = new Map<string, Pending>();
   private readonly recent = new Map<string, number[]>();
+  private readonly following = new Set<string>();
 
   constructor(private readonly onLearned: (stationId: string, ms: number) => void) {}
 
@@ -43,6 +44,8 @@ export class Reactions {
     if (p.drawA === undefined || p.drawA <= p.limitA + tolerance || at - p.at > MAX_REACTION_MS) return void this.pending.delete(key);
     if (drawA > p.limitA + tolerance) return;
     this.pending.delete(key);
+    // Came down to the limit and still draws: it follows cuts. (Down to nothing proves nothing: the EV may be full.)
+    if (p.limitA >= 1 && drawA >= p.limitA - tolerance) this.following.add(stationId);
     const list = [...(this.recent.get(stationId) ?? []), at - p.at].slice(-KEEP);
     const before = this.reactionMs(stationId);
     this.recent.set(stationId, list);
@@ -54,6 +57,11 @@ export class Reactions {
   reactionMs(stationId: string): number | undefined {
     const list = this.recent.get(stationId);
     return list?.length ? Math.max(...list) : undefined;
+  }
+
+  /** The station has been seen coming down to a cut limit while its EV kept drawing (this run of the process). */
+  followsCuts(stationId: string): boolean {
+    return this.following.has(stationId);
   }
 
   /** How long to wait for the station before judging it: its own time with a margin, never less than `defaultMs`. */

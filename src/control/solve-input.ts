@@ -99,7 +99,7 @@ export interface DrawRange {
  * Within STATION_SETTLE_MS of a change (unless a sample already shows the new limit) either limit may be in force:
  * the range says so and buildInput decides (see there).
  */
-function drawOf(v: SessionView, now: number, defaultTxLimitA: number): DrawRange {
+function drawOf(v: SessionView, now: number, defaultTxLimitA: number, allocatedA: number | undefined): DrawRange {
   const m = v.session.measuredCurrentA;
   const phases: 1 | 3 = v.station.phases === 1 ? 1 : (v.dispatch.appliedPhases ?? 3);
   const d = v.dispatch;
@@ -141,8 +141,11 @@ function drawOf(v: SessionView, now: number, defaultTxLimitA: number): DrawRange
   // A sample of nothing taken while a pause (0 A) may have been in force says nothing about what the EV draws now
   // that it may draw again: like no sample, it is credited nothing (the safe side) and the reading is not settled.
   const unsampled = peak <= 0.5 && sampled.lo <= 0.5 && hi > 0.5;
-  // A cut of 1 A or more (less costs at most that much if it never lands, and blocking rises for it costs more).
-  const cutPending = !confirmed && last !== undefined && now - last.at < STATION_SETTLE_MS && last.limitA <= before - 1;
+  // A cut of 1 A or more (less costs at most that much if it never lands, and blocking rises for it costs more), by a
+  // station not yet seen following one (one that has is trusted to: its cuts free room at once).
+  // Pending from the moment it is allocated: until the station accepts it, it is not even among the applied changes.
+  const notSent = allocatedA !== undefined && allocatedA <= d.appliedLimitA - 1;
+  const cutPending = !d.followsCuts && (notSent || (!confirmed && last !== undefined && now - last.at < STATION_SETTLE_MS && last.limitA <= before - 1));
   return { lo: at(lo), hi: at(hi), ...(unsampled ? { unsampled } : {}), ...(cutPending ? { cutPending } : {}) };
 }
 
@@ -173,7 +176,7 @@ export function buildInput(args: {
   const chain = nodeChain(config);
   const drawBelow = new Map<string, DrawRange>();
   for (const v of views) {
-    const d = drawOf(v, now, config.control.defaultTxLimitA);
+    const d = drawOf(v, now, config.control.defaultTxLimitA, history.get(evseKey(v.session.stationId, v.session.evseId))?.limitA);
     for (const n of chain(v.station.circuit ?? ROOT_NODE)) {
       const acc = drawBelow.get(n) ?? { lo: [0, 0, 0], hi: [0, 0, 0] };
       if (d.unsampled) acc.unsampled = true;
@@ -318,6 +321,7 @@ function demandOf(v: SessionView, now: number, settings: ControlSettings, h: Evs
     minA,
     maxA,
     canSwitchPhases: v.canSwitchPhases,
+    ...(v.dispatch.followsCuts ? { followsCuts: true } : {}),
     priority: idle ? IDLE_PRIORITY : ownValue(settings.priorities, st.id) ?? st.priority,
     ...(s.energyAmountWh !== undefined ? { energyWantedWh: Math.max(0, s.energyAmountWh - sinceNeeds) } : {}),
     ...(s.departureAt !== undefined ? { departureAt: s.departureAt } : {}),
