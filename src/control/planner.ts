@@ -79,7 +79,9 @@ export function applyPlan(evses: EvseDemand[], plan: ReadonlyMap<string, number>
   return evses.map((e) => {
     const a = plan.get(e.id);
     if (a === undefined || !e.controllable) return e;
-    if (a < e.minA / 2) return { ...e, priority: e.priority - PLANNED_WAIT_PRIORITY_STEP };
+    // Held back: only what the others cannot use, and at its minimum, so the sessions waiting do not trade large
+    // steps of current among themselves every solve (each step a chance for the load estimate to be wrong).
+    if (a < e.minA / 2) return { ...e, priority: e.priority - PLANNED_WAIT_PRIORITY_STEP, maxA: Math.min(e.maxA, e.minA) };
     // Planned at its maximum: it rises first and stops at its cap, not a rounding short of it.
     const w = a >= e.maxA - 0.1 ? WEIGHT_RANGE : Math.min(WEIGHT_RANGE, Math.max(1 / WEIGHT_RANGE, Math.max(a, e.minA) / mean));
     return { ...e, weight: Math.round(w * 100) / 100 };
