@@ -14,6 +14,7 @@ import { silentLogger } from '../../src/common/log.js';
 import { parseConfig } from '../../src/config/load.js';
 import type { SiteLimit } from '../../src/controller/site-limit.js';
 import { createControlLoop } from '../../src/control/loop.js';
+import { loadLpSolver } from '../../src/control/planner.js';
 import { createStations } from '../../src/stations/stations.js';
 import { createRelay } from '../../src/relay/relay.js';
 import { SimModbusSite } from '../../src/sim/devices/modbus-site.js';
@@ -70,7 +71,7 @@ async function measure(n: number, steps: number, log: (l: string) => void, share
   const meter = createDevice({ id: m.id, driver: 'modbus-tcp', host: m.host, port: m.port, unitId: m.unitId, map: m.map, pollMs: m.pollMs, staleMs: m.staleMs, timeoutMs: m.timeoutMs }, { dataDir: dir });
   const fuse = { kind: 'fuse' as const, id: 'site.limitA', limitA: config.site.limitA };
   const siteLimit$ = new BehaviorSubject<SiteLimit>({ at: Date.now(), limitA: config.site.limitA, binding: fuse, sources: [fuse] });
-  const loop = createControlLoop({ scheduler: asyncScheduler, config, stations: createStations({ relay, caller: relay }), readings$: meter.readings$, siteLimit$, settings$: NEVER, log: silentLogger });
+  const loop = createControlLoop({ scheduler: asyncScheduler, config, stations: createStations({ relay, caller: relay }), readings$: meter.readings$, siteLimit$, settings$: NEVER, log: silentLogger, lpSolver: await loadLpSolver() });
   // Where the time goes: when the driver delivered the step, and when the controller sent its first call.
   let lastReadAt = 0;
   let lastBase = -1;
