@@ -196,6 +196,29 @@ export function fairPlanLp(p: PlanProblem, best: number): string | undefined {
   return lpText('Maximize', 'least', rows, [...p.bounds, '0 <= least <= 1']);
 }
 
+/** The even stage: keep the energy and the least share `least`, and bring the whole sessions' shares as close to a
+ * common level as they can be (least total deviation): max-min alone raises one session and leaves the rest where the
+ * energy-first vertex put them. Undefined when no session has a share. */
+export function evenPlanLp(p: PlanProblem, best: number, least: number): string | undefined {
+  const rows = [...p.rows, `keep: ${p.objective} >= ${num(best * PLAN_KEEP)}`];
+  const bounds = [...p.bounds, '0 <= level <= 1'];
+  const deviation: string[] = [];
+  p.sessions.forEach((s, i) => {
+    if (s.ownWh === undefined || s.ownWh <= 1) return;
+    const terms: string[] = [];
+    for (let k = 0; k < s.slots; k++) terms.push(`${num((s.wPerA * (k === s.slots - 1 ? s.lastFraction : 1) * p.slotMs[k]) / 3_600_000)} ${aVar(i, k)}`);
+    const e = sum(terms);
+    const neg = terms.map((t) => `- ${t}`).join(' ');
+    rows.push(`f${i}: ${e} >= ${num(s.ownWh * Math.max(0, least - 1e-6) - s.deliveredWh)}`);
+    rows.push(`dh${i}: ${e} - ${num(s.ownWh)} level - ${num(s.ownWh)} d${i} <= ${num(-s.deliveredWh)}`);
+    rows.push(`dl${i}: ${neg} + ${num(s.ownWh)} level - ${num(s.ownWh)} d${i} <= ${num(s.deliveredWh)}`);
+    bounds.push(`d${i} >= 0`);
+    deviation.push(`d${i}`);
+  });
+  if (!deviation.length) return undefined;
+  return lpText('Minimize', sum(deviation), rows, bounds);
+}
+
 /** The plan for the first slot: per session, its mean current (A per phase). */
 export function readPlan(p: PlanProblem, columns: Record<string, { Primal?: number }>): Map<string, number> {
   const out = new Map<string, number>();

@@ -2,7 +2,7 @@
 // its needs, it plans the sessions present to their departures; the loop then hands allocate() the plan for now as
 // an order and weights (applyPlan). The plan only steers who is served first: every limit, minimum, ramp and
 // fail-safe stays allocate()'s, so a wrong or missing plan costs energy, never a fuse.
-import { buildPlan, fairPlanLp, readPlan } from '../../algorithms/plan.js';
+import { buildPlan, evenPlanLp, fairPlanLp, readPlan } from '../../algorithms/plan.js';
 import type { AllocationInput, EvseDemand } from '../../algorithms/types.js';
 import type { Logger } from '../common/log.js';
 
@@ -59,10 +59,14 @@ export class Planner {
     if (!p) return new Map();
     const first = this.solver.solve(p.energyLp, OPTIONS);
     if (first.Status !== 'Optimal') throw new Error(`plan: HiGHS ended with ${first.Status}`);
-    const fair = fairPlanLp(p, first.ObjectiveValue ?? 0);
+    const best = first.ObjectiveValue ?? 0;
+    const fair = fairPlanLp(p, best);
     if (!fair) return readPlan(p, first.Columns);
     const second = this.solver.solve(fair, OPTIONS);
-    return readPlan(p, second.Status === 'Optimal' ? second.Columns : first.Columns);
+    if (second.Status !== 'Optimal') return readPlan(p, first.Columns);
+    const even = evenPlanLp(p, best, second.Columns.least?.Primal ?? 0);
+    const third = even ? this.solver.solve(even, OPTIONS) : undefined;
+    return readPlan(p, third?.Status === 'Optimal' ? third.Columns : second.Columns);
   }
 }
 
