@@ -19,8 +19,9 @@ export const PLAN_SLOTS: readonly { untilMs: number; lengthMs: number }[] = [
   { untilMs: 4 * 3_600_000, lengthMs: 900_000 },
   { untilMs: 24 * 3_600_000, lengthMs: 3_600_000 },
 ];
-/** Above this many sessions there is no plan (a solve would take ~0.3 s and more of the one event loop the relay shares;
- * measured: 20 sessions ~90 ms, 50 ~350 ms for both stages on the 2-core box). Bigger sites share as before. */
+/** Above this many sessions there is no plan: the solve runs on the one event loop the relay shares (measured on the
+ * 2-core box, three stages, after warm-up: 12 sessions ~40 ms, 20 ~55 ms, 40 ~140 ms; the first plans after a start
+ * 0.1-0.25 s). Bigger sites share as before. */
 export const PLAN_MAX_SESSIONS = 40;
 /** Energy later is worth a little less (per hour ahead): among equally large plans, the one that delivers sooner. */
 export const PLAN_DISCOUNT_PER_H = 0.01;
