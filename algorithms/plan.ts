@@ -181,6 +181,13 @@ export function buildPlan(input: AllocationInput): PlanProblem | undefined {
   return { sessions, slotMs, rows, bounds, objective: obj, energyLp: lpText('Maximize', obj, rows, bounds) };
 }
 
+/** The terms of the energy (Wh) the plan gives session `i` by its departure. */
+function plannedEnergy(p: PlanProblem, s: PlanSession, i: number): string[] {
+  const terms: string[] = [];
+  for (let k = 0; k < s.slots; k++) terms.push(`${num((s.wPerA * (k === s.slots - 1 ? s.lastFraction : 1) * p.slotMs[k]) / 3_600_000)} ${aVar(i, k)}`);
+  return terms;
+}
+
 /** The fair stage: keep the discounted energy within PLAN_KEEP of `best` and raise the least share of what the
  * sessions that said their needs asked for (max-min). Undefined when no session has a share to raise. */
 export function fairPlanLp(p: PlanProblem, best: number): string | undefined {
@@ -189,8 +196,7 @@ export function fairPlanLp(p: PlanProblem, best: number): string | undefined {
   p.sessions.forEach((s, i) => {
     if (s.ownWh === undefined || s.ownWh <= 1) return;
     any = true;
-    const terms: string[] = [];
-    for (let k = 0; k < s.slots; k++) terms.push(`${num((s.wPerA * (k === s.slots - 1 ? s.lastFraction : 1) * p.slotMs[k]) / 3_600_000)} ${aVar(i, k)}`);
+    const terms = plannedEnergy(p, s, i);
     rows.push(`f${i}: ${sum(terms)} - ${num(s.ownWh)} least >= ${num(-s.deliveredWh)}`);
   });
   if (!any) return undefined;
@@ -206,8 +212,7 @@ export function evenPlanLp(p: PlanProblem, best: number, least: number): string 
   const deviation: string[] = [];
   p.sessions.forEach((s, i) => {
     if (s.ownWh === undefined || s.ownWh <= 1) return;
-    const terms: string[] = [];
-    for (let k = 0; k < s.slots; k++) terms.push(`${num((s.wPerA * (k === s.slots - 1 ? s.lastFraction : 1) * p.slotMs[k]) / 3_600_000)} ${aVar(i, k)}`);
+    const terms = plannedEnergy(p, s, i);
     const e = sum(terms);
     const neg = terms.map((t) => `- ${t}`).join(' ');
     rows.push(`f${i}: ${e} >= ${num(s.ownWh * Math.max(0, least - 1e-6) - s.deliveredWh)}`);
