@@ -116,69 +116,83 @@ function unplannedDraw(e: EvseDemand): number {
   return Math.min(e.maxA, Math.max(e.previousA, e.minA));
 }
 
+/** The LP text being written: rows, bounds, objective terms, and per node, phase and slot the sessions' currents. */
+interface LpParts {
+  rows: string[];
+  bounds: string[];
+  objective: string[];
+  nodeTerms: Map<string, string[]>;
+}
+
+/** Slots from now, where each starts (ms from now), and the node chain of every node. */
+interface PlanFrame {
+  slotMs: number[];
+  starts: number[];
+  chain: Map<string, string[]>;
+  voltageV: number;
+  now: number;
+}
+
+/** One session's variables and rows: a current per slot to its departure, its maximum, its energy wanted, and its
+ * terms in the rows of every node phase above it. */
+function sessionRows(e: EvseDemand, i: number, f: PlanFrame, lp: LpParts): PlanSession {
+  const stay = e.departureAt! - f.now;
+  let slots = 0;
+  while (slots < f.slotMs.length && f.starts[slots] < stay) slots++;
+  const lastFraction = slots === 0 ? 0 : Math.min(1, (stay - f.starts[slots - 1]) / f.slotMs[slots - 1]);
+  const wPerA = e.phases * f.voltageV;
+  const s: PlanSession = { id: e.id, wPerA, maxA: e.maxA, slots, lastFraction, deliveredWh: Math.max(0, e.energyDeliveredWh) };
+  const phases = e.phases === 3 ? [0, 1, 2] : [sitePhasesOf(e.rotation)[0]];
+  const energy: string[] = [];
+  let maxWh = 0;
+  for (let k = 0; k < slots; k++) {
+    const whPerA = (wPerA * (k === slots - 1 ? lastFraction : 1) * f.slotMs[k]) / 3_600_000;
+    maxWh += whPerA * e.maxA;
+    energy.push(`${num(whPerA)} ${aVar(i, k)}`);
+    const midH = (f.starts[k] + f.slotMs[k] / 2) / 3_600_000;
+    lp.objective.push(`${num(whPerA * (1 - PLAN_DISCOUNT_PER_H * midH))} ${aVar(i, k)}`);
+    lp.bounds.push(`0 <= ${aVar(i, k)} <= ${num(e.maxA)}`);
+    for (const id of f.chain.get(e.nodeId) ?? []) {
+      for (const p of phases) {
+        const key = `${id}\u0000${p}\u0000${k}`;
+        const t = lp.nodeTerms.get(key);
+        if (t) t.push(aVar(i, k));
+        else lp.nodeTerms.set(key, [aVar(i, k)]);
+      }
+    }
+  }
+  if (slots > 0) {
+    s.wantedWh = Math.max(0, e.energyWantedWh!);
+    s.ownWh = s.deliveredWh + Math.min(s.wantedWh, maxWh);
+    lp.rows.push(`w${i}: ${sum(energy)} <= ${num(s.wantedWh)}`);
+  }
+  return s;
+}
+
 export function buildPlan(input: AllocationInput): PlanProblem | undefined {
   const all = plannable(input);
   if (!all) return undefined;
   const evses = all.filter((e) => e.departureAt !== undefined && e.energyWantedWh !== undefined);
-  const V = input.voltageV;
   const now = input.now;
   const horizon = Math.min(24 * 3_600_000, Math.max(3_600_000, ...evses.map((e) => e.departureAt! - now)));
   const slotMs = planSlots(horizon);
-  const starts = slotMs.map((_, k) => slotMs.slice(0, k).reduce((a, b) => a + b, 0));
-  const chain = chains(input);
-  const room = headroom(input, chain);
+  const frame: PlanFrame = { slotMs, starts: slotMs.map((_, k) => slotMs.slice(0, k).reduce((a, b) => a + b, 0)), chain: chains(input), voltageV: input.voltageV, now };
+  const room = headroom(input, frame.chain);
   for (const e of all) {
     if (evses.includes(e)) continue;
     const phases = e.phases === 3 ? [0, 1, 2] : [sitePhasesOf(e.rotation)[0]];
-    for (const id of chain.get(e.nodeId) ?? []) for (const p of phases) room.get(id)![p] -= unplannedDraw(e);
+    for (const id of frame.chain.get(e.nodeId) ?? []) for (const p of phases) room.get(id)![p] -= unplannedDraw(e);
   }
-  const rows: string[] = [];
-  const bounds: string[] = [];
-  const objective: string[] = [];
-  // Per node, phase and slot: the sessions' terms.
-  const nodeTerms = new Map<string, string[]>();
-  const sessions: PlanSession[] = evses.map((e, i) => {
-    const stay = e.departureAt! - now;
-    let slots = 0;
-    while (slots < slotMs.length && starts[slots] < stay) slots++;
-    const lastFraction = slots === 0 ? 0 : Math.min(1, (stay - starts[slots - 1]) / slotMs[slots - 1]);
-    const wPerA = e.phases * V;
-    const s: PlanSession = { id: e.id, wPerA, maxA: e.maxA, slots, lastFraction, deliveredWh: Math.max(0, e.energyDeliveredWh) };
-    const energy: string[] = [];
-    let maxWh = 0;
-    for (let k = 0; k < slots; k++) {
-      const h = ((k === slots - 1 ? lastFraction : 1) * slotMs[k]) / 3_600_000;
-      const whPerA = wPerA * h;
-      maxWh += whPerA * e.maxA;
-      energy.push(`${num(whPerA)} ${aVar(i, k)}`);
-      const midH = (starts[k] + slotMs[k] / 2) / 3_600_000;
-      objective.push(`${num(whPerA * (1 - PLAN_DISCOUNT_PER_H * midH))} ${aVar(i, k)}`);
-      bounds.push(`0 <= ${aVar(i, k)} <= ${num(e.maxA)}`);
-      const phases = e.phases === 3 ? [0, 1, 2] : [sitePhasesOf(e.rotation)[0]];
-      for (const id of chain.get(e.nodeId) ?? []) {
-        for (const p of phases) {
-          const key = `${id}\u0000${p}\u0000${k}`;
-          const t = nodeTerms.get(key);
-          if (t) t.push(aVar(i, k));
-          else nodeTerms.set(key, [aVar(i, k)]);
-        }
-      }
-    }
-    if (slots > 0) {
-      s.wantedWh = Math.max(0, e.energyWantedWh!);
-      s.ownWh = s.deliveredWh + Math.min(s.wantedWh, maxWh);
-      rows.push(`w${i}: ${sum(energy)} <= ${num(s.wantedWh)}`);
-    }
-    return s;
-  });
+  const lp: LpParts = { rows: [], bounds: [], objective: [], nodeTerms: new Map() };
+  const sessions = evses.map((e, i) => sessionRows(e, i, frame, lp));
   let r = 0;
-  for (const [key, terms] of nodeTerms) {
+  for (const [key, terms] of lp.nodeTerms) {
     const [id, p] = key.split('\u0000');
-    rows.push(`n${r++}: ${sum(terms)} <= ${num(Math.max(0, room.get(id)![Number(p)]))}`);
+    lp.rows.push(`n${r++}: ${sum(terms)} <= ${num(Math.max(0, room.get(id)![Number(p)]))}`);
   }
-  if (rows.length === 0) return undefined;
-  const obj = sum(objective);
-  return { sessions, slotMs, rows, bounds, objective: obj, energyLp: lpText('Maximize', obj, rows, bounds) };
+  if (lp.rows.length === 0) return undefined;
+  const obj = sum(lp.objective);
+  return { sessions, slotMs, rows: lp.rows, bounds: lp.bounds, objective: obj, energyLp: lpText('Maximize', obj, lp.rows, lp.bounds) };
 }
 
 /** The terms of the energy (Wh) the plan gives session `i` by its departure. */
