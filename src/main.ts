@@ -107,6 +107,9 @@ async function runController(config: Config, options: RunOptions): Promise<void>
     stops.push({ name: 'simulated site', stop: () => s.stop() });
   }
 
+  // Loaded before the relay listens: from its start to the control loop's subscription nothing may await, or a station
+  // connecting in between has its boot and transaction events pass unseen by the loop (it would never be limited).
+  const lpSolver = await loadLpSolver();
   const relay = createRelay({ config, db, log: log.child({ stage: 'relay' }) });
   const { port } = await relay.start();
   stops.push({ name: 'relay', stop: () => relay.stop() });
@@ -141,7 +144,7 @@ async function runController(config: Config, options: RunOptions): Promise<void>
     settings$: settings.settings$,
     log: log.child({ stage: 'control' }),
     memory: openStationNotes(db),
-    lpSolver: await loadLpSolver(),
+    lpSolver,
   });
   stops.push({ name: 'control loop', stop: () => control.stop() });
 
