@@ -11,6 +11,8 @@
 // Relaxed as an LP must be: continuous currents, the minimum current dropped. Its answer only orders and weighs the
 // sessions for allocate(), which still enforces every limit and minimum (solve-input.ts applies it).
 import { sitePhasesOf } from './phases.js';
+import { buildSessions } from './session.js';
+import { buildTree, nodeHeadroom, type SiteTree } from './tree.js';
 import type { AllocationInput, EvseDemand } from './types.js';
 
 /** Slot lengths (ms): fine near now, where the plan is used, coarse far ahead, where it is only a promise. */
@@ -88,26 +90,21 @@ function plannable(input: AllocationInput): EvseDemand[] | undefined {
   return evses;
 }
 
-/** Per node: its ancestors-or-self, from the tree in the input. */
-function chains(input: AllocationInput): Map<string, string[]> {
-  const parent = new Map(input.nodes.map((n) => [n.id, n.parentId]));
-  const out = new Map<string, string[]>();
-  for (const n of input.nodes) {
-    const c: string[] = [];
-    for (let id: string | undefined = n.id; id !== undefined && !c.includes(id); id = parent.get(id)) c.push(id);
-    out.set(n.id, c);
-  }
-  return out;
+/** Headroom per constraint (4·node + site phase, tree.ts) for the controllable sessions, as allocate() sees it: the
+ * limit less uncontrolled load and fixed EVSEs (buildSessions adds those to the tree), from the same tree. */
+function siteHeadroom(input: AllocationInput): { tree: SiteTree; residual: Float64Array } {
+  const problems: string[] = [];
+  const tree = buildTree(input.nodes, problems);
+  buildSessions(input.evses, tree, input.settings.mode, problems);
+  return { tree, residual: nodeHeadroom(tree, input.voltageV).residual };
 }
 
-/** Headroom per node and site phase for the controllable sessions: limit − uncontrolled load − fixed EVSEs below. */
-function headroom(input: AllocationInput, chain: Map<string, string[]>): Map<string, number[]> {
-  const room = new Map(input.nodes.map((n) => [n.id, n.limitA.map((l, p) => l - Math.max(0, n.uncontrolledA[p]))]));
-  for (const e of input.evses) {
-    if (e.controllable || !e.measuredA) continue;
-    for (const id of chain.get(e.nodeId) ?? []) room.get(id)?.forEach((_, p, r) => (r[p] -= Math.max(0, e.measuredA![p])));
-  }
-  return room;
+/** Constraints (4·node + site phase) a session of `phases` on `rotation` under node `node` loads. */
+function constraintsOf(tree: SiteTree, node: number, phases: 1 | 3, rotation: EvseDemand['rotation']): number[] {
+  const ps = phases === 3 ? [0, 1, 2] : [sitePhasesOf(rotation)[0]];
+  const out: number[] = [];
+  for (let k = tree.chainStart[node]; k < tree.chainStart[node + 1]; k++) for (const p of ps) out.push(4 * tree.chain[k] + p);
+  return out;
 }
 
 /** What a session that said nothing of its needs is taken to draw in every slot: it keeps its share (it may leave
@@ -121,14 +118,15 @@ interface LpParts {
   rows: string[];
   bounds: string[];
   objective: string[];
-  nodeTerms: Map<string, string[]>;
+  /** Per constraint (4·node + site phase) and slot: the sessions' current variables. */
+  nodeTerms: Map<number, string[]>;
 }
 
 /** Slots from now, where each starts (ms from now), and the node chain of every node. */
 interface PlanFrame {
   slotMs: number[];
   starts: number[];
-  chain: Map<string, string[]>;
+  tree: SiteTree;
   voltageV: number;
   now: number;
 }
@@ -142,7 +140,8 @@ function sessionRows(e: EvseDemand, i: number, f: PlanFrame, lp: LpParts): PlanS
   const lastFraction = slots === 0 ? 0 : Math.min(1, (stay - f.starts[slots - 1]) / f.slotMs[slots - 1]);
   const wPerA = e.phases * f.voltageV;
   const s: PlanSession = { id: e.id, wPerA, maxA: e.maxA, slots, lastFraction, deliveredWh: Math.max(0, e.energyDeliveredWh) };
-  const phases = e.phases === 3 ? [0, 1, 2] : [sitePhasesOf(e.rotation)[0]];
+  const node = f.tree.index.get(e.nodeId);
+  const cons = node === undefined ? [] : constraintsOf(f.tree, node, e.phases, e.rotation);
   const energy: string[] = [];
   let maxWh = 0;
   for (let k = 0; k < slots; k++) {
@@ -152,13 +151,11 @@ function sessionRows(e: EvseDemand, i: number, f: PlanFrame, lp: LpParts): PlanS
     const midH = (f.starts[k] + f.slotMs[k] / 2) / 3_600_000;
     lp.objective.push(`${num(whPerA * (1 - PLAN_DISCOUNT_PER_H * midH))} ${aVar(i, k)}`);
     lp.bounds.push(`0 <= ${aVar(i, k)} <= ${num(e.maxA)}`);
-    for (const id of f.chain.get(e.nodeId) ?? []) {
-      for (const p of phases) {
-        const key = `${id}\u0000${p}\u0000${k}`;
-        const t = lp.nodeTerms.get(key);
-        if (t) t.push(aVar(i, k));
-        else lp.nodeTerms.set(key, [aVar(i, k)]);
-      }
+    for (const c of cons) {
+      const key = c * f.slotMs.length + k;
+      const t = lp.nodeTerms.get(key);
+      if (t) t.push(aVar(i, k));
+      else lp.nodeTerms.set(key, [aVar(i, k)]);
     }
   }
   if (slots > 0) {
@@ -176,19 +173,18 @@ export function buildPlan(input: AllocationInput): PlanProblem | undefined {
   const now = input.now;
   const horizon = Math.min(24 * 3_600_000, Math.max(3_600_000, ...evses.map((e) => e.departureAt! - now)));
   const slotMs = planSlots(horizon);
-  const frame: PlanFrame = { slotMs, starts: slotMs.map((_, k) => slotMs.slice(0, k).reduce((a, b) => a + b, 0)), chain: chains(input), voltageV: input.voltageV, now };
-  const room = headroom(input, frame.chain);
+  const { tree, residual } = siteHeadroom(input);
+  const frame: PlanFrame = { slotMs, starts: slotMs.map((_, k) => slotMs.slice(0, k).reduce((a, b) => a + b, 0)), tree, voltageV: input.voltageV, now };
   for (const e of all) {
-    if (evses.includes(e)) continue;
-    const phases = e.phases === 3 ? [0, 1, 2] : [sitePhasesOf(e.rotation)[0]];
-    for (const id of frame.chain.get(e.nodeId) ?? []) for (const p of phases) room.get(id)![p] -= unplannedDraw(e);
+    const node = tree.index.get(e.nodeId);
+    if (evses.includes(e) || node === undefined) continue;
+    for (const c of constraintsOf(tree, node, e.phases, e.rotation)) residual[c] -= unplannedDraw(e);
   }
   const lp: LpParts = { rows: [], bounds: [], objective: [], nodeTerms: new Map() };
   const sessions = evses.map((e, i) => sessionRows(e, i, frame, lp));
   let r = 0;
   for (const [key, terms] of lp.nodeTerms) {
-    const [id, p] = key.split('\u0000');
-    lp.rows.push(`n${r++}: ${sum(terms)} <= ${num(Math.max(0, room.get(id)![Number(p)]))}`);
+    lp.rows.push(`n${r++}: ${sum(terms)} <= ${num(Math.max(0, residual[Math.floor(key / slotMs.length)]))}`);
   }
   if (lp.rows.length === 0) return undefined;
   const obj = sum(lp.objective);
