@@ -4,17 +4,10 @@
 // fail-safe stays allocate()'s, so a wrong or missing plan costs energy, never a fuse.
 import { buildPlan, evenPlanLp, fairPlanLp, readPlan } from '../../algorithms/plan.js';
 import type { AllocationInput, EvseDemand } from '../../algorithms/types.js';
+import type { LpSolver } from '../common/highs.js';
 import type { Logger } from '../common/log.js';
 
-/** HiGHS's one-shot solve, synchronous once loaded (npm `highs`, WebAssembly). */
-export interface LpSolver {
-  solve(lp: string, options?: Record<string, unknown>): { Status: string; ObjectiveValue?: number; Columns: Record<string, { Primal?: number }> };
-}
-
-let loading: Promise<LpSolver> | undefined;
-/** Loads HiGHS once per process (a few ms; the WebAssembly module is part of the package). */
-export const loadLpSolver = (): Promise<LpSolver> =>
-  (loading ??= import('highs').then((m) => (m as unknown as { default: () => Promise<LpSolver> }).default()));
+export { loadLpSolver, type LpSolver } from '../common/highs.js';
 
 const OPTIONS = { output_flag: false, solver: 'simplex', time_limit: 2 };
 

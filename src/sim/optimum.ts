@@ -8,6 +8,7 @@
 // upper bound on what any controller respecting the limits could deliver (docs/sim.md lists the relaxations).
 // Two more solves keep that energy and make the shares delivered / achievable as even as they can be (max-min, then
 // least deviation): the Jain index of that solution is the fairness an optimal controller could reach (`jain_optimal`).
+import { loadLpSolver, type LpSolver } from '../common/highs.js';
 import { fairness, type EvOutcome } from './metrics.js';
 import { optimumInputs, type OptimumInputs } from './optimum-inputs.js';
 import { buildLp, energyExpr, fmt, lpText, num, term, wholeRun, type Expr, type Lp } from './optimum-lp.js';
@@ -38,13 +39,9 @@ export interface Optimum {
   ms: number;
 }
 
-/** The part of highs' one-shot API used here (its ESM build's default export is the loader). */
-export interface Highs {
-  solve(lp: string, options?: Record<string, unknown>): { Status: string; Columns: Record<string, { Primal?: number }> };
-}
-let highs: Promise<Highs> | undefined;
-export const loadHighs = (): Promise<Highs> =>
-  (highs ??= import('highs').then((m) => (m as unknown as { default: () => Promise<Highs> }).default()));
+/** HiGHS, shared with the control loop's planner (src/common/highs.ts). */
+export type Highs = LpSolver;
+export const loadHighs = loadLpSolver;
 
 export type Columns = Record<string, { Primal?: number }>;
 
