@@ -6,7 +6,7 @@ import { energyUpperBound, evBounds, maxDrawW } from '../../src/sim/bound.js';
 import { jainIndex } from '../../src/sim/metrics.js';
 import { parseScenario } from '../../src/sim/scenario.js';
 import { formatScore, scoreTable } from '../../src/sim/score-report.js';
-import { scoreScenarioDetailed } from '../../src/sim/score.js';
+import { scoreScenarioDetailed, withinRun } from '../../src/sim/score.js';
 
 // Four 3-phase EVs that together want more than the 63 A connection leaves beside a 20-24 A base load.
 const contended = parseScenario({
@@ -101,3 +101,32 @@ const baseRaw = {
     { charger: 'B', arrive: '00:00', depart: '01:00', energyWh: 5000, maxA: 16 },
   ],
 };
+
+// A 2 h run on a 32 A connection: EV1 leaves at 01:35, EV2 would stay until 04:00, after the run has ended.
+const pastTheEnd = parseScenario({
+  name: 'past-the-end',
+  duration: '2h',
+  step: '1s',
+  seed: 4,
+  site: { limitA: [32, 32, 32], voltage: 230 },
+  baseLoad: { shape: 'flat', peakA: [2, 2, 2] },
+  chargers: ['A', 'B'].map((id) => ({ id, phases: 3, maxA: 32, reactionS: 5 })),
+  evs: [
+    { charger: 'A', arrive: '00:05', depart: '01:35', energyWh: 20000 },
+    { charger: 'B', arrive: '00:05', depart: '04:00', energyWh: 20000 },
+  ],
+});
+
+describe('the end of a scored run', () => {
+  it('is the departure of an EV still plugged in then, for the controller as for the optimum', async () => {
+    expect(withinRun(pastTheEnd).evs.map((e) => (e.departAt - pastTheEnd.startAt) / 60_000)).toEqual([95, 120]);
+    // The product as it runs (the session planner on): told 04:00, it planned EV2's energy past the end that nobody
+    // measures, and EV2 got 16.8 kWh where the optimum, which ends its stay at 02:00, gives it 19.0.
+    const d = await scoreScenarioDetailed(pastTheEnd);
+    const ev2 = d.evs.controller.find((e) => e.spec.id === 'EV2')!;
+    console.log(`past-the-end: EV2 ${Math.round(ev2.deliveredWh)} Wh (optimum ${Math.round(d.optimum.perEvWh.get('EV2')!)}), utilization ${d.score.utilization}`);
+    expect(d.score.overload_s).toBe(0);
+    expect(ev2.deliveredWh).toBeGreaterThan(0.95 * d.optimum.perEvWh.get('EV2')!);
+    expect(d.score.utilization).toBeGreaterThan(0.955);
+  }, 120_000);
+});
