@@ -211,6 +211,7 @@ export function buildInput(args: {
       limit = vmin(limitA, settings.safeLimitA);
       args.settledNet?.delete(id);
       args.exportWatch?.forget(id);
+      args.exportWatch?.forget(`${id}/sources`);
     } else if (m?.meterA) {
       // While stations below are still reacting to a change, the meter minus what they may draw gives a range for
       // the rest of the load: `high` (crediting the lower limits) is safe, `low` (crediting the higher ones) cannot
@@ -244,7 +245,14 @@ export function buildInput(args: {
       // The watch sees the load as held, not the safe reading of an overload: that reading's jump is the stations
       // in transit, not the export falling.
       const exportA = net.map((x) => Math.max(0, -x)) as PhaseVector;
-      const fall = args.exportWatch?.observe(id, now, held.map((x) => Math.max(0, -x)) as PhaseVector) ?? [0, 0, 0];
+      // Where a PV meter accounts for the export, the falls to allow for are the PV's own. A load stepping up (an EV
+      // starting on its default profile before the loop has seen it, a session's rise landing) is no fall of the
+      // export: the meter shows it and it is cut as on any site. Read as one, every arrival held most of the export
+      // back for the watch's memory (pv-depot at midday: falls of 23–43 A seen against the PV's own ≤ 1.1 A).
+      // A battery credited on its own (firm) is left out: its stop is allowed for by not crediting it near its minimum.
+      const sourcesA = id === ROOT_NODE && pvNow ? (pvNow.powerW + (batteryDischargeA > 0 ? 0 : Math.max(0, battery?.powerW ?? 0))) / (3 * config.site.voltage) : undefined;
+      const watched = sourcesA !== undefined ? ([sourcesA, sourcesA, sourcesA] as PhaseVector) : (held.map((x) => Math.max(0, -x)) as PhaseVector);
+      const fall = args.exportWatch?.observe(sourcesA !== undefined ? `${id}/sources` : id, now, watched) ?? [0, 0, 0];
       const horizon = args.exportWatch?.horizonMs ?? 1;
       const stretch = (horizon + Math.max(0, now - (m.at ?? now))) / horizon;
       const firm = id === ROOT_NODE ? batteryDischargeA : 0;

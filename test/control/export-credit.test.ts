@@ -65,8 +65,37 @@ describe('export credit', () => {
     // the stations' cuts trail by their reaction time): now 0.
     expect(f.overload_s).toBe(0);
     expect(h.overload_s).toBe(0);
-    // Measured: 113.3 kWh against 100.1 kWh at half the export.
-    expect(f.energy_wh).toBeGreaterThan(h.energy_wh * 1.08);
+    // Measured: 106.0 kWh against 100.1 kWh at half the export. (113.3 kWh while the watch took the net export for
+    // the PV: that froze while limits were in transit, which under clouds is most of the time, and missed the falls.)
+    expect(f.energy_wh).toBeGreaterThan(h.energy_wh * 1.04);
     expect(f.energy_wh).toBeLessThanOrEqual(f.energy_optimal_wh);
+  }, 180_000);
+});
+
+// A depot at midday under a clear sky: 80 A connection, 40 kWp of PV, a 100 kWh battery that the vans run down to
+// its minimum by about 12:30, vans coming and going 10:30–16:00, the session planner on (as the product runs).
+const middayDepot = parseScenario({
+  name: 'midday-depot',
+  duration: '16h',
+  step: '1s',
+  seed: 3,
+  site: { limitA: [80, 80, 80], voltage: 230 },
+  baseLoad: { shape: 'flat', peakA: [12, 10, 14] },
+  pv: { peakW: 40000, clouds: 0 },
+  battery: { capacityWh: 100000, maxW: 30000, soc: 0.5, minSoc: 0.1 },
+  chargers: Array.from({ length: 10 }, (_, i) => ({ id: `D${i + 1}`, phases: 3 as const, maxA: 32, reactionS: 5 })),
+  evs: [{ random: { count: 14, seed: 5, arrive: ['10:30', '13:00'], stayH: [1.5, 3], energyWh: [10000, 30000], maxA: [16, 32], onePhaseShare: 0 } }],
+});
+
+describe('export credit and the battery', () => {
+  it('keeps crediting a steady PV export when the home battery starts charging or stops: neither is a fall of the PV', async () => {
+    const d = await scoreScenarioDetailed(middayDepot);
+    const s = d.score;
+    console.log(`midday-depot: ${s.energy_wh} Wh of ${s.energy_optimal_wh} (${s.utilization}), ${s.overload_s} s over, worst ${s.worst_overload_a} A`);
+    expect(s.overload_s).toBe(0);
+    // Measured: 0.973 of the LP. It was 0.961 while the watch took the net export for the PV: the battery charging
+    // from room a cut had just freed, or stopping at its minimum, read as the export falling by up to 43 A and held
+    // that much back for ten minutes.
+    expect(s.utilization).toBeGreaterThan(0.968);
   }, 180_000);
 });
