@@ -5,7 +5,8 @@
 // home battery as a resource within its power, its usable charge and what it could recharge from PV; per EV its
 // maximum current, its taper near full (linear in the energy it got), the energy it wants, and its plug-in window.
 // Relaxed where an LP must be (continuous currents, the 6 A minimum dropped, means within a slot), so it is a true
-// upper bound on what any controller respecting the limits could deliver (docs/sim.md lists the relaxations).
+// upper bound on what any controller respecting the limits could deliver (docs/sim.md lists the relaxations; the
+// option `minimumCurrent` measures what dropping the minimum is worth, optimum-minimum.ts).
 // Two more solves keep that energy and make the shares delivered / achievable as even as they can be (max-min, then
 // least deviation): the Jain index of that solution is the fairness an optimal controller could reach (`jain_optimal`).
 import { loadLpSolver, type LpSolver } from '../common/highs.js';
