@@ -10,6 +10,7 @@ import { SimBattery, SiteTree, pvPowerFn } from './physics/site.js';
 import { sitePhases } from './physics/station.js';
 import type { ChargerSpec, EvSpec, Scenario } from './scenario-types.js';
 import { limitable } from './quirks.js';
+import { MinimumSampler, type MinimumInputs } from './optimum-minimum.js';
 
 export const SLOT_MS = 5 * 60_000;
 /** At most this many samples of the site per run (a 31-day run at 1 s steps is sampled coarser). */
@@ -47,6 +48,8 @@ export interface OptimumInputs {
    * alone. The LP takes the battery over from `fromSlot` with this state of charge. */
   battery?: { fromSlot: number; soc: number };
   evs: OptimumEv[];
+  /** With the option `minimumCurrent`: the rows' right sides for a controller that keeps the minimum current. */
+  minimum?: MinimumInputs;
   /** Energy of EVs on chargers that ignore or reject limits, per EV id (Wh): fixed, not a decision. */
   fixedWh: Map<string, number>;
 }
@@ -96,7 +99,8 @@ function splitEvs(s: Scenario, tree: SiteTree, bounds: number[]): { evs: Optimum
   return { evs, fixed };
 }
 
-export function optimumInputs(s: Scenario, slotMs = SLOT_MS): OptimumInputs {
+/** `minimumCurrent`: also what the chargers' minimum current leaves of each slot (optimum-minimum.ts). */
+export function optimumInputs(s: Scenario, slotMs = SLOT_MS, opts: { minimumCurrent?: boolean } = {}): OptimumInputs {
   const tree = new SiteTree(s);
   const V = s.site.voltage;
   const bounds = slotBounds(s, slotMs);
@@ -113,6 +117,9 @@ export function optimumInputs(s: Scenario, slotMs = SLOT_MS): OptimumInputs {
   const firstArrival = Math.min(end, ...s.evs.map((e) => e.arriveAt));
   const battery = s.battery ? new SimBattery(s.battery.capacityWh, s.battery.maxW, s.battery.soc, s.battery.minSoc) : undefined;
   const below = new Map(tree.nodes.map((nd) => [nd.id, tree.nodes.filter((x) => tree.pathToRoot(x.id).includes(nd.id)).map((x) => x.id)]));
+  const minimum = opts.minimumCurrent ? new MinimumSampler(s, tree.nodes, n, evs) : undefined;
+  // Per node, the current already flowing there at the sample (A per phase).
+  const nowA = new Map(tree.nodes.map((nd) => [nd.id, [0, 0, 0]]));
   for (let t = s.startAt; t < end; t += sampleMs) {
     const k = slotOf(bounds, t);
     const dt = Math.min(sampleMs, end - t);
@@ -121,28 +128,33 @@ export function optimumInputs(s: Scenario, slotMs = SLOT_MS): OptimumInputs {
     const pvW = pv(t);
     let baseW = 0;
     for (const nd of tree.nodes) {
-      const acc = loadA.get(nd.id)!;
+      const now = nowA.get(nd.id)!.fill(0);
       for (const id of below.get(nd.id)!) {
         const a = own.get(id)!;
-        for (let p = 0; p < 3; p++) acc[p][k] += a[p] * w;
+        for (let p = 0; p < 3; p++) now[p] += a[p];
       }
     }
     for (const a of own.values()) baseW += (a[0] + a[1] + a[2]) * V;
-    const grid = loadA.get('grid')!;
-    for (let p = 0; p < 3; p++) grid[p][k] -= (pvW / (3 * V)) * w;
+    const grid = nowA.get('grid')!;
+    for (let p = 0; p < 3; p++) grid[p] -= pvW / (3 * V);
     pvSurplusW[k] += Math.max(0, pvW - baseW) * w;
     if (s.battery) surplusW[k] += Math.min(s.battery.maxW, Math.max(0, pvW - baseW)) * w;
     if (battery && t < firstArrival) {
       const bW = battery.step(baseW - pvW, dt);
-      for (let p = 0; p < 3; p++) grid[p][k] -= (bW / (3 * V)) * w;
+      for (let p = 0; p < 3; p++) grid[p] -= bW / (3 * V);
     }
     for (const f of fixed) {
       if (t < f.spec.arriveAt || t >= f.spec.departAt) continue;
       const a = f.ev.drawFor(f.charger.maxA);
       const wh = f.ev.charge(a, f.phases, V, dt);
       const mean = (wh * 3_600_000) / (f.phases * V * dt);
-      for (const id of f.path) for (const p of f.site) loadA.get(id)![p][k] += mean * w;
+      for (const id of f.path) for (const p of f.site) nowA.get(id)![p] += mean;
     }
+    for (const [id, now] of nowA) {
+      const acc = loadA.get(id)!;
+      for (let p = 0; p < 3; p++) acc[p][k] += now[p] * w;
+    }
+    minimum?.observe(k, w, nowA, pvW - baseW, t >= firstArrival);
   }
   return {
     bounds,
@@ -154,5 +166,6 @@ export function optimumInputs(s: Scenario, slotMs = SLOT_MS): OptimumInputs {
     evs,
     fixedWh: new Map(fixed.map((f) => [f.spec.id, f.ev.deliveredWh])),
     ...(battery ? { battery: { fromSlot: Math.max(0, slotOf(bounds, firstArrival)), soc: battery.soc } } : {}),
+    ...(minimum ? { minimum: minimum.result() } : {}),
   };
 }

@@ -3,11 +3,9 @@
 // and the home battery's state of charge at the start. The perfect-foresight optimum is the window over the whole run
 // with every EV; the online reference (online-optimum.ts) builds one window per arrival. Model in docs/sim.md.
 import type { OptimumEv, OptimumInputs } from './optimum-inputs.js';
+// Taper as the EV model has it: above 80 % SoC the current falls to 10 % of its max at 100 %.
+import { TAPER_FLOOR, TAPER_FROM } from './physics/ev.js';
 import type { Scenario } from './scenario-types.js';
-
-/** Taper as the EV model has it (physics/ev.ts): above 80 % SoC the current falls to 10 % of its max at 100 %. */
-const TAPER_FROM = 0.8;
-const TAPER_FLOOR = 0.1;
 /** Wh of objective a 1 A slack (a forced overload: base load or ignoring chargers alone over the limit) costs per h. */
 const SLACK_COST = 1e6;
 
@@ -196,13 +194,17 @@ function pvRows(lp: Lp, x: OptimumInputs, s: Scenario, w: LpWindow, switching: b
   }
 }
 
+/** Per EV index: whether it may go to one phase in the LP (`everywhere`: every 3-phase EV, for analysis). */
+export const switchingOf = (x: OptimumInputs, everywhere: boolean): boolean[] =>
+  x.evs.map((e) => e.threePhase && (everywhere || e.charger.phaseSwitching === true));
+
 /**
  * The LP of a window. `achievable`: evBounds(s) — an EV never gets more than it takes charging alone at its maximum.
  * `everywhere`: every 3-phase EV may go to one phase (for analysis); otherwise only on chargers that switch.
  */
 export function buildLp(x: OptimumInputs, s: Scenario, achievable: Map<string, number>, w: LpWindow, everywhere: boolean): Lp {
   const lp: Lp = { window: w, rows: [], bounds: [], totals: [], startWh: [], capWh: [], slack: new Map(), vars: 0 };
-  const switching = x.evs.map((e) => e.threePhase && (everywhere || e.charger.phaseSwitching === true));
+  const switching = switchingOf(x, everywhere);
   for (const i of w.evs) evRows(lp, x, w, i, s.site.voltage, achievable.get(x.evs[i].spec.id) ?? x.evs[i].spec.energyWh, switching[i]);
   batteryRows(lp, x, s, w);
   nodeRows(lp, x, s, w, switching);

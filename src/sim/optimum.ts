@@ -5,13 +5,15 @@
 // home battery as a resource within its power, its usable charge and what it could recharge from PV; per EV its
 // maximum current, its taper near full (linear in the energy it got), the energy it wants, and its plug-in window.
 // Relaxed where an LP must be (continuous currents, the 6 A minimum dropped, means within a slot), so it is a true
-// upper bound on what any controller respecting the limits could deliver (docs/sim.md lists the relaxations).
+// upper bound on what any controller respecting the limits could deliver (docs/sim.md lists the relaxations; the
+// option `minimumCurrent` measures what dropping the minimum is worth, optimum-minimum.ts).
 // Two more solves keep that energy and make the shares delivered / achievable as even as they can be (max-min, then
 // least deviation): the Jain index of that solution is the fairness an optimal controller could reach (`jain_optimal`).
 import { loadLpSolver, type LpSolver } from '../common/highs.js';
 import { fairness, type EvOutcome } from './metrics.js';
 import { optimumInputs, type OptimumInputs } from './optimum-inputs.js';
-import { buildLp, energyExpr, fmt, lpText, num, term, wholeRun, type Expr, type Lp } from './optimum-lp.js';
+import { buildLp, energyExpr, fmt, lpText, num, switchingOf, term, wholeRun, type Expr, type Lp } from './optimum-lp.js';
+import { minimumRows } from './optimum-minimum.js';
 import type { Scenario } from './scenario-types.js';
 import { limitable } from './quirks.js';
 
@@ -25,6 +27,9 @@ export interface OptimumOptions {
   minShare?: number;
   /** Slot length (ms), default 5 minutes; shorter slots follow the base load closer (docs/sim.md: what that costs). */
   slotMs?: number;
+  /** Tighten the LP by the chargers' 6 A minimum (optimum-minimum.ts), for analysis: what dropping it is worth. Still
+   * an upper bound for any controller that keeps the minimum and time-shares within a slot. */
+  minimumCurrent?: boolean;
 }
 
 export interface Optimum {
@@ -114,8 +119,9 @@ export function energyThenEven(h: Highs, lp: Lp, x: OptimumInputs, achievable: M
 export async function energyOptimum(s: Scenario, achievable: Map<string, number>, opts: OptimumOptions = {}): Promise<Optimum> {
   const t0 = performance.now();
   const h = await loadHighs();
-  const x = optimumInputs(s, opts.slotMs);
+  const x = optimumInputs(s, opts.slotMs, { minimumCurrent: opts.minimumCurrent });
   const lp = buildLp(x, s, achievable, wholeRun(x), opts.phaseSwitching ?? false);
+  if (opts.minimumCurrent) minimumRows(lp, x, s, wholeRun(x), switchingOf(x, opts.phaseSwitching ?? false));
   if (opts.minShare) {
     // A floor variable per run, as high as minShare where the site allows it: floor ≤ minShare, share ≥ floor,
     // and the floor is worth more than any energy (it comes first).

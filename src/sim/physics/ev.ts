@@ -5,8 +5,8 @@ import type { EvSpec } from '../scenario-types.js';
 /** IEC 61851: a PWM offer below 6 A means "do not charge". */
 export const MIN_OFFER_A = 6;
 /** SoC where the taper starts and the lowest fraction of its max current it tapers to. */
-const TAPER_FROM = 0.8;
-const TAPER_FLOOR = 0.1;
+export const TAPER_FROM = 0.8;
+export const TAPER_FLOOR = 0.1;
 
 export class SimEv {
   readonly spec: EvSpec;
