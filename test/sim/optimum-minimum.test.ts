@@ -108,7 +108,9 @@ describe('energy optimum with the 6 A minimum (analysis option minimumCurrent)',
     const s = parseScenario({
       name: 'min-between',
       duration: '30m',
-      step: '10s',
+      // 1 s, as the product reads its meters: at 10 s steps the grid reading goes stale between steps, the loop falls
+      // back to its safe limit, and the controller's figure says nothing about the allocation.
+      step: '1s',
       seed: 4,
       site: { limitA: [20, 20, 20], voltage: 230 },
       baseLoad: { shape: 'flat', peakA: [4, 3, 16], noise: 0 },
@@ -134,5 +136,7 @@ describe('energy optimum with the 6 A minimum (analysis option minimumCurrent)',
     console.log(`min-between: plain LP ${o.plain.toFixed(0)} Wh, min-current LP ${o.minimum.toFixed(0)} Wh, controller ${d.score.energy_wh} Wh (${d.score.overload_s} s over)`);
     expect(d.score.overload_s).toBe(0);
     expect(d.score.energy_wh).toBeLessThanOrEqual(o.minimum + 1);
+    // And the controller finds that plan: measured 1839 of 1840 Wh.
+    expect(d.score.energy_wh).toBeGreaterThan(0.97 * o.minimum);
   }, 120_000);
 });
