@@ -250,7 +250,7 @@ export function buildInput(args: {
       // export: the meter shows it and it is cut as on any site. Read as one, every arrival held most of the export
       // back for the watch's memory (pv-depot at midday: falls of 23–43 A seen against the PV's own ≤ 1.1 A).
       // A battery credited on its own (firm) is left out: its stop is allowed for by not crediting it near its minimum.
-      const sourcesA = id === ROOT_NODE && pvNow ? (pvNow.powerW + (batteryDischargeA > 0 ? 0 : Math.max(0, battery?.powerW ?? 0))) / (3 * config.site.voltage) : undefined;
+      const sourcesA = id === ROOT_NODE && pvNow ? (batteryDischargeA > 0 ? pvNow.powerW / (3 * config.site.voltage) : sourceA) : undefined;
       const watched = sourcesA !== undefined ? ([sourcesA, sourcesA, sourcesA] as PhaseVector) : (held.map((x) => Math.max(0, -x)) as PhaseVector);
       const fall = args.exportWatch?.observe(sourcesA !== undefined ? `${id}/sources` : id, now, watched) ?? [0, 0, 0];
       const horizon = args.exportWatch?.horizonMs ?? 1;

@@ -4,10 +4,10 @@
 // with every EV; the online reference (online-optimum.ts) builds one window per arrival. Model in docs/sim.md.
 import type { OptimumEv, OptimumInputs } from './optimum-inputs.js';
 // Taper as the EV model has it: above 80 % SoC the current falls to 10 % of its max at 100 %.
-import { TAPER_FLOOR, TAPER_FROM } from './physics/ev.js';
+import { arrivalSoc, TAPER_FLOOR, TAPER_FROM } from './physics/ev.js';
 import type { Scenario } from './scenario-types.js';
 /** Wh of objective a 1 A slack (a forced overload: base load or ignoring chargers alone over the limit) costs per h. */
-const SLACK_COST = 1e6;
+export const SLACK_COST = 1e6;
 
 /** What part of the run an LP decides. */
 export interface LpWindow {
@@ -70,7 +70,7 @@ function evRows(lp: Lp, x: OptimumInputs, w: LpWindow, i: number, V: number, own
   const e = x.evs[i];
   switching &&= e.threePhase;
   const capacity = e.spec.capacityWh;
-  const soc0 = Math.max(0.05, 0.9 - e.spec.energyWh / capacity);
+  const soc0 = arrivalSoc(e.spec);
   const finalSoc = soc0 + e.spec.energyWh / capacity;
   const tapers = finalSoc > TAPER_FROM;
   // max(floor, (1 - soc) / 0.2) <= floor + (1 - soc) / 0.2; exact (floor 0) while the SoC stays below 98 %.

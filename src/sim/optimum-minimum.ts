@@ -15,8 +15,8 @@
 // takes g(H_t + its power): the battery's variable cannot enter a row of g, and its power bounds what it adds.
 import type { PhaseVector } from '../../algorithms/types.js';
 import type { OptimumEv, OptimumInputs } from './optimum-inputs.js';
-import { currentVar, fmt, num, switchedVar, term, windowSlots, type Expr, type Lp, type LpWindow } from './optimum-lp.js';
-import { MIN_OFFER_A, TAPER_FLOOR, TAPER_FROM } from './physics/ev.js';
+import { currentVar, fmt, num, SLACK_COST, switchedVar, term, windowSlots, type Expr, type Lp, type LpWindow } from './optimum-lp.js';
+import { arrivalSoc, MIN_OFFER_A, TAPER_FLOOR, TAPER_FROM } from './physics/ev.js';
 import type { EvSpec, Scenario } from './scenario-types.js';
 
 /** Minimum current per phase (A) of every simulated EV and charger (physics/ev.ts); with several minima a node phase
@@ -45,7 +45,7 @@ export const usable = (h: number, m: number): number => (h >= m || h < 0 ? h : 0
  */
 export function lowDrawWh(spec: EvSpec): number {
   if (spec.maxA * TAPER_FLOOR >= MINIMUM_A) return 0;
-  const soc0 = Math.max(0.05, 0.9 - spec.energyWh / spec.capacityWh);
+  const soc0 = arrivalSoc(spec);
   const end = Math.min(1, soc0 + spec.energyWh / spec.capacityWh);
   const from = spec.maxA < MINIMUM_A ? soc0 : 1 - ((1 - TAPER_FROM) * MINIMUM_A) / spec.maxA;
   return Math.max(0, end - Math.max(from, soc0)) * spec.capacityWh;
@@ -124,7 +124,7 @@ function pushCut(lp: Lp, name: string, row: Expr, rhs: number, hours: number): v
   if (rhs < 0) {
     const z = `zm${name}`;
     term(row, z, -1);
-    term(lp.slack, z, 1e6 * hours);
+    term(lp.slack, z, SLACK_COST * hours);
     lp.bounds.push(`${z} >= 0`);
     lp.vars++;
   }

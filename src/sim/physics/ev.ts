@@ -8,6 +8,10 @@ export const MIN_OFFER_A = 6;
 export const TAPER_FROM = 0.8;
 export const TAPER_FLOOR = 0.1;
 
+/** The SoC an EV arrives with: so that the energy it wants ends at ~90 % SoC (as drivers set a charge limit), never
+ * below 5 %. */
+export const arrivalSoc = (spec: Pick<EvSpec, 'energyWh' | 'capacityWh'>): number => Math.max(0.05, 0.9 - spec.energyWh / spec.capacityWh);
+
 export class SimEv {
   readonly spec: EvSpec;
   /** State of charge 0..1. */
@@ -17,8 +21,7 @@ export class SimEv {
 
   constructor(spec: EvSpec) {
     this.spec = spec;
-    // Arrive so that the energy wanted ends at ~90 % SoC (as drivers set a charge limit), never below 5 %.
-    this.soc = Math.max(0.05, Math.min(0.9, 1) - spec.energyWh / spec.capacityWh);
+    this.soc = arrivalSoc(spec);
   }
 
   /** Energy still wanted (Wh). */
