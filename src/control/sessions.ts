@@ -113,8 +113,13 @@ export class SessionTracker {
         return 'meter';
       case 'status': {
         const s = this.ensure(ev.stationId, ev.evseId);
-        const changed = s.status !== ev.status;
+        let changed = s.status !== ev.status;
         s.status = ev.status;
+        // A 1.6 station's charging state (its connector status) belongs to the session in progress, if any.
+        if (ev.chargingState !== undefined && s.transactionId !== undefined && ev.chargingState !== s.chargingState) {
+          s.chargingState = ev.chargingState;
+          changed = true;
+        }
         return changed ? 'status' : 'none';
       }
       case 'needs':

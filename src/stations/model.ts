@@ -78,6 +78,9 @@ export interface EvseStatus {
   stationId: string;
   evseId: number;
   status: string;
+  /** The charging state within a session (the 2.0.1 ChargingStateEnum names), where the protocol says it in the status:
+   * 1.6 has Charging, SuspendedEV and SuspendedEVSE as connector statuses, where 2.0.1 puts them in TransactionEvent. */
+  chargingState?: string;
   /** The station's own timestamp of the status, when it gave one (its clock; see StationClocks). */
   time?: number;
   at: number;

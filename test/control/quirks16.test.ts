@@ -232,4 +232,23 @@ describe('CSMS arbitration on a relayed 1.6 station', () => {
     await run(h, [st], 10_000, 0);
     expect(st.appliedA()).toBe(20);
   });
+
+  it('a full EV says so in its connector status (SuspendedEV): its share goes to the EV still charging, and comes back when it charges again', async () => {
+    h = site(32, [{ id: 'A16', evses: 1 }, { id: 'B16', evses: 1 }]);
+    const a = new Rude16('A16', h.relay, h.clock, { evMaxA: 32 });
+    const b = new Rude16('B16', h.relay, h.clock, { evMaxA: 32 });
+    a.start(1);
+    b.start(2);
+    await run(h, [a, b], 30_000, 0);
+    expect([evseOf(h, 'A16')?.limitA, evseOf(h, 'B16')?.limitA]).toEqual([16, 16]);
+    b.evState('SuspendedEV');
+    await run(h, [a, b], 30_000, 0);
+    // 2.0.1 says this in TransactionEvent's chargingState; 1.6 only in StatusNotification. Missed, B16 kept 16 A.
+    expect(evseOf(h, 'A16')?.limitA).toBe(32);
+    expect(evseOf(h, 'B16')?.limitA).toBe(0);
+    expect(a.drawA).toBe(32);
+    b.evState('Charging');
+    await run(h, [a, b], 30_000, 0);
+    expect([evseOf(h, 'A16')?.limitA, evseOf(h, 'B16')?.limitA]).toEqual([16, 16]);
+  });
 });

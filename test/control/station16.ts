@@ -47,6 +47,8 @@ export class Firmware16 {
   readonly configChanges: Array<{ key: string; value: string }> = [];
   txId?: number;
   drawA = 0;
+  /** Its EV is full (or waits on its own timer): draws nothing whatever it is offered. */
+  evSuspended = false;
 
   constructor(private readonly now: () => number, private readonly o: Rude16Options = {}) {}
 
@@ -69,7 +71,7 @@ export class Firmware16 {
 
   /** The EV follows what the station applies (or not, for an ignorer). */
   advance(): void {
-    this.drawA = this.txId === undefined ? 0 : this.o.ignores ? (this.o.evMaxA ?? 32) : Math.min(this.o.evMaxA ?? 32, this.appliedA());
+    this.drawA = this.txId === undefined || this.evSuspended ? 0 : this.o.ignores ? (this.o.evMaxA ?? 32) : Math.min(this.o.evMaxA ?? 32, this.appliedA());
   }
 
   /** A 1.6 MeterValues.req of the transaction now. */
@@ -172,6 +174,14 @@ export class Rude16 extends Firmware16 {
     this.call('StatusNotification', { connectorId: 1, status: 'Charging', errorCode: 'NoError' });
     this.txId = txId;
     this.result('StartTransaction', { connectorId: 1, idTag: 'CARD', meterStart: 0, timestamp: new Date(at).toISOString() }, { transactionId: txId, idTagInfo: { status: 'Accepted' } });
+  }
+
+  /** The EV stops taking current (full) or takes it again, and the station says so as 1.6 does: a connector status. */
+  evState(state: 'SuspendedEV' | 'Charging'): void {
+    this.evSuspended = state === 'SuspendedEV';
+    this.advance();
+    this.call('StatusNotification', { connectorId: 1, status: state, errorCode: 'NoError' });
+    this.call('MeterValues', this.meterValues());
   }
 
   /** Advance the EV and report MeterValues when due; call on every clock step. */

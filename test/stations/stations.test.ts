@@ -36,7 +36,7 @@ describe('stations', () => {
       { kind: 'connection', stationId: 'A', protocol: 'ocpp2.0.1', up: true, at: 1 },
       { kind: 'connection', stationId: 'B', protocol: 'ocpp1.6', up: true, at: 1 },
       { kind: 'status', stationId: 'A', evseId: 1, status: 'Occupied', at: 2 },
-      { kind: 'status', stationId: 'B', evseId: 1, status: 'Occupied', at: 2 },
+      { kind: 'status', stationId: 'B', evseId: 1, status: 'Occupied', chargingState: 'Charging', at: 2 },
       { kind: 'session', phase: 'started', stationId: 'B', evseId: 1, transactionId: '42', idToken: 'CARD', time: Date.parse('2026-01-01T00:00:00Z'), measurement: { energyWh: 1000 }, at: 3 },
       { kind: 'session', phase: 'updated', stationId: 'B', evseId: 1, transactionId: '42', measurement: { currentA: [16, 0, 0], currentPhases: 1, energyWh: 2500 }, at: 4 },
       { kind: 'session', phase: 'ended', stationId: 'B', transactionId: '42', stoppedReason: 'EVDisconnected', time: Date.parse('2026-01-01T01:00:00Z'), measurement: { energyWh: 4000 }, at: 5 },

@@ -19,6 +19,12 @@ const STATUS: Record<string, string> = {
   Finishing: 'Occupied', Reserved: 'Reserved', Unavailable: 'Unavailable', Faulted: 'Faulted',
 };
 
+/** 1.6 ChargePointStatus → the charging state 2.0.1 reports in TransactionEvent: without it a full EV on a 1.6 station
+ * (SuspendedEV, drawing nothing) would keep its share of the site as if it were still charging. */
+const CHARGING_STATE: Record<string, string> = {
+  Preparing: 'EVConnected', Charging: 'Charging', SuspendedEVSE: 'SuspendedEVSE', SuspendedEV: 'SuspendedEV', Finishing: 'EVConnected',
+};
+
 /** 1.6 purposes → the model's. */
 const PURPOSE: Record<string, ProfilePurpose> = {
   ChargePointMaxProfile: 'ChargingStationMaxProfile', TxDefaultProfile: 'TxDefaultProfile', TxProfile: 'TxProfile',
@@ -50,7 +56,8 @@ export function fromCall(ev: OcppCallEvent): StationEvent[] {
       const status = typeof p.status === 'string' ? STATUS[p.status] : undefined;
       // connectorId 0 is the whole charge point, not an EVSE.
       if (!evseId || !status) return [];
-      return [{ kind: 'status', stationId, evseId, status, at, ...time(p.timestamp) }];
+      const chargingState = typeof p.status === 'string' ? CHARGING_STATE[p.status] : undefined;
+      return [{ kind: 'status', stationId, evseId, status, ...(chargingState ? { chargingState } : {}), at, ...time(p.timestamp) }];
     }
     case 'MeterValues': {
       const evseId = num(p.connectorId);
