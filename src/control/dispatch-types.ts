@@ -81,6 +81,8 @@ export interface LimitChange {
 export interface EvseDispatch {
   target?: TxTarget;
   sent?: Sent;
+  /** A rise of the target smaller than the hysteresis band, held since `since`; `floorA` the least target since. */
+  rise?: { since: number; floorA: number };
   notControllable?: string;
   /** Marked for drawing above its limit (it may still turn out to be slow, not ignoring). */
   markedForDraw?: boolean;

@@ -11,6 +11,7 @@ import { CONTROL_TIMING } from './settings.js';
 import { MAX_REACTION_MS, Reactions } from './reactions.js';
 import { verifyLimit } from './verify.js';
 import { judgeDraw } from './draw-judge.js';
+import { limitToSend, sendUrgency, trackRise } from './send-policy.js';
 import type { StationControlState } from './types.js';
 
 export type { DispatcherOptions, EvseDispatchState, LimitChange, TxTarget } from './dispatch-types.js';
@@ -167,6 +168,7 @@ export class Dispatcher {
         if (e.sent?.transactionId !== t.transactionId) e.sent = undefined;
       }
       e.target = t;
+      trackRise(e, t, this.now());
       seen.add(e);
     }
     for (const st of this.stations.values()) {
@@ -273,35 +275,10 @@ export class Dispatcher {
     return Number.isFinite(o) ? o : 0;
   }
 
-  /** What the EVSE needs sent now, most urgent first: 0 decrease / new, 1 increase or phase change, 2 renewal. */
+  /** What the EVSE needs sent now (send-policy.ts). */
   private urgency(e: EvseDispatch, stackLevel: number): number | undefined {
-    const t = e.target;
-    if (!t || t.hold || e.notControllable) return undefined;
-    const s = e.sent;
-    const limit = floor1(t.limitA);
-    if (!s || s.transactionId !== t.transactionId) return 0;
-    if (limit < s.limitA - 0.05) return 0;
-    if (t.phases !== s.phases || (t.phaseToUse ?? 0) !== (s.phaseToUse ?? 0) || s.stackLevel !== stackLevel) return 1;
-    if (limit > s.limitA + 0.05 && limit - s.limitA >= this.o.hysteresisA - 1e-9) return 1;
-    if (this.now() >= s.sentAt + this.o.validityMs / 2) return 2;
-    // The station's clock turned out other than assumed (the first timestamps after a boot): its limit may lapse early
-    // or late on that clock, so renew it now rather than at the half-life.
-    if (Math.abs(this.offsetMs(e.target?.stationId) - s.offsetMs) > Math.max(2000, this.o.validityMs / 10)) return 2;
-    return undefined;
-  }
-
-  /**
-   * The limit to send for a target. A rise smaller than the hysteresis band is not sent on its own; it rides along
-   * with the next renewal (which is written anyway), less half the band so that noise in the target does not turn
-   * straight into a decrease and another write. A target at a fixed cap has no noise: it is sent whole, otherwise a
-   * rise of up to half the band (31.9 A after a transient, then 32 A at the EVSE's maximum) would never be sent.
-   */
-  private limitToSend(e: EvseDispatch, t: TxTarget): number {
-    const limit = floor1(t.limitA);
-    const s = e.sent;
-    if (!s || s.transactionId !== t.transactionId || limit <= s.limitA || limit - s.limitA >= this.o.hysteresisA - 1e-9) return limit;
-    if (t.atCap) return limit;
-    return Math.max(s.limitA, floor1(t.limitA - this.o.hysteresisA / 2));
+    const offsetMoved = Math.abs(this.offsetMs(e.target?.stationId) - (e.sent?.offsetMs ?? 0)) > Math.max(2000, this.o.validityMs / 10);
+    return sendUrgency(e, stackLevel, this.now(), this.o, offsetMoved);
   }
 
   private pump(st: StationDispatch): void {
@@ -438,7 +415,7 @@ export class Dispatcher {
   }
 
   private sendTx(st: StationDispatch, e: EvseDispatch, t: TxTarget, caps: StationCapabilities, stackLevel: number): void {
-    const limitA = this.limitToSend(e, t);
+    const limitA = limitToSend(e, t, this.now(), this.o.hysteresisA);
     const now = this.now();
     // validTo on the station's clock: profileValidityS after now there, whatever its clock says now.
     const offsetMs = this.offsetMs(st.id);
@@ -476,6 +453,7 @@ export class Dispatcher {
           changedAt: changed ? now : prev.changedAt,
           changes: rememberChange(prev?.transactionId === t.transactionId ? prev.changes : [], changed, now, applied),
         };
+        e.rise = undefined;
         if (changed) this.reactions.changed(st.id, t.evseId, now, applied);
         // Read back the first limit of a session and every decrease (increases cannot hurt the fuse), once the station
         // has had its reaction time (some install a profile only at their next control cycle).

@@ -1,6 +1,7 @@
 // The control loop on virtual time: relay events from Subjects, a recording StationCaller, the real optimizer.
 import { afterEach, describe, expect, it } from 'vitest';
 import { gridReading, harness, limitOf, makeConfig, notImplemented, profileOf, stationVariables, type Harness } from './helpers.js';
+import { RISE_DWELL_MS } from '../../src/control/send-policy.js';
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -268,6 +269,37 @@ describe('control loop (virtual time)', () => {
     h.readings$.next(gridReading(h.clock.now(), [9.5, 9.5, 9.5]));
     await h.clock.advance(2000);
     expect(h.relay.profiles('CP01').length).toBe(n);
+  });
+
+  it('a small rise that holds for half a minute is sent whole; one that comes and goes with the noise is not', async () => {
+    // Sent only with the next renewal, and then half a band short, a fuse's headroom or a PV surplus below the band was
+    // left unused for good: 0.5 A per phase at every EVSE sharing it (pv-home-switching's cars drew 6.2 A of 6.6).
+    const meters = [{ id: 'grid', role: 'grid', driver: 'modbus-tcp', host: '127.0.0.1', port: 1, map: 'sunspec', pollMs: 100, staleMs: 5000 }];
+    h = harness(makeConfig({ stations: { listen: { port: 0 }, list: stations(1) }, meters }, { hysteresisA: 2, meterStepA: 0, profileValidityS: 3600 }));
+    h.relay.connect('CP01');
+    const base = async (a: number, ms: number) => {
+      for (let t = 0; t < ms; t += 1000) {
+        h!.readings$.next(gridReading(h!.clock.now(), [a, a, a]));
+        await h!.clock.advance(1000);
+      }
+    };
+    await base(10, 1000);
+    h.relay.startTx('CP01', 1, 'tx1');
+    await base(10, 2000);
+    expect(h.relay.lastTxLimit('CP01')).toBe(22); // 32 - 10
+    const n = h.relay.profiles('CP01').length;
+    // Noise: the base load 0.6 A lower every other second, for two minutes. No write.
+    for (let i = 0; i < 60; i++) {
+      await base(9.4, 1000);
+      await base(10, 1000);
+    }
+    expect(h.relay.profiles('CP01').length).toBe(n);
+    // The base load falls by 0.6 A and stays there: within the 2 A band, sent once it has held for RISE_DWELL_MS.
+    await base(9.4, RISE_DWELL_MS - 2000);
+    expect(h.relay.profiles('CP01').length).toBe(n);
+    await base(9.4, 4000);
+    expect(h.relay.profiles('CP01').length).toBe(n + 1);
+    expect(h.relay.lastTxLimit('CP01')).toBe(22.6);
   });
 
   it('a small rise to the EVSE\'s maximum is carried whole by the next renewal (not stuck below it)', async () => {
