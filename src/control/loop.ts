@@ -19,7 +19,7 @@ import { stationRecord } from '../common/ids.js';
 import { isValidTimeZone, tariffWindows } from './tariff.js';
 import { CONTROL_TIMING } from './settings.js';
 import { applyPlan, Planner } from './planner.js';
-import { buildInput, defaultSettings, defaultStation, type EvseHistory, type SessionView } from './solve-input.js';
+import { buildInput, defaultSettings, defaultStation, undrawnIdle, type EvseHistory, type SessionView } from './solve-input.js';
 import type { ControlInputs, ControlLoop, ControlSettings, ControlState, EvseState, NodeState } from './types.js';
 
 export function createControlLoop(inputs: ControlInputs): ControlLoop {
@@ -193,11 +193,14 @@ export function createControlLoop(inputs: ControlInputs): ControlLoop {
       const m = v.session.measuredCurrentA;
       const drawing = m !== undefined && Math.max(...m) >= 1;
       const cs = v.session.chargingState;
+      const undrawn = undrawnIdle(v, h, now);
       history.set(key, {
         limitA,
         phases,
-        // Offered current (a limit in force) and not taking it; over once it charges again.
-        evIdle: h?.evIdle ? !(cs === 'Charging' || drawing) : cs === 'SuspendedEV' && !drawing && (h?.limitA ?? 0) > 0,
+        // Offered current (a limit in force) and not taking it, as the station says (SuspendedEV) or as its draw shows
+        // (undrawnIdle); over once it charges again.
+        evIdle: (h?.evIdle && h.idleByDrawSince === undefined ? !(cs === 'Charging' || drawing) : cs === 'SuspendedEV' && !drawing && (h?.limitA ?? 0) > 0) || undrawn.idleByDrawSince !== undefined,
+        ...undrawn,
         pausedSince: limitA === 0 ? (h?.pausedSince ?? now) : undefined,
         chargingSince: limitA > 0 ? (h?.chargingSince ?? now) : undefined,
         phasesSince: h && h.phases !== phases ? now : (h?.phasesSince ?? now),

@@ -24,6 +24,37 @@ export interface EvseHistory {
    * timer). It keeps only its minimum, served after everyone who is charging, until it draws again.
    */
   evIdle?: boolean;
+  /** Idle judged by its draw alone (undrawnIdle): the station may say Charging all along; since when. */
+  idleByDrawSince?: number;
+  /** The first sample since which it has drawn under 1 A of a limit in force of at least its minimum. */
+  undrawnSince?: number;
+}
+
+/** Offered at least its minimum for this long and drawing under 1 A: idle, whatever the station says its state is. */
+export const UNDRAWN_IDLE_MS = 60_000;
+/** An EV judged idle by its draw is offered its share again after this long, to see whether it takes it now. */
+export const IDLE_PROBE_MS = 15 * 60_000;
+
+/**
+ * Idle by its draw: some stations say Charging (1.6: the connector status; 2.0.1: chargingState) as long as the
+ * contactor is closed, whether the EV takes current or not. An EV offered at least its minimum for UNDRAWN_IDLE_MS
+ * (samples taken a settle time after its last limit change) that draws under 1 A is treated as idle like one that
+ * says SuspendedEV; it is over when it draws, and every IDLE_PROBE_MS it is offered its share again (an EV that
+ * woke late, or one the site had paused since, gets its chance to show it).
+ */
+export function undrawnIdle(v: SessionView, h: EvseHistory | undefined, now: number): Pick<EvseHistory, 'idleByDrawSince' | 'undrawnSince'> {
+  const m = v.session.measuredCurrentA;
+  const d = v.dispatch;
+  const at = v.session.measuredAt;
+  const drawing = m !== undefined && Math.max(...m) >= 1;
+  if (drawing || m === undefined || at === undefined) return {};
+  const since = h?.idleByDrawSince;
+  if (since !== undefined) return now - since < IDLE_PROBE_MS ? { idleByDrawSince: since } : {};
+  const last = d.appliedChanges?.[d.appliedChanges.length - 1];
+  const offered = v.fixedReason === undefined && d.appliedLimitA !== undefined && d.appliedLimitA >= v.station.minA - 0.05 && (!last || last.at <= at - STATION_SETTLE_MS);
+  if (!offered) return {};
+  const undrawnSince = h?.undrawnSince ?? at;
+  return at - undrawnSince >= UNDRAWN_IDLE_MS ? { idleByDrawSince: now } : { undrawnSince };
 }
 
 /** Everything the loop knows about one EVSE with a session, resolved. */

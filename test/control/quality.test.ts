@@ -71,6 +71,40 @@ describe('control quality', () => {
     expect([h.relay.lastTxLimit('CP01'), h.relay.lastTxLimit('CP02')]).toEqual([16, 16]);
   });
 
+  it('an EV that draws nothing while its station says Charging is found idle by its draw, and gets its share back when it draws', async () => {
+    // Some stations say Charging as long as the contactor is closed, whatever the EV takes. Judged on the state alone,
+    // CP02 held 16 A of the 32 for as long as it stayed plugged in.
+    h = harness(makeConfig({ site: { limitA: [32, 32, 32] }, stations: { listen: { port: 0 }, list: stations(2) } }));
+    h.relay.connect('CP01');
+    h.relay.connect('CP02');
+    h.relay.startTx('CP01', 1, 'tx1', 6);
+    h.relay.startTx('CP02', 1, 'tx2', 6);
+    await h.clock.advance(10_000);
+    expect([h.relay.lastTxLimit('CP01'), h.relay.lastTxLimit('CP02')]).toEqual([16, 16]);
+    let seqNo = 1;
+    const sample = (tx: string, a: number) => ({
+      eventType: 'Updated', timestamp: new Date(h!.clock.now()).toISOString(), triggerReason: 'MeterValuePeriodic', seqNo: seqNo++,
+      transactionInfo: { transactionId: tx, chargingState: 'Charging' }, evse: { id: 1, connectorId: 1 }, meterValue: [meterValue(h!.clock.now(), a)],
+    });
+    const report = async (ms: number, cp02A: number) => {
+      for (let t = 0; t < ms; t += 10_000) {
+        h!.relay.stationCall('CP01', 'TransactionEvent', sample('tx1', h!.relay.lastTxLimit('CP01') ?? 0));
+        h!.relay.stationCall('CP02', 'TransactionEvent', sample('tx2', cp02A));
+        await h!.clock.advance(10_000);
+      }
+    };
+    await report(40_000, 0);
+    expect(h.relay.lastTxLimit('CP02')).toBe(16); // not yet: an EV may take a while to start
+    await report(60_000, 0);
+    expect(h.relay.lastTxLimit('CP01')).toBe(32);
+    expect(h.relay.lastTxLimit('CP02')).toBe(0);
+    // Every 15 minutes it is offered its share again; it takes it this time, and keeps it.
+    await report(15 * 60_000, 0);
+    expect(h.loop.state().evses.find((e) => e.stationId === 'CP02')?.limitA).toBe(16);
+    await report(60_000, 16);
+    expect([h.relay.lastTxLimit('CP01'), h.relay.lastTxLimit('CP02')]).toEqual([16, 16]);
+  });
+
   it('credits the export a PV meter accounts for in full by default while it holds steady, the rest at half', async () => {
     const meters = [
       { id: 'grid', role: 'grid', driver: 'modbus-tcp', host: '127.0.0.1', port: 1, map: 'sunspec', pollMs: 100, staleMs: 60_000 },
