@@ -194,12 +194,14 @@ export function createControlLoop(inputs: ControlInputs): ControlLoop {
       const drawing = m !== undefined && Math.max(...m) >= 1;
       const cs = v.session.chargingState;
       const undrawn = undrawnIdle(v, h, now);
+      const idleByState = h?.idleByState ? !(cs === 'Charging' || drawing) : cs === 'SuspendedEV' && !drawing && (h?.limitA ?? 0) > 0;
       history.set(key, {
         limitA,
         phases,
         // Offered current (a limit in force) and not taking it, as the station says (SuspendedEV) or as its draw shows
         // (undrawnIdle); over once it charges again.
-        evIdle: (h?.evIdle && h.idleByDrawSince === undefined ? !(cs === 'Charging' || drawing) : cs === 'SuspendedEV' && !drawing && (h?.limitA ?? 0) > 0) || undrawn.idleByDrawSince !== undefined,
+        evIdle: idleByState || undrawn.idleByDrawSince !== undefined,
+        ...(idleByState ? { idleByState } : {}),
         ...undrawn,
         pausedSince: limitA === 0 ? (h?.pausedSince ?? now) : undefined,
         chargingSince: limitA > 0 ? (h?.chargingSince ?? now) : undefined,

@@ -24,6 +24,8 @@ export interface EvseHistory {
    * timer). It keeps only its minimum, served after everyone who is charging, until it draws again.
    */
   evIdle?: boolean;
+  /** Idle as its station says (SuspendedEV), until it says Charging or draws. */
+  idleByState?: boolean;
   /** Idle judged by its draw alone (undrawnIdle): the station may say Charging all along; since when. */
   idleByDrawSince?: number;
   /** The first sample since which it has drawn under 1 A of a limit in force of at least its minimum. */
@@ -47,7 +49,8 @@ export function undrawnIdle(v: SessionView, h: EvseHistory | undefined, now: num
   const d = v.dispatch;
   const at = v.session.measuredAt;
   const drawing = m !== undefined && Math.max(...m) >= 1;
-  if (drawing || m === undefined || at === undefined) return {};
+  // One that says SuspendedEV is idle by what it says (the loop's rule for that): no probing it.
+  if (drawing || m === undefined || at === undefined || v.session.chargingState === 'SuspendedEV') return {};
   const since = h?.idleByDrawSince;
   if (since !== undefined) return now - since < IDLE_PROBE_MS ? { idleByDrawSince: since } : {};
   const last = d.appliedChanges?.[d.appliedChanges.length - 1];
