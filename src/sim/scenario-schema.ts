@@ -102,6 +102,8 @@ const schema = {
           protocol: { enum: ['ocpp2.0.1', 'ocpp1.6'] },
           quirks: { type: 'array', uniqueItems: true, items: { enum: [...CHARGER_QUIRKS] } },
           phaseSwitching: { type: 'boolean' },
+          /** false: says Charging while its EV is full and draws nothing (SuspendedEV never said). */
+          reportsSuspendedEV: { type: 'boolean' },
         },
       },
     },

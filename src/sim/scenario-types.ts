@@ -35,6 +35,9 @@ export interface ChargerSpec {
   /** A 3-phase charger that switches to one phase when a profile says numberPhases 1 (and says so to the
    * controller: ACPhaseSwitchingSupported / ConnectorSwitch3to1PhaseSupported); absent = false. */
   phaseSwitching?: boolean;
+  /** false: the station says Charging while its EV is full and draws nothing, as some firmware does whenever the
+   * contactor is closed (1.6 StatusNotification, 2.0.1 chargingState); absent = it says SuspendedEV. */
+  reportsSuspendedEV?: boolean;
 }
 
 export interface EvSpec {

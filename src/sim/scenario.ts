@@ -80,6 +80,7 @@ interface Raw {
     protocol?: 'ocpp2.0.1' | 'ocpp1.6';
     quirks?: ChargerQuirk[];
     phaseSwitching?: boolean;
+    reportsSuspendedEV?: boolean;
   }[];
   evs: (RawEv | { random: RawRandom })[] | { random: RawRandom };
 }
@@ -181,6 +182,7 @@ export function parseScenario(raw: unknown, baseDir = process.cwd(), file?: stri
     protocol: c.protocol ?? 'ocpp2.0.1',
     quirks: c.quirks ?? [],
     ...(c.phaseSwitching ? { phaseSwitching: true } : {}),
+    ...(c.reportsSuspendedEV === false ? { reportsSuspendedEV: false } : {}),
   }));
   const chargerIds = new Set<string>();
   r.chargers.forEach((c, i) => {

@@ -98,9 +98,9 @@ describe('control quality', () => {
     await report(60_000, 0);
     expect(h.relay.lastTxLimit('CP01')).toBe(32);
     expect(h.relay.lastTxLimit('CP02')).toBe(0);
-    // Every 15 minutes it is offered its share again; it takes it this time, and keeps it.
+    // Every 15 minutes it is offered its minimum again; it takes it this time, and has its share back.
     await report(15 * 60_000, 0);
-    expect(h.loop.state().evses.find((e) => e.stationId === 'CP02')?.limitA).toBe(16);
+    expect(h.loop.state().evses.find((e) => e.stationId === 'CP02')?.limitA).toBe(6);
     await report(60_000, 16);
     expect([h.relay.lastTxLimit('CP01'), h.relay.lastTxLimit('CP02')]).toEqual([16, 16]);
   });

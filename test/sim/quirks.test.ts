@@ -328,4 +328,37 @@ describe('quirks the controller is not told of, learned from the stations in the
     expect(evse('B')?.phases).toBe(3);
     expect(Math.min(...bSite)).toBeGreaterThan(5);
   }, 120_000);
+
+  it('a 1.6 station that says Charging while its EV is full and draws nothing (reportsSuspendedEV: false): its share goes to the EV still charging', async () => {
+    // 1.6, where the EV's needs are not told: only the draw shows the EV is done. (A 2.0.1 EV that says its needs is
+    // known to be done by them; the 2.0.1 path of the rule: test/control/quality.test.ts.)
+    const s = parseScenario({
+      name: 'charging-liar',
+      duration: '2h',
+      step: '1s',
+      site: { limitA: [32, 32, 32] },
+      baseLoad: { shape: 'flat', peakA: [0, 0, 0] },
+      chargers: [
+        { id: 'L', protocol: 'ocpp1.6', phases: 3, maxA: 32, reportsSuspendedEV: false },
+        { id: 'H', protocol: 'ocpp2.0.1', phases: 3, maxA: 32 },
+      ],
+      evs: [
+        // L's EV is full after ~25 minutes at 16 A; H's wants more than two hours at 32 A give.
+        { charger: 'L', arrive: '00:00', depart: '02:00', energyWh: 5000, maxA: 32, phases: 3 },
+        { charger: 'H', arrive: '00:00', depart: '02:00', energyWh: 60000, maxA: 32, phases: 3 },
+      ],
+    });
+    const said = new Set<string>();
+    const d = await scoreScenarioDetailed(s, {
+      onStep: (snap, sim) => {
+        const st = sim.stations.get('L')!;
+        if (st.currentA[0] === 0 && snap.at > s.startAt + 3_600_000 && snap.at < s.startAt + 6_600_000) said.add((st as unknown as { chargingState: string }).chargingState);
+      },
+    });
+    // It never said SuspendedEV; judged by its draw, H got the site, but for a minute's probe at 6 A every 15
+    // minutes: 0.974 of the optimum. Judged by what the station says, L held 16 A to the end: 0.61.
+    expect([...said]).toEqual(['Charging']);
+    expect(d.score.overload_s).toBe(0);
+    expect(d.score.utilization).toBeGreaterThan(0.96);
+  }, 120_000);
 });

@@ -227,7 +227,7 @@ export class SimStation {
     // phaseToUse picks the phase of a 3-phase EVSE switched to one; a 1-phase EV or charger is wired to L1.
     const onPhase = this.spec.phases === 1 || ev.spec.phases === 1 ? 0 : this.contactors.phase;
     this.currentA = phases === 3 ? [drawn, drawn, drawn] : ([0, 1, 2].map((i) => (i === onPhase ? drawn : 0)) as [number, number, number]);
-    const state = ev.full ? 'SuspendedEV' : a <= 0 ? 'SuspendedEVSE' : 'Charging';
+    const state = ev.full && this.spec.reportsSuspendedEV !== false ? 'SuspendedEV' : a <= 0 && !ev.full ? 'SuspendedEVSE' : 'Charging';
     if (state !== this.chargingState) {
       this.chargingState = state;
       this.txEvent(now, 'Updated', 'ChargingStateChanged');
