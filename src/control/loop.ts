@@ -3,7 +3,7 @@
 // control.loopMs, all on the injected scheduler so the site score runs this exact loop on virtual time.
 import { BehaviorSubject, interval, type Subscription } from 'rxjs';
 import { allocate as defaultAllocate } from '../../algorithms/index.js';
-import type { AllocationInput, AllocationResult, PhaseVector } from '../../algorithms/types.js';
+import type { AllocationInput, AllocationResult } from '../../algorithms/types.js';
 import type { Reading } from '../../drivers/types.js';
 import type { SiteLimit } from '../controller/site-limit.js';
 import { StationClocks } from '../stations/clock.js';

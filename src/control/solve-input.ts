@@ -272,9 +272,9 @@ export function buildInput(args: {
       const settled = !draw.unsampled && high.every((x, i) => x - low[i] < 0.05);
       // A load settled long ago says nothing of now: when limits have been in transit for longer than
       // SETTLED_MAX_AGE_MS (each change restarting the wait), the safe reading is taken. Otherwise a loop whose own
-      // changes never let it settle kept crediting the higher of every pair of limits in transit, read that as room,
-      // raised, overloaded, cut, and did it again (subboard-1phase: the grid 1.5 A over for a minute, three 1-phase
-      // EVs' limits swinging 8.6 ↔ 12.5 A, the held load 4 A below the meter's for minutes).
+      // changes never let it settle kept crediting the higher of every pair of limits in transit and read that as
+      // room: under a creeping base load, 4.4 A allocated beyond the room (test/control/settle.test.ts); with the
+      // planner's steady stage (branch steady-plan), subboard-1phase's grid 1.5 A over for a minute.
       const settledAt = args.settledNet?.get(id);
       const prev = settledAt && now - settledAt.at <= SETTLED_MAX_AGE_MS ? settledAt.net : undefined;
       const held: PhaseVector = settled || !prev ? high : (high.map((h, i) => Math.min(h, Math.max(prev[i], low[i]))) as PhaseVector);
