@@ -73,6 +73,30 @@ describe('session planner', () => {
     expect(applyPlan(input.evses, plan)).toEqual(input.evses);
   });
 
+  it('keeps the first slot with the session charging now where the sessions are otherwise served alike', async () => {
+    // Room for one at 32 A (34 A free); both can be done by their departures whoever goes first. Without the steady
+    // stage the plan's vertex flipped from one re-plan to the next, and every flip was a handover of 32 A: a cut to
+    // wait for (ignoring-station: 0.960 → 0.971 of the optimum with it).
+    const solver = await loadLpSolver();
+    const two = (running: 'a' | 'b'): AllocationInput =>
+      site(
+        [node('grid', 34)],
+        [
+          evse('a', { energyWantedWh: 17_000, energyDeliveredWh: 13_000, departureAt: NOW + 4 * H, previousA: running === 'a' ? 32 : 0 }),
+          evse('b', { energyWantedWh: 25_000, departureAt: NOW + 4.5 * H, previousA: running === 'b' ? 32 : 0 }),
+        ],
+      );
+    for (const running of ['a', 'b'] as const) {
+      for (let step = 0; step < 6; step++) {
+        const input = { ...two(running), now: NOW + step * 300_000 };
+        const plan = new Planner(solver, 300_000, silent).planFor(input);
+        expect(plan.get(running)).toBeGreaterThanOrEqual(30);
+        const r = limits(allocate({ ...input, evses: applyPlan(input.evses, plan) }));
+        expect(r[running]).toBeGreaterThanOrEqual(27);
+      }
+    }
+  });
+
   it('plans nothing for PV modes, several priorities, or sessions that said nothing of their needs', () => {
     const input = busyL1();
     expect(buildPlan(input)).toBeDefined();
