@@ -33,6 +33,9 @@ export const PLAN_DISCOUNT_PER_H = 0.01;
 export const PLAN_KEEP = 0.97;
 /** The steady stage's preference for sessions charging now, in the first slot (a share of the weight of a Wh there). */
 export const PLAN_KEEP_RUNNING = 0.001;
+/** A session keeps the steady stage's preference for the first slot only this long into a stretch of charging: ties
+ * stop flipping every re-plan, but no session holds the first slot for good on a forecast that may not come true. */
+export const PLAN_INCUMBENT_MS = 60 * 60_000;
 
 export interface PlanSession {
   id: string;
@@ -143,7 +146,7 @@ function sessionRows(e: EvseDemand, i: number, f: PlanFrame, lp: LpParts): PlanS
   while (slots < f.slotMs.length && f.starts[slots] < stay) slots++;
   const lastFraction = slots === 0 ? 0 : Math.min(1, (stay - f.starts[slots - 1]) / f.slotMs[slots - 1]);
   const wPerA = e.phases * f.voltageV;
-  const s: PlanSession = { id: e.id, wPerA, maxA: e.maxA, slots, lastFraction, deliveredWh: Math.max(0, e.energyDeliveredWh), running: e.previousA >= e.minA };
+  const s: PlanSession = { id: e.id, wPerA, maxA: e.maxA, slots, lastFraction, deliveredWh: Math.max(0, e.energyDeliveredWh), running: e.previousA >= e.minA && e.chargingForMs < PLAN_INCUMBENT_MS };
   const node = f.tree.index.get(e.nodeId);
   const cons = node === undefined ? [] : constraintsOf(f.tree, node, e.phases, e.rotation);
   const energy: string[] = [];
