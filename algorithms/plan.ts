@@ -22,7 +22,7 @@ export const PLAN_SLOTS: readonly { untilMs: number; lengthMs: number }[] = [
   { untilMs: 24 * 3_600_000, lengthMs: 3_600_000 },
 ];
 /** Above this many sessions there is no plan: the solve runs on the one event loop the relay shares (measured on the
- * 2-core box, three stages, after warm-up: 12 sessions ~40 ms, 20 ~55 ms, 40 ~140 ms; the first plans after a start
+ * 2-core box, four stages, after warm-up: 12 sessions ~55 ms, 20 ~100 ms, 40 ~145 ms; the first plans after a start
  * 0.1-0.25 s). Bigger sites share as before. */
 export const PLAN_MAX_SESSIONS = 40;
 /** Energy later is worth a little less (per hour ahead): among equally large plans, the one that delivers sooner. */
