@@ -46,15 +46,21 @@ afterEach(async () => {
 
 const stations = (n: number) => Array.from({ length: n }, (_, i) => ({ id: `CP0${i + 1}`, maxA: 32 }));
 
+/** Two sessions on a 32 A site, settled at 16 A each. */
+async function twoSharing32(): Promise<Harness> {
+  const x = harness(makeConfig({ site: { limitA: [32, 32, 32] }, stations: { listen: { port: 0 }, list: stations(2) } }));
+  x.relay.connect('CP01');
+  x.relay.connect('CP02');
+  x.relay.startTx('CP01', 1, 'tx1', 6);
+  x.relay.startTx('CP02', 1, 'tx2', 6);
+  await x.clock.advance(10_000);
+  expect([x.relay.lastTxLimit('CP01'), x.relay.lastTxLimit('CP02')]).toEqual([16, 16]);
+  return x;
+}
+
 describe('control quality', () => {
   it('an EV that does not take what it is offered keeps only its minimum, after those charging', async () => {
-    h = harness(makeConfig({ site: { limitA: [32, 32, 32] }, stations: { listen: { port: 0 }, list: stations(2) } }));
-    h.relay.connect('CP01');
-    h.relay.connect('CP02');
-    h.relay.startTx('CP01', 1, 'tx1', 6);
-    h.relay.startTx('CP02', 1, 'tx2', 6);
-    await h.clock.advance(10_000);
-    expect([h.relay.lastTxLimit('CP01'), h.relay.lastTxLimit('CP02')]).toEqual([16, 16]);
+    h = await twoSharing32();
     // CP02's EV is full: SuspendedEV, drawing nothing while 16 A are offered.
     const update = (tx: string, chargingState: string, a: number) => ({
       eventType: 'Updated', timestamp: new Date(h!.clock.now()).toISOString(), triggerReason: 'ChargingStateChanged', seqNo: 1,
@@ -74,13 +80,7 @@ describe('control quality', () => {
   it('an EV that draws nothing while its station says Charging is found idle by its draw, and gets its share back when it draws', async () => {
     // Some stations say Charging as long as the contactor is closed, whatever the EV takes. Judged on the state alone,
     // CP02 held 16 A of the 32 for as long as it stayed plugged in.
-    h = harness(makeConfig({ site: { limitA: [32, 32, 32] }, stations: { listen: { port: 0 }, list: stations(2) } }));
-    h.relay.connect('CP01');
-    h.relay.connect('CP02');
-    h.relay.startTx('CP01', 1, 'tx1', 6);
-    h.relay.startTx('CP02', 1, 'tx2', 6);
-    await h.clock.advance(10_000);
-    expect([h.relay.lastTxLimit('CP01'), h.relay.lastTxLimit('CP02')]).toEqual([16, 16]);
+    h = await twoSharing32();
     let seqNo = 1;
     const sample = (tx: string, a: number) => ({
       eventType: 'Updated', timestamp: new Date(h!.clock.now()).toISOString(), triggerReason: 'MeterValuePeriodic', seqNo: seqNo++,
