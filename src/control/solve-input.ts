@@ -36,7 +36,7 @@ export interface EvseHistory {
 
 /** Offered at least its minimum for this long and drawing under 1 A: idle, whatever the station says its state is. */
 export const UNDRAWN_IDLE_MS = 60_000;
-/** An EV judged idle by its draw is offered its share again after this long, to see whether it takes it now. */
+/** An EV judged idle by its draw is offered its minimum again after this long, to see whether it takes it now. */
 export const IDLE_PROBE_MS = 15 * 60_000;
 
 /**
