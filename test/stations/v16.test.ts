@@ -7,7 +7,7 @@ import { measurementOf, unitFactor } from '../../src/stations/meter-values.js';
 import type { StationCapabilities } from '../../src/stations/model.js';
 import { v16 } from '../../src/stations/v16/index.js';
 import { capabilitiesOf, configValues, meterPlan, rotationOf } from '../../src/stations/v16/configuration.js';
-import { normaliseMeterValue } from '../../src/stations/v16/events.js';
+import { fromCall, normaliseMeterValue } from '../../src/stations/v16/events.js';
 
 const base: StationCapabilities = { rateUnits: ['A'], phaseSwitching: false, source: 'config' };
 const conf = (kv: Record<string, string>, readonly: string[] = []) =>
@@ -150,5 +150,15 @@ describe('MeterValues in both protocols', () => {
     expect(unitFactor('nonsense-unit')).toBeUndefined();
     for (let i = 0; i < 1000; i++) unitFactor(`made-up-${i}`);
     expect(measurementOf([{ sampledValue: [{ value: 5, measurand: 'Power.Active.Import', unitOfMeasure: { unit: 'kW' } }] }])).toEqual({ powerW: 5000 });
+  });
+});
+
+describe('1.6 StatusNotification into the model', () => {
+  const status = (s: unknown) =>
+    fromCall({ origin: 'station', stationId: 'S', messageId: '1', action: 'StatusNotification', payload: { connectorId: 1, status: s, errorCode: 'NoError' }, at: 1 });
+  it('carries the charging state a 1.6 station says in its status; an unknown status, or one named like an object member, is nothing', () => {
+    expect(status('SuspendedEV')).toEqual([{ kind: 'status', stationId: 'S', evseId: 1, status: 'Occupied', chargingState: 'SuspendedEV', at: 1 }]);
+    expect(status('Available')).toEqual([{ kind: 'status', stationId: 'S', evseId: 1, status: 'Available', at: 1 }]);
+    for (const bad of ['constructor', '__proto__', 'toString', 'Bogus', 7, null]) expect(status(bad)).toEqual([]);
   });
 });

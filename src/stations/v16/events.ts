@@ -4,6 +4,7 @@
 // station accepted → csms-profile-set / -cleared, in the model's (2.0.1) words: ChargePointMaxProfile is
 // ChargingStationMaxProfile, connectorId is evseId, the integer transactionId a string.
 import type { OcppCallEvent, OcppResultEvent } from '../../relay/events.js';
+import { ownValue } from '../../common/ids.js';
 import { measurementOf, newestTime } from '../meter-values.js';
 import type { ProfilePurpose, StationEvent } from '../model.js';
 import { parseProfile } from '../v201/events.js';
@@ -53,10 +54,11 @@ export function fromCall(ev: OcppCallEvent): StationEvent[] {
   switch (ev.action) {
     case 'StatusNotification': {
       const evseId = num(p.connectorId);
-      const status = typeof p.status === 'string' ? STATUS[p.status] : undefined;
+      // Own keys only: a status named like an Object.prototype member (`constructor`) is unknown, not a function.
+      const status = typeof p.status === 'string' ? ownValue(STATUS, p.status) : undefined;
       // connectorId 0 is the whole charge point, not an EVSE.
       if (!evseId || !status) return [];
-      const chargingState = typeof p.status === 'string' ? CHARGING_STATE[p.status] : undefined;
+      const chargingState = typeof p.status === 'string' ? ownValue(CHARGING_STATE, p.status) : undefined;
       return [{ kind: 'status', stationId, evseId, status, ...(chargingState ? { chargingState } : {}), at, ...time(p.timestamp) }];
     }
     case 'MeterValues': {
