@@ -119,9 +119,12 @@ describe('demo', () => {
       return followers().length >= 3;
     }, 60_000);
     // And none keeps drawing above what it was given while a user watches. A sample taken before a decrease reached
-    // the station lags the limit by a reaction time and a meter interval (about 1.5 s here): only a draw above the
-    // limit in several polls in a row counts, and only beyond the control hysteresis (1 A): under load a station has
-    // been seen 0.8 A above the limit the page shows for a few seconds (noted as open in the closing note of 5 Dec).
+    // the station lags the limit by a reaction time and a meter interval (about 1.5 s here), so a draw is judged
+    // against the highest limit the page showed in the last 2.5 s: an EV that follows a staircase of cuts one step
+    // behind (seen under CI load: limits 12 → 9.3 → 6 A a second apart, draws 14 → 12 → 9.3 A) is following, not
+    // lagging. Only a draw above that in several polls in a row counts, and only beyond the control hysteresis (1 A).
+    const LAG_MS = 2_500;
+    const shown = new Map<string, { at: number; cap: number }[]>();
     const over = new Map<string, number>();
     let worst: string | undefined;
     let followedPolls = 0;
@@ -137,11 +140,14 @@ describe('demo', () => {
           // like any station, after its reaction time (15 s), and counted as a fixed load from then; until then it
           // draws above its limit by design of the world.
           if (s.id === 'CP08') continue;
-          const cap = Math.max(e.appliedLimitA, e.limitA ?? 0, 6);
+          const at = Date.now();
+          const recent = [...(shown.get(key) ?? []).filter((x) => x.at >= at - LAG_MS), { at, cap: Math.max(e.appliedLimitA, e.limitA ?? 0, 6) }];
+          shown.set(key, recent);
+          const cap = Math.max(...recent.map((x) => x.cap));
           const drawn = Math.max(...e.measuredCurrentA);
           const n = drawn > cap + 1 ? (over.get(key) ?? 0) + 1 : 0;
           over.set(key, n);
-          if (n >= 6) worst = `${s.id} draws ${drawn} A above its ${cap} A limit in ${n} polls`;
+          if (n >= 6) worst = `${s.id} draws ${drawn} A above its ${cap} A limit (the highest of the last ${LAG_MS / 1000} s) in ${n} polls`;
         }
       }
       await new Promise((r) => setTimeout(r, 500));
