@@ -22,7 +22,7 @@ export const PLAN_SLOTS: readonly { untilMs: number; lengthMs: number }[] = [
   { untilMs: 24 * 3_600_000, lengthMs: 3_600_000 },
 ];
 /** Above this many sessions there is no plan: the solve runs on the one event loop the relay shares (measured on the
- * 2-core box, three stages, after warm-up: 12 sessions ~40 ms, 20 ~55 ms, 40 ~140 ms; the first plans after a start
+ * 2-core box, four stages, after warm-up: 12 sessions ~55 ms, 20 ~100 ms, 40 ~145 ms; the first plans after a start
  * 0.1-0.25 s). Bigger sites share as before. */
 export const PLAN_MAX_SESSIONS = 40;
 /** Energy later is worth a little less (per hour ahead): among equally large plans, the one that delivers sooner. */
@@ -31,6 +31,11 @@ export const PLAN_DISCOUNT_PER_H = 0.01;
  * closer to 1 the plan is as unfair as the energy-optimal vertex (overnight-tight: jain 0.887 at 0.999, 0.895 at 0.97),
  * lower costs energy (0.9: overnight-tight 0.923 of the optimum instead of 0.957, pv-depot fairer, 0.859 against 0.829). */
 export const PLAN_KEEP = 0.97;
+/** The steady stage's preference for sessions charging now, in the first slot (a share of the weight of a Wh there). */
+export const PLAN_KEEP_RUNNING = 0.001;
+/** A session keeps the steady stage's preference for the first slot only this long into a stretch of charging: ties
+ * stop flipping every re-plan, but no session holds the first slot for good on a forecast that may not come true. */
+export const PLAN_INCUMBENT_MS = 60 * 60_000;
 
 export interface PlanSession {
   id: string;
@@ -47,6 +52,8 @@ export interface PlanSession {
   /** The base of its share (Wh): what it got so far plus what it still asks for, at most what its maximum gives by its
    * departure. The fair stage evens whole sessions, not the rest of them: one that got little so far comes first. */
   ownWh?: number;
+  /** It is charging now (allocated at least its minimum). */
+  running: boolean;
 }
 
 export interface PlanProblem {
@@ -139,7 +146,7 @@ function sessionRows(e: EvseDemand, i: number, f: PlanFrame, lp: LpParts): PlanS
   while (slots < f.slotMs.length && f.starts[slots] < stay) slots++;
   const lastFraction = slots === 0 ? 0 : Math.min(1, (stay - f.starts[slots - 1]) / f.slotMs[slots - 1]);
   const wPerA = e.phases * f.voltageV;
-  const s: PlanSession = { id: e.id, wPerA, maxA: e.maxA, slots, lastFraction, deliveredWh: Math.max(0, e.energyDeliveredWh) };
+  const s: PlanSession = { id: e.id, wPerA, maxA: e.maxA, slots, lastFraction, deliveredWh: Math.max(0, e.energyDeliveredWh), running: e.previousA >= e.minA && e.chargingForMs < PLAN_INCUMBENT_MS };
   const node = f.tree.index.get(e.nodeId);
   const cons = node === undefined ? [] : constraintsOf(f.tree, node, e.phases, e.rotation);
   const energy: string[] = [];
@@ -217,6 +224,12 @@ export function fairPlanLp(p: PlanProblem, best: number): string | undefined {
  * common level as they can be (least total deviation): max-min alone raises one session and leaves the rest where the
  * energy-first vertex put them. Undefined when no session has a share. */
 export function evenPlanLp(p: PlanProblem, best: number, least: number): string | undefined {
+  const even = evenRows(p, best, least);
+  return even && lpText('Minimize', sum(even.deviation), even.rows, even.bounds);
+}
+
+/** The even stage's rows: the energy kept, the least share kept, and each session's deviation from a common level. */
+function evenRows(p: PlanProblem, best: number, least: number): { rows: string[]; bounds: string[]; deviation: string[] } | undefined {
   const rows = [...p.rows, `keep: ${p.objective} >= ${num(best * PLAN_KEEP)}`];
   const bounds = [...p.bounds, '0 <= level <= 1'];
   const deviation: string[] = [];
@@ -232,7 +245,42 @@ export function evenPlanLp(p: PlanProblem, best: number, least: number): string 
     deviation.push(`d${i}`);
   });
   if (!deviation.length) return undefined;
-  return lpText('Minimize', sum(deviation), rows, bounds);
+  return { rows, bounds, deviation };
+}
+
+/**
+ * The steady stage: among plans as even as the even stage's (`deviation`, its least total deviation) that deliver as
+ * much as it does (`energy`, its discounted energy), the one that delivers soonest, and among those to the sessions
+ * that leave first (each Wh counts the hours from its slot to the plan's end, times 1 + a hundredth of the hours from
+ * its session's departure to the end). Which of two sessions takes the first slot is otherwise often a tie, and a plan
+ * that flips it at every re-plan hands current over every few minutes, each handover a cut to wait for
+ * (ignoring-station: X01 and X02 traded 32 A every 5 minutes); earliest departure first is an order that holds from
+ * one plan to the next.
+ */
+export function steadyPlanLp(p: PlanProblem, best: number, least: number, deviation: number, energy: number): string | undefined {
+  const even = evenRows(p, best, least);
+  if (!even) return undefined;
+  const rows = [...even.rows, `dev: ${sum(even.deviation)} <= ${num(deviation * (1 + 1e-6) + 1e-6)}`, `kept: ${p.objective} >= ${num(energy * (1 - 1e-6))}`];
+  const endMs = p.slotMs.reduce((a, b) => a + b, 0);
+  const inPlace: string[] = [];
+  let start = 0;
+  const starts = p.slotMs.map((ms) => ((start += ms), start - ms));
+  p.sessions.forEach((s, i) => {
+    for (let k = 0; k < s.slots; k++) {
+      const whPerA = (s.wPerA * (k === s.slots - 1 ? s.lastFraction : 1) * p.slotMs[k]) / 3_600_000;
+      // Among sessions equally served by the plan, those charging now keep the first slot: a tie-breaker.
+      const hours = ((endMs - starts[k] - p.slotMs[k] / 2) / 3_600_000) * (k === 0 && s.running ? 1 + PLAN_KEEP_RUNNING : 1);
+      inPlace.push(`${num(whPerA * hours)} ${aVar(i, k)}`);
+    }
+  });
+  return inPlace.length ? lpText('Maximize', sum(inPlace), rows, even.bounds) : undefined;
+}
+
+/** The discounted energy (the energy stage's objective) of a solution. */
+export function planEnergy(p: PlanProblem, columns: Record<string, { Primal?: number }>): number {
+  let e = 0;
+  for (const m of p.objective.matchAll(/([+-]?)\s*([0-9.e+-]+) (a\d+_\d+)/g)) e += (m[1] === '-' ? -1 : 1) * Number(m[2]) * (columns[m[3]]?.Primal ?? 0);
+  return e;
 }
 
 /** The plan for the first slot: per session, its mean current (A per phase). */

@@ -3,7 +3,7 @@
 // control.loopMs, all on the injected scheduler so the site score runs this exact loop on virtual time.
 import { BehaviorSubject, interval, type Subscription } from 'rxjs';
 import { allocate as defaultAllocate } from '../../algorithms/index.js';
-import type { AllocationInput, AllocationResult, PhaseVector } from '../../algorithms/types.js';
+import type { AllocationInput, AllocationResult } from '../../algorithms/types.js';
 import type { Reading } from '../../drivers/types.js';
 import type { SiteLimit } from '../controller/site-limit.js';
 import { StationClocks } from '../stations/clock.js';
@@ -19,7 +19,7 @@ import { stationRecord } from '../common/ids.js';
 import { isValidTimeZone, tariffWindows } from './tariff.js';
 import { CONTROL_TIMING } from './settings.js';
 import { applyPlan, Planner } from './planner.js';
-import { buildInput, defaultSettings, defaultStation, undrawnIdle, type EvseHistory, type SessionView } from './solve-input.js';
+import { buildInput, defaultSettings, defaultStation, undrawnIdle, type EvseHistory, type SessionView, type SettledLoad } from './solve-input.js';
 import type { ControlInputs, ControlLoop, ControlSettings, ControlState, EvseState, NodeState } from './types.js';
 
 export function createControlLoop(inputs: ControlInputs): ControlLoop {
@@ -62,7 +62,7 @@ export function createControlLoop(inputs: ControlInputs): ControlLoop {
   let siteLimit: SiteLimit | undefined;
   /** The ramp advances on the periodic solves only (see solve()). */
   let lastTickAt: number | undefined;
-  const settledNet = new Map<string, PhaseVector>();
+  const settledNet = new Map<string, SettledLoad>();
   const exportWatch = new ExportWatch(CONTROL_TIMING.stationSettleMs, CONTROL_TIMING.exportFallMemoryMs);
   let lastResult: AllocationResult = { allocations: [], alarms: [] };
   let lastNodes: NodeState[] = [];

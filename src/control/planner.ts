@@ -2,7 +2,7 @@
 // its needs, it plans the sessions present to their departures; the loop then hands allocate() the plan for now as
 // an order and weights (applyPlan). The plan only steers who is served first: every limit, minimum, ramp and
 // fail-safe stays allocate()'s, so a wrong or missing plan costs energy, never a fuse.
-import { buildPlan, evenPlanLp, fairPlanLp, readPlan } from '../../algorithms/plan.js';
+import { buildPlan, evenPlanLp, fairPlanLp, planEnergy, readPlan, steadyPlanLp } from '../../algorithms/plan.js';
 import type { AllocationInput, EvseDemand } from '../../algorithms/types.js';
 import type { LpSolver } from '../common/highs.js';
 import type { Logger } from '../common/log.js';
@@ -57,9 +57,13 @@ export class Planner {
     if (!fair) return readPlan(p, first.Columns);
     const second = this.solver.solve(fair, OPTIONS);
     if (second.Status !== 'Optimal') return readPlan(p, first.Columns);
-    const even = evenPlanLp(p, best, second.Columns.least?.Primal ?? 0);
+    const least = second.Columns.least?.Primal ?? 0;
+    const even = evenPlanLp(p, best, least);
     const third = even ? this.solver.solve(even, OPTIONS) : undefined;
-    return readPlan(p, third?.Status === 'Optimal' ? third.Columns : second.Columns);
+    if (third?.Status !== 'Optimal') return readPlan(p, second.Columns);
+    const steady = steadyPlanLp(p, best, least, third.ObjectiveValue ?? 0, planEnergy(p, third.Columns));
+    const fourth = steady ? this.solver.solve(steady, OPTIONS) : undefined;
+    return readPlan(p, fourth?.Status === 'Optimal' ? fourth.Columns : third.Columns);
   }
 }
 

@@ -188,6 +188,15 @@ function drawOf(v: SessionView, now: number, defaultTxLimitA: number, allocatedA
   return { lo: at(lo), hi: at(hi), ...(unsampled ? { unsampled } : {}), ...(cutPending ? { cutPending } : {}) };
 }
 
+/** The load a node's meter showed when nothing was in transit, and when. */
+export interface SettledLoad {
+  net: PhaseVector;
+  at: number;
+}
+
+/** How long a settled load is held while limits stay in transit: three settle times. */
+export const SETTLED_MAX_AGE_MS = 3 * STATION_SETTLE_MS;
+
 export interface BuiltInput {
   input: AllocationInput;
   nodes: NodeState[];
@@ -207,7 +216,7 @@ export function buildInput(args: {
   /** The falls of export seen per node, kept by the loop: the credit allows for them (export-credit.ts). */
   exportWatch?: ExportWatch;
   /** Per node: the net load (meter minus EVSEs) last measured with no station in transit; kept by the loop. */
-  settledNet?: Map<string, PhaseVector>;
+  settledNet?: Map<string, SettledLoad>;
   /** Tariff windows ahead (absolute), from control.tariff. */
   tariff?: TariffWindow[];
 }): BuiltInput {
@@ -261,7 +270,13 @@ export function buildInput(args: {
       const high = m.meterA.map((a, i) => a - draw.lo[i]) as PhaseVector;
       const low = m.meterA.map((a, i) => a - draw.hi[i]) as PhaseVector;
       const settled = !draw.unsampled && high.every((x, i) => x - low[i] < 0.05);
-      const prev = args.settledNet?.get(id);
+      // A load settled long ago says nothing of now: when limits have been in transit for longer than
+      // SETTLED_MAX_AGE_MS (each change restarting the wait), the safe reading is taken. Otherwise a loop whose own
+      // changes never let it settle kept crediting the higher of every pair of limits in transit and read that as
+      // room: under a creeping base load, 4.4 A allocated beyond the room (test/control/settle.test.ts); with the
+      // planner's steady stage (branch steady-plan), subboard-1phase's grid 1.5 A over for a minute.
+      const settledAt = args.settledNet?.get(id);
+      const prev = settledAt && now - settledAt.at <= SETTLED_MAX_AGE_MS ? settledAt.net : undefined;
       const held: PhaseVector = settled || !prev ? high : (high.map((h, i) => Math.min(h, Math.max(prev[i], low[i]))) as PhaseVector);
       // But on a phase credited export (held load below zero) that the meter shows above its limit, the held load is
       // evidently too low, and at full credit all of that error is on the fuse: the safe reading (`high`) at once, so
@@ -270,7 +285,7 @@ export function buildInput(args: {
       // (mixed-fleet 428 Wh) and the reaction window already covers the error.
       const meterA = m.meterA;
       const net = held.map((x, i) => (x < 0 && meterA[i] > limitA[i] ? high[i] : x)) as PhaseVector;
-      if (settled) args.settledNet?.set(id, high);
+      if (settled) args.settledNet?.set(id, { net: high, at: now });
       // A small margin on a measured load: it drifts between readings, and a limit filled to the last 0.1 A would be
       // crossed by every upward drift for the stations' reaction time.
       uncontrolled = net.map((x) => Math.max(0, x) + (config.control.marginA ?? MEASURED_MARGIN_A)) as PhaseVector;
