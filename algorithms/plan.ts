@@ -250,12 +250,11 @@ function evenRows(p: PlanProblem, best: number, least: number): { rows: string[]
 
 /**
  * The steady stage: among plans as even as the even stage's (`deviation`, its least total deviation) that deliver as
- * much as it does (`energy`, its discounted energy), the one that delivers soonest, and among those to the sessions
- * that leave first (each Wh counts the hours from its slot to the plan's end, times 1 + a hundredth of the hours from
- * its session's departure to the end). Which of two sessions takes the first slot is otherwise often a tie, and a plan
- * that flips it at every re-plan hands current over every few minutes, each handover a cut to wait for
- * (ignoring-station: X01 and X02 traded 32 A every 5 minutes); earliest departure first is an order that holds from
- * one plan to the next.
+ * much as it does (`energy`, its discounted energy), the one that delivers soonest (each Wh counts the hours from its
+ * slot to the plan's end), the sessions charging now keeping the first slot for up to PLAN_INCUMBENT_MS. Which of two
+ * sessions takes the first slot is otherwise often a tie, and a plan that flips it at every re-plan hands current over
+ * every few minutes, each handover a cut to wait for (ignoring-station: X01 and X02 traded 32 A every 5 minutes).
+ * Earliest departure first as the tie-break was tried and overserved the early leaver (docs/sim.md, Scores).
  */
 export function steadyPlanLp(p: PlanProblem, best: number, least: number, deviation: number, energy: number): string | undefined {
   const even = evenRows(p, best, least);
