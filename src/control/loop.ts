@@ -19,7 +19,8 @@ import { stationRecord } from '../common/ids.js';
 import { isValidTimeZone, tariffWindows } from './tariff.js';
 import { CONTROL_TIMING } from './settings.js';
 import { applyPlan, Planner } from './planner.js';
-import { buildInput, defaultSettings, defaultStation, undrawnIdle, type EvseHistory, type SessionView, type SettledLoad } from './solve-input.js';
+import { undrawnIdle } from './idle.js';
+import { buildInput, defaultSettings, defaultStation, type EvseHistory, type SessionView, type SettledLoad } from './solve-input.js';
 import type { ControlInputs, ControlLoop, ControlSettings, ControlState, EvseState, NodeState } from './types.js';
 
 export function createControlLoop(inputs: ControlInputs): ControlLoop {
