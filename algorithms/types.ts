@@ -30,8 +30,9 @@ export interface LimitNode {
    * is taken to carry at least the sum of its children. Negative values (export through a node) count as 0.
    */
   uncontrolledA: PhaseVector;
-  /** A limit cut of an EVSE below this node has not landed yet (the control loop's load estimate cannot see it):
-   * no session below rises until it has (allocate: make room before filling it). */
+  /** A limit cut of an EVSE below this node has not landed yet (the control loop's load estimate cannot see it), or
+   * the node's load has not settled for longer than the loop holds one: no session below rises until it has (allocate:
+   * make room before filling it). */
   cutPending?: boolean;
 }
 

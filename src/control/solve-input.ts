@@ -223,6 +223,7 @@ export function buildInput(args: {
     const draw = drawBelow.get(id) ?? { lo: [0, 0, 0], hi: [0, 0, 0] };
     let uncontrolled: PhaseVector = [0, 0, 0];
     let limit = limitA;
+    let settleFirst = false;
     if (m?.failSafe) {
       // Unsure of the load: the EVSEs below share the safe limit, nothing more.
       limit = vmin(limitA, settings.safeLimitA);
@@ -246,6 +247,11 @@ export function buildInput(args: {
       // planner's steady stage (branch steady-plan), subboard-1phase's grid 1.5 A over for a minute.
       const settledAt = args.settledNet?.get(id);
       const prev = settledAt && now - settledAt.at <= SETTLED_MAX_AGE_MS ? settledAt.net : undefined;
+      // Held past its age, the load is read the safe way: each rise that lands then reads as base load and is cut, and
+      // the cut's room is risen into again before it shows — a loop that never settles (demo-site when CP08 arrives:
+      // CP07 10 ↔ 14.6 A every 7 s for minutes). So no session under the node rises until a reading has settled
+      // (cuts still go out): the transit ends within a settle time, and rises resume from a load measured whole.
+      if (!settled && settledAt && !prev) settleFirst = true;
       const held: PhaseVector = settled || !prev ? high : (high.map((h, i) => Math.min(h, Math.max(prev[i], low[i]))) as PhaseVector);
       // But on a phase credited export (held load below zero) that the meter shows above its limit, the held load is
       // evidently too low, and at full credit all of that error is on the fuse: the safe reading (`high`) at once, so
@@ -282,7 +288,7 @@ export function buildInput(args: {
       const source = id === ROOT_NODE ? sourceA : 0;
       limit = limit.map((l, i) => l + Math.min(l, exportCredit(exportA[i], firm, batteryOk, source, fall[i] * stretch, args.exportCreditFraction))) as PhaseVector;
     }
-    limitNodes.push({ id, ...(parentId !== undefined ? { parentId } : {}), limitA: limit, ...(limitW !== undefined ? { limitW } : {}), uncontrolledA: uncontrolled, ...(draw.cutPending ? { cutPending: true } : {}) });
+    limitNodes.push({ id, ...(parentId !== undefined ? { parentId } : {}), limitA: limit, ...(limitW !== undefined ? { limitW } : {}), uncontrolledA: uncontrolled, ...(draw.cutPending || settleFirst ? { cutPending: true } : {}) });
     nodeStates.push({ id, limitA: limitA, currentA: m?.meterA ?? draw.lo, failSafe: m?.failSafe ?? false, ...(m?.failSafe ? { failSafeReason: m.reason, limitA: limit } : {}) });
   };
   addNode(ROOT_NODE, undefined, vmin(args.siteLimit?.limitA ?? config.site.limitA, config.site.limitA), args.siteLimit?.limitW ?? config.site.limitW);
