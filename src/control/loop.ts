@@ -19,8 +19,9 @@ import { stationRecord } from '../common/ids.js';
 import { isValidTimeZone, tariffWindows } from './tariff.js';
 import { CONTROL_TIMING } from './settings.js';
 import { applyPlan, Planner } from './planner.js';
+import { evCapOf } from './ev-cap.js';
 import { undrawnIdle } from './idle.js';
-import { buildInput, defaultSettings, defaultStation, type EvseHistory, type SessionView, type SettledLoad } from './solve-input.js';
+import { buildInput, defaultSettings, defaultStation, STATION_SETTLE_MS, type EvseHistory, type SessionView, type SettledLoad } from './solve-input.js';
 import type { ControlInputs, ControlLoop, ControlSettings, ControlState, EvseState, NodeState } from './types.js';
 
 export function createControlLoop(inputs: ControlInputs): ControlLoop {
@@ -204,6 +205,10 @@ export function createControlLoop(inputs: ControlInputs): ControlLoop {
         evIdle: idleByState || undrawn.idleByDrawSince !== undefined,
         ...(idleByState ? { idleByState } : {}),
         ...undrawn,
+        ...(() => {
+          const cap = evCapOf(v, h?.evCap, now, STATION_SETTLE_MS);
+          return cap ? { evCap: cap } : {};
+        })(),
         pausedSince: limitA === 0 ? (h?.pausedSince ?? now) : undefined,
         chargingSince: limitA > 0 ? (h?.chargingSince ?? now) : undefined,
         phasesSince: h && h.phases !== phases ? now : (h?.phasesSince ?? now),

@@ -11,6 +11,7 @@ import { evseKey, type EvseSession } from './sessions.js';
 import { CONTROL_TIMING } from './settings.js';
 import type { ControlSettings, NodeState } from './types.js';
 import { ownValue } from '../common/ids.js';
+import type { EvCap } from './ev-cap.js';
 
 export interface EvseHistory {
   limitA: number;
@@ -32,6 +33,8 @@ export interface EvseHistory {
   undrawnSince?: number;
   /** Idle by its draw for IDLE_PROBE_MS: offered its minimum again (not its share), to see whether it takes it now. */
   idleProbe?: boolean;
+  /** What the EV takes at most, learned in this transaction (ev-cap.ts): it is offered no more. */
+  evCap?: EvCap;
 }
 
 /** Everything the loop knows about one EVSE with a session, resolved. */
@@ -73,6 +76,10 @@ export const STATION_SETTLE_MS = CONTROL_TIMING.stationSettleMs;
 
 /** Headroom kept free on a node whose load is measured (A per phase), when control.marginA is not given. */
 export const MEASURED_MARGIN_A = 0.15;
+/** A sample this far below the limit in force shows the EV taking less than it may: it is credited the sample. Half an
+ * ampere left up to 0.5 A per such EV read as room, more than the margin: with learned EV maximums, overnight-tight's
+ * L2 was 0.1 A over for 8 s when N11 (16.1 A under 16.6) was cut and the error came back as base load. */
+export const EV_LIMITED_BELOW_A = 0.25;
 
 /** The range of limits that may be in force at time `t`: the last accepted before t - settle, and any since. */
 function limitsInForce(changes: readonly LimitChange[], t: number, initialA: number): { lo: number; hi: number } {
@@ -142,9 +149,9 @@ function drawOf(v: SessionView, now: number, defaultTxLimitA: number, allocatedA
     const x = toSitePhases(m.map((a) => Math.min(a, lo)), phases, rot);
     return { lo: x, hi: x };
   }
-  // Half an ampere, not more: an EV held just under its limit (tapering, or at its own maximum) must be credited what it
-  // draws, or the difference is read as room and comes back as an overload when its limit is cut.
-  const evLimited = peak < sampled.lo - 0.5;
+  // An EV held just under its limit (tapering, or at its own maximum) must be credited what it draws, or the difference
+  // is read as room and comes back as an overload when its limit is cut: EV_LIMITED_BELOW_A, not more.
+  const evLimited = peak < sampled.lo - EV_LIMITED_BELOW_A;
   const at = (limit: number) => toSitePhases(m.map((x) => (x <= 0.5 ? 0 : evLimited ? Math.min(x, limit) : limit)), phases, rot);
   // A sample of nothing taken while a pause (0 A) may have been in force says nothing about what the EV draws now
   // that it may draw again: like no sample, it is credited nothing (the safe side) and the reading is not settled.
@@ -346,6 +353,8 @@ function demandOf(v: SessionView, now: number, settings: ControlSettings, h: Evs
   // charging (lowest priority): reserving it on a full site would strand that current for nothing.
   const idle = h?.evIdle === true;
   if (idle || h?.idleProbe || (s.chargingState === 'SuspendedEV' && (m === undefined || Math.max(...m) < 1))) maxA = Math.min(maxA, st.minA);
+  // An EV that takes less than it is offered is offered what it takes, + 1 A (ev-cap.ts); never below its minimum.
+  if (h?.evCap !== undefined && h.evCap.transactionId === s.transactionId) maxA = Math.min(maxA, Math.max(st.minA, h.evCap.a));
   const minA = Math.min(Math.max(st.minA, s.evMinCurrentA ?? 0), maxA);
   const delivered = s.energyRegisterWh !== undefined && s.energyAtStartWh !== undefined ? Math.max(0, s.energyRegisterWh - s.energyAtStartWh) : 0;
   const sinceNeeds = s.energyRegisterWh !== undefined && s.energyAtNeedsWh !== undefined ? Math.max(0, s.energyRegisterWh - s.energyAtNeedsWh) : 0;

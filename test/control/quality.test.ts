@@ -105,6 +105,32 @@ describe('control quality', () => {
     expect([h.relay.lastTxLimit('CP01'), h.relay.lastTxLimit('CP02')]).toEqual([16, 16]);
   });
 
+  it('an EV that takes less than it is offered leaves the rest to the other at once, and gets more as it wants more', async () => {
+    // CP02's EV takes at most 10 A (its own charger, or tapering near full) of the 16 A offered. Offered its share for
+    // good, 6 A of the site's 32 would stay unused while CP01 wanted them.
+    h = await twoSharing32();
+    let seqNo = 1;
+    let cp02MaxA = 10;
+    const sample = (tx: string, a: number) => ({
+      eventType: 'Updated', timestamp: new Date(h!.clock.now()).toISOString(), triggerReason: 'MeterValuePeriodic', seqNo: seqNo++,
+      transactionInfo: { transactionId: tx, chargingState: 'Charging' }, evse: { id: 1, connectorId: 1 }, meterValue: [meterValue(h!.clock.now(), a)],
+    });
+    const report = async (ms: number) => {
+      for (let t = 0; t < ms; t += 5_000) {
+        h!.relay.stationCall('CP01', 'TransactionEvent', sample('tx1', h!.relay.lastTxLimit('CP01') ?? 0));
+        h!.relay.stationCall('CP02', 'TransactionEvent', sample('tx2', Math.min(cp02MaxA, h!.relay.lastTxLimit('CP02') ?? 0)));
+        await h!.clock.advance(5_000);
+      }
+    };
+    await report(60_000);
+    // Offered what it takes + 1 A; CP01 has the rest.
+    expect([h.relay.lastTxLimit('CP01'), h.relay.lastTxLimit('CP02')]).toEqual([21, 11]);
+    // It takes more now (it had been held back by its own charger's temperature, say): its offer ramps back up.
+    cp02MaxA = 32;
+    await report(120_000);
+    expect([h.relay.lastTxLimit('CP01'), h.relay.lastTxLimit('CP02')]).toEqual([16, 16]);
+  });
+
   it('credits the export a PV meter accounts for in full by default while it holds steady, the rest at half', async () => {
     const meters = [
       { id: 'grid', role: 'grid', driver: 'modbus-tcp', host: '127.0.0.1', port: 1, map: 'sunspec', pollMs: 100, staleMs: 60_000 },
