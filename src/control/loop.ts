@@ -196,6 +196,7 @@ export function createControlLoop(inputs: ControlInputs): ControlLoop {
       const drawing = m !== undefined && Math.max(...m) >= 1;
       const cs = v.session.chargingState;
       const undrawn = undrawnIdle(v, h, now);
+      const evCap = evCapOf(v, h?.evCap, now, STATION_SETTLE_MS);
       const idleByState = h?.idleByState ? !(cs === 'Charging' || drawing) : cs === 'SuspendedEV' && !drawing && (h?.limitA ?? 0) > 0;
       history.set(key, {
         limitA,
@@ -205,10 +206,7 @@ export function createControlLoop(inputs: ControlInputs): ControlLoop {
         evIdle: idleByState || undrawn.idleByDrawSince !== undefined,
         ...(idleByState ? { idleByState } : {}),
         ...undrawn,
-        ...(() => {
-          const cap = evCapOf(v, h?.evCap, now, STATION_SETTLE_MS);
-          return cap ? { evCap: cap } : {};
-        })(),
+        ...(evCap ? { evCap } : {}),
         pausedSince: limitA === 0 ? (h?.pausedSince ?? now) : undefined,
         chargingSince: limitA > 0 ? (h?.chargingSince ?? now) : undefined,
         phasesSince: h && h.phases !== phases ? now : (h?.phasesSince ?? now),
