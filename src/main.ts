@@ -20,6 +20,7 @@ import { openStationNotes } from './store/station-notes.js';
 import { createStations } from './stations/index.js';
 import { wireRecordsAndPageLimit } from './wiring.js';
 import { createSettingsStore } from './store/settings.js';
+import { createEnteredNeedsStore } from './store/entered-needs.js';
 import { MetricsRegistry } from './web/metrics.js';
 import { registerStageMetrics } from './web/stage-metrics.js';
 import { createWebServer } from './web/server.js';
@@ -128,6 +129,7 @@ async function runController(config: Config, options: RunOptions): Promise<void>
   stops.push({ name: 'readings log', stop: () => readingsLog.unsubscribe() });
 
   const settings = createSettingsStore(db, config);
+  const enteredNeeds = createEnteredNeedsStore(db);
   const stations = createStations({ relay, caller: relay });
   // With or without the page: sessions are recorded, and a site limit saved on the page applies.
   const records = wireRecordsAndPageLimit({
@@ -142,6 +144,7 @@ async function runController(config: Config, options: RunOptions): Promise<void>
     readings$,
     siteLimit$: controller.siteLimit$,
     settings$: settings.settings$,
+    enteredNeeds$: enteredNeeds.needs$,
     log: log.child({ stage: 'control' }),
     memory: openStationNotes(db),
     lpSolver,
@@ -156,6 +159,7 @@ async function runController(config: Config, options: RunOptions): Promise<void>
     db,
     log: log.child({ stage: 'web' }),
     settings,
+    enteredNeeds,
     metrics,
     ports: {
       controlState$: control.state$,

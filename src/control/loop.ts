@@ -21,8 +21,9 @@ import { CONTROL_TIMING } from './settings.js';
 import { applyPlan, Planner } from './planner.js';
 import { evCapOf } from './ev-cap.js';
 import { undrawnIdle } from './idle.js';
+import { EnteredNeedsBook } from './entered-needs.js';
 import { buildInput, defaultSettings, defaultStation, STATION_SETTLE_MS, type EvseHistory, type SessionView, type SettledLoad } from './solve-input.js';
-import type { ControlInputs, ControlLoop, ControlSettings, ControlState, EvseState, NodeState } from './types.js';
+import type { ControlInputs, ControlLoop, ControlSettings, ControlState, EnteredNeeds, EvseState, NodeState } from './types.js';
 
 export function createControlLoop(inputs: ControlInputs): ControlLoop {
   const { scheduler, config, stations, log } = inputs;
@@ -50,6 +51,7 @@ export function createControlLoop(inputs: ControlInputs): ControlLoop {
     implausible: (id, evseId, reason) => trust.implausible(id, evseId, reason),
   });
   const csms = new CsmsProfiles();
+  const entered = new EnteredNeedsBook();
   const measurements = new Measurements(config);
   const clocks = new StationClocks();
   const clockAlarmMs = (config.control.clockOffsetAlarmS ?? 60) * 1000;
@@ -130,7 +132,7 @@ export function createControlLoop(inputs: ControlInputs): ControlLoop {
       if (!fixedReason && c.txStackLevel !== undefined && c.txStackLevel >= stackLevel(s.stationId, caps)) {
         fixedReason = `CSMS TxProfile at stack level ${c.txStackLevel}, not below the controller's`;
       }
-      return { session: s, station, dispatch: d, csms: c, connected, canSwitchPhases: caps.phaseSwitching && station.phases === 3, fixedReason };
+      return { session: entered.overlay(s), station, dispatch: d, csms: c, connected, canSwitchPhases: caps.phaseSwitching && station.phases === 3, fixedReason };
     });
   }
 
@@ -244,6 +246,7 @@ export function createControlLoop(inputs: ControlInputs): ControlLoop {
       const d = dispatcher.evseState(stationId, evseId);
       const a = byId.get(key);
       const reason = v?.fixedReason ?? d.reason;
+      const needs = s?.transactionId !== undefined ? entered.needsOf(s) : undefined;
       return {
         stationId,
         evseId,
@@ -259,6 +262,7 @@ export function createControlLoop(inputs: ControlInputs): ControlLoop {
         ...(s?.measuredPowerW !== undefined ? { measuredPowerW: s.measuredPowerW } : {}),
         ...(s?.energyRegisterWh !== undefined && s.energyAtStartWh !== undefined ? { energyWh: s.energyRegisterWh - s.energyAtStartWh } : {}),
         ...(v?.csms.limitA !== undefined ? { csmsLimitA: v.csms.limitA } : {}),
+        ...(needs ? { needs } : {}),
       };
     });
     const clockOffsetsS: Record<string, number> = stationRecord();
@@ -384,6 +388,13 @@ export function createControlLoop(inputs: ControlInputs): ControlLoop {
     })),
     interval(config.control.loopMs, scheduler).subscribe(guard('loop tick', () => solve(true))),
   );
+  if (inputs.enteredNeeds$) {
+    subs.push(inputs.enteredNeeds$.subscribe(guard('entered needs', (list: readonly EnteredNeeds[]) => {
+      if (!entered.set(list)) return;
+      planner?.invalidate();
+      requestSolve();
+    })));
+  }
   // Stations already connected when the loop starts (a restart of the loop inside a running relay).
   for (const id of stations.connectedStations()) dispatcher.stationUp(id, stations.accepted?.(id) ?? true);
   requestSolve();

@@ -22,6 +22,34 @@ export interface ControlSettings {
   safeLimitA: PhaseVector;
 }
 
+/**
+ * Energy and departure a person entered on the page for one session, for an EV that cannot say them itself (a 1.6
+ * station, an EV without ISO 15118). Bound to the transaction: a new session on the EVSE does not inherit it.
+ */
+export interface EnteredNeeds {
+  stationId: string;
+  evseId: number;
+  transactionId: string;
+  /** Energy the session should deliver in all, counted from its start (Wh). */
+  energyWh: number;
+  /** When the EV leaves (epoch ms, controller clock). */
+  departureAt: number;
+  /** Who entered it, and when (epoch ms). */
+  enteredBy: string;
+  enteredAt: number;
+}
+
+/** A session's needs as the controller uses them, and where they come from. */
+export interface SessionNeeds {
+  source: 'ev' | 'page';
+  departureAt?: number;
+  /** Energy still wanted now (Wh). */
+  remainingWh?: number;
+  /** Page entries: the session's energy in all (Wh), and who entered it. */
+  energyWh?: number;
+  enteredBy?: string;
+}
+
 export interface ControlInputs {
   /** The clock: production uses asyncScheduler, the score a virtual-time scheduler. */
   scheduler: SchedulerLike;
@@ -32,6 +60,8 @@ export interface ControlInputs {
   readings$: Observable<Reading>;
   siteLimit$: Observable<SiteLimit>;
   settings$: Observable<ControlSettings>;
+  /** Needs entered on the page (src/store/entered-needs.ts); each emission is the whole current list. */
+  enteredNeeds$?: Observable<readonly EnteredNeeds[]>;
   log: Logger;
   /** The optimizer; default `allocate` from algorithms/ (tests and the score's baselines may pass another). */
   allocate?: (input: AllocationInput) => AllocationResult;
@@ -69,6 +99,8 @@ export interface EvseState {
   controllableReason?: string;
   /** The CSMS's own session / default limit for this EVSE now (A), if any. */
   csmsLimitA?: number;
+  /** What the session needs (energy, departure), said by the EV or entered on the page; absent when nobody said. */
+  needs?: SessionNeeds;
 }
 
 export interface NodeState {

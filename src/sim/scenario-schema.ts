@@ -127,6 +127,7 @@ const schema = {
                   priority: { type: 'integer' },
                   capacityWh: { type: 'number', exclusiveMinimum: 0 },
                   sendsNeeds: { type: 'boolean' },
+                  entersNeeds: { type: 'boolean' },
                 },
               },
               { type: 'object', additionalProperties: false, required: ['random'], properties: { random: randomEvs } },

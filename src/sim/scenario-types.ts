@@ -55,6 +55,9 @@ export interface EvSpec {
   capacityWh: number;
   /** Whether the EV sends NotifyEVChargingNeeds (ISO 15118); default true. */
   sendsNeeds: boolean;
+  /** Whether its driver enters its energy and departure on the page when it plugs in (for a station that cannot send
+   * them, such as a 1.6 one); default false. */
+  entersNeeds?: boolean;
 }
 
 export interface CircuitSpec {

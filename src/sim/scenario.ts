@@ -44,6 +44,7 @@ interface RawEv {
   priority?: number;
   capacityWh?: number;
   sendsNeeds?: boolean;
+  entersNeeds?: boolean;
 }
 interface RawRandom {
   count: number;
@@ -123,6 +124,7 @@ function randomFleet(r: RawRandom, chargers: ChargerSpec[], taken: Map<string, {
       phases: onePhase ? 1 : 3,
       priority: r.priority ?? 0,
       sendsNeeds: true,
+      entersNeeds: false,
       ...evDefaults(energyWh),
     });
   }
@@ -233,6 +235,7 @@ export function parseScenario(raw: unknown, baseDir = process.cwd(), file?: stri
       phases: item.phases ?? charger.phases,
       priority: item.priority ?? 0,
       sendsNeeds: item.sendsNeeds ?? true,
+      entersNeeds: item.entersNeeds ?? false,
       capacityWh: item.capacityWh ?? evDefaults(item.energyWh).capacityWh,
     });
     if (item.capacityWh !== undefined && item.capacityWh < item.energyWh) problems.push(`${at}.capacityWh: smaller than energyWh`);

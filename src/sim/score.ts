@@ -4,7 +4,7 @@
 import { BehaviorSubject, Subject } from 'rxjs';
 import type { Reading } from '../../drivers/types.js';
 import { silentLogger, type Logger } from '../common/log.js';
-import type { ControlInputs, ControlLoop, ControlSettings } from '../control/types.js';
+import type { ControlInputs, ControlLoop, ControlSettings, EnteredNeeds } from '../control/types.js';
 import type { SiteLimit } from '../controller/site-limit.js';
 import { createBaseline, type BaselineName } from './baselines.js';
 import { energyUpperBound, evBounds } from './bound.js';
@@ -14,7 +14,7 @@ import { energyOptimum, type Optimum } from './optimum.js';
 import { InProcessRelay, snapshotReadings } from './inprocess.js';
 import { fairness, OverloadMeter, round, unmetWh, type EvOutcome, type RunScore } from './metrics.js';
 import { scenarioConfig } from './scenario-config.js';
-import type { Scenario } from './scenario-types.js';
+import type { EvSpec, Scenario } from './scenario-types.js';
 import { SiteSim, type SiteSnapshot } from './site-sim.js';
 import { VirtualClock } from './virtual-time.js';
 import { limitable } from './quirks.js';
@@ -157,20 +157,37 @@ async function runController(s: Scenario, factory: ControlLoopFactory, windowMs:
     priorities[charger] = p;
     settings$.next({ ...settings$.getValue(), priorities: { ...priorities } });
   };
+  // A driver who enters the EV's needs on the page (`entersNeeds`) does so once its session has started.
+  const entering = new Map<string, EvSpec>();
+  const enteredNeeds$ = new BehaviorSubject<readonly EnteredNeeds[]>([]);
   const sim = new SiteSim(s, {
     send: relay.stationSend,
     meterIntervalMs: opts.meterIntervalMs,
-    onArrive: (ev) => setPriority(ev.charger, ev.priority),
-    onDepart: (ev) => setPriority(ev.charger, 0),
+    onArrive: (ev) => {
+      setPriority(ev.charger, ev.priority);
+      if (ev.entersNeeds) entering.set(ev.charger, ev);
+    },
+    onDepart: (ev) => {
+      setPriority(ev.charger, 0);
+      entering.delete(ev.charger);
+    },
   });
   relay.attach(sim.stations);
+  const stations = createStations({ relay, caller: relay });
+  const driverSub = stations.events$.subscribe((ev) => {
+    const spec = ev.kind === 'session' && ev.phase === 'started' ? entering.get(ev.stationId) : undefined;
+    if (!spec || ev.kind !== 'session') return;
+    const entry = { stationId: ev.stationId, evseId: ev.evseId ?? 1, transactionId: ev.transactionId, energyWh: spec.energyWh, departureAt: spec.departAt, enteredBy: 'driver', enteredAt: clock.now() };
+    enteredNeeds$.next([...enteredNeeds$.getValue().filter((e) => e.stationId !== ev.stationId), entry]);
+  });
   const loop = factory({
     scheduler: clock,
     config,
-    stations: createStations({ relay, caller: relay }),
+    stations,
     readings$,
     siteLimit$,
     settings$,
+    enteredNeeds$,
     log: opts.log ?? silentLogger,
     // A station can only be judged on a measurement taken after it had time to react: its reaction time plus one
     // MeterValues interval plus a loop period.
@@ -202,6 +219,7 @@ async function runController(s: Scenario, factory: ControlLoopFactory, windowMs:
     }
   } finally {
     await loop.stop();
+    driverSub.unsubscribe();
     relay.complete();
     readings$.complete();
   }

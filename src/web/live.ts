@@ -5,7 +5,7 @@ import { Subject, type Observable, type SchedulerLike, type Subscription } from 
 import type { PhaseVector } from '../../algorithms/types.js';
 import type { Quality, Reading } from '../../drivers/types.js';
 import type { Config } from '../config/types.js';
-import type { ControlState, EvseState, StationControlState } from '../control/types.js';
+import type { ControlState, EvseState, SessionNeeds, StationControlState } from '../control/types.js';
 import type { LimitSourceKind, SiteLimit } from '../controller/site-limit.js';
 import { DEFAULT_PROTOCOL, type OcppProtocol } from '../ocpp/protocol.js';
 import type { HistorySample } from '../store/history.js';
@@ -27,6 +27,8 @@ export interface EvseView {
   measuredPowerW: number | null;
   energyWh: number | null;
   phases: number | null;
+  /** What the session needs (said by the EV or entered on the page); null when nobody said. */
+  needs: SessionNeeds | null;
 }
 
 export interface StationView {
@@ -260,12 +262,12 @@ export function createSiteView(
             limitedBy: e.limitedBy ?? null, controllableReason: e.controllableReason ?? null,
             appliedLimitA: e.appliedLimitA ?? null, csmsLimitA: e.csmsLimitA ?? null,
             measuredPowerW: finite(e.measuredPowerW) ? e.measuredPowerW : (e.measuredCurrentA ? evsePowerW(e) : null),
-            energyWh: e.energyWh ?? null, phases: e.phases ?? null,
+            energyWh: e.energyWh ?? null, phases: e.phases ?? null, needs: e.needs ?? null,
           }))
         : Array.from({ length: cfg?.evses ?? 0 }, (_, i) => ({
             id: i + 1, status: null, transactionId: null, limitA: null, measuredCurrentA: null, controllable: false,
             reason: null, limitedBy: null, controllableReason: c.station ? null : 'not connected', appliedLimitA: null,
-            csmsLimitA: null, measuredPowerW: null, energyWh: null, phases: null,
+            csmsLimitA: null, measuredPowerW: null, energyWh: null, phases: null, needs: null,
           }));
       return {
         id, protocol: protocols.get(id) ?? DEFAULT_PROTOCOL, connected: c.station, upstreamConnected: c.upstream, known: cfg !== undefined, circuit: cfg?.circuit ?? null,

@@ -23,6 +23,8 @@ import { registerSiteMetrics } from './site-metrics.js';
 import type { WebPorts } from './ports.js';
 import { registerDataRoutes } from './routes-data.js';
 import { registerSettingsRoutes } from './routes-settings.js';
+import { registerNeedsRoutes } from './routes-needs.js';
+import { createEnteredNeedsStore, type EnteredNeedsStore } from '../store/entered-needs.js';
 
 export interface WebServerOptions {
   config: Config;
@@ -31,6 +33,8 @@ export interface WebServerOptions {
   log: Logger;
   /** The settings store the control loop reads settings$ from; created here when main.ts does not pass one. */
   settings?: SettingsStore;
+  /** The needs entered for sessions, which the control loop reads needs$ from; created here when main.ts does not pass one. */
+  enteredNeeds?: EnteredNeedsStore;
   /** A registry shared with other stages; a new one when absent. */
   metrics?: MetricsRegistry;
   /** History sampling period (ms); default 10 s. */
@@ -54,6 +58,7 @@ export interface WebServer {
   start(): Promise<{ url: string }>;
   stop(): Promise<void>;
   readonly settings: SettingsStore;
+  readonly enteredNeeds: EnteredNeedsStore;
   readonly sessions: SessionStore;
   readonly history: HistoryStore;
   readonly audit: AuditLog;
@@ -91,6 +96,7 @@ export function createWebServer(options: WebServerOptions): WebServer {
   const now = () => scheduler.now();
   const settings = options.settings ?? createSettingsStore(db, config, now);
   const audit = createAuditLog(db, now);
+  const enteredNeeds = options.enteredNeeds ?? createEnteredNeedsStore(db);
   const sessions = createSessionStore(db);
   const history = createHistoryStore(db);
   const webSessions: WebSessionStore = createWebSessionStore(db, { now });
@@ -148,6 +154,7 @@ export function createWebServer(options: WebServerOptions): WebServer {
       ...(options.liveStallMs !== undefined ? { liveStallMs: options.liveStallMs } : {}),
     });
     registerSettingsRoutes(app, { config, settings, audit, changes, seenStations: () => view.snapshot().stations.map((s) => s.id) });
+    registerNeedsRoutes(app, { view, needs: enteredNeeds, audit, changes, now });
     app.get('/metrics', async (_req, reply) => {
       reply.header('content-type', metrics.contentType);
       return metrics.render();
@@ -157,7 +164,7 @@ export function createWebServer(options: WebServerOptions): WebServer {
   };
 
   return {
-    app, settings, sessions, history, audit, metrics, view,
+    app, settings, enteredNeeds, sessions, history, audit, metrics, view,
     async start() {
       ready ??= setup();
       await ready;

@@ -11,6 +11,8 @@ const CHANGES: { method: string; path: string; body: unknown }[] = [
   { method: 'PUT', path: '/api/settings/stations/CP01', body: { priority: 2, mode: 'pv' } },
   { method: 'PUT', path: '/api/settings/site-mode', body: { mode: 'minpv' } },
   { method: 'PUT', path: '/api/settings/safe-limit', body: { limitA: [10, 10, 10] } },
+  { method: 'PUT', path: '/api/stations/CP01/evses/1/needs', body: { energyWh: 20000, departureAt: new Date(Date.now() + 3_600_000).toISOString() } },
+  { method: 'DELETE', path: '/api/stations/CP01/evses/1/needs', body: undefined },
   { method: 'POST', path: '/api/logout', body: {} },
 ];
 
@@ -132,6 +134,44 @@ describe('web API', () => {
     expect((await authed('GET', '/api/sessions?state=maybe')).status).toBe(400);
     const s = (await (await authed('GET', '/api/settings')).json()) as { siteLimitA: unknown };
     expect(s.siteLimitA).toBeNull();
+  });
+
+  it('needs entered for a session: bound to its transaction, persisted, audited, cleared; bad input changes nothing', async () => {
+    const path = '/api/stations/CP01/evses/1/needs';
+    const inHours = (h: number) => new Date(Date.now() + h * 3_600_000).toISOString();
+    const bad: [string, unknown, number, RegExp][] = [
+      [path, { energyWh: 0, departureAt: inHours(2) }, 400, /energyWh/],
+      [path, { energyWh: 300_000, departureAt: inHours(2) }, 400, /energyWh/],
+      [path, { energyWh: '20', departureAt: inHours(2) }, 400, /energyWh/],
+      [path, { energyWh: 20_000, departureAt: 'tomorrow' }, 400, /departureAt/],
+      [path, { energyWh: 20_000, departureAt: inHours(-1) }, 400, /not in the future/],
+      [path, { energyWh: 20_000, departureAt: inHours(24 * 8) }, 400, /7 days/],
+      [path, { energyWh: 20_000 }, 400, /departureAt/],
+      [path, { energyWh: 20_000, departureAt: inHours(2), soc: 80 }, 400, /additional/],
+      ['/api/stations/CP01/evses/0/needs', { energyWh: 20_000, departureAt: inHours(2) }, 400, /evseId/],
+      ['/api/stations/CP03/evses/1/needs', { energyWh: 20_000, departureAt: inHours(2) }, 409, /no session on CP03 EVSE 1/],
+      ['/api/stations/NOPE/evses/1/needs', { energyWh: 20_000, departureAt: inHours(2) }, 409, /no session/],
+    ];
+    for (const [p, b, status, msg] of bad) {
+      const res = await authed('PUT', p, b);
+      expect(res.status, `${p} ${JSON.stringify(b)}`).toBe(status);
+      expect(((await res.json()) as { message: string }).message, `${p} ${JSON.stringify(b)}`).toMatch(msg);
+    }
+    expect(h.server.enteredNeeds.list()).toEqual([]);
+
+    const departureAt = inHours(3);
+    const saved = await authed('PUT', path, { energyWh: 18_000, departureAt });
+    expect(saved.status).toBe(200);
+    expect(await saved.json()).toEqual({ energyWh: 18_000, departureAt, transactionId: 'tx-CP01' });
+    // What the control loop reads: bound to the session running now, and who entered it.
+    const entered = await firstValueFrom(h.server.enteredNeeds.needs$);
+    expect(entered).toEqual([expect.objectContaining({ stationId: 'CP01', evseId: 1, transactionId: 'tx-CP01', energyWh: 18_000, departureAt: Date.parse(departureAt), enteredBy: 'manager' })]);
+    const audit = (await (await authed('GET', '/api/audit')).json()) as { entries: { action: string; target: string; newValue: unknown }[] };
+    expect(audit.entries.find((e) => e.action === 'session-needs')).toMatchObject({ target: 'CP01 EVSE 1', newValue: { energyWh: 18_000, departureAt } });
+
+    expect((await authed('DELETE', path)).status).toBe(204);
+    expect(h.server.enteredNeeds.list()).toEqual([]);
+    expect((await authed('DELETE', path)).status).toBe(404);
   });
 
   it('the site limit set through the API becomes a page limit on the controller, changes allocations, persists, is audited', async () => {

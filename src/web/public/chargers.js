@@ -2,6 +2,7 @@
 // limit and why, measured current, controllable), and a station's OCPP journal on demand.
 import { api } from './api.js';
 import { fmt, h, reasonText, setText, syncRows } from './dom.js';
+import { needsText, openNeedsForm } from './needs.js';
 
 const DIRECTIONS = {
   'station->csms': 'station → CSMS', 'csms->station': 'CSMS → station', 'controller->station': 'controller → station',
@@ -13,6 +14,7 @@ const KINDS = { 0: 'unreadable', 2: 'CALL', 3: 'RESULT', 4: 'ERROR' };
 export function mount(root) {
   const tbody = h('tbody', { id: 'chargers-body' });
   const journalCard = h('section', { class: 'card', id: 'journal', hidden: true, 'aria-labelledby': 'h-journal' });
+  const needsCard = h('section', { class: 'card', id: 'needs', hidden: true, 'aria-labelledby': 'h-needs' });
   root.append(
     h('h1', { class: 'page-title' }, 'Chargers'),
     h('section', { class: 'card' },
@@ -21,8 +23,11 @@ export function mount(root) {
           h('thead', {}, h('tr', {},
             ...COLUMNS.map((t) => h('th', { scope: 'col' }, t)))),
           tbody))),
+    needsCard,
     journalCard,
   );
+  // Each EVSE as the latest state has it, for the needs form.
+  let lastEvses = new Map();
 
   async function openJournal(stationId) {
     const action = h('input', { id: 'journal-action', placeholder: 'Action, e.g. TransactionEvent', 'aria-label': 'Action' });
@@ -57,11 +62,22 @@ export function mount(root) {
     action.focus();
   }
 
+  /** Created once per EVSE row (focus stays on it across live updates); shown while a session runs there. */
+  function needsButton(stationId, evseId) {
+    const b = h('button', { type: 'button', class: 'ghost small needs-button', hidden: true, onclick: () => {
+      const e = lastEvses.get(`${stationId}/${evseId}`);
+      if (e?.transactionId) openNeedsForm(needsCard, stationId, e);
+    } }, 'Enter needs');
+    b.setAttribute('aria-label', `Needs of the session on ${stationId}${evseId > 1 ? ` EVSE ${evseId}` : ''}`);
+    return b;
+  }
+
   const emptyRow = h('tr', { class: 'empty' }, h('td', { colspan: COLUMNS.length },
     'No stations yet. A station shows up here once it connects to the controller or is listed under stations.list in the configuration.'));
 
   return {
     update(s) {
+      lastEvses = new Map(s.stations.flatMap((st) => st.evses.map((e) => [`${st.id}/${e.id}`, e])));
       const rows = [];
       for (const st of s.stations) {
         const evses = st.evses.length ? st.evses : [null];
@@ -76,7 +92,8 @@ export function mount(root) {
         const cells = Array.from({ length: COLUMNS.length - 1 }, () => h('td'));
         const btn = h('button', { type: 'button', class: 'ghost small', onclick: () => openJournal(r.st.id) }, 'Messages');
         btn.setAttribute('aria-label', `OCPP messages of ${r.st.id}`);
-        return h('tr', { class: 'charger-row', 'data-station': r.st.id }, ...cells, h('td', { class: 'right' }, r.first ? btn : ''));
+        return h('tr', { class: 'charger-row', 'data-station': r.st.id }, ...cells,
+          h('td', { class: 'right stack-buttons' }, r.first ? btn : '', needsButton(r.st.id, r.e?.id ?? 0)));
       }, (tr, { st, e, first, many }) => {
         const c = tr.cells;
         tr.classList.toggle('offline', !st.connected);
@@ -89,8 +106,13 @@ export function mount(root) {
         c[1].replaceChildren(first ? h('div', { class: 'stack' },
           badge(st.connected, 'controller ✓', 'offline'),
           st.connected || st.upstreamConnected ? badge(st.upstreamConnected, 'CSMS ✓', st.queueLength ? `CSMS ✗ · ${st.queueLength} queued` : 'CSMS ✗') : null) : '');
+        const needs = needsText(e?.needs);
         c[2].replaceChildren(h('div', {}, e?.status ?? (st.connected ? 'unknown' : '—')),
-          e?.transactionId ? h('div', { class: 'mono small', title: 'Transaction' }, e.transactionId) : '');
+          e?.transactionId ? h('div', { class: 'mono small', title: 'Transaction' }, e.transactionId) : '',
+          needs ? h('div', { class: 'small session-needs' }, needs) : '');
+        const nb = tr.querySelector('.needs-button');
+        nb.hidden = !e?.transactionId;
+        setText(nb, e?.needs?.source === 'page' ? 'Change needs' : 'Enter needs');
         const limit = e?.limitA === null || e?.limitA === undefined ? null : `${e.limitA.toFixed(1)} A`;
         const why = reasonText(e);
         c[3].replaceChildren(limit ? h('div', { class: 'nowrap strong' }, limit) : h('span', { class: 'muted' }, e?.transactionId ? '—' : 'no session'),
