@@ -100,7 +100,7 @@ function splitEvs(s: Scenario, tree: SiteTree, bounds: number[]): { evs: Optimum
 }
 
 /** `minimumCurrent`: also what the chargers' minimum current leaves of each slot (optimum-minimum.ts). */
-export function optimumInputs(s: Scenario, slotMs = SLOT_MS, opts: { minimumCurrent?: boolean } = {}): OptimumInputs {
+export function optimumInputs(s: Scenario, slotMs = SLOT_MS, opts: { minimumCurrent?: boolean; batteryW?: (t: number) => number } = {}): OptimumInputs {
   const tree = new SiteTree(s);
   const V = s.site.voltage;
   const bounds = slotBounds(s, slotMs);
@@ -115,7 +115,8 @@ export function optimumInputs(s: Scenario, slotMs = SLOT_MS, opts: { minimumCurr
   // Sample the site at its own step (coarser for very long runs): a sample at t holds until the next, as in the run.
   const sampleMs = s.stepMs * Math.max(1, Math.ceil(s.durationMs / s.stepMs / MAX_SAMPLES));
   const firstArrival = Math.min(end, ...s.evs.map((e) => e.arriveAt));
-  const battery = s.battery ? new SimBattery(s.battery.capacityWh, s.battery.maxW, s.battery.soc, s.battery.minSoc) : undefined;
+  // `batteryW` (analysis): the battery as it ran (W, discharge positive) is part of the load, not the LP's to dispatch.
+  const battery = s.battery && !opts.batteryW ? new SimBattery(s.battery.capacityWh, s.battery.maxW, s.battery.soc, s.battery.minSoc) : undefined;
   const below = new Map(tree.nodes.map((nd) => [nd.id, tree.nodes.filter((x) => tree.pathToRoot(x.id).includes(nd.id)).map((x) => x.id)]));
   const minimum = opts.minimumCurrent ? new MinimumSampler(s, tree.nodes, n, evs) : undefined;
   // Per node, the current already flowing there at the sample (A per phase).
@@ -142,6 +143,11 @@ export function optimumInputs(s: Scenario, slotMs = SLOT_MS, opts: { minimumCurr
     if (battery && t < firstArrival) {
       const bW = battery.step(baseW - pvW, dt);
       for (let p = 0; p < 3; p++) grid[p] -= bW / (3 * V);
+    }
+    if (opts.batteryW) {
+      const bW = opts.batteryW(t);
+      for (let p = 0; p < 3; p++) grid[p] -= bW / (3 * V);
+      pvSurplusW[k] += bW * w;
     }
     for (const f of fixed) {
       if (t < f.spec.arriveAt || t >= f.spec.departAt) continue;

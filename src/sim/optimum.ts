@@ -30,6 +30,9 @@ export interface OptimumOptions {
   /** Tighten the LP by the chargers' 6 A minimum (optimum-minimum.ts), for analysis: what dropping it is worth. Still
    * an upper bound for any controller that keeps the minimum and time-shares within a slot. */
   minimumCurrent?: boolean;
+  /** The home battery as it ran (W, discharge positive, at virtual time t), for analysis: not dispatched by the LP but
+   * taken as part of the site's load, as for a controller that does not control the battery (docs/sim.md). */
+  batteryW?: (t: number) => number;
 }
 
 export interface Optimum {
@@ -119,7 +122,7 @@ export function energyThenEven(h: Highs, lp: Lp, x: OptimumInputs, achievable: M
 export async function energyOptimum(s: Scenario, achievable: Map<string, number>, opts: OptimumOptions = {}): Promise<Optimum> {
   const t0 = performance.now();
   const h = await loadHighs();
-  const x = optimumInputs(s, opts.slotMs, { minimumCurrent: opts.minimumCurrent });
+  const x = optimumInputs(s, opts.slotMs, { minimumCurrent: opts.minimumCurrent, ...(opts.batteryW ? { batteryW: opts.batteryW } : {}) });
   const lp = buildLp(x, s, achievable, wholeRun(x), opts.phaseSwitching ?? false);
   if (opts.minimumCurrent) minimumRows(lp, x, s, wholeRun(x), switchingOf(x, opts.phaseSwitching ?? false));
   if (opts.minShare) {

@@ -107,6 +107,10 @@ describe('energy optimum (LP)', () => {
     const o = await optimum(s);
     // 1 A x 3 x 230 V for 2 h from the grid, plus 5 kWh from the battery.
     expect(o.energyWh).toBeCloseTo(1 * 3 * 230 * 2 + 5000, -1);
+    // For analysis, the battery as a run had it (a controller that does not steer it): what it gave, when it gave it.
+    const asRun = (w: number) => energyOptimum(s, evBounds(s), { batteryW: (t) => (t < s.startAt + 3_600_000 ? w : 0) });
+    expect((await asRun(0)).energyWh).toBeCloseTo(1 * 3 * 230 * 2, -1);
+    expect((await asRun(2000)).energyWh).toBeCloseTo(1 * 3 * 230 * 2 + 2000, -1);
   });
 
   it('counts an EV on a charger that ignores limits as the load it is', async () => {
