@@ -46,7 +46,12 @@ export function scenarioConfig(s: Scenario, opts: ScenarioConfigOptions = {}): C
       ...(s.pv ? [meter(SIM_METER_IDS.pv, 'pv', 2)] : []),
       ...(s.battery ? [meter(SIM_METER_IDS.battery, 'battery', 3)] : []),
     ],
-    control: { safeLimitA: s.site.limitA.map((a) => Math.min(6, a)), ...(s.mode ? { mode: s.mode } : {}) },
+    control: {
+      safeLimitA: s.site.limitA.map((a) => Math.min(6, a)),
+      ...(s.mode ? { mode: s.mode } : {}),
+      // The battery's own minimum state of charge, as its installer sets it in the inverter and here.
+      ...(s.battery ? { battery: { minSocPct: Math.round(s.battery.minSoc * 100) } } : {}),
+    },
     log: { level: 'silent' },
     ...opts.overrides,
   };
