@@ -213,8 +213,6 @@ export function buildInput(args: {
     }
   }
   const battery = measurements.battery(config.control.battery?.minSocPct ?? 20);
-  // Per phase (A, a 3-phase inverter): what the battery discharges now, while its SoC is 5 points above the minimum the
-  // config sets (a good reading only: measurements.battery).
   // Per phase (A, a 3-phase inverter): what the battery discharges now (a good reading only: measurements.battery).
   const batteryDischargeA = battery && (config.control.battery?.creditDischarge ?? true) && battery.powerW > 0 ? battery.powerW / (3 * config.site.voltage) : 0;
   // Charge to spare: 5 points above the minimum the config sets. Below that the battery is about to stop, and its part
