@@ -22,6 +22,7 @@ import { applyPlan, Planner } from './planner.js';
 import { evCapOf } from './ev-cap.js';
 import { undrawnIdle } from './idle.js';
 import { EnteredNeedsBook } from './entered-needs.js';
+import { atMinimum, heldAtMinimum } from './no-zero.js';
 import { buildInput, defaultSettings, defaultStation, STATION_SETTLE_MS, type EvseHistory, type SessionView, type SettledLoad } from './solve-input.js';
 import type { ControlInputs, ControlLoop, ControlSettings, ControlState, EnteredNeeds, EvseState, NodeState } from './types.js';
 
@@ -168,7 +169,7 @@ export function createControlLoop(inputs: ControlInputs): ControlLoop {
     let nodes = built.nodes;
     // A station that refuses 0 A (no-zero) keeps drawing its minimum when paused: solve again with it counted as a
     // fixed load at (at least) its minimum, so the others never get the current it keeps.
-    const held = heldAtMinimum(current, lastResult);
+    const held = heldAtMinimum(current, lastResult, (id) => dispatcher.capabilities(id));
     if (held.size) {
       const again = current.map((v) => (held.has(evseKey(v.session.stationId, v.session.evseId)) ? atMinimum(v) : v));
       const rebuilt = buildInput({ now, config, settings, siteLimit, measurements, views: again, history, stepMs, exportCreditFraction, tariff, settledNet, exportWatch });
@@ -323,26 +324,6 @@ export function createControlLoop(inputs: ControlInputs): ControlLoop {
         if (change !== 'none' && change !== 'meter') requestSolve();
       }
     }
-  }
-
-  /** Controllable EVSEs of stations that refuse 0 A which the allocation pauses. */
-  function heldAtMinimum(vs: SessionView[], result: AllocationResult): Set<string> {
-    const paused = new Set(result.allocations.filter((a) => a.limitA <= 0).map((a) => a.evseId));
-    const out = new Set<string>();
-    for (const v of vs) {
-      const key = evseKey(v.session.stationId, v.session.evseId);
-      if (v.fixedReason === undefined && paused.has(key) && dispatcher.capabilities(v.session.stationId).quirks?.includes('no-zero')) out.add(key);
-    }
-    return out;
-  }
-
-  /** The view of an EVSE held at its minimum: a fixed load drawing at least that on its phases. */
-  function atMinimum(v: SessionView): SessionView {
-    const min = v.station.minA;
-    const phases = v.station.phases === 1 || v.session.phasesUsed === 1 ? 1 : 3;
-    const m = v.session.measuredCurrentA ?? [0, 0, 0];
-    const measuredCurrentA = [0, 1, 2].map((i) => (i < phases ? Math.max(m[i] ?? 0, min) : (m[i] ?? 0)));
-    return { ...v, fixedReason: 'held at its minimum: the station refuses 0 A', session: { ...v.session, measuredCurrentA } };
   }
 
   /** Measurements read the way the station's quirks need: a station that reports one phase's current for a 3-phase
