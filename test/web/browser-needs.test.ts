@@ -101,6 +101,12 @@ describeBrowser('needs entered on the page for 1.6 sessions (real controller pro
       await new Promise((r) => setTimeout(r, 200));
     }
     await page.screenshot({ path: join(SHOTS, 'controller-needs.png'), fullPage: true });
+    // The overview's Charging now says it too.
+    await page.click('nav a[data-view="overview"]');
+    await expect.poll(() => text('#overview-sessions')).toContain('needs 30.0 kWh');
+    expect(await text('#overview-sessions')).toContain('needs 5.0 kWh');
+    await page.click('nav a[data-view="chargers"]');
+    await page.locator(`${row(urgent)} .needs-button`).waitFor();
   });
 
   it('cleared, the urgent car is back to an even share', async () => {

@@ -1,5 +1,6 @@
 // Overview: grid per phase against the limit and fuse, PV, battery, charging power, limit source, alarms.
 import { fmt, h, reasonText, setText } from './dom.js';
+import { needsText } from './needs.js';
 
 const ALARM = { 'meter-stale': 'Meter silent', 'meter-bad': 'Meter fault', overload: 'Overload', 'fail-safe': 'Safe limit', 'not-controllable': 'Not controllable', 'csms-offline': 'CSMS offline' };
 const SOURCE = { fuse: 'Main fuse', csms: 'CSMS profile', external: 'External signal', page: 'Set on this page' };
@@ -134,7 +135,8 @@ export function mount(root) {
       const now = [];
       for (const st of s.stations) for (const e of st.evses) if (e.transactionId) now.push({ st, e });
       sessionsBody.replaceChildren(...(now.length ? now.map(({ st, e }) => h('tr', {},
-        h('td', { class: 'station-id' }, st.evses.length > 1 ? `${st.id} · ${e.id}` : st.id),
+        h('td', {}, h('div', { class: 'station-id' }, st.evses.length > 1 ? `${st.id} · ${e.id}` : st.id),
+          e.needs ? h('div', { class: 'small session-needs' }, needsText(e.needs)) : ''),
         h('td', { class: 'nowrap strong' }, fmt.a(e.limitA)),
         h('td', { class: 'muted small' }, reasonText(e) || '—'),
         h('td', { class: 'nowrap' }, fmt.phases(e.measuredCurrentA)),
