@@ -318,7 +318,9 @@ export function createControlLoop(inputs: ControlInputs): ControlLoop {
         return;
       }
       default: {
-        const change = sessions.apply(withQuirks(ev), scheduler.now());
+        // A 2.0.1 departureTime is on the station's clock (it turns the EV's "in n seconds" into a time with it).
+        const onOurs = ev.kind === 'needs' && ev.needs.departureAt !== undefined ? { ...ev, needs: { ...ev.needs, departureAt: clocks.toControllerMs(ev.stationId, ev.needs.departureAt) } } : ev;
+        const change = sessions.apply(withQuirks(onOurs), scheduler.now());
         if ((ev.kind === 'session' && ev.phase !== 'updated') || ev.kind === 'needs') planner?.invalidate();
         if (ev.kind === 'session' && ev.phase === 'ended') csms.transactionEnded(ev.stationId, ev.transactionId);
         if (change !== 'none' && change !== 'meter') requestSolve();

@@ -50,6 +50,11 @@ export class StationClocks {
     return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
   }
 
+  /** A time the station gave on its clock (ms), on the controller's; unchanged while its offset is unknown. */
+  toControllerMs(stationId: string, stationTime: number): number {
+    return stationTime - (this.offsetMs(stationId) ?? 0);
+  }
+
   /** Every station's offset (ms) that is known. */
   all(): Map<string, number> {
     const out = new Map<string, number>();

@@ -76,6 +76,20 @@ describe('station clocks 10 minutes off', () => {
     expect(clockAlarms.find((a) => a.target === 'AHEAD')!.message).toMatch(/10 min ahead/);
     expect(clockAlarms.find((a) => a.target === 'BEHIND')!.message).toMatch(/10 min behind/);
 
+    // The EV behind leaves in two hours and says so through its station, which writes the departure on its own clock
+    // (10 minutes behind): the controller plans (and the page shows) it two hours from now on the controller's clock,
+    // not 1 h 50. (One EV only: the other saying nothing keeps its share, so the 16/16 below still holds.)
+    await stations[1].peer.call('NotifyEVChargingNeeds', { evseId: 1, chargingNeeds: { requestedEnergyTransfer: 'AC_three_phase', departureTime: new Date(stations[1].clock() + 120 * MIN).toISOString(), acChargingParameters: { energyAmount: 20000, evMinCurrent: 6, evMaxCurrent: 32, evMaxVoltage: 400 } } });
+    const departure = async () => {
+      const st = (await (await fetch(`${url}/api/state`, { headers: { cookie } })).json()) as { stations: { id: string; evses: { needs: { departureAt?: number } | null }[] }[] };
+      const at = st.stations.find((s) => s.id === 'BEHIND')?.evses[0]?.needs?.departureAt;
+      return at === undefined ? undefined : at - Date.now();
+    };
+    await expect.poll(departure, { timeout: 10_000 }).toBeDefined();
+    expect(await departure()).toBeGreaterThan(119 * MIN);
+    expect(await departure()).toBeLessThan(121 * MIN);
+    await until(() => stations.every((s) => s.effectiveLimitA() === 16), 10_000, 'still 16/16');
+
     // The controller dies: each station's last limit runs out within profileValidityS of the kill, on its own clock.
     const killedAt = stations.map((s) => s.clock());
     const killedReal = Date.now();
