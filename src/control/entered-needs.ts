@@ -3,7 +3,7 @@
 // for the transaction it was entered for, and it takes the place of what the EV said: the person who enters a
 // departure knows it better than an EV's default.
 import type { EnteredNeeds, SessionNeeds } from './types.js';
-import { evseKey, type EvseSession } from './sessions.js';
+import { evseKey, stillWantedWh, type EvseSession } from './sessions.js';
 
 export class EnteredNeedsBook {
   private byEvse = new Map<string, EnteredNeeds>();
@@ -26,22 +26,20 @@ export class EnteredNeedsBook {
   }
 
   /** The session as the control loop should read it: an entry's energy counts from the session's start. */
-  overlay(s: EvseSession): EvseSession {
-    const e = this.of(s);
-    if (!e) return s;
-    return { ...s, departureAt: e.departureAt, energyAmountWh: e.energyWh, energyAtNeedsWh: s.energyAtStartWh };
+  overlay(s: EvseSession, e = this.of(s)): EvseSession {
+    return e ? { ...s, departureAt: e.departureAt, energyAmountWh: e.energyWh, energyAtNeedsWh: s.energyAtStartWh } : s;
   }
 
   /** What the page shows: the needs in use and where they come from. */
   needsOf(s: EvseSession): SessionNeeds | undefined {
     const e = this.of(s);
-    const v = this.overlay(s);
+    const v = this.overlay(s, e);
     if (v.departureAt === undefined && v.energyAmountWh === undefined) return undefined;
-    const since = v.energyRegisterWh !== undefined && v.energyAtNeedsWh !== undefined ? Math.max(0, v.energyRegisterWh - v.energyAtNeedsWh) : 0;
+    const remainingWh = stillWantedWh(v);
     return {
       source: e ? 'page' : 'ev',
       ...(v.departureAt !== undefined ? { departureAt: v.departureAt } : {}),
-      ...(v.energyAmountWh !== undefined ? { remainingWh: Math.max(0, v.energyAmountWh - since) } : {}),
+      ...(remainingWh !== undefined ? { remainingWh } : {}),
       ...(e ? { energyWh: e.energyWh, enteredBy: e.enteredBy } : {}),
     };
   }

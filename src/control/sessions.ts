@@ -45,6 +45,13 @@ export type SessionChange = 'start' | 'end' | 'needs' | 'status' | 'meter' | 'no
 
 export const evseKey = (stationId: string, evseId: number): string => `${stationId}/${evseId}`;
 
+/** Energy the session still wants now (Wh): what its needs asked for less what it got since; undefined if unknown. */
+export function stillWantedWh(s: EvseSession): number | undefined {
+  if (s.energyAmountWh === undefined) return undefined;
+  const since = s.energyRegisterWh !== undefined && s.energyAtNeedsWh !== undefined ? Math.max(0, s.energyRegisterWh - s.energyAtNeedsWh) : 0;
+  return Math.max(0, s.energyAmountWh - since);
+}
+
 export class SessionTracker {
   private readonly evses = new Map<string, EvseSession>();
   private readonly byTransaction = new Map<string, string>();

@@ -7,7 +7,7 @@ import type { CsmsLimit } from './csms-profiles.js';
 import type { EvseDispatchState, LimitChange } from './dispatcher.js';
 import { exportCredit, type ExportWatch } from './export-credit.js';
 import { ROOT_NODE, toSitePhases, type Measurements } from './measurements.js';
-import { evseKey, type EvseSession } from './sessions.js';
+import { evseKey, stillWantedWh, type EvseSession } from './sessions.js';
 import { CONTROL_TIMING } from './settings.js';
 import type { ControlSettings, NodeState } from './types.js';
 import { ownValue } from '../common/ids.js';
@@ -355,7 +355,7 @@ function demandOf(v: SessionView, now: number, settings: ControlSettings, h: Evs
   if (h?.evCap !== undefined && h.evCap.transactionId === s.transactionId) maxA = Math.min(maxA, Math.max(st.minA, h.evCap.a));
   const minA = Math.min(Math.max(st.minA, s.evMinCurrentA ?? 0), maxA);
   const delivered = s.energyRegisterWh !== undefined && s.energyAtStartWh !== undefined ? Math.max(0, s.energyRegisterWh - s.energyAtStartWh) : 0;
-  const sinceNeeds = s.energyRegisterWh !== undefined && s.energyAtNeedsWh !== undefined ? Math.max(0, s.energyRegisterWh - s.energyAtNeedsWh) : 0;
+  const wantedWh = stillWantedWh(s);
   const mode = ownValue(settings.modes, st.id) ?? st.mode;
   return {
     id: evseKey(s.stationId, s.evseId),
@@ -367,7 +367,7 @@ function demandOf(v: SessionView, now: number, settings: ControlSettings, h: Evs
     canSwitchPhases: v.canSwitchPhases,
     ...(v.dispatch.followsCuts ? { followsCuts: true } : {}),
     priority: idle ? IDLE_PRIORITY : ownValue(settings.priorities, st.id) ?? st.priority,
-    ...(s.energyAmountWh !== undefined ? { energyWantedWh: Math.max(0, s.energyAmountWh - sinceNeeds) } : {}),
+    ...(wantedWh !== undefined ? { energyWantedWh: wantedWh } : {}),
     ...(s.departureAt !== undefined ? { departureAt: s.departureAt } : {}),
     energyDeliveredWh: delivered,
     controllable: v.fixedReason === undefined,

@@ -175,8 +175,9 @@ async function runController(s: Scenario, factory: ControlLoopFactory, windowMs:
   relay.attach(sim.stations);
   const stations = createStations({ relay, caller: relay });
   const driverSub = stations.events$.subscribe((ev) => {
-    const spec = ev.kind === 'session' && ev.phase === 'started' ? entering.get(ev.stationId) : undefined;
-    if (!spec || ev.kind !== 'session') return;
+    if (ev.kind !== 'session' || ev.phase !== 'started') return;
+    const spec = entering.get(ev.stationId);
+    if (!spec) return;
     const entry = { stationId: ev.stationId, evseId: ev.evseId ?? 1, transactionId: ev.transactionId, energyWh: spec.energyWh, departureAt: spec.departAt, enteredBy: 'driver', enteredAt: clock.now() };
     enteredNeeds$.next([...enteredNeeds$.getValue().filter((e) => e.stationId !== ev.stationId), entry]);
   });
