@@ -36,6 +36,11 @@ export const PLAN_KEEP_RUNNING = 0.001;
 /** A session keeps the steady stage's preference for the first slot only this long into a stretch of charging: ties
  * stop flipping every re-plan, but no session holds the first slot for good on a forecast that may not come true. */
 export const PLAN_INCUMBENT_MS = 60 * 60_000;
+/** A Wh from the home battery kept for the EVs costs this much of a Wh delivered: the plan takes it only for energy the
+ * grid cannot give the sessions by their departures, not to deliver sooner (the discount is worth less than this over
+ * a day), nor where a 3-phase battery relieves one phase for one 1-phase EV (a third of a Wh per Wh). What it keeps
+ * serves the EVs that come later. */
+export const PLAN_BATTERY_COST = 0.5;
 
 export interface PlanSession {
   id: string;
@@ -65,10 +70,13 @@ export interface PlanProblem {
   rows: string[];
   bounds: string[];
   objective: string;
+  /** The battery's terms (Wh discharged over the plan), when the plan may use it. */
+  batteryWh?: string;
 }
 
 const num = (v: number): string => (Math.abs(v) < 1e-12 ? '0' : String(Number(v.toPrecision(12))));
 const aVar = (i: number, k: number): string => `a${i}_${k}`;
+const bVar = (k: number): string => `b_${k}`;
 const lpText = (sense: 'Maximize' | 'Minimize', obj: string, rows: string[], bounds: string[]): string =>
   `${sense}\n obj: ${obj || '0 zero'}\nSubject To\n${rows.map((r) => ` ${r}`).join('\n')}\nBounds\n${bounds.map((b) => ` ${b}`).join('\n')}\nEnd\n`;
 const sum = (terms: string[]): string => terms.join(' + ').replace(/\+ -/g, '- ');
@@ -189,13 +197,36 @@ export function buildPlan(input: AllocationInput): PlanProblem | undefined {
   }
   const lp: LpParts = { rows: [], bounds: [], objective: [], nodeTerms: new Map() };
   const sessions = evses.map((e, i) => sessionRows(e, i, frame, lp));
+  const battery = batteryTerms(input, frame, lp);
   let r = 0;
   for (const [key, terms] of lp.nodeTerms) {
-    lp.rows.push(`n${r++}: ${sum(terms)} <= ${num(Math.max(0, residual[Math.floor(key / slotMs.length)]))}`);
+    const c = Math.floor(key / slotMs.length);
+    const onBattery = battery?.constraints.has(c);
+    const extra = onBattery ? ` - ${num(1 / (3 * input.voltageV))} ${bVar(key % slotMs.length)}` : '';
+    lp.rows.push(`n${r++}: ${sum(terms)}${extra} <= ${num(Math.max(0, residual[c] - (onBattery ? battery!.creditedA : 0)))}`);
   }
   if (lp.rows.length === 0) return undefined;
   const obj = sum(lp.objective);
-  return { sessions, slotMs, rows: lp.rows, bounds: lp.bounds, objective: obj, energyLp: lpText('Maximize', obj, lp.rows, lp.bounds) };
+  return { sessions, slotMs, rows: lp.rows, bounds: lp.bounds, objective: obj, energyLp: lpText('Maximize', obj, lp.rows, lp.bounds), ...(battery ? { batteryWh: battery.wh } : {}) };
+}
+
+/** The battery kept for the EVs: a discharge per slot (W) that adds to the room of the grid connection's three phases
+ * (a 3-phase inverter) in place of the discharge credited now, within its power and the energy it has to spare (no
+ * forecast of PV: it plans to recharge nothing). */
+function batteryTerms(input: AllocationInput, f: PlanFrame, lp: LpParts): { constraints: Set<number>; creditedA: number; wh: string } | undefined {
+  const b = input.batteryReserve;
+  const root = input.nodes.find((n) => n.parentId === undefined);
+  const node = root && f.tree.index.get(root.id);
+  if (!b || node === undefined || !(b.usableWh > 0) || !(b.maxDischargeW > 0)) return undefined;
+  const wh: string[] = [];
+  for (let k = 0; k < f.slotMs.length; k++) {
+    const h = f.slotMs[k] / 3_600_000;
+    lp.bounds.push(`0 <= ${bVar(k)} <= ${num(b.maxDischargeW)}`);
+    wh.push(`${num(h)} ${bVar(k)}`);
+    lp.objective.push(`${num(-PLAN_BATTERY_COST * h)} ${bVar(k)}`);
+  }
+  lp.rows.push(`bat: ${sum(wh)} <= ${num(b.usableWh)}`);
+  return { constraints: new Set([4 * node, 4 * node + 1, 4 * node + 2]), creditedA: Math.max(0, b.creditedA), wh: sum(wh) };
 }
 
 /** The terms of the energy (Wh) the plan gives session `i` by its departure. */
@@ -278,8 +309,13 @@ export function steadyPlanLp(p: PlanProblem, best: number, least: number, deviat
 /** The discounted energy (the energy stage's objective) of a solution. */
 export function planEnergy(p: PlanProblem, columns: Record<string, { Primal?: number }>): number {
   let e = 0;
-  for (const m of p.objective.matchAll(/([+-]?)\s*([0-9.e+-]+) (a\d+_\d+)/g)) e += (m[1] === '-' ? -1 : 1) * Number(m[2]) * (columns[m[3]]?.Primal ?? 0);
+  for (const m of p.objective.matchAll(/([+-]?)\s*([0-9.e+-]+) (a\d+_\d+|b_\d+)/g)) e += (m[1] === '-' ? -1 : 1) * Number(m[2]) * (columns[m[3]]?.Primal ?? 0);
   return e;
+}
+
+/** The battery's discharge the plan gives the first slot (W); undefined when it plans none. */
+export function readBatteryPlan(p: PlanProblem, columns: Record<string, { Primal?: number }>): number | undefined {
+  return p.batteryWh ? Math.max(0, Math.round(columns[bVar(0)]?.Primal ?? 0)) : undefined;
 }
 
 /** The plan for the first slot: per session, its mean current (A per phase). */

@@ -133,6 +133,10 @@ export interface AllocationInput {
   battery?: { socPct: number; powerW: number; maxDischargeW: number; minSocPct: number };
   /** Grid power at the root now (W, import positive), when metered. */
   grid?: { powerW: number };
+  /** The home battery kept for the EVs (control.battery.reserveForEvs), for the session planner: the energy it has to
+   * spare (Wh), the most it may discharge (W), and the part of the root's limit that is its discharge credited now
+   * (A per phase), which the plan replaces with its own. */
+  batteryReserve?: { usableWh: number; maxDischargeW: number; creditedA: number };
   settings: AllocationSettings;
 }
 

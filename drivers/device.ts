@@ -63,6 +63,9 @@ export interface Device {
   readonly capabilities: readonly CapabilityName[];
   /** Readings as they come; a late subscriber gets the latest one first. */
   readonly readings$: Observable<Reading>;
+  /** A storage inverter that takes a discharge limit (SunSpec model 124; known after discovery): asks for the most it
+   * may discharge (W), or releases it (undefined). Absent on devices that cannot be told. */
+  readonly batteryDischarge?: { readonly available: boolean; setLimit(limitW: number | undefined): void };
   close(): Promise<void>;
 }
 
@@ -152,7 +155,12 @@ export function createDevice(options: DeviceOptions, ctx: DeviceContext): Device
     }
   }
   const dev = new ModbusDevice({ ...common, endpoint, unitId, map }, scheduler, log);
-  return wrap(id, () => dev.capabilities, dev.emitter, () => dev.close());
+  return wrap(id, () => dev.capabilities, dev.emitter, () => dev.close(), {
+    get available() {
+      return dev.controlsBatteryDischarge;
+    },
+    setLimit: (limitW) => dev.setBatteryDischargeLimit(limitW),
+  });
 }
 
 function wrap(
@@ -160,6 +168,7 @@ function wrap(
   capabilities: () => CapabilityName[],
   emitter: { readings$: Observable<Reading>; latest: Reading | undefined },
   close: () => Promise<void>,
+  batteryDischarge?: Device['batteryDischarge'],
 ): Device {
   const readings$ = defer(() => {
     const latest = emitter.latest;
@@ -171,6 +180,7 @@ function wrap(
       return capabilities();
     },
     readings$,
+    ...(batteryDischarge ? { batteryDischarge } : {}),
     close,
   };
 }

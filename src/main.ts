@@ -18,7 +18,7 @@ import { openDatabase } from './store/db.js';
 import { createSessionStore } from './store/sessions.js';
 import { openStationNotes } from './store/station-notes.js';
 import { createStations } from './stations/index.js';
-import { wireRecordsAndPageLimit } from './wiring.js';
+import { wireBatteryControl, wireRecordsAndPageLimit } from './wiring.js';
 import { createSettingsStore } from './store/settings.js';
 import { createEnteredNeedsStore } from './store/entered-needs.js';
 import { MetricsRegistry } from './web/metrics.js';
@@ -150,6 +150,8 @@ async function runController(config: Config, options: RunOptions): Promise<void>
     lpSolver,
   });
   stops.push({ name: 'control loop', stop: () => control.stop() });
+  const batteryControl = wireBatteryControl(config, devices, control, log.child({ stage: 'control' }));
+  stops.push({ name: 'battery control', stop: async () => batteryControl.unsubscribe() });
 
   const metrics = new MetricsRegistry();
   const stageMetrics = registerStageMetrics(metrics, relay, control, readings$);

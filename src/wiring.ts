@@ -10,6 +10,10 @@ import type { Observable } from 'rxjs';
 import type { SessionStore } from './store/sessions.js';
 import type { SettingsStore } from './store/settings.js';
 import { PAGE_LIMIT_SOURCE } from './web/ports.js';
+import { Subscription as Subs } from 'rxjs';
+import type { Device } from '../drivers/index.js';
+import type { Config } from './config/types.js';
+import type { ControlLoop } from './control/types.js';
 
 export interface RecordsAndLimitsInputs {
   events$: Observable<StationEvent>;
@@ -28,4 +32,22 @@ export function wireRecordsAndPageLimit(i: RecordsAndLimitsInputs): Subscription
     try { i.setExternalLimit(PAGE_LIMIT_SOURCE, limitA); } catch (err) { i.log.error({ err }, 'could not apply the page site limit'); }
   }));
   return sub;
+}
+
+/** The battery kept for the EVs (control.battery.reserveForEvs): the loop's discharge limit → the battery's driver. */
+export function wireBatteryControl(config: Config, devices: readonly Device[], control: Pick<ControlLoop, 'state$'>, log: Logger): Subscription {
+  const meter = config.control.battery?.reserveForEvs ? config.meters.find((m) => m.role === 'battery') : undefined;
+  const control$ = meter ? devices.find((d) => d.id === meter.id)?.batteryDischarge : undefined;
+  if (!meter || !control$) return new Subs();
+  let warned = false;
+  return control.state$.subscribe((st) => {
+    if (!st.battery) return;
+    if (control$.available) {
+      control$.setLimit(st.battery.dischargeLimitW);
+    } else if (!warned && devices.find((d) => d.id === meter.id)?.capabilities.length) {
+      // Found, but without storage controls: it runs on its own, and the EVSEs count only the discharge planned.
+      warned = true;
+      log.error({ meter: meter.id }, 'control.battery.reserveForEvs: the battery has no SunSpec model 124 storage controls; it cannot be told its discharge limit');
+    }
+  });
 }

@@ -9,6 +9,7 @@ import { discoverSunSpec, readSunSpecIdentity, sunspecRegisterMap } from '../sun
 import { errorText, ModbusConnection, ModbusExceptionError, type ModbusEndpoint } from './client.js';
 import { mapCapabilities, type RegisterMap } from './map.js';
 import { planReads, readMap, type ReadSpan } from './reader.js';
+import { DISCHARGE_LIMIT_REVERT_S, writeDischargeLimit } from './battery-control.js';
 
 export interface ModbusDeviceSettings {
   id: string;
@@ -35,6 +36,8 @@ export class ModbusDevice {
   private nextConnectAt = 0;
   private backoffMs: number;
   private readonly ticker: Subscription;
+  /** The discharge limit asked for (W; undefined: released) and what was last written, when. */
+  private discharge?: { wantW: number | undefined; writtenW?: number | null; writtenAt?: number; failures: number };
 
   constructor(
     readonly settings: ModbusDeviceSettings,
@@ -55,6 +58,39 @@ export class ModbusDevice {
   /** The map in use (after SunSpec discovery: the discovered one). */
   get registerMap(): RegisterMap | undefined {
     return this.map;
+  }
+
+  /** Whether the device takes a battery discharge limit (known after SunSpec discovery). */
+  get controlsBatteryDischarge(): boolean {
+    return this.map?.controls?.batteryDischarge !== undefined;
+  }
+
+  /** Asks for a discharge limit (W) or its release (undefined); written with the next poll and renewed before the
+   * inverter's revert time runs out. */
+  setBatteryDischargeLimit(limitW: number | undefined): void {
+    this.discharge = { ...(this.discharge ?? { failures: 0 }), wantW: limitW === undefined ? undefined : Math.max(0, limitW) };
+  }
+
+  /** Writes the discharge limit when it changed by more than 100 W or between held and released, or is due for renewal. */
+  private async applyDischargeLimit(): Promise<void> {
+    const regs = this.map?.controls?.batteryDischarge;
+    const d = this.discharge;
+    if (!regs || !d) return;
+    const now = this.scheduler.now();
+    const want = d.wantW ?? null;
+    const changed = d.writtenW === undefined || (want === null) !== (d.writtenW === null) || (want !== null && d.writtenW !== null && Math.abs(want - d.writtenW) > 100);
+    const due = want !== null && now - (d.writtenAt ?? -Infinity) >= (DISCHARGE_LIMIT_REVERT_S * 1000) / 3;
+    if (!changed && !due) return;
+    const s = this.settings;
+    try {
+      const pct = await writeDischargeLimit(regs, d.wantW, (a, c) => this.conn.read(s.unitId, 'holding', a, c), (a, v) => this.conn.write(s.unitId, a, v));
+      if (changed) this.log.info({ device: s.id, dischargeLimitW: d.wantW ?? 'released', ratePct: Math.round(pct * 10) / 10 }, 'battery discharge limit written');
+      d.writtenW = want;
+      d.writtenAt = now;
+      d.failures = 0;
+    } catch (err) {
+      if (d.failures++ === 0) this.log.warn({ device: s.id, err: errorText(err) }, 'battery discharge limit not written; trying again with the next poll');
+    }
   }
 
   private useMap(map: RegisterMap): void {
@@ -112,6 +148,7 @@ export class ModbusDevice {
         if (this.closed) return;
         this.backoffMs = s.backoffMinMs;
         this.emitter.answered(result.values, result.problems);
+        await this.applyDischargeLimit();
         return;
       } catch (err) {
         lastError = err;

@@ -55,6 +55,22 @@ export interface RegisterMap {
   /** Merge two reads when at most this many unused registers lie between them (default 0: contiguous only). */
   maxGap?: number;
   fields: MapFields;
+  /** What the controller may set on the device (found by SunSpec discovery; register map files declare none). */
+  controls?: { batteryDischarge?: BatteryDischargeRegisters };
+}
+
+/**
+ * A storage inverter's discharge limit as SunSpec model 124 has it (holding registers): StorCtl_Mod (bit 1 turns the
+ * limit on), OutWRte (percent of WChaMax, scaled by InOutWRte_SF) and InOutWRte_RvrtTms (seconds after which the
+ * inverter drops the limit by itself unless it is written again). All addresses absolute.
+ */
+export interface BatteryDischargeRegisters {
+  mode: number;
+  rate: number;
+  rateScale: number;
+  revert?: number;
+  maxW: number;
+  maxWScale: number;
 }
 
 const ALL_FIELDS = new Set<string>([...VECTOR_FIELDS, ...SCALAR_FIELDS]);

@@ -172,9 +172,18 @@ export function sunspecRegisterMap(found: SunSpecDiscovery): RegisterMap {
     set('batteryMaxDischargeW', spec(battery, 'WDisChaRteMax'));
   }
   const storage = byId.get(124);
+  let storageControls: RegisterMap['controls'];
   if (storage) {
     set('batterySocPct', spec(storage, 'ChaState'));
     set('batteryMaxChargeW', spec(storage, 'WChaMax'));
+    const at = (point: string) => {
+      const p = storage.model.points.get(point);
+      return p && p.offset < storage.at.length + 2 ? storage.at.address + p.offset : undefined;
+    };
+    const [mode, rate, rateScale, maxW, maxWScale, revert] = ['StorCtl_Mod', 'OutWRte', 'InOutWRte_SF', 'WChaMax', 'WChaMax_SF', 'InOutWRte_RvrtTms'].map(at);
+    if (mode !== undefined && rate !== undefined && rateScale !== undefined && maxW !== undefined && maxWScale !== undefined) {
+      storageControls = { batteryDischarge: { mode, rate, rateScale, maxW, maxWScale, ...(revert !== undefined ? { revert } : {}) } };
+    }
   }
 
   if (Object.keys(fields).length === 0) {
@@ -191,5 +200,6 @@ export function sunspecRegisterMap(found: SunSpecDiscovery): RegisterMap {
     // safe and turns a meter poll into one or two requests.
     maxGap: 100,
     fields,
+    ...(storageControls ? { controls: storageControls } : {}),
   };
 }

@@ -86,6 +86,12 @@ function crossCheck(c: Config): string[] {
     if (c.controller.vendor.length > 20) problems.push('controller.vendor: at most 20 characters when controller.protocol is ocpp1.6');
     if (c.controller.model.length > 20) problems.push('controller.model: at most 20 characters when controller.protocol is ocpp1.6');
   }
+  if (c.control.battery?.reserveForEvs) {
+    // The controller sets the discharge limit through SunSpec model 124: a battery read otherwise cannot be told.
+    const b = c.meters.filter((m) => m.role === 'battery');
+    if (b.length !== 1) problems.push(`control.battery.reserveForEvs: needs exactly one meter with role battery (found ${b.length})`);
+    else if (b[0].driver === 'opcua' || b[0].map !== 'sunspec') problems.push(`control.battery.reserveForEvs: meter ${b[0].id} must be a Modbus SunSpec device (map: sunspec) to take a discharge limit`);
+  }
   if ((c.upstream.clientCert === undefined) !== (c.upstream.clientKey === undefined)) problems.push('upstream.clientKey: clientCert and clientKey go together');
   c.meters.forEach((m, i) => {
     const need = (key: keyof typeof m) => {

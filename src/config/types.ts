@@ -181,7 +181,7 @@ export interface ControlConfig {
   importCeilingW?: number;
   /** `creditDischarge` (default true): what a home battery behind the grid meter discharges is credited whole on top of
    * the grid connection's fuse while its SoC is 5 points above `minSocPct`, instead of like PV. */
-  battery?: { minSocPct: number; creditDischarge?: boolean };
+  battery?: { minSocPct: number; creditDischarge?: boolean; reserveForEvs?: boolean; capacityWh?: number };
   /**
    * At most this share (0..1) of the export measured through a node (PV, battery) is used by EVSEs on top of the
    * node's fuse limit, while its meter is good (never more than the limit again); the loop credits the export less

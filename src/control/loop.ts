@@ -22,6 +22,7 @@ import { applyPlan, Planner } from './planner.js';
 import { evCapOf } from './ev-cap.js';
 import { undrawnIdle } from './idle.js';
 import { EnteredNeedsBook } from './entered-needs.js';
+import { batteryCommand, type BatteryCommand } from './battery-reserve.js';
 import { atMinimum, heldAtMinimum } from './no-zero.js';
 import { buildInput, defaultSettings, defaultStation, STATION_SETTLE_MS, type EvseHistory, type SessionView, type SettledLoad } from './solve-input.js';
 import type { ControlInputs, ControlLoop, ControlSettings, ControlState, EnteredNeeds, EvseState, NodeState } from './types.js';
@@ -72,6 +73,7 @@ export function createControlLoop(inputs: ControlInputs): ControlLoop {
   let lastResult: AllocationResult = { allocations: [], alarms: [] };
   let lastNodes: NodeState[] = [];
   let lastSolveMs = 0;
+  let lastBattery: BatteryCommand | undefined;
   let stopped = false;
 
   // Our stack level: the highest the station accepts, so our TxProfile replaces any CSMS TxProfile below it (we send
@@ -157,7 +159,7 @@ export function createControlLoop(inputs: ControlInputs): ControlLoop {
     }
     const current = marked ? views() : vs;
     const tariff = tariffWindows(now, config.control.tariff, tariffZone);
-    const built = buildInput({ now, config, settings, siteLimit, measurements, views: current, history, stepMs, exportCreditFraction, tariff, settledNet, exportWatch });
+    const built = buildInput({ now, config, settings, siteLimit, measurements, views: current, history, stepMs, exportCreditFraction, tariff, settledNet, exportWatch, batteryPlanW: planner?.plannedBatteryW() });
     const t0 = performance.now();
     try {
       lastResult = allocateWithPlan(built.input);
@@ -172,7 +174,7 @@ export function createControlLoop(inputs: ControlInputs): ControlLoop {
     const held = heldAtMinimum(current, lastResult, (id) => dispatcher.capabilities(id));
     if (held.size) {
       const again = current.map((v) => (held.has(evseKey(v.session.stationId, v.session.evseId)) ? atMinimum(v) : v));
-      const rebuilt = buildInput({ now, config, settings, siteLimit, measurements, views: again, history, stepMs, exportCreditFraction, tariff, settledNet, exportWatch });
+      const rebuilt = buildInput({ now, config, settings, siteLimit, measurements, views: again, history, stepMs, exportCreditFraction, tariff, settledNet, exportWatch, batteryPlanW: planner?.plannedBatteryW() });
       try {
         lastResult = allocateWithPlan(rebuilt.input);
         nodes = rebuilt.nodes;
@@ -229,6 +231,7 @@ export function createControlLoop(inputs: ControlInputs): ControlLoop {
     }
     for (const k of [...history.keys()]) if (!liveKeys.has(k)) history.delete(k);
     dispatcher.setTargets(targets);
+    lastBattery = batteryCommand({ config, measurements, siteLimit, views: current, result: lastResult, planW: planner?.plannedBatteryW() });
     state$.next(buildState(now, current));
   }
 
@@ -269,7 +272,7 @@ export function createControlLoop(inputs: ControlInputs): ControlLoop {
     const clockOffsetsS: Record<string, number> = stationRecord();
     for (const [id, ms] of clocks.all()) clockOffsetsS[id] = Math.round(ms / 100) / 10;
     const implausible = trust.reports();
-    return { at: now, nodes: lastNodes, evses, stations: dispatcher.stationStates(), alarms: lastResult.alarms, lastSolveMs, clockOffsetsS, ...(implausible.length ? { implausible } : {}) };
+    return { at: now, nodes: lastNodes, evses, stations: dispatcher.stationStates(), alarms: lastResult.alarms, lastSolveMs, clockOffsetsS, ...(implausible.length ? { implausible } : {}), ...(lastBattery ? { battery: lastBattery } : {}) };
   }
 
   /** A station-stamped event is a sample of its clock; one sent late from its offline queue is not. A session's start

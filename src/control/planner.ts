@@ -2,7 +2,7 @@
 // its needs, it plans the sessions present to their departures; the loop then hands allocate() the plan for now as
 // an order and weights (applyPlan). The plan only steers who is served first: every limit, minimum, ramp and
 // fail-safe stays allocate()'s, so a wrong or missing plan costs energy, never a fuse.
-import { buildPlan, evenPlanLp, fairPlanLp, planEnergy, readPlan, steadyPlanLp } from '../../algorithms/plan.js';
+import { buildPlan, evenPlanLp, fairPlanLp, planEnergy, readBatteryPlan, readPlan, steadyPlanLp, type PlanProblem } from '../../algorithms/plan.js';
 import type { AllocationInput, EvseDemand } from '../../algorithms/types.js';
 import type { LpSolver } from '../common/highs.js';
 import type { Logger } from '../common/log.js';
@@ -18,6 +18,8 @@ const WEIGHT_RANGE = 10;
 
 export class Planner {
   private plan = new Map<string, number>();
+  /** The home battery's discharge the plan gives now (W), when it plans the battery. */
+  private batteryW: number | undefined;
   private madeAt = -Infinity;
   private failures = 0;
 
@@ -42,29 +44,50 @@ export class Planner {
     } catch (err) {
       // A plan is an improvement, not a need: without one the loop allocates as it always did.
       this.plan = new Map();
+      this.batteryW = undefined;
       if (this.failures++ === 0) this.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'session plan failed; sessions are shared without one');
     }
     return this.plan;
   }
 
+  /** The home battery's discharge the current plan gives now (W); undefined when no plan includes the battery. */
+  plannedBatteryW(): number | undefined {
+    return this.batteryW;
+  }
+
   private solve(input: AllocationInput): Map<string, number> {
+    this.batteryW = undefined;
     const p = buildPlan(input);
     if (!p) return new Map();
     const first = this.solver.solve(p.energyLp, OPTIONS);
     if (first.Status !== 'Optimal') throw new Error(`plan: HiGHS ended with ${first.Status}`);
     const best = first.ObjectiveValue ?? 0;
+    keepBatteryUse(p, first.Columns);
+    const read = (columns: Record<string, { Primal?: number }>) => {
+      this.batteryW = readBatteryPlan(p, columns);
+      return readPlan(p, columns);
+    };
     const fair = fairPlanLp(p, best);
-    if (!fair) return readPlan(p, first.Columns);
+    if (!fair) return read(first.Columns);
     const second = this.solver.solve(fair, OPTIONS);
-    if (second.Status !== 'Optimal') return readPlan(p, first.Columns);
+    if (second.Status !== 'Optimal') return read(first.Columns);
     const least = second.Columns.least?.Primal ?? 0;
     const even = evenPlanLp(p, best, least);
     const third = even ? this.solver.solve(even, OPTIONS) : undefined;
-    if (third?.Status !== 'Optimal') return readPlan(p, second.Columns);
+    if (third?.Status !== 'Optimal') return read(second.Columns);
     const steady = steadyPlanLp(p, best, least, third.ObjectiveValue ?? 0, planEnergy(p, third.Columns));
     const fourth = steady ? this.solver.solve(steady, OPTIONS) : undefined;
-    return readPlan(p, fourth?.Status === 'Optimal' ? fourth.Columns : third.Columns);
+    return read(fourth?.Status === 'Optimal' ? fourth.Columns : third.Columns);
   }
+}
+
+/** The fair, even and steady stages may share the energy differently, not take more from the battery than the energy
+ * stage found worth it. */
+function keepBatteryUse(p: PlanProblem, columns: Record<string, { Primal?: number }>): void {
+  if (!p.batteryWh) return;
+  let used = 0;
+  for (const m of p.batteryWh.matchAll(/([0-9.e+-]+) (b_\d+)/g)) used += Number(m[1]) * (columns[m[2]]?.Primal ?? 0);
+  p.rows.push(`bkeep: ${p.batteryWh} <= ${used * (1 + 1e-6) + 1e-3}`);
 }
 
 /**

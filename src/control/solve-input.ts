@@ -7,6 +7,7 @@ import type { CsmsLimit } from './csms-profiles.js';
 import type { EvseDispatchState, LimitChange } from './dispatcher.js';
 import { exportCredit, type ExportWatch } from './export-credit.js';
 import { ROOT_NODE, toSitePhases, type Measurements } from './measurements.js';
+import { keptBattery, withoutUnplanned } from './battery-reserve.js';
 import { evseKey, stillWantedWh, type EvseSession } from './sessions.js';
 import { CONTROL_TIMING } from './settings.js';
 import type { ControlSettings, NodeState } from './types.js';
@@ -195,6 +196,8 @@ export function buildInput(args: {
   settledNet?: Map<string, SettledLoad>;
   /** Tariff windows ahead (absolute), from control.tariff. */
   tariff?: TariffWindow[];
+  /** The home battery's discharge the session plan gives now (W), when it plans the battery (battery-reserve.ts). */
+  batteryPlanW?: number;
 }): BuiltInput {
   const { now, config, settings, measurements, views, history } = args;
   const chain = nodeChain(config);
@@ -214,7 +217,8 @@ export function buildInput(args: {
   }
   const battery = measurements.battery(config.control.battery?.minSocPct ?? 20);
   // Per phase (A, a 3-phase inverter): what the battery discharges now (a good reading only: measurements.battery).
-  const batteryDischargeA = battery && (config.control.battery?.creditDischarge ?? true) && battery.powerW > 0 ? battery.powerW / (3 * config.site.voltage) : 0;
+  const kept = keptBattery(config, battery, args.batteryPlanW);
+  const batteryDischargeA = kept?.countedA ?? (battery && (config.control.battery?.creditDischarge ?? true) && battery.powerW > 0 ? battery.powerW / (3 * config.site.voltage) : 0);
   // Charge to spare: 5 points above the minimum the config sets. Below that the battery is about to stop, and its part
   // of the export is not credited at all (it would become load on the fuse at once when it stops).
   const batteryOk = battery !== undefined && battery.socPct > battery.minSocPct + 5;
@@ -224,7 +228,7 @@ export function buildInput(args: {
   const limitNodes: LimitNode[] = [];
   const nodeStates: NodeState[] = [];
   const addNode = (id: string, parentId: string | undefined, limitA: PhaseVector, limitW: number | undefined) => {
-    const m = measurements.nodeMeasurement(id);
+    const m = id === ROOT_NODE ? withoutUnplanned(measurements.nodeMeasurement(id), kept?.excessA ?? 0) : measurements.nodeMeasurement(id);
     const draw = drawBelow.get(id) ?? { lo: [0, 0, 0], hi: [0, 0, 0] };
     let uncontrolled: PhaseVector = [0, 0, 0];
     let limit = limitA;
@@ -316,6 +320,7 @@ export function buildInput(args: {
     evses,
     ...(pv ? { pv } : {}),
     ...(battery ? { battery } : {}),
+    ...(kept?.reserve ? { batteryReserve: kept.reserve } : {}),
     ...(grid !== undefined ? { grid: { powerW: grid } } : {}),
     settings: {
       mode: settings.siteMode,

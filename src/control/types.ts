@@ -1,6 +1,7 @@
 // The control stage's contract: what it consumes and what it publishes. main.ts (production, demo) and the site
 // score (src/sim, virtual time, in-process stations) build the same loop from these inputs.
 import type { LpSolver } from './planner.js';
+import type { BatteryCommand } from './battery-reserve.js';
 import type { Observable, SchedulerLike } from 'rxjs';
 import type { Allocation, AllocationInput, AllocationResult, ChargingMode, OverloadAlarm, PhaseVector } from '../../algorithms/types.js';
 import type { Reading } from '../../drivers/types.js';
@@ -143,6 +144,8 @@ export interface ControlState {
   lastSolveMs: number;
   /** Each station's clock minus the controller's (s), measured from its timestamps; absent until it stamped one. */
   clockOffsetsS?: Record<string, number>;
+  /** The home battery kept for the EVs (control.battery.reserveForEvs): what it may discharge after this solve. */
+  battery?: BatteryCommand;
 }
 
 export interface ControlLoop {

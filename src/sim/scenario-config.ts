@@ -49,8 +49,9 @@ export function scenarioConfig(s: Scenario, opts: ScenarioConfigOptions = {}): C
     control: {
       safeLimitA: s.site.limitA.map((a) => Math.min(6, a)),
       ...(s.mode ? { mode: s.mode } : {}),
-      // The battery's own minimum state of charge, as its installer sets it in the inverter and here.
-      ...(s.battery ? { battery: { minSocPct: Math.round(s.battery.minSoc * 100) } } : {}),
+      // The battery's own minimum state of charge, as its installer sets it in the inverter and here; kept for the EVs
+      // with its capacity, as the installer of such a site sets it.
+      ...(s.battery ? { battery: { minSocPct: Math.round(s.battery.minSoc * 100), ...(s.battery.reserveForEvs ? { reserveForEvs: true, capacityWh: s.battery.capacityWh } : {}) } } : {}),
     },
     log: { level: 'silent' },
     ...opts.overrides,

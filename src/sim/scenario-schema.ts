@@ -70,6 +70,7 @@ const schema = {
         maxW: { type: 'number', minimum: 0 },
         soc: { type: 'number', minimum: 0, maximum: 1 },
         minSoc: { type: 'number', minimum: 0, maximum: 1 },
+        reserveForEvs: { type: 'boolean' },
       },
     },
     circuits: {

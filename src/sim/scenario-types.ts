@@ -81,7 +81,9 @@ export interface Scenario {
   mode?: 'fast' | 'pv' | 'minpv';
   baseLoad: BaseLoadSpec;
   pv?: { peakW: number; /** Cloudiness 0 (clear) .. 1 (overcast), default 0.3. */ clouds: number };
-  battery?: { capacityWh: number; maxW: number; soc: number; minSoc: number };
+  /** `reserveForEvs`: the site keeps the battery for the EVs (control.battery.reserveForEvs): it follows the controller's
+   * discharge limit. */
+  battery?: { capacityWh: number; maxW: number; soc: number; minSoc: number; reserveForEvs?: boolean };
   circuits: CircuitSpec[];
   chargers: ChargerSpec[];
   evs: EvSpec[];

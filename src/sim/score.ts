@@ -194,6 +194,10 @@ async function runController(s: Scenario, factory: ControlLoopFactory, windowMs:
     // MeterValues interval plus a loop period.
     reactionMs: windowMs + Math.max(...s.chargers.map((c) => opts.meterIntervalMs ?? c.meterValuesS * 1000)),
   });
+  // The home battery follows the loop's command when the site keeps it for the EVs (control.battery.reserveForEvs).
+  const batterySub = loop.state$.subscribe((st) => {
+    if (sim.battery && st.battery) sim.battery.dischargeLimitW = st.battery.dischargeLimitW;
+  });
   const meter = new OverloadMeter(windowMs);
   const emit = (snap: ReturnType<SiteSim['step']>) => {
     for (const r of snapshotReadings(s, snap)) readings$.next(r);
@@ -221,6 +225,7 @@ async function runController(s: Scenario, factory: ControlLoopFactory, windowMs:
   } finally {
     await loop.stop();
     driverSub.unsubscribe();
+    batterySub.unsubscribe();
     relay.complete();
     readings$.complete();
   }

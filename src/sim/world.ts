@@ -195,8 +195,11 @@ export async function startSimulatedSite(opts: SimulatedSiteOptions): Promise<Si
       }
     };
     publish(sim.last!);
+    // The battery follows a discharge limit the controller writes to it (SunSpec model 124), as a real one would.
+    const batterySite = servers.find((x) => x.meters.some((m) => m.role === 'battery'))?.site;
     const tick: Subscription = interval(tickMs, scheduler).subscribe(() => {
       const target = now();
+      if (sim.battery && batterySite) sim.battery.dischargeLimitW = batterySite.batteryDischargeLimitW();
       // Never more than a minute of physics per tick: a stalled process skips ahead rather than spiralling.
       if (target - t > 60_000) t = target - 60_000;
       while (t + 1000 <= target) {

@@ -12,6 +12,8 @@ export interface ModbusSiteOptions {
   port?: number;
   /** Unit ids (defaults 1, 2, 3). */
   units?: { meter?: number; inverter?: number; battery?: number };
+  /** The devices' own clock (ms), for the revert time of a discharge limit; default the wall clock. */
+  now?: () => number;
   /** Where "SunS" sits (default 40000). */
   base?: number;
   /** MPPT inputs of the inverter (default 2). */
@@ -25,11 +27,16 @@ export class SimModbusSite {
   readonly battery: SunSpecImage;
   readonly unitIds: { meter: number; inverter: number; battery: number };
   private readonly sub: Subscription;
+  /** When a client last wrote the battery's storage controls (model 124), for their revert time (ms, wall clock). */
+  private storageWrittenAt = 0;
+
+  private readonly now: () => number;
 
   constructor(
     readonly model: SiteModel = new SiteModel(),
     opts: ModbusSiteOptions = {},
   ) {
+    this.now = opts.now ?? Date.now;
     this.server = new ModbusTcpServer({ host: opts.host, port: opts.port });
     this.unitIds = { meter: opts.units?.meter ?? 1, inverter: opts.units?.inverter ?? 2, battery: opts.units?.battery ?? 3 };
     const base = opts.base ?? 40000;
@@ -58,8 +65,29 @@ export class SimModbusSite {
       img.setString(1, 'Md', md);
       img.setString(1, 'SN', sn);
     }
+    // Storage controls as a battery leaves its factory: no limit set, full rate, no revert time.
+    this.battery.setRaw(124, 'StorCtl_Mod', [0]);
+    this.battery.set(124, 'OutWRte', 100);
+    this.battery.set(124, 'InOutWRte_RvrtTms', 0);
     this.write(model.values);
     this.sub = model.changes$.subscribe((v) => this.write(v));
+    this.server.onWrite((unit, address) => {
+      if (unit === this.unitIds.battery && this.battery.holds(124, address)) this.storageWrittenAt = this.now();
+    });
+  }
+
+  /**
+   * The discharge limit a controller set through model 124 (W): StorCtl_Mod bit 1 with OutWRte percent of WChaMax.
+   * Undefined when none is set, or when its revert time (InOutWRte_RvrtTms) passed without it being written again.
+   */
+  batteryDischargeLimitW(now = this.now()): number | undefined {
+    const b = this.battery;
+    const mode = b.get(124, 'StorCtl_Mod') ?? 0;
+    if (!(mode & 0b10)) return undefined;
+    const revertS = b.get(124, 'InOutWRte_RvrtTms') ?? 0;
+    if (revertS > 0 && now - this.storageWrittenAt > revertS * 1000) return undefined;
+    const pct = b.get(124, 'OutWRte') ?? 100;
+    return (Math.max(0, Math.min(100, pct)) / 100) * (b.get(124, 'WChaMax') ?? 0);
   }
 
   get port(): number {

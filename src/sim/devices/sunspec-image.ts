@@ -1,7 +1,7 @@
 // Lays out a SunSpec device in a simulated register bank from the same model JSON the driver reads: "SunS", then
 // each model's ID, L and points (unset points hold the not-implemented marker), then the 0xFFFF end marker.
 // Values are written in engineering units and encoded with the scale factor chosen for each point.
-import { encodeValue, notImplementedRegisters } from '../../../drivers/modbus/codec.js';
+import { decodeRegisters, encodeValue, notImplementedRegisters } from '../../../drivers/modbus/codec.js';
 import { loadSunSpecModel, type SunSpecModel, type SunSpecPoint } from '../../../drivers/sunspec/model.js';
 import type { RegisterBank } from './register-bank.js';
 
@@ -79,6 +79,22 @@ export class SunSpecImage {
       if (sf) raw = value / 10 ** (this.bank.holding[m.address + sf.offset] << 16 >> 16);
     }
     this.bank.write('holding', start + p.offset, encodeValue(raw, p.type));
+  }
+
+  /** Reads a point back in engineering units (what a client wrote, say); undefined when not a number. */
+  get(modelId: number, point: string): number | undefined {
+    const { start, p, m } = this.locate(modelId, point);
+    if (!p.type) return undefined;
+    const d = decodeRegisters(Array.from(this.bank.holding.subarray(start + p.offset, start + p.offset + p.size)), p.type, 'big', 'big', true);
+    if (!d.ok) return undefined;
+    const sf = p.sf ? m.model.points.get(p.sf) : undefined;
+    return sf ? d.value * 10 ** ((this.bank.holding[m.address + sf.offset] << 16) >> 16) : d.value;
+  }
+
+  /** Whether a register lies in a model's block. */
+  holds(modelId: number, address: number): boolean {
+    const m = this.placed.get(modelId);
+    return m !== undefined && address >= m.address && address < m.address + 2 + m.length;
   }
 
   /** Writes raw registers to a point (e.g. a not-implemented marker or a NaN). */

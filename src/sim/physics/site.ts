@@ -124,6 +124,8 @@ export class SimBattery {
   soc: number;
   /** W, discharging positive. */
   powerW = 0;
+  /** The most it may discharge, as its controller set it (W); undefined: as much as it can (its maxW). */
+  dischargeLimitW: number | undefined;
   constructor(readonly capacityWh: number, readonly maxW: number, soc: number, readonly minSoc: number) {
     this.soc = soc;
   }
@@ -131,7 +133,7 @@ export class SimBattery {
   /** Sets the power for the next `dtMs` from the grid power it would see without itself (W, import positive). */
   step(gridWithoutBatteryW: number, dtMs: number): number {
     const h = dtMs / 3_600_000;
-    let p = Math.max(-this.maxW, Math.min(this.maxW, gridWithoutBatteryW));
+    let p = Math.max(-this.maxW, Math.min(this.maxW, this.dischargeLimitW ?? this.maxW, gridWithoutBatteryW));
     if (p > 0) p = Math.min(p, (Math.max(0, this.soc - this.minSoc) * this.capacityWh) / Math.max(h, 1e-9));
     else p = Math.max(p, -((1 - this.soc) * this.capacityWh) / Math.max(h, 1e-9));
     this.powerW = p;

@@ -1,0 +1,45 @@
+// The home battery kept for the EVs (control.battery.reserveForEvs): a battery doing self-consumption discharges against
+// any import, so on a site whose grid connection has room it drains into load the grid could have carried, and is
+// empty when the fuse binds (pv-depot: 30 kW from 11:05 until its minimum at 12:18, then the evening vans without it).
+// Kept for the EVs, it discharges only what the grid connection cannot carry: the controller sets the most it may
+// discharge, and the battery still covers less than that when there is less import.
+//
+// The limit follows what was measured, not what was allocated: EVSEs take up to a minute to follow a lower limit, and
+// a battery held back at once would put their current on the fuse meanwhile. So it is lowered only by the room the
+// grid meter shows now, less what the EVSEs may still rise by to reach their allocations; and it is released whole as
+// soon as the grid connection is what holds an EVSE back (the battery answers in seconds, the EVSEs then rise into the
+// discharge credited). Unsure of the grid (no good reading) or of the battery's charge, it is released: a battery
+// discharging more only ever takes load off the fuse.
+import type { PhaseVector } from './types.js';
+
+export interface BatteryReserveInput {
+  /** What the battery discharges now (W, charging negative) and the most it can (W). */
+  dischargeW: number;
+  maxDischargeW: number;
+  /** Charge to spare above its minimum (the controller credits its discharge only then). */
+  usable: boolean;
+  /** The grid connection: its limit and what its meter shows now (A per site phase); undefined when not good. */
+  fuseA: PhaseVector;
+  gridA: PhaseVector | undefined;
+  /** Kept free below the fuse (A), as on any measured load. */
+  marginA: number;
+  /** Per site phase, what the EVSEs may still rise by to reach the limits just allocated (A). */
+  pendingRiseA: PhaseVector;
+  /** An EVSE got less than it could take because of the grid connection. */
+  gridBinding: boolean;
+  /** The discharge the session plan gives now (W), when it plans the battery: then at least that, and no more than
+   * the grid's room needs, whatever binds (the plan knows what the battery is worth later). */
+  planW?: number;
+  voltageV: number;
+}
+
+/** The most the battery may discharge now (W, below maxDischargeW), or undefined: released, as much as it can. */
+export function batteryReserveLimitW(x: BatteryReserveInput): number | undefined {
+  if (!x.usable || !x.gridA || (x.gridBinding && x.planW === undefined)) return undefined;
+  // Room per phase the grid can take over from the battery: its limit less what it carries, the margin and the rises
+  // still to land. The battery is 3-phase: giving ΔW less puts ΔW/(3V) on every phase, so the tightest phase decides.
+  let room = Infinity;
+  for (let i = 0; i < 3; i++) room = Math.min(room, x.fuseA[i] - x.gridA[i] - x.marginA - x.pendingRiseA[i]);
+  const need = Math.max(x.planW ?? 0, Math.max(0, x.dischargeW) - room * 3 * x.voltageV);
+  return need < x.maxDischargeW ? Math.round(need) : undefined;
+}

@@ -1,0 +1,86 @@
+// The loop's side of keeping the home battery for the EVs (algorithms/battery.ts): reads the grid meter, the battery
+// and the allocation just made, and says how much the battery may discharge.
+import { batteryReserveLimitW } from '../../algorithms/battery.js';
+import { drawOnSitePhases, evseToSitePhases } from '../../algorithms/phases.js';
+import type { AllocationResult, PhaseVector } from '../../algorithms/types.js';
+import type { Config } from '../config/types.js';
+import type { SiteLimit } from '../controller/site-limit.js';
+import { ROOT_NODE, type Measurements, type NodeMeasurement } from './measurements.js';
+import { evseKey } from './sessions.js';
+import { MEASURED_MARGIN_A, type SessionView } from './solve-input.js';
+
+export interface BatteryCommand {
+  /** The most the battery may discharge (W); absent: released, it discharges as it would on its own. */
+  dischargeLimitW?: number;
+}
+
+/** What the battery may discharge after this solve; undefined when the site does not keep it for the EVs or has none. */
+export function batteryCommand(args: {
+  config: Config;
+  measurements: Measurements;
+  siteLimit: SiteLimit | undefined;
+  views: readonly SessionView[];
+  result: AllocationResult;
+  /** The discharge the session plan gives now (W), when it plans the battery. */
+  planW?: number;
+}): BatteryCommand | undefined {
+  const { config, measurements } = args;
+  if (!config.control.battery?.reserveForEvs) return undefined;
+  const minSocPct = config.control.battery.minSocPct;
+  const battery = measurements.battery(minSocPct);
+  if (!config.meters.some((m) => m.role === 'battery')) return undefined;
+  const grid = measurements.nodeMeasurement(ROOT_NODE);
+  const byId = new Map(args.result.allocations.map((a) => [a.evseId, a]));
+  const pendingRiseA: PhaseVector = [0, 0, 0];
+  for (const v of args.views) {
+    const a = byId.get(evseKey(v.session.stationId, v.session.evseId));
+    if (!a || v.fixedReason !== undefined) continue;
+    const to = drawOnSitePhases(v.station.rotation, a.phases, a.limitA);
+    const now = evseToSitePhases(v.station.rotation, v.session.measuredCurrentA ?? [0, 0, 0]);
+    for (let i = 0; i < 3; i++) pendingRiseA[i] += Math.max(0, to[i] - now[i]);
+  }
+  const fuseA = (args.siteLimit?.limitA ?? config.site.limitA).map((l, i) => Math.min(l, config.site.limitA[i])) as PhaseVector;
+  const gridBinding = args.result.allocations.some((a) => a.limitedBy?.startsWith(`${ROOT_NODE}/`) || a.limitedBy === 'importCeiling');
+  const limit = batteryReserveLimitW({
+    dischargeW: battery?.powerW ?? 0,
+    maxDischargeW: battery?.maxDischargeW || Infinity,
+    usable: battery !== undefined && battery.socPct > minSocPct + 5,
+    fuseA,
+    gridA: grid?.failSafe === false ? grid.meterA : undefined,
+    marginA: config.control.marginA ?? MEASURED_MARGIN_A,
+    pendingRiseA,
+    gridBinding,
+    voltageV: config.site.voltage,
+    ...(args.planW !== undefined ? { planW: args.planW } : {}),
+  });
+  return limit !== undefined ? { dischargeLimitW: limit } : {};
+}
+
+type BatteryReading = ReturnType<Measurements['battery']>;
+
+/**
+ * The battery as the loop counts it when it is kept for the EVs: of what it discharges, the part the session plan
+ * gives now is counted on top of the fuse (`countedA`, A per phase); the rest (`excessA`) is read as if it were not
+ * there, so the EVSEs are cut to the plan before the battery is held back to it. `reserve` is what the planner may plan
+ * from (its energy above the minimum, its power). Undefined when the battery is not kept for the EVs.
+ */
+export function keptBattery(config: Config, battery: BatteryReading, planW: number | undefined): { countedA: number; excessA: number; reserve?: { usableWh: number; maxDischargeW: number; creditedA: number } } | undefined {
+  const cfg = config.control.battery;
+  if (!cfg?.reserveForEvs || !battery) return undefined;
+  const perPhase = 3 * config.site.voltage;
+  const dischargeW = Math.max(0, battery.powerW);
+  const countedW = planW === undefined ? dischargeW : Math.min(dischargeW, planW);
+  const spareWh = cfg.capacityWh !== undefined ? ((battery.socPct - battery.minSocPct - 5) / 100) * cfg.capacityWh : 0;
+  const countedA = countedW / perPhase;
+  return {
+    countedA: (cfg.creditDischarge ?? true) ? countedA : 0,
+    excessA: (dischargeW - countedW) / perPhase,
+    ...(spareWh > 0 && battery.maxDischargeW > 0 ? { reserve: { usableWh: spareWh, maxDischargeW: battery.maxDischargeW, creditedA: countedA } } : {}),
+  };
+}
+
+/** The grid meter's reading with the battery's unplanned discharge taken off it (A per phase added). */
+export function withoutUnplanned(m: NodeMeasurement | undefined, excessA: number): NodeMeasurement | undefined {
+  if (!m?.meterA || excessA <= 0) return m;
+  return { ...m, meterA: m.meterA.map((a) => a + excessA) as PhaseVector };
+}

@@ -1,0 +1,76 @@
+// A storage inverter told its discharge limit over real Modbus TCP (SunSpec model 124 on the simulated battery): the
+// limit written as a percentage of WChaMax, renewed, released, and dropped by the inverter itself when the controller
+// stops renewing it (a dead controller leaves the battery as it would run on its own).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDevice, type Device } from '../../drivers/device.js';
+import { DISCHARGE_LIMIT_REVERT_S } from '../../drivers/modbus/battery-control.js';
+import { SimModbusSite } from '../../src/sim/devices/modbus-site.js';
+import { SiteModel } from '../../src/sim/devices/site-model.js';
+import { isGood, nextReading } from './helpers.js';
+
+const until = async (what: string, cond: () => boolean, ms = 10_000): Promise<void> => {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+};
+
+describe('battery discharge limit over SunSpec model 124', () => {
+  const model = new SiteModel();
+  let clock = Date.now();
+  const site = new SimModbusSite(model, { now: () => clock });
+  const devices: Device[] = [];
+  let port = 0;
+
+  beforeAll(async () => {
+    model.setBattery({ socPct: 80, powerW: 4000, maxChargeW: 10_000, maxDischargeW: 10_000 });
+    port = await site.start();
+  });
+  afterAll(async () => {
+    await Promise.all(devices.map((d) => d.close()));
+    await site.close();
+  });
+
+  const open = (unitId: number): Device => {
+    const d = createDevice({ id: `u${unitId}`, driver: 'modbus-tcp', host: '127.0.0.1', port, unitId, map: 'sunspec', pollMs: 100, staleMs: 3000 }, { dataDir: '/nonexistent' });
+    devices.push(d);
+    return d;
+  };
+
+  it('writes the limit, releases it, and the inverter drops a limit nobody renews', async () => {
+    const battery = open(3);
+    await nextReading(battery, isGood);
+    expect(battery.batteryDischarge?.available).toBe(true);
+    expect(site.batteryDischargeLimitW()).toBeUndefined();
+
+    battery.batteryDischarge!.setLimit(2_500);
+    await until('the limit in force', () => site.batteryDischargeLimitW() !== undefined);
+    // 25 % of WChaMax (10 kW), rounded down to the register's 1 % step.
+    expect(site.batteryDischargeLimitW()).toBe(2_500);
+    expect(site.battery.get(124, 'InOutWRte_RvrtTms')).toBe(DISCHARGE_LIMIT_REVERT_S);
+
+    battery.batteryDischarge!.setLimit(3_333);
+    await until('the new limit', () => site.batteryDischargeLimitW() === 3_300);
+
+    battery.batteryDischarge!.setLimit(undefined);
+    await until('the release', () => site.batteryDischargeLimitW() === undefined);
+    expect(site.battery.get(124, 'OutWRte')).toBe(100);
+
+    // Held again, then the controller goes away: past the revert time the battery runs on its own.
+    battery.batteryDischarge!.setLimit(0);
+    await until('held at 0', () => site.batteryDischargeLimitW() === 0);
+    await battery.close();
+    clock += (DISCHARGE_LIMIT_REVERT_S + 1) * 1000;
+    expect(site.batteryDischargeLimitW()).toBeUndefined();
+  });
+
+  it('a meter or an inverter without storage controls cannot take a limit, and asking changes nothing', async () => {
+    const meter = open(1);
+    await nextReading(meter, isGood);
+    expect(meter.batteryDischarge?.available).toBe(false);
+    meter.batteryDischarge!.setLimit(1_000);
+    const r = await nextReading(meter, isGood);
+    expect(r.values.phaseCurrentsA).toBeDefined();
+  });
+});
