@@ -68,7 +68,10 @@ export class ModbusDevice {
   /** Asks for a discharge limit (W) or its release (undefined); written with the next poll and renewed before the
    * inverter's revert time runs out. */
   setBatteryDischargeLimit(limitW: number | undefined): void {
-    this.discharge = { ...(this.discharge ?? { failures: 0 }), wantW: limitW === undefined ? undefined : Math.max(0, limitW) };
+    const wantW = limitW === undefined ? undefined : Math.max(0, limitW);
+    // Changed in place: a write in flight records what it wrote on this same object.
+    if (this.discharge) this.discharge.wantW = wantW;
+    else this.discharge = { wantW, failures: 0 };
   }
 
   /** Writes the discharge limit when it changed by more than 100 W or between held and released, or is due for renewal. */

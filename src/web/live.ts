@@ -93,6 +93,8 @@ export interface WebState {
     pvPowerW: number | null;
     batteryPowerW: number | null;
     batterySoc: number | null;
+    /** The battery kept for the EVs (control.battery.reserveForEvs): the discharge limit set now (W; null: released). */
+    batteryReserve?: { dischargeLimitW: number | null };
     measuredAt: number | null;
     quality: Quality | 'none';
     fuseA: PhaseVector;
@@ -360,7 +362,8 @@ export function createSiteView(
       at: now,
       site: {
         limitA: [...limit] as PhaseVector, gridCurrentA, gridPowerW, pvPowerW: pv.value, batteryPowerW: battery.value,
-        batterySoc: soc.value, measuredAt, quality, fuseA: fuse, voltage: config.site.voltage,
+        batterySoc: soc.value, ...(control?.battery ? { batteryReserve: { dischargeLimitW: control.battery.dischargeLimitW ?? null } } : {}),
+        measuredAt, quality, fuseA: fuse, voltage: config.site.voltage,
         limitSource: siteLimit ? { kind: siteLimit.binding.kind, id: siteLimit.binding.id } : { kind: 'fuse', id: 'site.limitA' },
         limitSources: (siteLimit?.sources ?? []).map((s) => ({ kind: s.kind, id: s.id, limitA: s.limitA })),
         chargingPowerW: Math.round(sum(stations.map((s) => s.powerW))),

@@ -83,6 +83,16 @@ describe('config', () => {
     expect(c.stations.list[1].rotation).toBe('L1L2L3');
   });
 
+  it('keeps the battery for the EVs only where the controller can tell it its limit (a Modbus SunSpec battery)', () => {
+    const battery = (m: object) => ({ ...minimal, meters: [{ id: 'bat', role: 'battery', ...m }], control: { battery: { minSocPct: 10, reserveForEvs: true, capacityWh: 40000 } } });
+    expect(problems(battery({ driver: 'modbus-tcp', host: '10.0.0.5', port: 502, unitId: 3, map: 'sunspec' }))).toEqual([]);
+    expect(problems(battery({ driver: 'opcua', endpoint: 'opc.tcp://10.0.0.5:4840', nodes: { batterySocPct: 'ns=1;s=Soc' } }))).toEqual([
+      'control.battery.reserveForEvs: meter bat must be a Modbus SunSpec device (map: sunspec) to take a discharge limit',
+    ]);
+    expect(problems({ ...minimal, control: { battery: { minSocPct: 10, reserveForEvs: true } } })).toEqual(['control.battery.reserveForEvs: needs exactly one meter with role battery (found 0)']);
+    expect(problems({ ...minimal, control: { battery: { minSocPct: 10, capacityWh: -1 } } })[0]).toMatch(/control\.battery\.capacityWh/);
+  });
+
   it('requires station password hashes for basic auth', () => {
     const p = problems({ ...minimal, stations: { listen: { port: 9000 }, auth: 'basic', list: [{ id: 'CP1' }] } });
     expect(p).toContain('stations.list[0].passwordHash: required when stations.auth is basic');

@@ -120,7 +120,7 @@ export function mount(root) {
       setText(battery.v, site.batterySoc === null ? '—' : fmt.pct(site.batterySoc));
       const bp = site.batteryPowerW;
       setText(battery.sub, bp === null ? (meterOf('battery').length ? 'no reading yet' : 'no battery') : notLive('battery') ? 'last good value (meter not live)'
-        : Math.abs(bp) < 50 ? 'idle' : `${fmt.kw(Math.abs(bp))} ${bp > 0 ? 'discharging' : 'charging'}`);
+        : `${Math.abs(bp) < 50 ? 'idle' : `${fmt.kw(Math.abs(bp))} ${bp > 0 ? 'discharging' : 'charging'}`}${reserveText(site.batteryReserve)}`);
       battery.el.classList.toggle('stale', bp !== null && notLive('battery'));
       const active = s.stations.reduce((n, st) => n + st.evses.filter((e) => e.transactionId).length, 0);
       const online = s.stations.filter((st) => st.connected).length;
@@ -152,4 +152,11 @@ export function mount(root) {
         h('td', {}, n.failSafe ? h('span', { class: 'badge warn' }, 'safe limit') : h('span', { class: 'badge ok' }, 'metered')))));
     },
   };
+}
+
+/** The battery kept for the EVs: held to what the grid cannot carry for them, or released. */
+function reserveText(r) {
+  if (!r) return '';
+  if (r.dischargeLimitW === null) return ' · kept for EVs: released';
+  return r.dischargeLimitW < 50 ? ' · kept for EVs: held' : ` · kept for EVs: up to ${fmt.kw(r.dischargeLimitW)}`;
 }
