@@ -224,7 +224,8 @@ export function buildInput(args: {
   const batteryOk = battery !== undefined && battery.socPct > battery.minSocPct + 5;
   // Per phase (A): what the metered sources behind the grid meter give now (PV inverter and battery, 3-phase).
   const pvNow = measurements.pv();
-  const sourceA = ((pvNow?.powerW ?? 0) + Math.max(0, battery?.powerW ?? 0)) / (3 * config.site.voltage);
+  // A battery kept for the EVs counts only with the part the plan gives (keptBattery).
+  const sourceA = ((pvNow?.powerW ?? 0) + (kept ? kept.countedA * 3 * config.site.voltage : Math.max(0, battery?.powerW ?? 0))) / (3 * config.site.voltage);
   const limitNodes: LimitNode[] = [];
   const nodeStates: NodeState[] = [];
   const addNode = (id: string, parentId: string | undefined, limitA: PhaseVector, limitW: number | undefined) => {
@@ -288,7 +289,8 @@ export function buildInput(args: {
       // export: the meter shows it and it is cut as on any site. Read as one, every arrival held most of the export
       // back for the watch's memory (pv-depot at midday: falls of 23–43 A seen against the PV's own ≤ 1.1 A).
       // A battery credited on its own (firm) is left out: its stop is allowed for by not crediting it near its minimum.
-      const sourcesA = id === ROOT_NODE && pvNow ? (batteryDischargeA > 0 ? pvNow.powerW / (3 * config.site.voltage) : sourceA) : undefined;
+      // So is a battery kept for the EVs: its steps are the controller's own commands, not falls of the export.
+      const sourcesA = id === ROOT_NODE && pvNow ? (batteryDischargeA > 0 || kept ? pvNow.powerW / (3 * config.site.voltage) : sourceA) : undefined;
       const watched = sourcesA !== undefined ? ([sourcesA, sourcesA, sourcesA] as PhaseVector) : (held.map((x) => Math.max(0, -x)) as PhaseVector);
       const fall = args.exportWatch?.observe(sourcesA !== undefined ? `${id}/sources` : id, now, watched) ?? [0, 0, 0];
       const horizon = args.exportWatch?.horizonMs ?? 1;
