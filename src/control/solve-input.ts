@@ -264,12 +264,14 @@ export function buildInput(args: {
       if (!settled && settledAt && !prev) settleFirst = true;
       const held: PhaseVector = settled || !prev ? high : (high.map((h, i) => Math.min(h, Math.max(prev[i], low[i]))) as PhaseVector);
       // But on a phase credited export (held load below zero) that the meter shows above its limit, the held load is
-      // evidently too low, and at full credit all of that error is on the fuse: the safe reading (`high`) at once, so
-      // the cut is whole in this solve. (A load held from a settle that had credited an EV which had just stopped let
-      // demo-site's fuse carry 1.5 A too much for 5 s.) Without export the held load stays: there it cost energy
-      // (mixed-fleet 428 Wh) and the reaction window already covers the error.
+      // evidently too low, and at full credit all of that error is on the fuse: it is raised by what the meter shows
+      // over the limit (at most to the safe reading, `high`), so the cut is whole in this solve. (A load held from a
+      // settle that had credited an EV which had just stopped let demo-site's fuse carry 1.5 A too much for 5 s.) The
+      // safe reading itself was taken before: it credits the lower limits of every station in transit, so each cut
+      // read as more base load, and one ampere over the fuse paused every EV of the demo, again every 15 s. Without
+      // export the held load stays: there it cost energy (mixed-fleet 428 Wh) and the reaction window covers the error.
       const meterA = m.meterA;
-      const net = held.map((x, i) => (x < 0 && meterA[i] > limitA[i] ? high[i] : x)) as PhaseVector;
+      const net = held.map((x, i) => (x < 0 && meterA[i] > limitA[i] ? Math.min(high[i], x + meterA[i] - limitA[i]) : x)) as PhaseVector;
       if (settled) args.settledNet?.set(id, { net: high, at: now });
       // A small margin on a measured load: it drifts between readings, and a limit filled to the last 0.1 A would be
       // crossed by every upward drift for the stations' reaction time.
