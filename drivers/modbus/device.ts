@@ -80,14 +80,18 @@ export class ModbusDevice {
     const d = this.discharge;
     if (!regs || !d) return;
     const now = this.scheduler.now();
-    const want = d.wantW ?? null;
+    // What this write writes: the wish may change while it is in flight (the next poll writes that).
+    const wantW = d.wantW;
+    const want = wantW ?? null;
     const changed = d.writtenW === undefined || (want === null) !== (d.writtenW === null) || (want !== null && d.writtenW !== null && Math.abs(want - d.writtenW) > 100);
     const due = want !== null && now - (d.writtenAt ?? -Infinity) >= (DISCHARGE_LIMIT_REVERT_S * 1000) / 3;
     if (!changed && !due) return;
     const s = this.settings;
     try {
-      const pct = await writeDischargeLimit(regs, d.wantW, (a, c) => this.conn.read(s.unitId, 'holding', a, c), (a, v) => this.conn.write(s.unitId, a, v));
-      if (changed) this.log.info({ device: s.id, dischargeLimitW: d.wantW ?? 'released', ratePct: Math.round(pct * 10) / 10 }, 'battery discharge limit written');
+      const pct = await writeDischargeLimit(regs, wantW, (a, c) => this.conn.read(s.unitId, 'holding', a, c), (a, v) => this.conn.write(s.unitId, a, v));
+      // Held ↔ released at info; the limit following the load within a hold, every few seconds, at debug.
+      const toggled = d.writtenW === undefined || (want === null) !== (d.writtenW === null);
+      if (changed) this.log[toggled ? 'info' : 'debug']({ device: s.id, dischargeLimitW: wantW ?? 'released', ratePct: Math.round(pct * 10) / 10 }, 'battery discharge limit written');
       d.writtenW = want;
       d.writtenAt = now;
       d.failures = 0;
