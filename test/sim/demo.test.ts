@@ -107,9 +107,11 @@ describe('demo', () => {
         const r = await fetch(`${base}/api/state`, { headers: { cookie } });
         pageSays = ((await r.json()) as State).site.batteryReserve?.dischargeLimitW;
         inverterHas = await inverterLimitW();
-        // Held (a number): told to the inverter, unlike a release, which looks like a battery nobody controls.
-        return typeof pageSays === 'number' && inverterHas !== null && Math.abs(inverterHas - pageSays) <= 200;
-      }, 30_000);
+        if (typeof pageSays === 'number') return inverterHas !== null && Math.abs(inverterHas - pageSays) <= 200;
+        // Released: the inverter's registers look like a battery nobody controls, so the controller's log must show
+        // that it wrote a hold to it before (the first EVs come to a grid connection with room).
+        return pageSays === null && inverterHas === null && /"dischargeLimitW":\d/.test(out);
+      }, 60_000);
       console.log(`demo: battery limit on the page ${pageSays ?? 'released'}, in the inverter ${inverterHas ?? 'released'}`);
     } finally {
       await conn.close();
