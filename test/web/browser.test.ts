@@ -71,6 +71,13 @@ describeBrowser('the page in Chromium', () => {
     await expect.poll(() => page.locator('#grid-L1').textContent()).toBe('40.0 A');
     expect(await page.locator('#pv-power').textContent()).toBe('7.4 kW');
     expect(await page.locator('#battery').textContent()).toBe('64 %');
+    // A battery kept for the EVs: the discharge limit the controller set, under its power.
+    const batterySub = () => page.locator('#battery + .tile-sub').textContent();
+    expect(await batterySub()).toBe('2.5 kW charging');
+    h.control.next({ ...h.control.value, at: Date.now(), battery: { dischargeLimitW: 3200 } });
+    await expect.poll(batterySub).toBe('2.5 kW charging · kept for EVs: up to 3.2 kW');
+    h.control.next({ ...h.control.value, at: Date.now(), battery: {} });
+    await expect.poll(batterySub).toBe('2.5 kW charging · kept for EVs: released');
     expect(await page.locator('#limit-source').textContent()).toBe('Main fuse');
     h.grid([55.5, 21, 30.2], 24500);
     await expect.poll(() => page.locator('#grid-L1').textContent()).toBe('55.5 A');
