@@ -6,10 +6,11 @@
 //
 // The limit follows what was measured, not what was allocated: EVSEs take up to a minute to follow a lower limit, and
 // a battery held back at once would put their current on the fuse meanwhile. So it is lowered only by the room the
-// grid meter shows now, less what the EVSEs may still rise by to reach their allocations; and it is released whole as
-// soon as the grid connection is what holds an EVSE back (the battery answers in seconds, the EVSEs then rise into the
-// discharge credited). Unsure of the grid (no good reading) or of the battery's charge, it is released: a battery
-// discharging more only ever takes load off the fuse.
+// grid meter shows now, less what the EVSEs may still rise by to reach their allocations. It is never below what the
+// session plan gives it now (the plan knows what the battery is worth to the sessions later); without a plan for it,
+// it is released whole as soon as the grid connection is what holds an EVSE back (the battery answers in seconds, the
+// EVSEs then rise into the discharge credited). Unsure of the grid (no good reading) or of the battery's charge, it is
+// released: a battery discharging more only ever takes load off the fuse.
 import type { PhaseVector } from './types.js';
 
 export interface BatteryReserveInput {

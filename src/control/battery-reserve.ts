@@ -25,10 +25,9 @@ export function batteryCommand(args: {
   planW?: number;
 }): BatteryCommand | undefined {
   const { config, measurements } = args;
-  if (!config.control.battery?.reserveForEvs) return undefined;
+  if (!config.control.battery?.reserveForEvs || !config.meters.some((m) => m.role === 'battery')) return undefined;
   const minSocPct = config.control.battery.minSocPct;
   const battery = measurements.battery(minSocPct);
-  if (!config.meters.some((m) => m.role === 'battery')) return undefined;
   const grid = measurements.nodeMeasurement(ROOT_NODE);
   const byId = new Map(args.result.allocations.map((a) => [a.evseId, a]));
   const pendingRiseA: PhaseVector = [0, 0, 0];
