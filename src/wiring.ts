@@ -1,7 +1,8 @@
 // Wiring that must hold with or without the page (main.ts calls it for `run` and `demo`, `--no-web` or not):
-// the stations' session events → the charging-session store, and the site limit saved on the page → the controller.
-// Lived in src/web/server.ts before, so a run without the page lost the saved limit.
-import type { Subscription } from 'rxjs';
+// the stations' session events → the charging-session store, and the site limit saved on the page → the controller
+// (lived in src/web/server.ts before, so a run without the page lost the saved limit); and the control loop's
+// discharge limit → the battery kept for the EVs.
+import { Subscription } from 'rxjs';
 import type { PhaseVector } from '../algorithms/types.js';
 import type { Logger } from './common/log.js';
 import type { ExternalLimitSource } from './controller/site-limit-stream.js';
@@ -10,7 +11,6 @@ import type { Observable } from 'rxjs';
 import type { SessionStore } from './store/sessions.js';
 import type { SettingsStore } from './store/settings.js';
 import { PAGE_LIMIT_SOURCE } from './web/ports.js';
-import { Subscription as Subs } from 'rxjs';
 import type { Device } from '../drivers/index.js';
 import type { Config } from './config/types.js';
 import type { ControlLoop } from './control/types.js';
@@ -37,13 +37,13 @@ export function wireRecordsAndPageLimit(i: RecordsAndLimitsInputs): Subscription
 /** The battery kept for the EVs (control.battery.reserveForEvs): the loop's discharge limit → the battery's driver. */
 export function wireBatteryControl(config: Config, devices: readonly Device[], control: Pick<ControlLoop, 'state$'>, log: Logger): Subscription {
   const meter = config.control.battery?.reserveForEvs ? config.meters.find((m) => m.role === 'battery') : undefined;
-  const control$ = meter ? devices.find((d) => d.id === meter.id)?.batteryDischarge : undefined;
-  if (!meter || !control$) return new Subs();
+  const discharge = meter ? devices.find((d) => d.id === meter.id)?.batteryDischarge : undefined;
+  if (!meter || !discharge) return new Subscription();
   let warned = false;
   return control.state$.subscribe((st) => {
     if (!st.battery) return;
-    if (control$.available) {
-      control$.setLimit(st.battery.dischargeLimitW);
+    if (discharge.available) {
+      discharge.setLimit(st.battery.dischargeLimitW);
     } else if (!warned && devices.find((d) => d.id === meter.id)?.capabilities.length) {
       // Found, but without storage controls: it runs on its own, and the EVSEs count only the discharge planned.
       warned = true;
