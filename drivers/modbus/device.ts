@@ -32,6 +32,8 @@ export class ModbusDevice {
   private map: RegisterMap | undefined;
   private plan: ReadSpan[] = [];
   private busy = false;
+  /** The poll under way, if any: a release on close waits for it (one request at a time on the connection). */
+  private inflight: Promise<void> | undefined;
   private closed = false;
   private nextConnectAt = 0;
   private backoffMs: number;
@@ -113,7 +115,7 @@ export class ModbusDevice {
       return;
     }
     this.busy = true;
-    this.poll()
+    this.inflight = this.poll()
       .catch((err: unknown) => this.emitter.failed(errorText(err)))
       .finally(() => {
         this.busy = false;
@@ -184,7 +186,26 @@ export class ModbusDevice {
   async close(): Promise<void> {
     this.closed = true;
     this.ticker.unsubscribe();
+    await this.releaseDischargeLimit();
     await this.conn.close();
     this.emitter.complete();
+  }
+
+  /** A controller that stops cleanly gives the battery back at once rather than after the inverter's revert time;
+   * best effort (one try, within the request timeout): the revert time is still there if it fails. */
+  private async releaseDischargeLimit(): Promise<void> {
+    const regs = this.map?.controls?.batteryDischarge;
+    const d = this.discharge;
+    if (!regs || !d || d.writtenW === undefined || d.writtenW === null || !this.conn.isOpen) return;
+    // A poll under way may be reading or writing: the release goes after it, on the same connection.
+    await this.inflight;
+    if (!this.conn.isOpen) return;
+    const s = this.settings;
+    try {
+      await writeDischargeLimit(regs, undefined, (a, c) => this.conn.read(s.unitId, 'holding', a, c), (a, v) => this.conn.write(s.unitId, a, v));
+      this.log.info({ device: s.id }, 'battery discharge limit released on stop');
+    } catch (err) {
+      this.log.warn({ device: s.id, err: errorText(err) }, 'battery discharge limit not released on stop; the inverter drops it after its revert time');
+    }
   }
 }

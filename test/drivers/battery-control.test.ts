@@ -1,9 +1,11 @@
 // A storage inverter told its discharge limit over real Modbus TCP (SunSpec model 124 on the simulated battery): the
-// limit written as a percentage of WChaMax, renewed, released, and dropped by the inverter itself when the controller
-// stops renewing it (a dead controller leaves the battery as it would run on its own).
+// limit written as a percentage of WChaMax, released, given back when the controller stops cleanly, and dropped by the
+// inverter itself when nobody renews it (a dead controller leaves the battery as it would run on its own).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDevice, type Device } from '../../drivers/device.js';
-import { DISCHARGE_LIMIT_REVERT_S } from '../../drivers/modbus/battery-control.js';
+import { DISCHARGE_LIMIT_REVERT_S, writeDischargeLimit } from '../../drivers/modbus/battery-control.js';
+import { ModbusConnection } from '../../drivers/modbus/client.js';
+import { discoverSunSpec, sunspecRegisterMap } from '../../drivers/sunspec/discovery.js';
 import { SimModbusSite } from '../../src/sim/devices/modbus-site.js';
 import { SiteModel } from '../../src/sim/devices/site-model.js';
 import { isGood, nextReading } from './helpers.js';
@@ -38,7 +40,7 @@ describe('battery discharge limit over SunSpec model 124', () => {
     return d;
   };
 
-  it('writes the limit, releases it, and the inverter drops a limit nobody renews', async () => {
+  it('writes the limit, releases it, and gives the battery back when the controller stops', async () => {
     const battery = open(3);
     await nextReading(battery, isGood);
     expect(battery.batteryDischarge?.available).toBe(true);
@@ -57,12 +59,29 @@ describe('battery discharge limit over SunSpec model 124', () => {
     await until('the release', () => site.batteryDischargeLimitW() === undefined);
     expect(site.battery.get(124, 'OutWRte')).toBe(100);
 
-    // Held again, then the controller goes away: past the revert time the battery runs on its own.
+    // Held again, then the controller stops cleanly: it gives the battery back at once.
     battery.batteryDischarge!.setLimit(0);
     await until('held at 0', () => site.batteryDischargeLimitW() === 0);
     await battery.close();
-    clock += (DISCHARGE_LIMIT_REVERT_S + 1) * 1000;
     expect(site.batteryDischargeLimitW()).toBeUndefined();
+  });
+
+  it('a controller that dies leaves the battery held only until the revert time of the inverter', async () => {
+    const conn = new ModbusConnection({ kind: 'tcp', host: '127.0.0.1', port }, 1000);
+    await conn.connect();
+    try {
+      const read = (a: number, c: number) => conn.read(3, 'holding', a, c);
+      const regs = sunspecRegisterMap(await discoverSunSpec(read)).controls!.batteryDischarge!;
+      // One hold, written as the driver writes it, and never renewed (the controller is gone).
+      await writeDischargeLimit(regs, 1_000, read, (a, v) => conn.write(3, a, v));
+      expect(site.batteryDischargeLimitW()).toBe(1_000);
+      clock += (DISCHARGE_LIMIT_REVERT_S - 1) * 1000;
+      expect(site.batteryDischargeLimitW()).toBe(1_000);
+      clock += 2_000;
+      expect(site.batteryDischargeLimitW()).toBeUndefined();
+    } finally {
+      await conn.close();
+    }
   });
 
   it('a meter or an inverter without storage controls cannot take a limit, and asking changes nothing', async () => {
