@@ -8,15 +8,7 @@ import { ModbusConnection } from '../../drivers/modbus/client.js';
 import { discoverSunSpec, sunspecRegisterMap } from '../../drivers/sunspec/discovery.js';
 import { SimModbusSite } from '../../src/sim/devices/modbus-site.js';
 import { SiteModel } from '../../src/sim/devices/site-model.js';
-import { isGood, nextReading } from './helpers.js';
-
-const until = async (what: string, cond: () => boolean, ms = 10_000): Promise<void> => {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-};
+import { isGood, nextReading, waitFor } from './helpers.js';
 
 describe('battery discharge limit over SunSpec model 124', () => {
   const model = new SiteModel();
@@ -47,21 +39,21 @@ describe('battery discharge limit over SunSpec model 124', () => {
     expect(site.batteryDischargeLimitW()).toBeUndefined();
 
     battery.batteryDischarge!.setLimit(2_500);
-    await until('the limit in force', () => site.batteryDischargeLimitW() !== undefined);
+    await waitFor('the limit in force', () => site.batteryDischargeLimitW() !== undefined);
     // 25 % of WChaMax (10 kW), rounded down to the register's 1 % step.
     expect(site.batteryDischargeLimitW()).toBe(2_500);
     expect(site.battery.get(124, 'InOutWRte_RvrtTms')).toBe(DISCHARGE_LIMIT_REVERT_S);
 
     battery.batteryDischarge!.setLimit(3_333);
-    await until('the new limit', () => site.batteryDischargeLimitW() === 3_300);
+    await waitFor('the new limit', () => site.batteryDischargeLimitW() === 3_300);
 
     battery.batteryDischarge!.setLimit(undefined);
-    await until('the release', () => site.batteryDischargeLimitW() === undefined);
+    await waitFor('the release', () => site.batteryDischargeLimitW() === undefined);
     expect(site.battery.get(124, 'OutWRte')).toBe(100);
 
     // Held again, then the controller stops cleanly: it gives the battery back at once.
     battery.batteryDischarge!.setLimit(0);
-    await until('held at 0', () => site.batteryDischargeLimitW() === 0);
+    await waitFor('held at 0', () => site.batteryDischargeLimitW() === 0);
     await battery.close();
     expect(site.batteryDischargeLimitW()).toBeUndefined();
   });

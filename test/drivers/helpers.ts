@@ -1,4 +1,5 @@
-// Shared test helpers: wait for a reading that satisfies a condition, and fill a simulated unit from a map.
+// Shared test helpers: wait for a reading that satisfies a condition (or for any condition), and fill a simulated unit
+// from a map.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +15,15 @@ export function nextReading(device: Device, pred: (r: Reading) => boolean, ms = 
 }
 
 export const isGood = (r: Reading): boolean => r.quality === 'good';
+
+/** Polls `cond` every 50 ms until it holds; throws naming `what` after `ms`. */
+export async function waitFor(what: string, cond: () => boolean, ms = 20_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
 
 export function tempDir(prefix: string): { path: string; remove: () => void } {
   const path = mkdtempSync(join(tmpdir(), `${prefix}-`));

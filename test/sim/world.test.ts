@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { filter, firstValueFrom, timeout } from 'rxjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createDevice } from '../../drivers/index.js';
+import { waitFor } from '../drivers/helpers.js';
 import { parseConfig } from '../../src/config/load.js';
 import { validatePayload } from '../../src/ocpp/validate.js';
 import { parseScenario } from '../../src/sim/scenario.js';
@@ -18,14 +19,6 @@ afterAll(async () => {
   for (const c of cleanups.reverse()) await c().catch(() => undefined);
   rmSync(dir, { recursive: true, force: true });
 });
-
-const waitFor = async (what: string, cond: () => boolean, ms = 20_000): Promise<void> => {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-};
 
 describe('simulated site over real sockets', () => {
   it('stations boot, EVs charge, profiles apply after the reaction delay, the Modbus meter follows the physics', async () => {
