@@ -76,6 +76,27 @@ describe('battery discharge limit over SunSpec model 124', () => {
     }
   });
 
+  it('an inverter that refuses writes: the readings stay good, one warning, and the limit goes in once it accepts', async () => {
+    const warnings: string[] = [];
+    const log = { debug: () => undefined, info: () => undefined, error: () => undefined, warn: (o: object | string, m?: string) => void warnings.push(`${JSON.stringify(o)} ${m ?? ''}`) };
+    const d = createDevice({ id: 'locked', driver: 'modbus-tcp', host: '127.0.0.1', port, unitId: 3, map: 'sunspec', pollMs: 100, staleMs: 3000 }, { dataDir: '/nonexistent', log });
+    devices.push(d);
+    await nextReading(d, isGood);
+    site.setFault({ kind: 'read-only' }, 3);
+    d.batteryDischarge!.setLimit(1_500);
+    await waitFor('the refused write', () => warnings.length > 0);
+    // Polls go on, with good readings, and the write is tried with each one, but warned of once.
+    await new Promise((r) => setTimeout(r, 500));
+    expect((await nextReading(d, isGood)).values.batterySocPct).toBe(80);
+    expect(site.batteryDischargeLimitW()).toBeUndefined();
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/battery discharge limit not written/);
+    site.setFault({ kind: 'none' }, 3);
+    await waitFor('the limit once writes are accepted', () => site.batteryDischargeLimitW() === 1_500);
+    expect(warnings).toHaveLength(1);
+    await d.close();
+  });
+
   it('a meter or an inverter without storage controls cannot take a limit, and asking changes nothing', async () => {
     const meter = open(1);
     await nextReading(meter, isGood);

@@ -40,7 +40,9 @@ export type DeviceFault =
   /** Answer every request with this Modbus exception code (4 = server device failure, 6 = busy). */
   | { kind: 'exception'; code: number }
   /** Read requests and never answer (the client times out). */
-  | { kind: 'silent' };
+  | { kind: 'silent' }
+  /** Answer reads, refuse writes with exception 1 (an inverter whose Modbus write access is not enabled). */
+  | { kind: 'read-only' };
 
 export type WriteHook = (unitId: number, address: number, words: number[]) => void;
 
@@ -58,6 +60,7 @@ export function handlePdu(
   if (fault.kind === 'silent') return undefined;
   const fc = pdu[0] ?? 0;
   const exception = (code: number): Buffer => Buffer.from([fc | 0x80, code]);
+  if (fault.kind === 'read-only' && (fc === 6 || fc === 16)) return exception(1);
   if (fault.kind === 'exception') return exception(fault.code);
   const bank = units.get(unitId);
   if (!bank) return exception(0x0b);
