@@ -70,8 +70,8 @@ export interface PlanProblem {
   rows: string[];
   bounds: string[];
   objective: string;
-  /** The battery's terms (Wh discharged over the plan), when the plan may use it. */
-  batteryWh?: string;
+  /** Per slot the hours of its battery variable (`b_k`, W), when the plan may use the battery. */
+  batteryHours?: number[];
 }
 
 const num = (v: number): string => (Math.abs(v) < 1e-12 ? '0' : String(Number(v.toPrecision(12))));
@@ -207,26 +207,37 @@ export function buildPlan(input: AllocationInput): PlanProblem | undefined {
   }
   if (lp.rows.length === 0) return undefined;
   const obj = sum(lp.objective);
-  return { sessions, slotMs, rows: lp.rows, bounds: lp.bounds, objective: obj, energyLp: lpText('Maximize', obj, lp.rows, lp.bounds), ...(battery ? { batteryWh: battery.wh } : {}) };
+  return { sessions, slotMs, rows: lp.rows, bounds: lp.bounds, objective: obj, energyLp: lpText('Maximize', obj, lp.rows, lp.bounds), ...(battery ? { batteryHours: battery.hours } : {}) };
 }
 
 /** The battery kept for the EVs: a discharge per slot (W) that adds to the room of the grid connection's three phases
  * (a 3-phase inverter) in place of the discharge credited now, within its power and the energy it has to spare (no
  * forecast of PV: it plans to recharge nothing). */
-function batteryTerms(input: AllocationInput, f: PlanFrame, lp: LpParts): { constraints: Set<number>; creditedA: number; wh: string } | undefined {
+function batteryTerms(input: AllocationInput, f: PlanFrame, lp: LpParts): { constraints: Set<number>; creditedA: number; hours: number[] } | undefined {
   const b = input.batteryReserve;
   const root = input.nodes.find((n) => n.parentId === undefined);
   const node = root && f.tree.index.get(root.id);
   if (!b || node === undefined || !(b.usableWh > 0) || !(b.maxDischargeW > 0)) return undefined;
-  const wh: string[] = [];
-  for (let k = 0; k < f.slotMs.length; k++) {
-    const h = f.slotMs[k] / 3_600_000;
+  const hours = f.slotMs.map((ms) => ms / 3_600_000);
+  hours.forEach((h, k) => {
     lp.bounds.push(`0 <= ${bVar(k)} <= ${num(b.maxDischargeW)}`);
-    wh.push(`${num(h)} ${bVar(k)}`);
     lp.objective.push(`${num(-PLAN_BATTERY_COST * h)} ${bVar(k)}`);
-  }
-  lp.rows.push(`bat: ${sum(wh)} <= ${num(b.usableWh)}`);
-  return { constraints: new Set([4 * node, 4 * node + 1, 4 * node + 2]), creditedA: Math.max(0, b.creditedA), wh: sum(wh) };
+  });
+  lp.rows.push(`bat: ${batteryWhTerms(hours)} <= ${num(b.usableWh)}`);
+  return { constraints: new Set([4 * node, 4 * node + 1, 4 * node + 2]), creditedA: Math.max(0, b.creditedA), hours };
+}
+
+/** The battery's energy over the plan (Wh) as LP terms. */
+function batteryWhTerms(hours: readonly number[]): string {
+  return sum(hours.map((h, k) => `${num(h)} ${bVar(k)}`));
+}
+
+/** The fair, even and steady stages may share the energy differently, not take more from the battery than the energy
+ * stage (its solution `columns`) found worth it: a row for `p.rows`, or undefined without a battery. */
+export function batteryKeptRow(p: PlanProblem, columns: Record<string, { Primal?: number }>): string | undefined {
+  if (!p.batteryHours) return undefined;
+  const used = p.batteryHours.reduce((a, h, k) => a + h * (columns[bVar(k)]?.Primal ?? 0), 0);
+  return `bkeep: ${batteryWhTerms(p.batteryHours)} <= ${num(used * (1 + 1e-6) + 1e-3)}`;
 }
 
 /** The terms of the energy (Wh) the plan gives session `i` by its departure. */
@@ -315,7 +326,7 @@ export function planEnergy(p: PlanProblem, columns: Record<string, { Primal?: nu
 
 /** The battery's discharge the plan gives the first slot (W); undefined when it plans none. */
 export function readBatteryPlan(p: PlanProblem, columns: Record<string, { Primal?: number }>): number | undefined {
-  return p.batteryWh ? Math.max(0, Math.round(columns[bVar(0)]?.Primal ?? 0)) : undefined;
+  return p.batteryHours ? Math.max(0, Math.round(columns[bVar(0)]?.Primal ?? 0)) : undefined;
 }
 
 /** The plan for the first slot: per session, its mean current (A per phase). */

@@ -37,14 +37,15 @@ export function wireRecordsAndPageLimit(i: RecordsAndLimitsInputs): Subscription
 /** The battery kept for the EVs (control.battery.reserveForEvs): the loop's discharge limit → the battery's driver. */
 export function wireBatteryControl(config: Config, devices: readonly Device[], control: Pick<ControlLoop, 'state$'>, log: Logger): Subscription {
   const meter = config.control.battery?.reserveForEvs ? config.meters.find((m) => m.role === 'battery') : undefined;
-  const discharge = meter ? devices.find((d) => d.id === meter.id)?.batteryDischarge : undefined;
-  if (!meter || !discharge) return new Subscription();
+  const device = meter ? devices.find((d) => d.id === meter.id) : undefined;
+  const discharge = device?.batteryDischarge;
+  if (!meter || !device || !discharge) return new Subscription();
   let warned = false;
   return control.state$.subscribe((st) => {
     if (!st.battery) return;
     if (discharge.available) {
       discharge.setLimit(st.battery.dischargeLimitW);
-    } else if (!warned && devices.find((d) => d.id === meter.id)?.capabilities.length) {
+    } else if (!warned && device.capabilities.length) {
       // Found, but without storage controls: it runs on its own, and the EVSEs count only the discharge planned.
       warned = true;
       log.error({ meter: meter.id }, 'control.battery.reserveForEvs: the battery has no SunSpec model 124 storage controls; it cannot be told its discharge limit');

@@ -4,7 +4,6 @@ import { batteryReserveLimitW } from '../../algorithms/battery.js';
 import { drawOnSitePhases, evseToSitePhases } from '../../algorithms/phases.js';
 import type { AllocationResult, PhaseVector } from '../../algorithms/types.js';
 import type { Config } from '../config/types.js';
-import type { SiteLimit } from '../controller/site-limit.js';
 import { ROOT_NODE, type Measurements, type NodeMeasurement } from './measurements.js';
 import { evseKey } from './sessions.js';
 import { MEASURED_MARGIN_A, type SessionView } from './solve-input.js';
@@ -18,7 +17,8 @@ export interface BatteryCommand {
 export function batteryCommand(args: {
   config: Config;
   measurements: Measurements;
-  siteLimit: SiteLimit | undefined;
+  /** The grid connection's limit in force, not credited (the root's NodeState from buildInput). */
+  fuseA: PhaseVector;
   views: readonly SessionView[];
   result: AllocationResult;
   /** The discharge the session plan gives now (W), when it plans the battery. */
@@ -38,13 +38,12 @@ export function batteryCommand(args: {
     const now = evseToSitePhases(v.station.rotation, v.session.measuredCurrentA ?? [0, 0, 0]);
     for (let i = 0; i < 3; i++) pendingRiseA[i] += Math.max(0, to[i] - now[i]);
   }
-  const fuseA = (args.siteLimit?.limitA ?? config.site.limitA).map((l, i) => Math.min(l, config.site.limitA[i])) as PhaseVector;
   const gridBinding = args.result.allocations.some((a) => a.limitedBy?.startsWith(`${ROOT_NODE}/`) || a.limitedBy === 'importCeiling');
   const limit = batteryReserveLimitW({
     dischargeW: battery?.powerW ?? 0,
     maxDischargeW: battery?.maxDischargeW || Infinity,
     usable: battery !== undefined && battery.socPct > minSocPct + 5,
-    fuseA,
+    fuseA: args.fuseA,
     gridA: grid?.failSafe === false ? grid.meterA : undefined,
     marginA: config.control.marginA ?? MEASURED_MARGIN_A,
     pendingRiseA,

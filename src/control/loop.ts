@@ -12,7 +12,7 @@ import { fallbackCapabilities } from './capabilities.js';
 import { CsmsProfiles } from './csms-profiles.js';
 import { Dispatcher, type TxTarget } from './dispatcher.js';
 import { ExportWatch } from './export-credit.js';
-import { Measurements } from './measurements.js';
+import { Measurements, ROOT_NODE } from './measurements.js';
 import { evseKey, SessionTracker } from './sessions.js';
 import { StationTrust } from './station-trust.js';
 import { stationRecord } from '../common/ids.js';
@@ -231,7 +231,8 @@ export function createControlLoop(inputs: ControlInputs): ControlLoop {
     }
     for (const k of [...history.keys()]) if (!liveKeys.has(k)) history.delete(k);
     dispatcher.setTargets(targets);
-    lastBattery = batteryCommand({ config, measurements, siteLimit, views: current, result: lastResult, planW: planner?.plannedBatteryW() });
+    const fuseA = nodes.find((n) => n.id === ROOT_NODE)?.limitA ?? config.site.limitA; // the root, not credited
+    lastBattery = batteryCommand({ config, measurements, fuseA, views: current, result: lastResult, planW: planner?.plannedBatteryW() });
     state$.next(buildState(now, current));
   }
 

@@ -2,7 +2,7 @@
 // its needs, it plans the sessions present to their departures; the loop then hands allocate() the plan for now as
 // an order and weights (applyPlan). The plan only steers who is served first: every limit, minimum, ramp and
 // fail-safe stays allocate()'s, so a wrong or missing plan costs energy, never a fuse.
-import { buildPlan, evenPlanLp, fairPlanLp, planEnergy, readBatteryPlan, readPlan, steadyPlanLp, type PlanProblem } from '../../algorithms/plan.js';
+import { batteryKeptRow, buildPlan, evenPlanLp, fairPlanLp, planEnergy, readBatteryPlan, readPlan, steadyPlanLp } from '../../algorithms/plan.js';
 import type { AllocationInput, EvseDemand } from '../../algorithms/types.js';
 import type { LpSolver } from '../common/highs.js';
 import type { Logger } from '../common/log.js';
@@ -62,7 +62,8 @@ export class Planner {
     const first = this.solver.solve(p.energyLp, OPTIONS);
     if (first.Status !== 'Optimal') throw new Error(`plan: HiGHS ended with ${first.Status}`);
     const best = first.ObjectiveValue ?? 0;
-    keepBatteryUse(p, first.Columns);
+    const kept = batteryKeptRow(p, first.Columns);
+    if (kept) p.rows.push(kept);
     const read = (columns: Record<string, { Primal?: number }>) => {
       this.batteryW = readBatteryPlan(p, columns);
       return readPlan(p, columns);
@@ -79,15 +80,6 @@ export class Planner {
     const fourth = steady ? this.solver.solve(steady, OPTIONS) : undefined;
     return read(fourth?.Status === 'Optimal' ? fourth.Columns : third.Columns);
   }
-}
-
-/** The fair, even and steady stages may share the energy differently, not take more from the battery than the energy
- * stage found worth it. */
-function keepBatteryUse(p: PlanProblem, columns: Record<string, { Primal?: number }>): void {
-  if (!p.batteryWh) return;
-  let used = 0;
-  for (const m of p.batteryWh.matchAll(/([0-9.e+-]+) (b_\d+)/g)) used += Number(m[1]) * (columns[m[2]]?.Primal ?? 0);
-  p.rows.push(`bkeep: ${p.batteryWh} <= ${used * (1 + 1e-6) + 1e-3}`);
 }
 
 /**
