@@ -196,10 +196,11 @@ export class ModbusDevice {
   private async releaseDischargeLimit(): Promise<void> {
     const regs = this.map?.controls?.batteryDischarge;
     const d = this.discharge;
-    if (!regs || !d || d.writtenW === undefined || d.writtenW === null || !this.conn.isOpen) return;
-    // A poll under way may be reading or writing: the release goes after it, on the same connection.
+    if (!regs || !d) return;
+    // A poll under way may be writing a hold: the release goes after it (and after it records what it wrote), on the
+    // same connection.
     await this.inflight;
-    if (!this.conn.isOpen) return;
+    if (d.writtenW === undefined || d.writtenW === null || !this.conn.isOpen) return;
     const s = this.settings;
     try {
       await writeDischargeLimit(regs, undefined, (a, c) => this.conn.read(s.unitId, 'holding', a, c), (a, v) => this.conn.write(s.unitId, a, v));
