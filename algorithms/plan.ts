@@ -13,7 +13,7 @@
 import { sitePhasesOf } from './phases.js';
 import { buildSessions } from './session.js';
 import { buildTree, nodeHeadroom, type SiteTree } from './tree.js';
-import type { AllocationInput, EvseDemand } from './types.js';
+import type { AllocationInput, EvseDemand, PhaseVector } from './types.js';
 
 /** Slot lengths (ms): fine near now, where the plan is used, coarse far ahead, where it is only a promise. */
 export const PLAN_SLOTS: readonly { untilMs: number; lengthMs: number }[] = [
@@ -203,7 +203,10 @@ export function buildPlan(input: AllocationInput): PlanProblem | undefined {
     const c = Math.floor(key / slotMs.length);
     const onBattery = battery?.constraints.has(c);
     const extra = onBattery ? ` - ${num(1 / (3 * input.voltageV))} ${bVar(key % slotMs.length)}` : '';
-    lp.rows.push(`n${r++}: ${sum(terms)}${extra} <= ${num(Math.max(0, residual[c] - (onBattery ? battery!.creditedA : 0)))}`);
+    const phase = c % 4;
+    lp.rows.push(`n${r++}: ${sum(terms)}${extra} <= ${num(Math.max(0, residual[c] - (onBattery ? battery!.creditedA[phase] : 0)))}`);
+    // The root's limit credits export only up to a cap: discharge beyond it gives the EVs nothing.
+    if (onBattery && battery!.spareA[phase] * 3 * input.voltageV < battery!.maxDischargeW) lp.rows.push(`n${r++}: ${sum(terms)} <= ${num(Math.max(0, residual[c] + battery!.spareA[phase]))}`);
   }
   if (lp.rows.length === 0) return undefined;
   const obj = sum(lp.objective);
@@ -213,7 +216,7 @@ export function buildPlan(input: AllocationInput): PlanProblem | undefined {
 /** The battery kept for the EVs: a discharge per slot (W) that adds to the room of the grid connection's three phases
  * (a 3-phase inverter) in place of the discharge credited now, within its power and the energy it has to spare (no
  * forecast of PV: it plans to recharge nothing). */
-function batteryTerms(input: AllocationInput, f: PlanFrame, lp: LpParts): { constraints: Set<number>; creditedA: number; hours: number[] } | undefined {
+function batteryTerms(input: AllocationInput, f: PlanFrame, lp: LpParts): { constraints: Set<number>; creditedA: PhaseVector; spareA: PhaseVector; maxDischargeW: number; hours: number[] } | undefined {
   const b = input.batteryReserve;
   const root = input.nodes.find((n) => n.parentId === undefined);
   const node = root && f.tree.index.get(root.id);
@@ -224,7 +227,8 @@ function batteryTerms(input: AllocationInput, f: PlanFrame, lp: LpParts): { cons
     lp.objective.push(`${num(-PLAN_BATTERY_COST * h)} ${bVar(k)}`);
   });
   lp.rows.push(`bat: ${batteryWhTerms(hours)} <= ${num(b.usableWh)}`);
-  return { constraints: new Set([4 * node, 4 * node + 1, 4 * node + 2]), creditedA: Math.max(0, b.creditedA), hours };
+  const nonNegative = (v: PhaseVector): PhaseVector => v.map((x) => (x > 0 ? x : 0)) as PhaseVector;
+  return { constraints: new Set([4 * node, 4 * node + 1, 4 * node + 2]), creditedA: nonNegative(b.creditedA), spareA: nonNegative(b.spareA), maxDischargeW: b.maxDischargeW, hours };
 }
 
 /** The battery's energy over the plan (Wh) as LP terms. */

@@ -134,9 +134,10 @@ export interface AllocationInput {
   /** Grid power at the root now (W, import positive), when metered. */
   grid?: { powerW: number };
   /** The home battery kept for the EVs (control.battery.reserveForEvs), for the session planner: the energy it has to
-   * spare (Wh), the most it may discharge (W), and the part of the root's limit that is its discharge credited now
-   * (A per phase), which the plan replaces with its own. */
-  batteryReserve?: { usableWh: number; maxDischargeW: number; creditedA: number };
+   * spare (Wh), the most it may discharge (W), the part of the root's limit that is its discharge credited now (A per
+   * phase, `creditedA`), which the plan replaces with its own, and how much more export the root's limit would credit
+   * (`spareA`, A per phase): the credit is capped, so discharge beyond that is no room for the EVs. */
+  batteryReserve?: { usableWh: number; maxDischargeW: number; creditedA: PhaseVector; spareA: PhaseVector };
   settings: AllocationSettings;
 }
 

@@ -62,7 +62,7 @@ type BatteryReading = ReturnType<Measurements['battery']>;
  * there, so the EVSEs are cut to the plan before the battery is held back to it. `reserve` is what the planner may plan
  * from (its energy above the minimum, its power). Undefined when the battery is not kept for the EVs.
  */
-export function keptBattery(config: Config, battery: BatteryReading, planW: number | undefined): { countedA: number; excessA: number; reserve?: { usableWh: number; maxDischargeW: number; creditedA: number } } | undefined {
+export function keptBattery(config: Config, battery: BatteryReading, planW: number | undefined): { countedA: number; excessA: number; reserve?: { usableWh: number; maxDischargeW: number } } | undefined {
   const cfg = config.control.battery;
   if (!cfg?.reserveForEvs || !battery) return undefined;
   const perPhase = 3 * config.site.voltage;
@@ -73,7 +73,7 @@ export function keptBattery(config: Config, battery: BatteryReading, planW: numb
   return {
     countedA: (cfg.creditDischarge ?? true) ? countedA : 0,
     excessA: (dischargeW - countedW) / perPhase,
-    ...(spareWh > 0 && battery.maxDischargeW > 0 ? { reserve: { usableWh: spareWh, maxDischargeW: battery.maxDischargeW, creditedA: countedA } } : {}),
+    ...(spareWh > 0 && battery.maxDischargeW > 0 ? { reserve: { usableWh: spareWh, maxDischargeW: battery.maxDischargeW } } : {}),
   };
 }
 

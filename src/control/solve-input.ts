@@ -141,6 +141,8 @@ export function buildInput(args: {
   const sourceA = ((pvNow?.powerW ?? 0) + (kept ? kept.countedA * 3 * config.site.voltage : Math.max(0, battery?.powerW ?? 0))) / (3 * config.site.voltage);
   const limitNodes: LimitNode[] = [];
   const nodeStates: NodeState[] = [];
+  // The kept battery's share of the root's credited limit and the credit still below its cap (for the planner).
+  let batteryCredit: { creditedA: PhaseVector; spareA: PhaseVector } = { creditedA: [0, 0, 0], spareA: [0, 0, 0] };
   const addNode = (id: string, parentId: string | undefined, limitA: PhaseVector, limitW: number | undefined) => {
     const m = id === ROOT_NODE ? withoutUnplanned(measurements.nodeMeasurement(id), kept?.excessA ?? 0) : measurements.nodeMeasurement(id);
     const draw = drawBelow.get(id) ?? { lo: [0, 0, 0], hi: [0, 0, 0] };
@@ -212,7 +214,20 @@ export function buildInput(args: {
       const stretch = (horizon + Math.max(0, now - (m.at ?? now))) / horizon;
       const firm = id === ROOT_NODE ? batteryDischargeA : 0;
       const source = id === ROOT_NODE ? sourceA : 0;
-      limit = limit.map((l, i) => l + Math.min(l, exportCredit(exportA[i], firm, batteryOk, source, fall[i] * stretch, args.exportCreditFraction))) as PhaseVector;
+      // Never more than the limit again (at most doubling it): sources that trip all at once put their whole credit on
+      // the fuse until the stations react.
+      const credit = (exportOf: number, firmOf: number, sourceOf: number, i: number): number =>
+        Math.min(limitA[i], exportCredit(exportOf, firmOf, batteryOk, sourceOf, fall[i] * stretch, args.exportCreditFraction));
+      const credited = limitA.map((_, i) => credit(exportA[i], firm, source, i)) as PhaseVector;
+      if (id === ROOT_NODE && kept) {
+        // Without the battery's counted part the export, the firm part and the sources are that much less.
+        const without = limitA.map((_, i) => credit(Math.max(0, exportA[i] - firm), 0, Math.max(0, source - firm), i));
+        batteryCredit = {
+          creditedA: credited.map((c, i) => Math.max(0, c - without[i])) as PhaseVector,
+          spareA: credited.map((c, i) => Math.max(0, limitA[i] - c)) as PhaseVector,
+        };
+      }
+      limit = limit.map((l, i) => l + credited[i]) as PhaseVector;
     }
     limitNodes.push({ id, ...(parentId !== undefined ? { parentId } : {}), limitA: limit, ...(limitW !== undefined ? { limitW } : {}), uncontrolledA: uncontrolled, ...(draw.cutPending || settleFirst ? { cutPending: true } : {}) });
     nodeStates.push({ id, limitA: limitA, currentA: m?.meterA ?? draw.lo, failSafe: m?.failSafe ?? false, ...(m?.failSafe ? { failSafeReason: m.reason, limitA: limit } : {}) });
@@ -237,7 +252,7 @@ export function buildInput(args: {
     evses,
     ...(pv ? { pv } : {}),
     ...(battery ? { battery } : {}),
-    ...(kept?.reserve ? { batteryReserve: kept.reserve } : {}),
+    ...(kept?.reserve ? { batteryReserve: { ...kept.reserve, ...batteryCredit } } : {}),
     ...(grid !== undefined ? { grid: { powerW: grid } } : {}),
     settings: {
       mode: settings.siteMode,

@@ -60,7 +60,7 @@ function twoVans(wantedWh: number, stayH: number, extra: Partial<AllocationInput
       evse('a', { energyWantedWh: wantedWh, departureAt: NOW + stayH * H }),
       evse('b', { energyWantedWh: wantedWh, departureAt: NOW + stayH * H }),
     ],
-    { now: NOW, batteryReserve: { usableWh: 30_000, maxDischargeW: 10_000, creditedA: 0 }, ...extra },
+    { now: NOW, batteryReserve: { usableWh: 30_000, maxDischargeW: 10_000, creditedA: [0, 0, 0], spareA: [32, 32, 32] }, ...extra },
   );
 }
 
@@ -77,6 +77,17 @@ describe('the session planner with the battery', () => {
     expect(easy.plannedBatteryW()).toBe(0);
   });
 
+  it("plans no discharge beyond what the grid connection's limit can credit (export is credited up to the limit again)", async () => {
+    const solver = await loadLpSolver();
+    // PV already exports enough that the root's limit credits only 5 A more per phase: 5 A × 690 W is all the battery
+    // can add for the EVs; discharging more would only lower the import, at the evening's expense.
+    const capped = new Planner(solver, 300_000, silent);
+    capped.planFor(twoVans(30_000, 2, { batteryReserve: { usableWh: 30_000, maxDischargeW: 10_000, creditedA: [0, 0, 0], spareA: [5, 5, 5] } }));
+    const w = capped.plannedBatteryW() ?? 0;
+    expect(w).toBeGreaterThan(3_000);
+    expect(w).toBeLessThanOrEqual(5 * 690 + 1);
+  });
+
   it('does not drain a 3-phase battery to relieve one phase for a 1-phase EV (a third of each Wh would reach it)', async () => {
     const solver = await loadLpSolver();
     const planner = new Planner(solver, 300_000, silent);
@@ -84,7 +95,7 @@ describe('the session planner with the battery', () => {
     const input = site(
       [node('grid', 32, { uncontrolledA: [20, 0, 0] })],
       [evse('one', { phases: 1, maxA: 32, energyWantedWh: 12_000, departureAt: NOW + 2 * H }), evse('b', { energyWantedWh: 5_000, departureAt: NOW + 2 * H })],
-      { now: NOW, batteryReserve: { usableWh: 30_000, maxDischargeW: 10_000, creditedA: 0 } },
+      { now: NOW, batteryReserve: { usableWh: 30_000, maxDischargeW: 10_000, creditedA: [0, 0, 0], spareA: [32, 32, 32] } },
     );
     planner.planFor(input);
     expect(planner.plannedBatteryW()).toBe(0);
