@@ -17,7 +17,7 @@ export interface BatteryReserveInput {
   /** What the battery discharges now (W, charging negative) and the most it can (W). */
   dischargeW: number;
   maxDischargeW: number;
-  /** Charge to spare above its minimum (the controller credits its discharge only then). */
+  /** Charge to spare above its minimum (the controller credits its discharge only then; kept, down to the taper's end). */
   usable: boolean;
   /** The grid connection: its limit and what its meter shows now (A per site phase); undefined when not good. */
   fuseA: PhaseVector;
@@ -31,11 +31,34 @@ export interface BatteryReserveInput {
   /** The discharge the session plan gives now (W), when it plans the battery: then at least that, and no more than
    * the grid's room needs, whatever binds (the plan knows what the battery is worth later). */
   planW?: number;
+  /** Near its minimum, the most it may discharge as it is wound down (taperW). */
+  taperW?: number;
   voltageV: number;
+}
+
+/**
+ * Near its minimum a battery stops on its own, all at once, so a battery left to itself is not counted for the last
+ * TAPER_FROM_PCT points above its minimum. One kept for the EVs is wound down instead: over those points its limit,
+ * and what the loop counts of it, fall from its full power to nothing at TAPER_TO_PCT above the minimum, so the EVSEs
+ * are cut in small steps with it and the energy of those points goes to them, not to the import after a cut.
+ */
+export const TAPER_FROM_PCT = 5;
+export const TAPER_TO_PCT = 1;
+
+/** The most a kept battery may discharge at this state of charge (W): its full power above the taper, 0 below it. */
+export function taperW(socPct: number, minSocPct: number, maxDischargeW: number): number {
+  const f = (socPct - minSocPct - TAPER_TO_PCT) / (TAPER_FROM_PCT - TAPER_TO_PCT);
+  return f >= 1 ? maxDischargeW : f > 0 ? maxDischargeW * f : 0;
 }
 
 /** The most the battery may discharge now (W, below maxDischargeW), or undefined: released, as much as it can. */
 export function batteryReserveLimitW(x: BatteryReserveInput): number | undefined {
+  const free = freeLimitW(x);
+  if (x.taperW === undefined || !x.usable || !x.gridA || !(x.taperW < (free ?? x.maxDischargeW))) return free;
+  return Math.round(x.taperW);
+}
+
+function freeLimitW(x: BatteryReserveInput): number | undefined {
   if (!x.usable || !x.gridA || (x.gridBinding && x.planW === undefined)) return undefined;
   // Room per phase the grid can take over from the battery: its limit less what it carries, the margin and the rises
   // still to land. The battery is 3-phase: giving ΔW less puts ΔW/(3V) on every phase, so the tightest phase decides.

@@ -1,6 +1,6 @@
 // The loop's side of keeping the home battery for the EVs (algorithms/battery.ts): reads the grid meter, the battery
 // and the allocation just made, and says how much the battery may discharge.
-import { batteryReserveLimitW } from '../../algorithms/battery.js';
+import { batteryReserveLimitW, taperW, TAPER_TO_PCT } from '../../algorithms/battery.js';
 import { drawOnSitePhases, evseToSitePhases } from '../../algorithms/phases.js';
 import type { AllocationResult, PhaseVector } from '../../algorithms/types.js';
 import type { Config } from '../config/types.js';
@@ -42,7 +42,8 @@ export function batteryCommand(args: {
   const limit = batteryReserveLimitW({
     dischargeW: battery?.powerW ?? 0,
     maxDischargeW: battery?.maxDischargeW || Infinity,
-    usable: battery !== undefined && battery.socPct > minSocPct + 5,
+    usable: battery !== undefined && battery.socPct > minSocPct + TAPER_TO_PCT,
+    ...(battery ? { taperW: taperW(battery.socPct, battery.minSocPct, battery.maxDischargeW) } : {}),
     fuseA: args.fuseA,
     gridA: grid?.failSafe === false ? grid.meterA : undefined,
     marginA: config.control.marginA ?? MEASURED_MARGIN_A,
@@ -67,13 +68,16 @@ export function keptBattery(config: Config, battery: BatteryReading, planW: numb
   if (!cfg?.reserveForEvs || !battery) return undefined;
   const perPhase = 3 * config.site.voltage;
   const dischargeW = Math.max(0, battery.powerW);
-  const countedW = planW === undefined ? dischargeW : Math.min(dischargeW, planW);
-  const spareWh = cfg.capacityWh !== undefined ? ((battery.socPct - battery.minSocPct - 5) / 100) * cfg.capacityWh : 0;
+  // Counted: what the plan gives, and near the minimum no more than the battery is wound down to (taperW).
+  const mostW = taperW(battery.socPct, battery.minSocPct, battery.maxDischargeW);
+  const countedW = Math.min(dischargeW, planW ?? Infinity, mostW);
+  // The plan may count on the energy down to the taper's end, at no more than the power the taper allows now.
+  const spareWh = cfg.capacityWh !== undefined ? ((battery.socPct - battery.minSocPct - TAPER_TO_PCT) / 100) * cfg.capacityWh : 0;
   const countedA = countedW / perPhase;
   return {
     countedA: (cfg.creditDischarge ?? true) ? countedA : 0,
     excessA: (dischargeW - countedW) / perPhase,
-    ...(spareWh > 0 && battery.maxDischargeW > 0 ? { reserve: { usableWh: spareWh, maxDischargeW: battery.maxDischargeW } } : {}),
+    ...(spareWh > 0 && mostW > 0 ? { reserve: { usableWh: spareWh, maxDischargeW: mostW } } : {}),
   };
 }
 

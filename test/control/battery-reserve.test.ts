@@ -1,7 +1,7 @@
 // The home battery kept for the EVs (control.battery.reserveForEvs): the rule that sets its discharge limit, the
 // session planner that decides when it is worth using, and a site run where keeping it delivers more.
 import { describe, expect, it } from 'vitest';
-import { batteryReserveLimitW, type BatteryReserveInput } from '../../algorithms/battery.js';
+import { batteryReserveLimitW, taperW, type BatteryReserveInput } from '../../algorithms/battery.js';
 import type { AllocationInput } from '../../algorithms/types.js';
 import { createControlLoop } from '../../src/control/loop.js';
 import { loadLpSolver, Planner } from '../../src/control/planner.js';
@@ -43,6 +43,17 @@ describe('the battery discharge limit', () => {
     expect(batteryReserveLimitW({ ...base, gridBinding: true })).toBeUndefined();
     // More than it can give is no limit.
     expect(batteryReserveLimitW({ ...base, gridA: [100, 100, 100] })).toBeUndefined();
+  });
+
+  it('winds a kept battery down over the last points above its minimum instead of letting it stop at full power', () => {
+    // 30 kW, minimum 10 %: full power down to 15 %, half at 13 %, nothing from 11 %.
+    expect(taperW(15, 10, 30_000)).toBe(30_000);
+    expect(taperW(13, 10, 30_000)).toBe(15_000);
+    expect(taperW(11, 10, 30_000)).toBe(0);
+    // Held there even where it would be released (the fuse binds, no plan), and never above what the rules give.
+    expect(batteryReserveLimitW({ ...base, gridBinding: true, taperW: 15_000 })).toBe(15_000);
+    expect(batteryReserveLimitW({ ...base, gridA: [20, 20, 20], planW: 8_000, taperW: 15_000 })).toBe(8_000);
+    expect(batteryReserveLimitW({ ...base, gridA: undefined, taperW: 15_000 })).toBeUndefined();
   });
 
   it('gives at least what the session plan gives now, and no more than the room needs beyond it', () => {
