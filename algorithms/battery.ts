@@ -45,11 +45,17 @@ export interface BatteryReserveInput {
 export const TAPER_FROM_PCT = 5;
 export const TAPER_TO_PCT = 1;
 
-/** The most a kept battery may discharge at this state of charge (W): its full power above the taper, 0 below it. */
+/** The most a kept battery may discharge at this state of charge (W): its full power above the taper, 0 below it.
+ * A battery that does not say its power cannot be wound down: all of it above TAPER_FROM_PCT, nothing below. */
 export function taperW(socPct: number, minSocPct: number, maxDischargeW: number): number {
+  if (!(maxDischargeW > 0)) return socPct > minSocPct + TAPER_FROM_PCT ? Infinity : 0;
   const f = (socPct - minSocPct - TAPER_TO_PCT) / (TAPER_FROM_PCT - TAPER_TO_PCT);
   return f >= 1 ? maxDischargeW : f > 0 ? maxDischargeW * f : 0;
 }
+
+/** Points above its minimum down to which a kept battery is counted: the taper's end, or without a known power where
+ * the taper would start. */
+export const keptFloorPct = (maxDischargeW: number): number => (maxDischargeW > 0 ? TAPER_TO_PCT : TAPER_FROM_PCT);
 
 /** The most the battery may discharge now (W, below maxDischargeW), or undefined: released, as much as it can. */
 export function batteryReserveLimitW(x: BatteryReserveInput): number | undefined {

@@ -1,6 +1,6 @@
 // The loop's side of keeping the home battery for the EVs (algorithms/battery.ts): reads the grid meter, the battery
 // and the allocation just made, and says how much the battery may discharge.
-import { batteryReserveLimitW, taperW, TAPER_TO_PCT } from '../../algorithms/battery.js';
+import { batteryReserveLimitW, keptFloorPct, taperW } from '../../algorithms/battery.js';
 import { drawOnSitePhases, evseToSitePhases } from '../../algorithms/phases.js';
 import type { AllocationResult, PhaseVector } from '../../algorithms/types.js';
 import type { Config } from '../config/types.js';
@@ -42,8 +42,8 @@ export function batteryCommand(args: {
   const limit = batteryReserveLimitW({
     dischargeW: battery?.powerW ?? 0,
     maxDischargeW: battery?.maxDischargeW || Infinity,
-    usable: battery !== undefined && battery.socPct > minSocPct + TAPER_TO_PCT,
-    ...(battery ? { taperW: taperW(battery.socPct, battery.minSocPct, battery.maxDischargeW) } : {}),
+    usable: battery !== undefined && battery.socPct > minSocPct + keptFloorPct(battery.maxDischargeW),
+    ...(battery && battery.maxDischargeW > 0 ? { taperW: taperW(battery.socPct, battery.minSocPct, battery.maxDischargeW) } : {}),
     fuseA: args.fuseA,
     gridA: grid?.failSafe === false ? grid.meterA : undefined,
     marginA: config.control.marginA ?? MEASURED_MARGIN_A,
@@ -72,12 +72,12 @@ export function keptBattery(config: Config, battery: BatteryReading, planW: numb
   const mostW = taperW(battery.socPct, battery.minSocPct, battery.maxDischargeW);
   const countedW = Math.min(dischargeW, planW ?? Infinity, mostW);
   // The plan may count on the energy down to the taper's end, at no more than the power the taper allows now.
-  const spareWh = cfg.capacityWh !== undefined ? ((battery.socPct - battery.minSocPct - TAPER_TO_PCT) / 100) * cfg.capacityWh : 0;
+  const spareWh = cfg.capacityWh !== undefined ? ((battery.socPct - battery.minSocPct - keptFloorPct(battery.maxDischargeW)) / 100) * cfg.capacityWh : 0;
   const countedA = countedW / perPhase;
   return {
     countedA: (cfg.creditDischarge ?? true) ? countedA : 0,
     excessA: (dischargeW - countedW) / perPhase,
-    ...(spareWh > 0 && mostW > 0 ? { reserve: { usableWh: spareWh, maxDischargeW: mostW } } : {}),
+    ...(spareWh > 0 && battery.maxDischargeW > 0 && mostW > 0 ? { reserve: { usableWh: spareWh, maxDischargeW: mostW } } : {}),
   };
 }
 

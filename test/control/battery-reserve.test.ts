@@ -50,6 +50,9 @@ describe('the battery discharge limit', () => {
     expect(taperW(15, 10, 30_000)).toBe(30_000);
     expect(taperW(13, 10, 30_000)).toBe(15_000);
     expect(taperW(11, 10, 30_000)).toBe(0);
+    // A battery that does not say its power: all of it above 5 points, nothing below, as one left to itself.
+    expect(taperW(16, 10, 0)).toBe(Infinity);
+    expect(taperW(13, 10, 0)).toBe(0);
     // Held there even where it would be released (the fuse binds, no plan), and never above what the rules give.
     expect(batteryReserveLimitW({ ...base, gridBinding: true, taperW: 15_000 })).toBe(15_000);
     expect(batteryReserveLimitW({ ...base, gridA: [20, 20, 20], planW: 8_000, taperW: 15_000 })).toBe(8_000);
