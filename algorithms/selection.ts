@@ -131,11 +131,13 @@ export function chooseOnSet(order: readonly Session[], ctx: SolveContext, classS
     let lastOption: 1 | 3 = s.phaseOptions[s.phaseOptions.length - 1];
     let lastNeed = s.minA;
     for (const ph of s.phaseOptions) {
-      // A paused session restarts, and a 1-phase-switched one goes back to 3 phases, only with the hysteresis
-      // margin on top of its minimum: a start/stop or phase switch is the costliest change for the EV.
+      // A paused session restarts only with the hysteresis margin on top of its minimum: a start/stop is the
+      // costliest change for the EV. A 1-phase-switched one goes back to 3 phases once its minimum fits there, but
+      // only PHASE_SWITCH_DWELL_MS after its last switch: the wait is what keeps it from switching every few minutes,
+      // and a margin on top left a car on one phase at its 16 A (3.7 kW) with up to 4.8 kW of sun for it.
       const switchingUp = charging && ph === 3 && s.previousPhases === 1 && s.phaseOptions.length > 1;
       if (switchingUp && (s.src.phasesForMs ?? Infinity) < PHASE_SWITCH_DWELL_MS) continue;
-      const need = s.minA + (!charging || switchingUp ? h : 0);
+      const need = s.minA + (!charging ? h : 0);
       const c = blockingConstraint(s, ph, need, ctx, residual);
       if (c < 0) {
         chosen = ph;

@@ -116,13 +116,15 @@ describe('1 <-> 3 phase switching', () => {
     expect(of(r, 'sw')).toMatchObject({ phases: 3, limitA: 32 });
   });
 
-  it('goes back to 3 phases only with the hysteresis margin', () => {
-    // Running on 1 phase; 7 A free per phase. Back to 3 phases needs 6 + 2 (band) = 8 A: not yet, so it stays
-    // on 1 phase at 7 A (its L1). With no band it switches back: 7 A on 3 phases.
+  it('goes back to 3 phases once its minimum fits there, without the band a paused session needs to start', () => {
+    // Running on 1 phase; 7 A free per phase: 3 × 7 A is three times the power of 1 × 7 A. A paused session would need
+    // 6 + 2 (band) = 8 A to start; going back to 3 phases needs only its minimum (the dwell keeps it from flapping).
     const grid = node('grid', 32, { uncontrolledA: [25, 25, 25] });
     const sw = evse('sw', { canSwitchPhases: true, previousA: 7, previousPhases: 1, chargingForMs: 60_000 });
-    expect(of(allocate(site([grid], [sw], {}, { hysteresisA: 2 })), 'sw')).toMatchObject({ phases: 1, limitA: 7 });
-    expect(of(allocate(site([grid], [sw], {}, { hysteresisA: 0 })), 'sw')).toMatchObject({ phases: 3, limitA: 7 });
+    expect(of(allocate(site([grid], [sw], {}, { hysteresisA: 2 })), 'sw')).toMatchObject({ phases: 3, limitA: 7 });
+    // 5.5 A free on L2 and L3: 3 phases do not fit, it stays on its L1 (12 A free).
+    const tight = node('grid', 32, { uncontrolledA: [20, 26.5, 26.5] });
+    expect(of(allocate(site([tight], [sw], {}, { hysteresisA: 2 })), 'sw')).toMatchObject({ phases: 1, limitA: 12 });
   });
 
   it('goes back to 3 phases only PHASE_SWITCH_DWELL_MS after its last switch; down to 1 phase at once', () => {

@@ -1,7 +1,9 @@
 // A driver who enters the EV's needs on the page (scenario option `entersNeeds`) for a station that cannot send them:
 // the shipped pv-home-switching site, whose WB2 speaks 1.6. Without the entry the controller cannot know that EV2
-// wants only 15 kWh and shares the solar surplus evenly: EV2 gets all it wants and EV1 much less of its 30 kWh. With
-// it, both get about the same share of what they asked for, as the optimum gives them.
+// wants only 15 kWh and shares the solar surplus by current; with it, both EVs get about the same share of what they
+// asked for, as the optimum gives them, and the site no less energy. (Until WB1's car went back to three phases as
+// soon as its minimum fitted there, the even split by current gave EV2 all it wanted and EV1 0.7 of its 30 kWh; now
+// the shares come out about even either way: docs/sim.md, Scores.)
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadScenario } from '../../src/sim/scenario.js';
@@ -10,7 +12,7 @@ import { scoreScenarioDetailed } from '../../src/sim/score.js';
 const FILE = join(import.meta.dirname, '..', '..', 'config', 'scenarios', 'pv-home-switching.yaml');
 
 describe('needs entered on the page in the scored site', () => {
-  it('pv-home-switching: the 1.6 EV with its needs entered gets a fair share, and the site no less energy', async () => {
+  it('pv-home-switching: the 1.6 EV with its needs entered gets a fair share, and the site no less energy than without', async () => {
     const shipped = loadScenario(FILE);
     expect(shipped.evs.map((e) => [e.charger, e.entersNeeds])).toEqual([['WB1', false], ['WB2', false]]);
     const entered = { ...shipped, evs: shipped.evs.map((e) => (e.charger === 'WB2' ? { ...e, entersNeeds: true } : e)) };
@@ -19,9 +21,7 @@ describe('needs entered on the page in the scored site', () => {
       const o = d.evs.controller.find((x) => x.spec.id === id)!;
       return o.deliveredWh / o.achievableWh;
     };
-    expect(share(before, 'EV2')).toBeGreaterThan(0.99);
-    expect(share(before, 'EV1')).toBeLessThan(0.75);
-    expect(before.score.jain).toBeLessThan(0.98);
+    expect(before.score.jain).toBeGreaterThanOrEqual(0.99 * before.score.jain_optimal);
     expect(Math.abs(share(after, 'EV1') - share(after, 'EV2'))).toBeLessThan(0.1);
     expect(after.score.jain).toBeGreaterThanOrEqual(0.99 * after.score.jain_optimal);
     expect(after.score.energy_wh).toBeGreaterThanOrEqual(before.score.energy_wh);
