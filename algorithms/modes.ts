@@ -49,7 +49,7 @@ export function energyPicture(input: AllocationInput, voltageV: number, rootBase
   let surplusW: number;
   if (input.grid && finite(input.grid.powerW)) {
     importWithoutEvsW = input.grid.powerW - evW;
-    surplusW = evW - input.grid.powerW - batteryW;
+    surplusW = finite(input.pvSurplusW) ? input.pvSurplusW : evW - input.grid.powerW - batteryW;
   } else {
     importWithoutEvsW = baseW - pvW - batteryW;
     surplusW = pvW - baseW;

@@ -133,6 +133,9 @@ export interface AllocationInput {
   battery?: { socPct: number; powerW: number; maxDischargeW: number; minSocPct: number };
   /** Grid power at the root now (W, import positive), when metered. */
   grid?: { powerW: number };
+  /** PV beyond the house's load now (W; negative when the house takes more), as the loop reads it from the grid meter
+   * with the EVSEs' limits in force; taken before grid − the EVSEs' samples, which lag the meter. */
+  pvSurplusW?: number;
   /** The home battery kept for the EVs (control.battery.reserveForEvs), for the session planner: the energy it has to
    * spare (Wh), the most it may discharge (W), the part of the root's limit that is its discharge credited now (A per
    * phase, `creditedA`), which the plan replaces with its own, and how much more export the root's limit would credit
