@@ -257,7 +257,8 @@ export function buildInput(args: {
   // at 09:00: one car on a steady 2.5 kW of sun, 0 → 9.6 → 0 A every 40 s; 165 stops a day, 79 now). So each EVSE
   // counts with the higher of the limits that may be in force (drawOf), as if its rise had landed: the error is a few
   // seconds of import in PV mode, never load on the fuse, which reads the load held for it (above).
-  const batteryPartW = kept ? kept.countedA * 3 * config.site.voltage + Math.min(0, battery?.powerW ?? 0) : (battery?.powerW ?? 0);
+  // A kept battery's unplanned discharge is already off the meter's reading (withoutUnplanned): the rest of it is left.
+  const batteryPartW = (battery?.powerW ?? 0) - (kept ? kept.excessA * 3 * config.site.voltage : 0);
   const pvSurplusW = rootNet ? -(rootNet[0] + rootNet[1] + rootNet[2]) * config.site.voltage - batteryPartW : undefined;
   const input: AllocationInput = {
     now,
