@@ -36,6 +36,9 @@ export interface DrawRange {
   unsampled?: boolean;
   /** Its limit was cut less than STATION_SETTLE_MS ago and no sample shows the cut yet: no one rises into that room. */
   cutPending?: boolean;
+  /** What the PV pool counts it drawing (solve-input.ts): its last sample once one was taken a settle time after its
+   * last limit change, else the higher limit that may be in force — a change not yet sampled is taken as landed. */
+  seen: PhaseVector;
 }
 
 /**
@@ -58,11 +61,12 @@ export function drawOf(v: SessionView, now: number, defaultTxLimitA: number, all
     // window once the samples arrive (both stations stuck below 32 A for 10 s in the web e2e under load).
     const started = v.session.startedAt;
     const unsampled = started !== undefined && now - started < STATION_SETTLE_MS;
-    return { lo: [0, 0, 0], hi: [0, 0, 0], ...(unsampled ? { unsampled } : {}) };
+    const seen = v.fixedReason === undefined && d.appliedLimitA !== undefined ? toSitePhases([d.appliedLimitA, d.appliedLimitA, d.appliedLimitA], phases, rot) : ([0, 0, 0] as PhaseVector);
+    return { lo: [0, 0, 0], hi: [0, 0, 0], seen, ...(unsampled ? { unsampled } : {}) };
   }
   if (v.fixedReason !== undefined || d.appliedLimitA === undefined || !d.appliedChanges) {
     const x = toSitePhases(m, phases, rot);
-    return { lo: x, hi: x };
+    return { lo: x, hi: x, seen: x };
   }
   const measuredAt = v.session.measuredAt ?? -Infinity;
   const last = d.appliedChanges[d.appliedChanges.length - 1];
@@ -79,7 +83,7 @@ export function drawOf(v: SessionView, now: number, defaultTxLimitA: number, all
   // can hide it, until the dispatcher marks it not controllable and it becomes a fixed load.
   if (peak > sampled.hi + Math.max(1, 0.1 * sampled.hi)) {
     const x = toSitePhases(m.map((a) => Math.min(a, lo)), phases, rot);
-    return { lo: x, hi: x };
+    return { lo: x, hi: x, seen: toSitePhases(m, phases, rot) };
   }
   // An EV held just under its limit (tapering, or at its own maximum) must be credited what it draws, or the difference
   // is read as room and comes back as an overload when its limit is cut: EV_LIMITED_BELOW_A, not more.
@@ -93,5 +97,6 @@ export function drawOf(v: SessionView, now: number, defaultTxLimitA: number, all
   // Pending from the moment it is allocated: until the station accepts it, it is not even among the applied changes.
   const notSent = allocatedA !== undefined && allocatedA <= d.appliedLimitA - 1;
   const cutPending = !d.followsCuts && (notSent || (!confirmed && last !== undefined && now - last.at < STATION_SETTLE_MS && last.limitA <= before - 1));
-  return { lo: at(lo), hi: at(hi), ...(unsampled ? { unsampled } : {}), ...(cutPending ? { cutPending } : {}) };
+  const seen = last === undefined || measuredAt >= last.at + STATION_SETTLE_MS ? toSitePhases(m, phases, rot) : at(hi);
+  return { lo: at(lo), hi: at(hi), seen, ...(unsampled ? { unsampled } : {}), ...(cutPending ? { cutPending } : {}) };
 }

@@ -119,12 +119,13 @@ export function buildInput(args: {
   for (const v of views) {
     const d = drawOf(v, now, config.control.defaultTxLimitA, history.get(evseKey(v.session.stationId, v.session.evseId))?.limitA);
     for (const n of chain(v.station.circuit ?? ROOT_NODE)) {
-      const acc = drawBelow.get(n) ?? { lo: [0, 0, 0], hi: [0, 0, 0] };
+      const acc = drawBelow.get(n) ?? { lo: [0, 0, 0], hi: [0, 0, 0], seen: [0, 0, 0] };
       if (d.unsampled) acc.unsampled = true;
       if (d.cutPending) acc.cutPending = true;
       for (let i = 0; i < 3; i++) {
         acc.lo[i] += d.lo[i];
         acc.hi[i] += d.hi[i];
+        acc.seen[i] += d.seen[i];
       }
       drawBelow.set(n, acc);
     }
@@ -143,14 +144,13 @@ export function buildInput(args: {
   const sourceA = ((pvNow?.powerW ?? 0) + (kept ? kept.countedA * 3 * config.site.voltage : Math.max(0, battery?.powerW ?? 0))) / (3 * config.site.voltage);
   const limitNodes: LimitNode[] = [];
   const nodeStates: NodeState[] = [];
-  // The load at the root without the EVSEs, each credited the higher of the limits that may be in force (A per phase,
-  // export negative): what the PV pool is read from (below).
+  // The load at the root without the EVSEs as the PV pool reads it (A per phase, export negative; drawOf's `seen`).
   let rootNet: PhaseVector | undefined;
   // The kept battery's share of the root's credited limit and the credit still below its cap (for the planner).
   let batteryCredit: { creditedA: PhaseVector; spareA: PhaseVector } = { creditedA: [0, 0, 0], spareA: [0, 0, 0] };
   const addNode = (id: string, parentId: string | undefined, limitA: PhaseVector, limitW: number | undefined) => {
     const m = id === ROOT_NODE ? withoutUnplanned(measurements.nodeMeasurement(id), kept?.excessA ?? 0) : measurements.nodeMeasurement(id);
-    const draw = drawBelow.get(id) ?? { lo: [0, 0, 0], hi: [0, 0, 0] };
+    const draw = drawBelow.get(id) ?? { lo: [0, 0, 0], hi: [0, 0, 0], seen: [0, 0, 0] };
     let uncontrolled: PhaseVector = [0, 0, 0];
     let limit = limitA;
     let settleFirst = false;
@@ -193,7 +193,7 @@ export function buildInput(args: {
       const meterA = m.meterA;
       const net = held.map((x, i) => (x < 0 && meterA[i] > limitA[i] ? Math.min(high[i], x + meterA[i] - limitA[i]) : x)) as PhaseVector;
       if (settled) args.settledNet?.set(id, { net: high, at: now });
-      if (id === ROOT_NODE) rootNet = low;
+      if (id === ROOT_NODE) rootNet = m.meterA.map((a, i) => a - draw.seen[i]) as PhaseVector;
       // A small margin on a measured load: it drifts between readings, and a limit filled to the last 0.1 A would be
       // crossed by every upward drift for the stations' reaction time.
       uncontrolled = net.map((x) => Math.max(0, x) + (config.control.marginA ?? MEASURED_MARGIN_A)) as PhaseVector;
@@ -254,9 +254,11 @@ export function buildInput(args: {
   // PV beyond the house (W): the export the root's meter shows without the EVSEs, less the battery's discharge (its
   // charging is surplus: EVs before the home battery). The EVSEs' own MeterValues lag the grid meter by up to their
   // interval; read from them, a rise that had landed read as house load and cut the car it had raised (pv-home-switching
-  // at 09:00: one car on a steady 2.5 kW of sun, 0 → 9.6 → 0 A every 40 s; 165 stops a day, 79 now). So each EVSE
-  // counts with the higher of the limits that may be in force (drawOf), as if its rise had landed: the error is a few
-  // seconds of import in PV mode, never load on the fuse, which reads the load held for it (above).
+  // at 09:00: one car on a steady 2.5 kW of sun, 0 → 9.6 → 0 A every 40 s; 165 stops a day, 79 now). So an EVSE whose
+  // limit changed after its last sample counts with the higher limit that may be in force, as if the change had landed,
+  // until a sample taken after it says what it draws (a station that takes 30-60 s to apply a limit is then read as it
+  // is, not as landed): the error is a few seconds of import in PV mode, never load on the fuse, which reads the load
+  // held for it (above).
   // A kept battery's unplanned discharge is already off the meter's reading (withoutUnplanned): the rest of it is left.
   const batteryPartW = (battery?.powerW ?? 0) - (kept ? kept.excessA * 3 * config.site.voltage : 0);
   const pvSurplusW = rootNet ? -(rootNet[0] + rootNet[1] + rootNet[2]) * config.site.voltage - batteryPartW : undefined;
