@@ -256,9 +256,9 @@ export function buildInput(args: {
   // interval; read from them, a rise that had landed read as house load and cut the car it had raised (pv-home-switching
   // at 09:00: one car on a steady 2.5 kW of sun, 0 → 9.6 → 0 A every 40 s; 165 stops a day, 79 now). So an EVSE whose
   // limit changed after its last sample counts with the higher limit that may be in force, as if the change had landed,
-  // until a sample taken after it says what it draws (a station that takes 30-60 s to apply a limit is then read as it
-  // is, not as landed): the error is a few seconds of import in PV mode, never load on the fuse, which reads the load
-  // held for it (above).
+  // until a sample taken a settle time after it says what it draws (a station that takes 30-60 s to apply a limit is
+  // then read as it is, not as landed): the error is a few seconds of import in PV mode, never load on the fuse, which
+  // reads the load held for it (above).
   // A kept battery's unplanned discharge is already off the meter's reading (withoutUnplanned): the rest of it is left.
   const batteryPartW = (battery?.powerW ?? 0) - (kept ? kept.excessA * 3 * config.site.voltage : 0);
   const pvSurplusW = rootNet ? -(rootNet[0] + rootNet[1] + rootNet[2]) * config.site.voltage - batteryPartW : undefined;
