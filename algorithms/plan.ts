@@ -201,12 +201,12 @@ export function buildPlan(input: AllocationInput): PlanProblem | undefined {
   let r = 0;
   for (const [key, terms] of lp.nodeTerms) {
     const c = Math.floor(key / slotMs.length);
-    const onBattery = battery?.constraints.has(c);
-    const extra = onBattery ? ` - ${num(1 / (3 * input.voltageV))} ${bVar(key % slotMs.length)}` : '';
+    const bat = battery?.constraints.has(c) ? battery : undefined;
     const phase = c % 4;
-    lp.rows.push(`n${r++}: ${sum(terms)}${extra} <= ${num(Math.max(0, residual[c] - (onBattery ? battery!.creditedA[phase] : 0)))}`);
+    const extra = bat ? ` - ${num(1 / (3 * input.voltageV))} ${bVar(key % slotMs.length)}` : '';
+    lp.rows.push(`n${r++}: ${sum(terms)}${extra} <= ${num(Math.max(0, residual[c] - (bat ? bat.creditedA[phase] : 0)))}`);
     // The root's limit credits export only up to a cap: discharge beyond it gives the EVs nothing.
-    if (onBattery && battery!.spareA[phase] * 3 * input.voltageV < battery!.maxDischargeW) lp.rows.push(`n${r++}: ${sum(terms)} <= ${num(Math.max(0, residual[c] + battery!.spareA[phase]))}`);
+    if (bat && bat.spareA[phase] * 3 * input.voltageV < bat.maxDischargeW) lp.rows.push(`n${r++}: ${sum(terms)} <= ${num(Math.max(0, residual[c] + bat.spareA[phase]))}`);
   }
   if (lp.rows.length === 0) return undefined;
   const obj = sum(lp.objective);

@@ -38,12 +38,14 @@ export function batteryCommand(args: {
     const now = evseToSitePhases(v.station.rotation, v.session.measuredCurrentA ?? [0, 0, 0]);
     for (let i = 0; i < 3; i++) pendingRiseA[i] += Math.max(0, to[i] - now[i]);
   }
+  // Near its minimum it is wound down (taperW); one that does not say its power is counted whole or not at all.
+  const mostW = battery ? taperW(battery.socPct, battery.minSocPct, battery.maxDischargeW) : 0;
   const gridBinding = args.result.allocations.some((a) => a.limitedBy?.startsWith(`${ROOT_NODE}/`) || a.limitedBy === 'importCeiling');
   const limit = batteryReserveLimitW({
     dischargeW: battery?.powerW ?? 0,
     maxDischargeW: battery?.maxDischargeW || Infinity,
-    usable: battery !== undefined && battery.socPct > minSocPct + keptFloorPct(battery.maxDischargeW),
-    ...(battery && battery.maxDischargeW > 0 ? { taperW: taperW(battery.socPct, battery.minSocPct, battery.maxDischargeW) } : {}),
+    usable: mostW > 0,
+    ...(Number.isFinite(mostW) ? { taperW: mostW } : {}),
     fuseA: args.fuseA,
     gridA: grid?.failSafe === false ? grid.meterA : undefined,
     marginA: config.control.marginA ?? MEASURED_MARGIN_A,
@@ -61,9 +63,10 @@ type BatteryReading = ReturnType<Measurements['battery']>;
  * The battery as the loop counts it when it is kept for the EVs: of what it discharges, the part the session plan
  * gives now is counted on top of the fuse (`countedA`, A per phase); the rest (`excessA`) is read as if it were not
  * there, so the EVSEs are cut to the plan before the battery is held back to it. `reserve` is what the planner may plan
- * from (its energy above the minimum, its power). Undefined when the battery is not kept for the EVs.
+ * from (its energy above the minimum, its power); `firmOk`: it is counted at all (not at the end of its wind-down).
+ * Undefined when the battery is not kept for the EVs.
  */
-export function keptBattery(config: Config, battery: BatteryReading, planW: number | undefined): { countedA: number; excessA: number; reserve?: { usableWh: number; maxDischargeW: number } } | undefined {
+export function keptBattery(config: Config, battery: BatteryReading, planW: number | undefined): { countedA: number; excessA: number; firmOk: boolean; reserve?: { usableWh: number; maxDischargeW: number } } | undefined {
   const cfg = config.control.battery;
   if (!cfg?.reserveForEvs || !battery) return undefined;
   const perPhase = 3 * config.site.voltage;
@@ -77,6 +80,7 @@ export function keptBattery(config: Config, battery: BatteryReading, planW: numb
   return {
     countedA: (cfg.creditDischarge ?? true) ? countedA : 0,
     excessA: (dischargeW - countedW) / perPhase,
+    firmOk: mostW > 0,
     ...(spareWh > 0 && battery.maxDischargeW > 0 && mostW > 0 ? { reserve: { usableWh: spareWh, maxDischargeW: mostW } } : {}),
   };
 }

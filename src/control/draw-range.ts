@@ -1,5 +1,6 @@
 // What an EVSE may be drawing now, for subtracting from the meter above it (solve-input.ts): its limits in force and
-// its last sample, as a range while a station may still be reacting to a change.
+// its last sample, as a range while a station may still be reacting to a change, and the one figure the PV pool takes.
+import { drawOnSitePhases } from '../../algorithms/phases.js';
 import type { PhaseVector } from '../../algorithms/types.js';
 import type { LimitChange } from './dispatcher.js';
 import { toSitePhases } from './measurements.js';
@@ -61,7 +62,7 @@ export function drawOf(v: SessionView, now: number, defaultTxLimitA: number, all
     // window once the samples arrive (both stations stuck below 32 A for 10 s in the web e2e under load).
     const started = v.session.startedAt;
     const unsampled = started !== undefined && now - started < STATION_SETTLE_MS;
-    const seen = v.fixedReason === undefined && d.appliedLimitA !== undefined ? toSitePhases([d.appliedLimitA, d.appliedLimitA, d.appliedLimitA], phases, rot) : ([0, 0, 0] as PhaseVector);
+    const seen = v.fixedReason === undefined && d.appliedLimitA !== undefined ? drawOnSitePhases(rot, phases, d.appliedLimitA) : ([0, 0, 0] as PhaseVector);
     return { lo: [0, 0, 0], hi: [0, 0, 0], seen, ...(unsampled ? { unsampled } : {}) };
   }
   if (v.fixedReason !== undefined || d.appliedLimitA === undefined || !d.appliedChanges) {

@@ -9,7 +9,7 @@ import { drawOf, type DrawRange } from './draw-range.js';
 import { exportCredit, type ExportWatch } from './export-credit.js';
 import { ROOT_NODE, toSitePhases, type Measurements } from './measurements.js';
 import { keptBattery, withoutUnplanned } from './battery-reserve.js';
-import { keptFloorPct, TAPER_FROM_PCT } from '../../algorithms/battery.js';
+import { TAPER_FROM_PCT } from '../../algorithms/battery.js';
 import { evseKey, stillWantedWh, type EvseSession } from './sessions.js';
 import { CONTROL_TIMING } from './settings.js';
 import type { ControlSettings, NodeState } from './types.js';
@@ -137,7 +137,7 @@ export function buildInput(args: {
   // Charge to spare: 5 points above the minimum the config sets. Below that the battery is about to stop, and its part
   // of the export is not credited at all (it would become load on the fuse at once when it stops). One kept for the
   // EVs is wound down over those points instead (taperW) and counted as it is.
-  const batteryOk = battery !== undefined && battery.socPct > battery.minSocPct + (kept ? keptFloorPct(battery.maxDischargeW) : TAPER_FROM_PCT);
+  const batteryOk = kept ? kept.firmOk : battery !== undefined && battery.socPct > battery.minSocPct + TAPER_FROM_PCT;
   // Per phase (A): what the metered sources behind the grid meter give now (PV inverter and battery, 3-phase).
   const pvNow = measurements.pv();
   // A battery kept for the EVs counts only with the part the plan gives (keptBattery).
