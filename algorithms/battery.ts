@@ -64,6 +64,46 @@ export function batteryReserveLimitW(x: BatteryReserveInput): number | undefined
   return Math.round(x.taperW);
 }
 
+/**
+ * A battery doing self-consumption charges only from what the site exports. While EVs charge from PV it stays where it
+ * is even when the grid connection has room to carry them, and is then short when the fuse binds (pv-depot: 88 % when
+ * the evening vans came, after a sunny day). One kept for the EVs is refilled from PV instead whenever every EVSE gets
+ * what it can take: it is told to charge at least the PV beyond the site's base load, and the EVSEs draw from the grid
+ * in its place, as far as the grid connection's room allows (REFILL_SPARE_A kept free on every phase).
+ */
+export interface RefillInput {
+  socPct: number;
+  /** The most it can charge (W); 0 when not known. */
+  maxChargeW: number;
+  /** What it charges now (W, ≥ 0): taken off the grid's reading, as the new command replaces it. */
+  chargeW: number;
+  /** PV beyond the site's base load (W): what it may be told to charge from. */
+  pvSurplusW: number | undefined;
+  fuseA: PhaseVector;
+  /** The grid meter now (A per site phase); undefined when not good. */
+  gridA: PhaseVector | undefined;
+  marginA: number;
+  pendingRiseA: PhaseVector;
+  voltageV: number;
+}
+
+/** Kept free on every phase while the battery is refilled (A): a base load drifting up must not hold an EVSE back. */
+export const REFILL_SPARE_A = 2;
+/** Charge below this is not worth telling the inverter (W): self-consumption charges from export anyway. */
+export const REFILL_MIN_W = 500;
+/** Refilled up to this state of charge (%): above it a battery charges slowly on its own. */
+export const REFILL_FULL_PCT = 99;
+
+/** What the kept battery should be told to charge at least (W, rounded down to 100 W), or 0: left to itself. */
+export function refillW(x: RefillInput): number {
+  if (!x.gridA || x.pvSurplusW === undefined || !(x.maxChargeW > 0) || x.socPct >= REFILL_FULL_PCT) return 0;
+  const chargeA = Math.max(0, x.chargeW) / (3 * x.voltageV);
+  let room = Infinity;
+  for (let i = 0; i < 3; i++) room = Math.min(room, x.fuseA[i] - (x.gridA[i] - chargeA) - x.marginA - REFILL_SPARE_A - x.pendingRiseA[i]);
+  const w = Math.min(x.maxChargeW, x.pvSurplusW, room * 3 * x.voltageV);
+  return w >= REFILL_MIN_W ? Math.floor(w / 100) * 100 : 0;
+}
+
 function freeLimitW(x: BatteryReserveInput): number | undefined {
   if (!x.usable || !x.gridA || (x.gridBinding && x.planW === undefined)) return undefined;
   // Room per phase the grid can take over from the battery: its limit less what it carries, the margin and the rises

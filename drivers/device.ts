@@ -64,7 +64,8 @@ export interface Device {
   /** Readings as they come; a late subscriber gets the latest one first. */
   readonly readings$: Observable<Reading>;
   /** A storage inverter that takes a discharge limit (SunSpec model 124; known after discovery): asks for the most it
-   * may discharge (W), or releases it (undefined). Absent on devices that cannot be told. */
+   * may discharge (W; negative: charge at least that much), or releases it (undefined). Absent on devices that cannot
+   * be told. */
   readonly batteryDischarge?: { readonly available: boolean; setLimit(limitW: number | undefined): void };
   close(): Promise<void>;
 }

@@ -67,10 +67,10 @@ export class ModbusDevice {
     return this.map?.controls?.batteryDischarge !== undefined;
   }
 
-  /** Asks for a discharge limit (W) or its release (undefined); written with the next poll and renewed before the
-   * inverter's revert time runs out. */
+  /** Asks for a discharge limit (W; negative: charge at least that much) or its release (undefined); written with the
+   * next poll and renewed before the inverter's revert time runs out. */
   setBatteryDischargeLimit(limitW: number | undefined): void {
-    const wantW = limitW === undefined ? undefined : Math.max(0, limitW);
+    const wantW = limitW === undefined || !Number.isFinite(limitW) ? undefined : limitW;
     // Changed in place: a write in flight records what it wrote on this same object.
     if (this.discharge) this.discharge.wantW = wantW;
     else this.discharge = { wantW, failures: 0 };

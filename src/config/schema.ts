@@ -288,7 +288,7 @@ export const configSchema = {
         battery: {
           type: 'object',
           additionalProperties: false,
-          properties: { minSocPct: { type: 'number', minimum: 0, maximum: 100, default: 20 }, creditDischarge: { type: 'boolean', default: true }, reserveForEvs: { type: 'boolean', default: false }, capacityWh: { type: 'number', exclusiveMinimum: 0 } },
+          properties: { minSocPct: { type: 'number', minimum: 0, maximum: 100, default: 20 }, creditDischarge: { type: 'boolean', default: true }, reserveForEvs: { type: 'boolean', default: false }, refillFromPv: { type: 'boolean', default: true }, capacityWh: { type: 'number', exclusiveMinimum: 0 } },
         },
         exportCreditFraction: { type: 'number', minimum: 0, maximum: 1, default: 1 },
         marginA: { type: 'number', minimum: 0, maximum: 10, default: 0.15 },

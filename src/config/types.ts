@@ -180,8 +180,10 @@ export interface ControlConfig {
   meterStepA: number;
   importCeilingW?: number;
   /** `creditDischarge` (default true): what a home battery behind the grid meter discharges is credited whole on top of
-   * the grid connection's fuse while its SoC is 5 points above `minSocPct`, instead of like PV. */
-  battery?: { minSocPct: number; creditDischarge?: boolean; reserveForEvs?: boolean; capacityWh?: number };
+   * the grid connection's fuse while its SoC is 5 points above `minSocPct`, instead of like PV. `refillFromPv` (default
+   * true, with `reserveForEvs`): the battery kept for the EVs is told to charge from PV while every EVSE gets what it can
+   * take and the grid connection has room, the EVSEs then drawing from the grid (algorithms/battery.ts refillW). */
+  battery?: { minSocPct: number; creditDischarge?: boolean; reserveForEvs?: boolean; capacityWh?: number; refillFromPv?: boolean };
   /**
    * At most this share (0..1) of the export measured through a node (PV, battery) is used by EVSEs on top of the
    * node's fuse limit, while its meter is good (never more than the limit again); the loop credits the export less

@@ -1,16 +1,35 @@
 // The loop's side of keeping the home battery for the EVs (algorithms/battery.ts): reads the grid meter, the battery
 // and the allocation just made, and says how much the battery may discharge.
-import { batteryReserveLimitW, keptFloorPct, taperW } from '../../algorithms/battery.js';
+import { batteryReserveLimitW, keptFloorPct, refillW, taperW } from '../../algorithms/battery.js';
 import { drawOnSitePhases, evseToSitePhases } from '../../algorithms/phases.js';
-import type { AllocationResult, PhaseVector } from '../../algorithms/types.js';
+import { effectiveMode } from '../../algorithms/modes.js';
+import type { AllocationInput, AllocationResult, PhaseVector } from '../../algorithms/types.js';
 import type { Config } from '../config/types.js';
 import { ROOT_NODE, type Measurements, type NodeMeasurement } from './measurements.js';
 import { evseKey } from './sessions.js';
 import { MEASURED_MARGIN_A, type SessionView } from './solve-input.js';
 
 export interface BatteryCommand {
-  /** The most the battery may discharge (W); absent: released, it discharges as it would on its own. */
+  /** The most the battery may discharge (W); negative: it charges at least that much (refilled from PV); absent:
+   * released, it discharges as it would on its own. */
   dischargeLimitW?: number;
+}
+
+/**
+ * Whether the kept battery may be refilled from PV now: some EVSE charges in mode fast (without one the battery's own
+ * self-consumption charges from the same export; in a PV mode the sun is the EVs', and the grid must not stand in for
+ * it), and every EVSE gets what it can take: none held back by the grid connection, the import ceiling, the PV surplus,
+ * a pause or a rise still held (one held back by a sub-board leaves the grid connection's room to others).
+ */
+function refillAllowed(input: AllocationInput, result: AllocationResult): boolean {
+  const fast = input.evses.filter((e) => e.controllable && effectiveMode(e, input.settings.mode) === 'fast');
+  if (fast.length < input.evses.filter((e) => e.controllable).length) return false;
+  const charging = new Set(fast.map((e) => e.id));
+  if (!result.allocations.some((a) => charging.has(a.evseId) && a.limitA > 0)) return false;
+  return result.allocations.every((a) => {
+    if (a.reason === 'node-limit' || a.reason === 'fair-share' || a.reason === 'power-limit') return !a.limitedBy?.startsWith(`${ROOT_NODE}/`);
+    return a.reason === 'max' || a.reason === 'not-controllable' || a.reason === 'tariff-wait';
+  });
 }
 
 /** What the battery may discharge after this solve; undefined when the site does not keep it for the EVs or has none. */
@@ -23,6 +42,9 @@ export function batteryCommand(args: {
   result: AllocationResult;
   /** The discharge the session plan gives now (W), when it plans the battery. */
   planW?: number;
+  /** The allocation's input: the EVSEs' modes, and the PV beyond the site's base load (pvSurplusW), what the battery may
+   * be refilled from. */
+  input: AllocationInput;
 }): BatteryCommand | undefined {
   const { config, measurements } = args;
   if (!config.control.battery?.reserveForEvs || !config.meters.some((m) => m.role === 'battery')) return undefined;
@@ -38,6 +60,13 @@ export function batteryCommand(args: {
     const now = evseToSitePhases(v.station.rotation, v.session.measuredCurrentA ?? [0, 0, 0]);
     for (let i = 0; i < 3; i++) pendingRiseA[i] += Math.max(0, to[i] - now[i]);
   }
+  const gridA = grid?.failSafe === false ? grid.meterA : undefined;
+  const marginA = config.control.marginA ?? MEASURED_MARGIN_A;
+  // Refilled from PV while every EVSE gets what it can take and the plan wants no discharge now (algorithms/battery.ts).
+  if (battery && (config.control.battery.refillFromPv ?? true) && !((args.planW ?? 0) > 0) && refillAllowed(args.input, args.result)) {
+    const chargeW = refillW({ socPct: battery.socPct, maxChargeW: battery.maxChargeW, chargeW: -battery.powerW, pvSurplusW: args.input.pvSurplusW, fuseA: args.fuseA, gridA, marginA, pendingRiseA, voltageV: config.site.voltage });
+    if (chargeW > 0) return { dischargeLimitW: -chargeW };
+  }
   // Near its minimum it is wound down (taperW); one that does not say its power is counted whole or not at all.
   const mostW = battery ? taperW(battery.socPct, battery.minSocPct, battery.maxDischargeW) : 0;
   const gridBinding = args.result.allocations.some((a) => a.limitedBy?.startsWith(`${ROOT_NODE}/`) || a.limitedBy === 'importCeiling');
@@ -47,8 +76,8 @@ export function batteryCommand(args: {
     usable: mostW > 0,
     ...(Number.isFinite(mostW) ? { taperW: mostW } : {}),
     fuseA: args.fuseA,
-    gridA: grid?.failSafe === false ? grid.meterA : undefined,
-    marginA: config.control.marginA ?? MEASURED_MARGIN_A,
+    gridA,
+    marginA,
     pendingRiseA,
     gridBinding,
     voltageV: config.site.voltage,

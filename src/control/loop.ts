@@ -169,6 +169,7 @@ export function createControlLoop(inputs: ControlInputs): ControlLoop {
       lastResult = { allocations: built.input.evses.map((e) => ({ evseId: e.id, limitA: 0, phases: e.phases, reason: 'paused-no-capacity' as const })), alarms: [] };
     }
     let nodes = built.nodes;
+    let solved = built.input;
     // A station that refuses 0 A (no-zero) keeps drawing its minimum when paused: solve again with it counted as a
     // fixed load at (at least) its minimum, so the others never get the current it keeps.
     const held = heldAtMinimum(current, lastResult, (id) => dispatcher.capabilities(id));
@@ -178,6 +179,7 @@ export function createControlLoop(inputs: ControlInputs): ControlLoop {
       try {
         lastResult = allocateWithPlan(rebuilt.input);
         nodes = rebuilt.nodes;
+        solved = rebuilt.input;
       } catch (err) {
         log.error({ err: err instanceof Error ? err.message : String(err) }, 'allocation failed; pausing controllable EVSEs');
         lastResult = { allocations: rebuilt.input.evses.map((e) => ({ evseId: e.id, limitA: 0, phases: e.phases, reason: 'paused-no-capacity' as const })), alarms: [] };
@@ -232,7 +234,7 @@ export function createControlLoop(inputs: ControlInputs): ControlLoop {
     for (const k of [...history.keys()]) if (!liveKeys.has(k)) history.delete(k);
     dispatcher.setTargets(targets);
     const fuseA = nodes.find((n) => n.id === ROOT_NODE)?.limitA ?? config.site.limitA; // the root, not credited
-    lastBattery = batteryCommand({ config, measurements, fuseA, views: current, result: lastResult, planW: planner?.plannedBatteryW() });
+    lastBattery = batteryCommand({ config, measurements, fuseA, views: current, input: solved, result: lastResult, planW: planner?.plannedBatteryW() });
     state$.next(buildState(now, current));
   }
 

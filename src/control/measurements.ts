@@ -99,10 +99,10 @@ export class Measurements {
     return r?.values.pvPowerW !== undefined ? { powerW: Math.max(0, r.values.pvPowerW) } : undefined;
   }
 
-  battery(minSocPct: number): { socPct: number; powerW: number; maxDischargeW: number; minSocPct: number } | undefined {
+  battery(minSocPct: number): { socPct: number; powerW: number; maxDischargeW: number; maxChargeW: number; minSocPct: number } | undefined {
     const v = this.goodOf('battery')?.values;
     if (v?.batterySocPct === undefined || v.batteryPowerW === undefined) return undefined;
-    return { socPct: v.batterySocPct, powerW: v.batteryPowerW, maxDischargeW: v.batteryMaxDischargeW ?? 0, minSocPct };
+    return { socPct: v.batterySocPct, powerW: v.batteryPowerW, maxDischargeW: v.batteryMaxDischargeW ?? 0, maxChargeW: v.batteryMaxChargeW ?? 0, minSocPct };
   }
 
   /** For the page: the latest good reading of a role. */

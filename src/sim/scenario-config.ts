@@ -51,7 +51,7 @@ export function scenarioConfig(s: Scenario, opts: ScenarioConfigOptions = {}): C
       ...(s.mode ? { mode: s.mode } : {}),
       // The battery's own minimum state of charge, as its installer sets it in the inverter and here; kept for the EVs
       // with its capacity, as the installer of such a site sets it.
-      ...(s.battery ? { battery: { minSocPct: Math.round(s.battery.minSoc * 100), ...(s.battery.reserveForEvs ? { reserveForEvs: true, capacityWh: s.battery.capacityWh } : {}) } } : {}),
+      ...(s.battery ? { battery: { minSocPct: Math.round(s.battery.minSoc * 100), ...(s.battery.reserveForEvs ? { reserveForEvs: true, capacityWh: s.battery.capacityWh, ...(s.battery.refillFromPv === false ? { refillFromPv: false } : {}) } : {}) } } : {}),
     },
     log: { level: 'silent' },
     ...opts.overrides,

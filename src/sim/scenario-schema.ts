@@ -71,6 +71,7 @@ const schema = {
         soc: { type: 'number', minimum: 0, maximum: 1 },
         minSoc: { type: 'number', minimum: 0, maximum: 1 },
         reserveForEvs: { type: 'boolean' },
+        refillFromPv: { type: 'boolean' },
       },
     },
     circuits: {

@@ -82,8 +82,8 @@ export interface Scenario {
   baseLoad: BaseLoadSpec;
   pv?: { peakW: number; /** Cloudiness 0 (clear) .. 1 (overcast), default 0.3. */ clouds: number };
   /** `reserveForEvs`: the site keeps the battery for the EVs (control.battery.reserveForEvs): it follows the controller's
-   * discharge limit. */
-  battery?: { capacityWh: number; maxW: number; soc: number; minSoc: number; reserveForEvs?: boolean };
+   * discharge limit. `refillFromPv: false` turns its refill from PV off (control.battery.refillFromPv). */
+  battery?: { capacityWh: number; maxW: number; soc: number; minSoc: number; reserveForEvs?: boolean; refillFromPv?: boolean };
   circuits: CircuitSpec[];
   chargers: ChargerSpec[];
   evs: EvSpec[];

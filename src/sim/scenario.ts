@@ -66,7 +66,7 @@ interface Raw {
   mode?: 'fast' | 'pv' | 'minpv';
   baseLoad?: RawBaseLoad;
   pv?: { peakW: number; clouds?: number };
-  battery?: { capacityWh: number; maxW: number; soc?: number; minSoc?: number; reserveForEvs?: boolean };
+  battery?: { capacityWh: number; maxW: number; soc?: number; minSoc?: number; reserveForEvs?: boolean; refillFromPv?: boolean };
   circuits?: { id: string; limitA: PhaseVector; parent?: string; baseLoad?: RawBaseLoad }[];
   chargers: {
     id: string;
@@ -257,7 +257,7 @@ export function parseScenario(raw: unknown, baseDir = process.cwd(), file?: stri
     ...(r.mode ? { mode: r.mode } : {}),
     baseLoad: toBaseLoad(r.baseLoad),
     pv: r.pv ? { peakW: r.pv.peakW, clouds: r.pv.clouds ?? 0.3 } : undefined,
-    battery: r.battery ? { capacityWh: r.battery.capacityWh, maxW: r.battery.maxW, soc: r.battery.soc ?? 0.5, minSoc: r.battery.minSoc ?? 0.1, ...(r.battery.reserveForEvs ? { reserveForEvs: true } : {}) } : undefined,
+    battery: r.battery ? { capacityWh: r.battery.capacityWh, maxW: r.battery.maxW, soc: r.battery.soc ?? 0.5, minSoc: r.battery.minSoc ?? 0.1, ...(r.battery.reserveForEvs ? { reserveForEvs: true } : {}), ...(r.battery.refillFromPv === false ? { refillFromPv: false } : {}) } : undefined,
     circuits,
     chargers,
     evs,

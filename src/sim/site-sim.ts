@@ -108,7 +108,9 @@ export class SiteSim {
     let batteryW = 0;
     if (this.battery) {
       const g = nodes[0].currentA;
-      batteryW = this.battery.step((g[0] + g[1] + g[2]) * V, dtMs);
+      let baseW = 0;
+      for (const a of own.values()) baseW += (a[0] + a[1] + a[2]) * V;
+      batteryW = this.battery.step((g[0] + g[1] + g[2]) * V, dtMs, pvW - baseW);
       if (batteryW !== 0) nodes = this.tree.currents(now, chargers, pvW + batteryW, V, own);
     }
     const g = nodes[0].currentA;

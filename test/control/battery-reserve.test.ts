@@ -1,13 +1,18 @@
-// The home battery kept for the EVs (control.battery.reserveForEvs): the rule that sets its discharge limit, the
-// session planner that decides when it is worth using, and a site run where keeping it delivers more.
+// The home battery kept for the EVs (control.battery.reserveForEvs): the rule that sets its discharge limit, its refill
+// from PV, the session planner that decides when it is worth using, and site runs where keeping and refilling it
+// deliver more.
 import { describe, expect, it } from 'vitest';
-import { batteryReserveLimitW, taperW, type BatteryReserveInput } from '../../algorithms/battery.js';
+import { batteryReserveLimitW, REFILL_SPARE_A, refillW, taperW, type BatteryReserveInput, type RefillInput } from '../../algorithms/battery.js';
 import type { AllocationInput } from '../../algorithms/types.js';
+import type { AllocationResult } from '../../algorithms/types.js';
+import { batteryCommand } from '../../src/control/battery-reserve.js';
 import { createControlLoop } from '../../src/control/loop.js';
+import { Measurements } from '../../src/control/measurements.js';
 import { loadLpSolver, Planner } from '../../src/control/planner.js';
 import { parseScenario } from '../../src/sim/scenario.js';
 import { scoreScenarioDetailed } from '../../src/sim/score.js';
 import { evse, node, site, V } from '../algorithms/helpers.js';
+import { gridReading, makeConfig } from './helpers.js';
 
 const NOW = Date.UTC(2026, 0, 1, 12);
 const H = 3_600_000;
@@ -63,6 +68,63 @@ describe('the battery discharge limit', () => {
     expect(batteryReserveLimitW({ ...base, gridA: [20, 20, 20], planW: 8_000 })).toBe(8_000);
     // A plan that keeps the battery holds it even where the fuse binds (the plan knows what it is worth later).
     expect(batteryReserveLimitW({ ...base, gridA: [20, 20, 20], gridBinding: true, planW: 0 })).toBe(0);
+  });
+});
+
+describe('the refill of a kept battery from PV', () => {
+  const refill: RefillInput = { socPct: 50, maxChargeW: 10_000, chargeW: 0, pvSurplusW: 8_000, fuseA: [63, 63, 63], gridA: [40, 40, 40], marginA: 0.15, pendingRiseA: [0, 0, 0], voltageV: V };
+
+  it('charges from the PV beyond the base load, within its power and the room the grid connection has', () => {
+    expect(refillW(refill)).toBe(8_000);
+    expect(refillW({ ...refill, pvSurplusW: 25_000 })).toBe(10_000);
+    // 63 A less 55 A, the margin and the spare kept: 5.85 A on every phase (a 3-phase inverter), rounded down to 100 W.
+    expect(refillW({ ...refill, gridA: [55, 50, 50] })).toBe(Math.floor(((63 - 55 - 0.15 - REFILL_SPARE_A) * 3 * V) / 100) * 100);
+    // What it charges now is in the grid's reading and is replaced by the new command.
+    expect(refillW({ ...refill, gridA: [55, 50, 50], chargeW: 6_900 })).toBe(8_000);
+    // Rises still to land come first.
+    expect(refillW({ ...refill, gridA: [55, 50, 50], pendingRiseA: [6, 0, 0] })).toBe(0);
+  });
+
+  it('leaves the battery to itself when full, unsure of the grid or of the PV, or with too little to charge', () => {
+    expect(refillW({ ...refill, socPct: 99 })).toBe(0);
+    expect(refillW({ ...refill, gridA: undefined })).toBe(0);
+    expect(refillW({ ...refill, pvSurplusW: undefined })).toBe(0);
+    expect(refillW({ ...refill, maxChargeW: 0 })).toBe(0);
+    expect(refillW({ ...refill, pvSurplusW: 400 })).toBe(0);
+  });
+});
+
+describe('when the loop refills a kept battery', () => {
+  const device = (id: string, role: string, unitId: number) => ({ id, role, driver: 'modbus-tcp', host: '127.0.0.1', port: 1502, unitId, map: 'sunspec', pollMs: 1000, staleMs: 5000 });
+  const config = (battery: Record<string, unknown> = {}) =>
+    makeConfig({ site: { limitA: [63, 63, 63] }, meters: [device('grid', 'grid', 1), device('bat', 'battery', 3)] }, { battery: { minSocPct: 10, reserveForEvs: true, capacityWh: 40_000, ...battery } });
+  const command = (opts: { mode?: 'fast' | 'pv'; reason?: AllocationResult['allocations'][number]['reason']; limitedBy?: string; planW?: number; battery?: Record<string, unknown> } = {}) => {
+    const cfg = config(opts.battery);
+    const m = new Measurements(cfg);
+    m.apply(gridReading(NOW, [30, 30, 30]));
+    m.apply({ deviceId: 'bat', at: NOW, quality: 'good', values: { batterySocPct: 50, batteryPowerW: 0, batteryMaxChargeW: 10_000, batteryMaxDischargeW: 10_000 } });
+    const input = site([node('site', 63)], [evse('a', { maxA: 16, previousA: 16 })], { pvSurplusW: 6_000 }, { mode: opts.mode ?? 'fast' });
+    const result: AllocationResult = { allocations: [{ evseId: 'a', limitA: 16, phases: 3, reason: opts.reason ?? 'max', ...(opts.limitedBy ? { limitedBy: opts.limitedBy } : {}) }], alarms: [] };
+    return batteryCommand({ config: cfg, measurements: m, fuseA: [63, 63, 63], views: [], input, result, ...(opts.planW !== undefined ? { planW: opts.planW } : {}) });
+  };
+
+  it('tells the battery to charge the PV beyond the base load while every EVSE in mode fast gets what it can take', () => {
+    expect(command()).toEqual({ dischargeLimitW: -6_000 });
+    // An EVSE held back by a sub-board leaves the grid connection's room to the battery.
+    expect(command({ reason: 'node-limit', limitedBy: 'boardA/L1' })).toEqual({ dischargeLimitW: -6_000 });
+  });
+
+  it('leaves the sun to an EVSE that wants more, to one in mode pv, and the battery to the plan or to itself when told', () => {
+    // Held back by the grid connection: no refill (the battery is released, as before).
+    expect(command({ reason: 'fair-share', limitedBy: 'site/L2' })).toEqual({});
+    // Not told to charge (a limit of 0 or more, or released).
+    const noRefill = (c: ReturnType<typeof command>) => (c?.dischargeLimitW ?? 0) >= 0;
+    expect(noRefill(command({ reason: 'paused-rotation' }))).toBe(true);
+    // In mode pv the sun is the EV's: the grid must not stand in for it.
+    expect(noRefill(command({ mode: 'pv' }))).toBe(true);
+    // The plan wants discharge now.
+    expect(command({ planW: 3_000 })).toEqual({ dischargeLimitW: 3_000 });
+    expect(noRefill(command({ battery: { refillFromPv: false } }))).toBe(true);
   });
 });
 
@@ -154,4 +216,57 @@ describe('a site that keeps its battery for the EVs', () => {
     expect(kept.score.energy_wh).toBeGreaterThan(own.score.energy_wh + 5_000);
     expect(sum(kept)).toBeGreaterThan(sum(own) + 5_000);
   }, 120_000);
+});
+
+describe('a site that refills its kept battery from PV', () => {
+  // Two vans at midday on a sunny day that the grid connection can carry at their maximum, four in the evening that it
+  // cannot. Left to itself the battery charges only from export, and the midday vans take the sun: it meets the evening
+  // as it was in the morning. Refilled, the vans draw from the grid at midday while the sun fills the battery.
+  const scenario = (refillFromPv: boolean) =>
+    parseScenario({
+      name: `refill-${refillFromPv ? 'on' : 'off'}`,
+      duration: '22h',
+      step: '1s',
+      seed: 7,
+      site: { limitA: [63, 63, 63], voltage: 230 },
+      baseLoad: { shape: 'flat', peakA: [4, 4, 4] },
+      pv: { peakW: 15_000, clouds: 0 },
+      battery: { capacityWh: 40_000, maxW: 10_000, soc: 0.2, minSoc: 0.1, reserveForEvs: true, refillFromPv },
+      chargers: ['C1', 'C2', 'C3', 'C4'].map((id) => ({ id, phases: 3, maxA: 32, reactionS: 5 })),
+      evs: [
+        { charger: 'C1', arrive: '09:00', depart: '16:00', energyWh: 200_000, maxA: 16, phases: 3 },
+        { charger: 'C2', arrive: '09:00', depart: '16:00', energyWh: 200_000, maxA: 16, phases: 3 },
+        { charger: 'C1', arrive: '17:00', depart: '21:00', energyWh: 60_000, maxA: 32, phases: 3 },
+        { charger: 'C2', arrive: '17:00', depart: '21:00', energyWh: 60_000, maxA: 32, phases: 3 },
+        { charger: 'C3', arrive: '17:00', depart: '21:00', energyWh: 60_000, maxA: 32, phases: 3 },
+        { charger: 'C4', arrive: '17:00', depart: '21:00', energyWh: 60_000, maxA: 32, phases: 3 },
+      ],
+    });
+
+  it('meets the evening with a fuller battery and delivers more then, the midday vans losing nothing and the fuse never over', async () => {
+    const lpSolver = await loadLpSolver();
+    const s0 = scenario(false);
+    const run = async (s: ReturnType<typeof scenario>) => {
+      let socAtEvening = NaN;
+      const d = await scoreScenarioDetailed(s, {
+        controlLoopFactory: (inputs) => createControlLoop({ ...inputs, lpSolver }),
+        onStep: (snap) => {
+          if (snap.at === s0.startAt + 17 * H) socAtEvening = snap.batterySoc ?? NaN;
+        },
+      });
+      const delivered = (fromH: number, toH: number) =>
+        d.evs.controller.filter((e) => e.spec.arriveAt - s0.startAt >= fromH * H && e.spec.arriveAt - s0.startAt < toH * H).reduce((a, e) => a + e.deliveredWh, 0);
+      return { d, socAtEvening, midday: delivered(0, 16), evening: delivered(16, 24) };
+    };
+    const off = await run(s0);
+    const on = await run(scenario(true));
+    console.log(`refill from PV: battery at 17:00 ${(on.socAtEvening * 100).toFixed(1)} % against ${(off.socAtEvening * 100).toFixed(1)} %; midday ${Math.round(on.midday)} Wh against ${Math.round(off.midday)}, evening ${Math.round(on.evening)} against ${Math.round(off.evening)}; LP ${Math.round(on.d.score.energy_optimal_wh)}`);
+    expect(on.d.score.overload_s).toBe(0);
+    expect(off.d.score.overload_s).toBe(0);
+    expect(on.socAtEvening).toBeGreaterThan(off.socAtEvening + 0.3);
+    expect(on.midday).toBeGreaterThanOrEqual(off.midday - 50);
+    expect(on.evening).toBeGreaterThan(off.evening + 8_000);
+    // The LP (perfect foresight) still bounds what the refilled site delivers.
+    expect(on.d.score.energy_wh).toBeLessThanOrEqual(on.d.score.energy_optimal_wh);
+  }, 240_000);
 });

@@ -1,5 +1,5 @@
 // A storage inverter told its discharge limit over real Modbus TCP (SunSpec model 124 on the simulated battery): the
-// limit written as a percentage of WChaMax, released, given back when the controller stops cleanly, and dropped by the
+// limit written as a percentage of WChaMax (negative to make it charge), released, given back when the controller stops cleanly, and dropped by the
 // inverter itself when nobody renews it (a dead controller leaves the battery as it would run on its own).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDevice, type Device } from '../../drivers/device.js';
@@ -46,6 +46,13 @@ describe('battery discharge limit over SunSpec model 124', () => {
 
     battery.batteryDischarge!.setLimit(3_333);
     await waitFor('the new limit', () => site.batteryDischargeLimitW() === 3_300);
+
+    // Told to charge (refilled from PV): a negative rate, rounded toward 0 (it charges a little less, never more).
+    battery.batteryDischarge!.setLimit(-4_000);
+    await waitFor('charging at least 4 kW', () => site.batteryDischargeLimitW() === -4_000);
+    expect(site.battery.get(124, 'OutWRte')).toBe(-40);
+    battery.batteryDischarge!.setLimit(-3_333);
+    await waitFor('charging at least 3.3 kW', () => site.batteryDischargeLimitW() === -3_300);
 
     battery.batteryDischarge!.setLimit(undefined);
     await waitFor('the release', () => site.batteryDischargeLimitW() === undefined);

@@ -77,7 +77,8 @@ export class SimModbusSite {
   }
 
   /**
-   * The discharge limit a controller set through model 124 (W): StorCtl_Mod bit 1 with OutWRte percent of WChaMax.
+   * The discharge limit a controller set through model 124 (W): StorCtl_Mod bit 1 with OutWRte percent of WChaMax
+   * (negative: it charges at least that much).
    * Undefined when none is set, or when its revert time (InOutWRte_RvrtTms) passed without it being written again.
    */
   batteryDischargeLimitW(now = this.now()): number | undefined {
@@ -87,7 +88,7 @@ export class SimModbusSite {
     const revertS = b.get(124, 'InOutWRte_RvrtTms') ?? 0;
     if (revertS > 0 && now - this.storageWrittenAt > revertS * 1000) return undefined;
     const pct = b.get(124, 'OutWRte') ?? 100;
-    return (Math.max(0, Math.min(100, pct)) / 100) * (b.get(124, 'WChaMax') ?? 0);
+    return (Math.max(-100, Math.min(100, pct)) / 100) * (b.get(124, 'WChaMax') ?? 0);
   }
 
   get port(): number {

@@ -119,21 +119,26 @@ export function pvPowerFn(peakW: number, clouds: number, seed: number, epoch: nu
   };
 }
 
-/** A home battery doing self-consumption: charges from export, discharges against import, within its limits. */
+/** A home battery doing self-consumption: charges from export, discharges against import, within its limits. Told to
+ * charge (a negative discharge limit, SunSpec OutWRte below 0) it charges at least that much, from PV only (its
+ * grid charging off, ChaGriSet PV): at most the PV beyond the site's base load, the rule the LP optimum has too. */
 export class SimBattery {
   soc: number;
   /** W, discharging positive. */
   powerW = 0;
-  /** The most it may discharge, as its controller set it (W); undefined: as much as it can (its maxW). */
+  /** The most it may discharge, as its controller set it (W; negative: charge at least that much); undefined: as much
+   * as it can (its maxW). */
   dischargeLimitW: number | undefined;
   constructor(readonly capacityWh: number, readonly maxW: number, soc: number, readonly minSoc: number) {
     this.soc = soc;
   }
 
   /** Sets the power for the next `dtMs` from the grid power it would see without itself (W, import positive). */
-  step(gridWithoutBatteryW: number, dtMs: number): number {
+  step(gridWithoutBatteryW: number, dtMs: number, pvBeyondBaseW = Infinity): number {
     const h = dtMs / 3_600_000;
-    let p = Math.max(-this.maxW, Math.min(this.maxW, this.dischargeLimitW ?? this.maxW, gridWithoutBatteryW));
+    const limit = this.dischargeLimitW ?? this.maxW;
+    const told = limit < 0 ? Math.max(limit, -Math.max(0, pvBeyondBaseW)) : limit;
+    let p = Math.max(-this.maxW, Math.min(this.maxW, told, gridWithoutBatteryW));
     if (p > 0) p = Math.min(p, (Math.max(0, this.soc - this.minSoc) * this.capacityWh) / Math.max(h, 1e-9));
     else p = Math.max(p, -((1 - this.soc) * this.capacityWh) / Math.max(h, 1e-9));
     this.powerW = p;

@@ -154,9 +154,10 @@ export function mount(root) {
   };
 }
 
-/** The battery kept for the EVs: held to what the grid cannot carry for them, or released. */
+/** The battery kept for the EVs: held to what the grid cannot carry for them, refilled from PV, or released. */
 function reserveText(r) {
   if (!r) return '';
   if (r.dischargeLimitW === null) return ' · kept for EVs: released';
+  if (r.dischargeLimitW <= -50) return ` · kept for EVs: refilled from PV, at least ${fmt.kw(-r.dischargeLimitW)}`;
   return r.dischargeLimitW < 50 ? ' · kept for EVs: held' : ` · kept for EVs: up to ${fmt.kw(r.dischargeLimitW)}`;
 }
