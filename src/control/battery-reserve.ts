@@ -64,7 +64,12 @@ export function batteryCommand(args: {
   const marginA = config.control.marginA ?? MEASURED_MARGIN_A;
   // Refilled from PV while every EVSE gets what it can take and the plan wants no discharge now (algorithms/battery.ts).
   if (battery && (config.control.battery.refillFromPv ?? true) && !((args.planW ?? 0) > 0) && refillAllowed(args.input, args.result)) {
-    const chargeW = refillW({ socPct: battery.socPct, maxChargeW: battery.maxChargeW, chargeW: -battery.powerW, pvSurplusW: args.input.pvSurplusW, fuseA: args.fuseA, gridA, marginA, pendingRiseA, voltageV: config.site.voltage });
+    // The surplus read from the grid meter counts a rise not yet sampled as landed: at night that read as sun. So only
+    // what a PV meter shows, and no refill without one.
+    const pv = measurements.pv()?.powerW;
+    const surplus = args.input.pvSurplusW;
+    const pvSurplusW = pv !== undefined && surplus !== undefined ? Math.min(pv, surplus) : undefined;
+    const chargeW = refillW({ socPct: battery.socPct, maxChargeW: battery.maxChargeW, chargeW: -battery.powerW, pvSurplusW, fuseA: args.fuseA, gridA, marginA, pendingRiseA, voltageV: config.site.voltage });
     if (chargeW > 0) return { dischargeLimitW: -chargeW };
   }
   // Near its minimum it is wound down (taperW); one that does not say its power is counted whole or not at all.

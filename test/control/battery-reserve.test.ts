@@ -97,12 +97,13 @@ describe('the refill of a kept battery from PV', () => {
 describe('when the loop refills a kept battery', () => {
   const device = (id: string, role: string, unitId: number) => ({ id, role, driver: 'modbus-tcp', host: '127.0.0.1', port: 1502, unitId, map: 'sunspec', pollMs: 1000, staleMs: 5000 });
   const config = (battery: Record<string, unknown> = {}) =>
-    makeConfig({ site: { limitA: [63, 63, 63] }, meters: [device('grid', 'grid', 1), device('bat', 'battery', 3)] }, { battery: { minSocPct: 10, reserveForEvs: true, capacityWh: 40_000, ...battery } });
-  const command = (opts: { mode?: 'fast' | 'pv'; reason?: AllocationResult['allocations'][number]['reason']; limitedBy?: string; planW?: number; battery?: Record<string, unknown> } = {}) => {
+    makeConfig({ site: { limitA: [63, 63, 63] }, meters: [device('grid', 'grid', 1), device('pv', 'pv', 2), device('bat', 'battery', 3)] }, { battery: { minSocPct: 10, reserveForEvs: true, capacityWh: 40_000, ...battery } });
+  const command = (opts: { pvW?: number | null; mode?: 'fast' | 'pv'; reason?: AllocationResult['allocations'][number]['reason']; limitedBy?: string; planW?: number; battery?: Record<string, unknown> } = {}) => {
     const cfg = config(opts.battery);
     const m = new Measurements(cfg);
     m.apply(gridReading(NOW, [30, 30, 30]));
     m.apply({ deviceId: 'bat', at: NOW, quality: 'good', values: { batterySocPct: 50, batteryPowerW: 0, batteryMaxChargeW: 10_000, batteryMaxDischargeW: 10_000 } });
+    if (opts.pvW !== null) m.apply({ deviceId: 'pv', at: NOW, quality: 'good', values: { pvPowerW: opts.pvW ?? 9_000 } });
     const input = site([node('site', 63)], [evse('a', { maxA: 16, previousA: 16 })], { pvSurplusW: 6_000 }, { mode: opts.mode ?? 'fast' });
     const result: AllocationResult = { allocations: [{ evseId: 'a', limitA: 16, phases: 3, reason: opts.reason ?? 'max', ...(opts.limitedBy ? { limitedBy: opts.limitedBy } : {}) }], alarms: [] };
     return batteryCommand({ config: cfg, measurements: m, fuseA: [63, 63, 63], views: [], input, result, ...(opts.planW !== undefined ? { planW: opts.planW } : {}) });
@@ -112,6 +113,8 @@ describe('when the loop refills a kept battery', () => {
     expect(command()).toEqual({ dischargeLimitW: -6_000 });
     // An EVSE held back by a sub-board leaves the grid connection's room to the battery.
     expect(command({ reason: 'node-limit', limitedBy: 'boardA/L1' })).toEqual({ dischargeLimitW: -6_000 });
+    // No more than the PV meter shows (the surplus read from the grid meter takes a rise not yet sampled as landed).
+    expect(command({ pvW: 4_000 })).toEqual({ dischargeLimitW: -4_000 });
   });
 
   it('leaves the sun to an EVSE that wants more, to one in mode pv, and the battery to the plan or to itself when told', () => {
@@ -125,6 +128,8 @@ describe('when the loop refills a kept battery', () => {
     // The plan wants discharge now.
     expect(command({ planW: 3_000 })).toEqual({ dischargeLimitW: 3_000 });
     expect(noRefill(command({ battery: { refillFromPv: false } }))).toBe(true);
+    // Without a PV meter nothing says there is sun.
+    expect(noRefill(command({ pvW: null }))).toBe(true);
   });
 });
 
