@@ -1,5 +1,5 @@
 // The loop's side of keeping the home battery for the EVs (algorithms/battery.ts): reads the grid meter, the battery
-// and the allocation just made, and says how much the battery may discharge.
+// and the allocation just made, and says how much the battery may discharge, or that it is to be refilled from PV.
 import { batteryReserveLimitW, keptFloorPct, refillW, taperW } from '../../algorithms/battery.js';
 import { drawOnSitePhases, evseToSitePhases } from '../../algorithms/phases.js';
 import { effectiveMode } from '../../algorithms/modes.js';
