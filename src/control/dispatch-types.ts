@@ -20,6 +20,9 @@ export interface TxTarget {
    * there is no noise in it to absorb, so a small rise carried by a renewal is sent whole (see limitToSend).
    */
   atCap?: boolean;
+  /** The limit follows the PV surplus (mode pv, the pool binds): no fuse needs it, so a station slow to apply limits
+   * gets no new one before the last has landed (send-policy.ts, landing). */
+  followsSurplus?: boolean;
 }
 
 export interface DispatcherOptions {
@@ -68,6 +71,8 @@ export interface Sent {
   appliedA?: number;
   /** When the limit value last changed (not on a plain renewal), for the reaction-time check. */
   changedAt: number;
+  /** When a sample first showed the EVSE drawing that limit (taken after the change): it has landed. */
+  landedAt?: number;
   /** Accepted limit changes of this transaction, oldest first (the last minute, and the one in force before it). */
   changes: LimitChange[];
 }
@@ -126,4 +131,6 @@ export interface EvseDispatchState {
   reason?: string;
   /** The station has been seen following a cut (a measured reaction time, reactions.ts): its cuts free room at once. */
   followsCuts?: boolean;
+  /** The station's measured reaction time (ms, reactions.ts), when one was seen. */
+  reactionMs?: number;
 }

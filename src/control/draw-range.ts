@@ -98,6 +98,8 @@ export function drawOf(v: SessionView, now: number, defaultTxLimitA: number, all
   // Pending from the moment it is allocated: until the station accepts it, it is not even among the applied changes.
   const notSent = allocatedA !== undefined && allocatedA <= d.appliedLimitA - 1;
   const cutPending = !d.followsCuts && (notSent || (!confirmed && last !== undefined && now - last.at < STATION_SETTLE_MS && last.limitA <= before - 1));
-  const seen = last === undefined || measuredAt >= last.at + STATION_SETTLE_MS ? toSitePhases(m, phases, rot) : at(hi);
+  // A sample says what the EVSE draws once taken after its station had the time to apply the last change: the settle
+  // time, or its measured reaction when slower (a 45 s station sampled 10 s after a rise still shows the old current).
+  const seen = last === undefined || confirmed || measuredAt >= last.at + Math.max(STATION_SETTLE_MS, d.reactionMs ?? 0) ? toSitePhases(m, phases, rot) : at(hi);
   return { lo: at(lo), hi: at(hi), seen, ...(unsampled ? { unsampled } : {}), ...(cutPending ? { cutPending } : {}) };
 }

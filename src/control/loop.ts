@@ -227,6 +227,7 @@ export function createControlLoop(inputs: ControlInputs): ControlLoop {
         limitA: Math.min(limitA, v.csms.limitA ?? Infinity),
         // At the EVSE's own maximum or held by the CSMS's limit: an exact figure, not a share of measured headroom.
         atCap: a?.reason === 'max' || (v.csms.limitA !== undefined && v.csms.limitA <= limitA),
+        ...(a?.reason === 'pv-limited' ? { followsSurplus: true } : {}),
         phases,
         ...(phases === 1 && v.canSwitchPhases ? { phaseToUse: 1 as const } : {}),
       });

@@ -14,12 +14,13 @@ export const RISE_STEP_A = 0.2;
  * when nothing. `offsetMoved`: the station's clock turned out other than assumed (the first timestamps after a boot),
  * so its limit may lapse early or late on that clock: renewed now rather than at the half-life.
  */
-export function sendUrgency(e: EvseDispatch, stackLevel: number, now: number, o: { hysteresisA: number; validityMs: number }, offsetMoved: boolean): number | undefined {
+export function sendUrgency(e: EvseDispatch, stackLevel: number, now: number, o: { hysteresisA: number; validityMs: number }, offsetMoved: boolean, landingMs?: number): number | undefined {
   const t = e.target;
   if (!t || t.hold || e.notControllable) return undefined;
   const s = e.sent;
   const limit = floor1(t.limitA);
   if (!s || s.transactionId !== t.transactionId) return 0;
+  if (landing(e, now, landingMs)) return now >= s.sentAt + o.validityMs / 2 || offsetMoved ? 2 : undefined;
   if (limit < s.limitA - 0.05) return 0;
   if (t.phases !== s.phases || (t.phaseToUse ?? 0) !== (s.phaseToUse ?? 0) || s.stackLevel !== stackLevel) return 1;
   if (limit > s.limitA + 0.05 && limit - s.limitA >= o.hysteresisA - 1e-9) return 1;
@@ -35,12 +36,27 @@ export function sendUrgency(e: EvseDispatch, stackLevel: number, now: number, o:
  * decrease and another write. A target at a fixed cap has no noise: it is sent whole, otherwise a rise of up to half
  * the band (31.9 A after a transient, then 32 A at the EVSE's maximum) would never be sent.
  */
-export function limitToSend(e: EvseDispatch, t: TxTarget, now: number, hysteresisA: number): number {
+export function limitToSend(e: EvseDispatch, t: TxTarget, now: number, hysteresisA: number, landingMs?: number): number {
   const limit = floor1(t.limitA);
   const s = e.sent;
+  // A renewal while the last limit is still landing carries that limit.
+  if (s && s.transactionId === t.transactionId && landing(e, now, landingMs)) return s.limitA;
   if (!s || s.transactionId !== t.transactionId || limit <= s.limitA || limit - s.limitA >= hysteresisA - 1e-9) return limit;
   if (t.atCap) return limit;
   return Math.max(s.limitA, floor1(t.limitA - hysteresisA / 2), riseDue(e, now) ?? 0);
+}
+
+/**
+ * A limit that follows the PV surplus is not followed by another until it has landed: until a sample shows the EVSE
+ * drawing it (`landedAt`), or for at most `landingMs` (the station's measured reaction). A station that takes half a
+ * minute or more to apply a limit, given new ones meanwhile, was steered on a draw that was still the old one: the car's
+ * current swung between 0 and 15 A and it stopped 36-69 times in a morning. A fast one is held the seconds it takes.
+ * No fuse needs these limits: a cut the fuse needs is no `followsSurplus` target and goes out at once.
+ */
+function landing(e: EvseDispatch, now: number, landingMs: number | undefined): boolean {
+  const t = e.target;
+  const s = e.sent;
+  return landingMs !== undefined && t?.followsSurplus === true && s !== undefined && t.phases === s.phases && s.landedAt === undefined && now < s.changedAt + landingMs;
 }
 
 /** Follows a rise of the target below the hysteresis band (on every new target): since when, and its least value. */
