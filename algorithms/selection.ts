@@ -124,6 +124,11 @@ export function chooseOnSet(order: readonly Session[], ctx: SolveContext, classS
   const { residual, hysteresisA } = ctx;
   const h = Number.isFinite(hysteresisA) && hysteresisA > 0 ? hysteresisA : 0;
   const n = ctx.tree.ids.length;
+  // In mode pv the surplus is shared evenly in power: a session that switches takes three phases only when its minimum
+  // there is within its share. At equal current a car on three phases gets three times the power of one on one phase,
+  // and which car held three phases decided the day (pv-home-switching: EV2 all its 15 kWh, or EV1 0.91 of its 30).
+  const pvSessions = order.filter((s) => s.mode === 'pv').length;
+  const poolShareW = pvSessions > 1 ? classStart[poolConstraint(n)] / pvSessions : Infinity;
   for (const s of order) {
     const charging = s.previousA > 0;
     let chosen: 1 | 3 | 0 = 0;
@@ -137,6 +142,7 @@ export function chooseOnSet(order: readonly Session[], ctx: SolveContext, classS
       // and a margin on top left a car on one phase at its 16 A (3.7 kW) with up to 4.8 kW of sun for it.
       const switchingUp = charging && ph === 3 && s.previousPhases === 1 && s.phaseOptions.length > 1;
       if (switchingUp && (s.src.phasesForMs ?? Infinity) < PHASE_SWITCH_DWELL_MS) continue;
+      if (ph === 3 && s.mode === 'pv' && s.phaseOptions.length > 1 && s.minA * 3 * ctx.voltageV > poolShareW) continue;
       const need = s.minA + (!charging ? h : 0);
       const c = blockingConstraint(s, ph, need, ctx, residual);
       if (c < 0) {

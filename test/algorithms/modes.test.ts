@@ -14,6 +14,18 @@ describe('PV surplus mode', () => {
     expect(of(r, 'a')).toMatchObject({ phases: 1, limitA: 17.3, reason: 'pv-limited', limitedBy: 'pv' });
   });
 
+  it('shares the surplus evenly in power: a car that switches takes three phases only when its minimum there is within its share', () => {
+    // 5.6 kW of surplus for two cars that switch: 3 x 6 A (4140 W) for one would leave the other 1460 W, a quarter of
+    // the power. Both on one phase instead: 5600 / 2 / 230 = 12.17 A each, 12.1 A sent.
+    const two = (pvW: number) =>
+      allocate(site([node('grid', 63)], [evse('a', { canSwitchPhases: true, previousA: 6, previousPhases: 3, chargingForMs: 3_600_000 }), evse('b', { canSwitchPhases: true })], { pv: { powerW: pvW } }, { mode: 'pv' }));
+    expect(of(two(5600), 'a')).toMatchObject({ phases: 1, limitA: 12.1 });
+    expect(of(two(5600), 'b')).toMatchObject({ phases: 1, limitA: 12.1 });
+    // 9 kW: each share (4.5 kW) holds the 3-phase minimum: both on three phases, 9000 / 6 / 230 = 6.52 A.
+    expect(of(two(9000), 'a')).toMatchObject({ phases: 3, limitA: 6.5 });
+    expect(of(two(9000), 'b')).toMatchObject({ phases: 3, limitA: 6.5 });
+  });
+
   it('measures the surplus from the grid meter, adding back what the EV draws now', () => {
     // Exporting 2000 W while the EV draws 3 x 6 A = 4140 W: without the EV the surplus is 4140 + 2000 = 6140 W.
     // 3 phases: 6140 / 690 = 8.9 A -> 8.8 A after rounding down 8.898.
