@@ -1,6 +1,6 @@
 // A driver who enters the EV's needs on the page (scenario option `entersNeeds`) for a station that cannot send them:
 // the shipped pv-home-switching site, whose WB2 speaks 1.6. Without the entry the controller cannot know that EV2
-// wants only 15 kWh and shares the solar surplus by current: EV2 gets all it wants and EV1 less of its 30 kWh. With
+// wants only 15 kWh and shares the solar surplus evenly: EV2 gets all it wants and EV1 less of its 30 kWh. With
 // it, the shares come as close as the fairness target asks, and the site gets no less energy: both of the score's
 // targets are met (utilization ≥ 0.97 of the LP, jain ≥ 0.99 of the optimum's), which the shipped site misses.
 import { join } from 'node:path';
