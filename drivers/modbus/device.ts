@@ -38,8 +38,9 @@ export class ModbusDevice {
   private nextConnectAt = 0;
   private backoffMs: number;
   private readonly ticker: Subscription;
-  /** The discharge limit asked for (W; undefined: released) and what was last written, when. */
-  private discharge?: { wantW: number | undefined; writtenW?: number | null; writtenAt?: number; failures: number };
+  /** The discharge limit asked for (W; undefined: released) and what was last written, when. `chargeRefused`: the
+   * inverter refused a negative limit (to charge) and took 0: it is held at 0 when asked to charge from then on. */
+  private discharge?: { wantW: number | undefined; writtenW?: number | null; writtenAt?: number; failures: number; chargeRefused?: boolean };
 
   constructor(
     readonly settings: ModbusDeviceSettings,
@@ -82,8 +83,9 @@ export class ModbusDevice {
     const d = this.discharge;
     if (!regs || !d) return;
     const now = this.scheduler.now();
-    // What this write writes: the wish may change while it is in flight (the next poll writes that).
-    const wantW = d.wantW;
+    // What this write writes: the wish may change while it is in flight (the next poll writes that). An inverter that
+    // refused to be told to charge is held at 0 instead.
+    const wantW = d.chargeRefused && d.wantW !== undefined && d.wantW < 0 ? 0 : d.wantW;
     const want = wantW ?? null;
     const changed = d.writtenW === undefined || (want === null) !== (d.writtenW === null) || (want !== null && d.writtenW !== null && Math.abs(want - d.writtenW) > 100);
     const due = want !== null && now - (d.writtenAt ?? -Infinity) >= (DISCHARGE_LIMIT_REVERT_S * 1000) / 3;
@@ -98,8 +100,29 @@ export class ModbusDevice {
       d.writtenAt = now;
       d.failures = 0;
     } catch (err) {
+      // The inverter answered (a Modbus exception, not a timeout) and refused the charge command: does it take 0?
+      if (wantW !== undefined && wantW < 0 && err instanceof ModbusExceptionError && (await this.refusesCharge(regs))) return;
       if (d.failures++ === 0) this.log.warn({ device: s.id, err: errorText(err) }, 'battery discharge limit not written; trying again with the next poll');
     }
+  }
+
+  /** After a refused charge command: whether the inverter takes a limit of 0. If so it takes no negative rate, and is
+   * held at 0 from then on whenever it is asked to charge (control.battery.refillFromPv false says the same). */
+  private async refusesCharge(regs: NonNullable<NonNullable<RegisterMap['controls']>['batteryDischarge']>): Promise<boolean> {
+    const d = this.discharge;
+    const s = this.settings;
+    if (!d) return false;
+    try {
+      await writeDischargeLimit(regs, 0, (a, c) => this.conn.read(s.unitId, 'holding', a, c), (a, v) => this.conn.write(s.unitId, a, v));
+    } catch {
+      return false;
+    }
+    d.chargeRefused = true;
+    d.writtenW = 0;
+    d.writtenAt = this.scheduler.now();
+    d.failures = 0;
+    this.log.warn({ device: s.id }, 'the battery refused to be told to charge (a negative OutWRte); it is held at 0 instead when the controller would refill it from PV (set control.battery.refillFromPv: false)');
+    return true;
   }
 
   private useMap(map: RegisterMap): void {

@@ -104,6 +104,33 @@ describe('battery discharge limit over SunSpec model 124', () => {
     await d.close();
   });
 
+  it('an inverter that refuses to be told to charge is held at 0 instead, with one warning, and still takes its discharge limits', async () => {
+    const warnings: string[] = [];
+    const log = { debug: () => undefined, info: () => undefined, error: () => undefined, warn: (o: object | string, m?: string) => void warnings.push(`${JSON.stringify(o)} ${m ?? ''}`) };
+    const d = createDevice({ id: 'no-charge', driver: 'modbus-tcp', host: '127.0.0.1', port, unitId: 3, map: 'sunspec', pollMs: 100, staleMs: 3000 }, { dataDir: '/nonexistent', log });
+    devices.push(d);
+    await nextReading(d, isGood);
+    site.setFault({ kind: 'no-negative' }, 3);
+    try {
+      d.batteryDischarge!.setLimit(-4_000);
+      await waitFor('held at 0 instead', () => site.batteryDischargeLimitW() === 0);
+      await new Promise((r) => setTimeout(r, 500));
+      expect(site.batteryDischargeLimitW()).toBe(0);
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toMatch(/refused to be told to charge/);
+      expect((await nextReading(d, isGood)).values.batterySocPct).toBe(80);
+      // A discharge limit is still written as asked.
+      d.batteryDischarge!.setLimit(2_000);
+      await waitFor('the discharge limit', () => site.batteryDischargeLimitW() === 2_000);
+      d.batteryDischarge!.setLimit(-3_000);
+      await waitFor('held at 0 again', () => site.batteryDischargeLimitW() === 0);
+      expect(warnings).toHaveLength(1);
+    } finally {
+      site.setFault({ kind: 'none' }, 3);
+      await d.close();
+    }
+  });
+
   it('a meter or an inverter without storage controls cannot take a limit, and asking changes nothing', async () => {
     const meter = open(1);
     await nextReading(meter, isGood);

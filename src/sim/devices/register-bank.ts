@@ -42,7 +42,10 @@ export type DeviceFault =
   /** Read requests and never answer (the client times out). */
   | { kind: 'silent' }
   /** Answer reads, refuse writes with exception 1 (an inverter whose Modbus write access is not enabled). */
-  | { kind: 'read-only' };
+  | { kind: 'read-only' }
+  /** Refuse a written word with its top bit set (a negative int16) with exception 3, illegal data value: a storage
+   * inverter that takes no negative rate, so cannot be told to charge. */
+  | { kind: 'no-negative' };
 
 export type WriteHook = (unitId: number, address: number, words: number[]) => void;
 
@@ -82,6 +85,7 @@ export function handlePdu(
     const address = pdu.readUInt16BE(1);
     if (!bank.isDefined('holding', address, 1)) return exception(2);
     const value = pdu.readUInt16BE(3);
+    if (fault.kind === 'no-negative' && value & 0x8000) return exception(3);
     bank.write('holding', address, [value]);
     onWrite?.(unitId, address, [value]);
     return Buffer.from(pdu.subarray(0, 5));
@@ -95,6 +99,7 @@ export function handlePdu(
     if (!bank.isDefined('holding', address, count)) return exception(2);
     const words: number[] = [];
     for (let i = 0; i < count; i++) words.push(pdu.readUInt16BE(6 + i * 2));
+    if (fault.kind === 'no-negative' && words.some((w) => w & 0x8000)) return exception(3);
     bank.write('holding', address, words);
     onWrite?.(unitId, address, words);
     return Buffer.from(pdu.subarray(0, 5));
