@@ -76,6 +76,9 @@ describeBrowser('the page in Chromium', () => {
     expect(await batterySub()).toBe('2.5 kW charging');
     h.control.next({ ...h.control.value, at: Date.now(), battery: { dischargeLimitW: 3200 } });
     await expect.poll(batterySub).toBe('2.5 kW charging · kept for EVs: up to 3.2 kW');
+    // Refilled from PV: told to charge at least 2.5 kW (a negative discharge limit).
+    h.control.next({ ...h.control.value, at: Date.now(), battery: { dischargeLimitW: -2500 } });
+    await expect.poll(batterySub).toBe('2.5 kW charging · kept for EVs: refilled from PV, at least 2.5 kW');
     h.control.next({ ...h.control.value, at: Date.now(), battery: {} });
     await expect.poll(batterySub).toBe('2.5 kW charging · kept for EVs: released');
     expect(await page.locator('#limit-source').textContent()).toBe('Main fuse');
