@@ -225,8 +225,8 @@ describe('a site that keeps its battery for the EVs', () => {
 
 describe('a site that refills its kept battery from PV', () => {
   // Two vans at midday on a sunny day that the grid connection can carry at their maximum, four in the evening that it
-  // cannot. Left to itself the battery charges only from export, and the midday vans take the sun: it meets the evening
-  // as it was in the morning. Refilled, the vans draw from the grid at midday while the sun fills the battery.
+  // cannot. Left to itself the battery charges only from export: before the vans come and after they leave, while they
+  // take the sun (52 % at 17:00). Refilled, the vans draw from the grid at midday while the sun fills the battery.
   const scenario = (refillFromPv: boolean) =>
     parseScenario({
       name: `refill-${refillFromPv ? 'on' : 'off'}`,
