@@ -45,7 +45,8 @@ export interface OptimumInputs {
   /** Per slot: mean PV beyond the whole site's base load, never below 0 (W): all EVs get in site mode pv. */
   pvSurplusW: number[];
   /** Before the first EV plugs in, no controller has any say: the battery does self-consumption on base load and PV
-   * alone. The LP takes the battery over from `fromSlot` with this state of charge. */
+   * alone. The LP takes the battery over from `fromSlot` with this state of charge. A battery kept for the EVs
+   * (`reserveForEvs`) is the controller's from the start (it holds it at night), so the LP's too: from slot 0. */
   battery?: { fromSlot: number; soc: number };
   evs: OptimumEv[];
   /** With the option `minimumCurrent`: the rows' right sides for a controller that keeps the minimum current. */
@@ -115,6 +116,9 @@ export function optimumInputs(s: Scenario, slotMs = SLOT_MS, opts: { minimumCurr
   // Sample the site at its own step (coarser for very long runs): a sample at t holds until the next, as in the run.
   const sampleMs = s.stepMs * Math.max(1, Math.ceil(s.durationMs / s.stepMs / MAX_SAMPLES));
   const firstArrival = Math.min(end, ...s.evs.map((e) => e.arriveAt));
+  // A battery kept for the EVs is the controller's from the start: taken over by the LP at 0 the LP stays a bound (from
+  // the first arrival, a battery held all night by the controller had run down in the LP: 0.1 % over it in the run).
+  const batteryFrom = s.battery?.reserveForEvs ? s.startAt : firstArrival;
   // `batteryW` (analysis): the battery as it ran (W, discharge positive) is part of the load, not the LP's to dispatch.
   const battery = s.battery && !opts.batteryW ? new SimBattery(s.battery.capacityWh, s.battery.maxW, s.battery.soc, s.battery.minSoc) : undefined;
   const below = new Map(tree.nodes.map((nd) => [nd.id, tree.nodes.filter((x) => tree.pathToRoot(x.id).includes(nd.id)).map((x) => x.id)]));
@@ -140,7 +144,7 @@ export function optimumInputs(s: Scenario, slotMs = SLOT_MS, opts: { minimumCurr
     for (let p = 0; p < 3; p++) grid[p] -= pvW / (3 * V);
     pvSurplusW[k] += Math.max(0, pvW - baseW) * w;
     if (s.battery) surplusW[k] += Math.min(s.battery.maxW, Math.max(0, pvW - baseW)) * w;
-    if (battery && t < firstArrival) {
+    if (battery && t < batteryFrom) {
       const bW = battery.step(baseW - pvW, dt);
       for (let p = 0; p < 3; p++) grid[p] -= bW / (3 * V);
     }
@@ -171,7 +175,7 @@ export function optimumInputs(s: Scenario, slotMs = SLOT_MS, opts: { minimumCurr
     pvSurplusW,
     evs,
     fixedWh: new Map(fixed.map((f) => [f.spec.id, f.ev.deliveredWh])),
-    ...(battery ? { battery: { fromSlot: Math.max(0, slotOf(bounds, firstArrival)), soc: battery.soc } } : {}),
+    ...(battery ? { battery: { fromSlot: Math.max(0, slotOf(bounds, batteryFrom)), soc: battery.soc } } : {}),
     ...(minimum ? { minimum: minimum.result() } : {}),
   };
 }
