@@ -22,10 +22,10 @@ export interface BatteryCommand {
  * a pause or a rise still held (one held back by a sub-board leaves the grid connection's room to others).
  */
 function refillAllowed(input: AllocationInput, result: AllocationResult): boolean {
-  const fast = input.evses.filter((e) => e.controllable && effectiveMode(e, input.settings.mode) === 'fast');
-  if (fast.length < input.evses.filter((e) => e.controllable).length) return false;
-  const charging = new Set(fast.map((e) => e.id));
-  if (!result.allocations.some((a) => charging.has(a.evseId) && a.limitA > 0)) return false;
+  const controllable = input.evses.filter((e) => e.controllable);
+  if (controllable.some((e) => effectiveMode(e, input.settings.mode) !== 'fast')) return false;
+  const ids = new Set(controllable.map((e) => e.id));
+  if (!result.allocations.some((a) => ids.has(a.evseId) && a.limitA > 0)) return false;
   return result.allocations.every((a) => {
     if (a.reason === 'node-limit' || a.reason === 'fair-share' || a.reason === 'power-limit') return !a.limitedBy?.startsWith(`${ROOT_NODE}/`);
     return a.reason === 'max' || a.reason === 'not-controllable' || a.reason === 'tariff-wait';

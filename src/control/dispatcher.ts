@@ -195,6 +195,7 @@ export class Dispatcher {
     const e = st?.evses.get(evseId);
     const reason = st?.notControllable ?? e?.notControllable;
     const sent = e?.sent;
+    const reactionMs = this.reactions.reactionMs(stationId);
     return {
       appliedLimitA: sent ? (sent.appliedA ?? sent.limitA) : undefined,
       appliedPhases: sent?.phases,
@@ -202,7 +203,7 @@ export class Dispatcher {
       controllable: reason === undefined,
       reason,
       ...(this.reactions.followsCuts(stationId) && !reason ? { followsCuts: true } : {}),
-      ...(this.reactions.reactionMs(stationId) !== undefined ? { reactionMs: this.reactions.reactionMs(stationId) } : {}),
+      ...(reactionMs !== undefined ? { reactionMs } : {}),
     };
   }
 

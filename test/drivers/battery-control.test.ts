@@ -26,6 +26,16 @@ describe('battery discharge limit over SunSpec model 124', () => {
     await site.close();
   });
 
+  /** A device on the battery's unit whose warnings are kept, once it gives a good reading. */
+  const openWarned = async (id: string): Promise<{ d: Device; warnings: string[] }> => {
+    const warnings: string[] = [];
+    const log = { debug: () => undefined, info: () => undefined, error: () => undefined, warn: (o: object | string, m?: string) => void warnings.push(`${JSON.stringify(o)} ${m ?? ''}`) };
+    const d = createDevice({ id, driver: 'modbus-tcp', host: '127.0.0.1', port, unitId: 3, map: 'sunspec', pollMs: 100, staleMs: 3000 }, { dataDir: '/nonexistent', log });
+    devices.push(d);
+    await nextReading(d, isGood);
+    return { d, warnings };
+  };
+
   const open = (unitId: number): Device => {
     const d = createDevice({ id: `u${unitId}`, driver: 'modbus-tcp', host: '127.0.0.1', port, unitId, map: 'sunspec', pollMs: 100, staleMs: 3000 }, { dataDir: '/nonexistent' });
     devices.push(d);
@@ -84,11 +94,7 @@ describe('battery discharge limit over SunSpec model 124', () => {
   });
 
   it('an inverter that refuses writes: the readings stay good, one warning, and the limit goes in once it accepts', async () => {
-    const warnings: string[] = [];
-    const log = { debug: () => undefined, info: () => undefined, error: () => undefined, warn: (o: object | string, m?: string) => void warnings.push(`${JSON.stringify(o)} ${m ?? ''}`) };
-    const d = createDevice({ id: 'locked', driver: 'modbus-tcp', host: '127.0.0.1', port, unitId: 3, map: 'sunspec', pollMs: 100, staleMs: 3000 }, { dataDir: '/nonexistent', log });
-    devices.push(d);
-    await nextReading(d, isGood);
+    const { d, warnings } = await openWarned('locked');
     site.setFault({ kind: 'read-only' }, 3);
     d.batteryDischarge!.setLimit(1_500);
     await waitFor('the refused write', () => warnings.length > 0);
@@ -105,11 +111,7 @@ describe('battery discharge limit over SunSpec model 124', () => {
   });
 
   it('an inverter that refuses to be told to charge is held at 0 instead, with one warning, and still takes its discharge limits', async () => {
-    const warnings: string[] = [];
-    const log = { debug: () => undefined, info: () => undefined, error: () => undefined, warn: (o: object | string, m?: string) => void warnings.push(`${JSON.stringify(o)} ${m ?? ''}`) };
-    const d = createDevice({ id: 'no-charge', driver: 'modbus-tcp', host: '127.0.0.1', port, unitId: 3, map: 'sunspec', pollMs: 100, staleMs: 3000 }, { dataDir: '/nonexistent', log });
-    devices.push(d);
-    await nextReading(d, isGood);
+    const { d, warnings } = await openWarned('no-charge');
     site.setFault({ kind: 'no-negative' }, 3);
     try {
       d.batteryDischarge!.setLimit(-4_000);
