@@ -75,7 +75,8 @@ export interface RefillInput {
   socPct: number;
   /** The most it can charge (W); 0 when not known. */
   maxChargeW: number;
-  /** What it charges now (W, ≥ 0): taken off the grid's reading, as the new command replaces it. */
+  /** What it charges now (W; negative while it discharges): taken off the grid's reading, as the new command replaces
+   * it. */
   chargeW: number;
   /** PV beyond the site's base load (W): what it may be told to charge from. */
   pvSurplusW: number | undefined;
@@ -97,7 +98,9 @@ export const REFILL_FULL_PCT = 99;
 /** What the kept battery should be told to charge at least (W, rounded down to 100 W), or 0: left to itself. */
 export function refillW(x: RefillInput): number {
   if (!x.gridA || x.pvSurplusW === undefined || !(x.maxChargeW > 0) || x.socPct >= REFILL_FULL_PCT) return 0;
-  const chargeA = Math.max(0, x.chargeW) / (3 * x.voltageV);
+  // The grid's reading without the battery: its charge taken off, a discharge added back (the command ends it: a
+  // battery released into a discharge read as that much room, and was told to charge it on top of the EVs).
+  const chargeA = x.chargeW / (3 * x.voltageV);
   let room = Infinity;
   for (let i = 0; i < 3; i++) room = Math.min(room, x.fuseA[i] - (x.gridA[i] - chargeA) - x.marginA - REFILL_SPARE_A - x.pendingRiseA[i]);
   const w = Math.min(x.maxChargeW, x.pvSurplusW, room * 3 * x.voltageV);

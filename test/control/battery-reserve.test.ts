@@ -83,6 +83,10 @@ describe('the refill of a kept battery from PV', () => {
     expect(refillW({ ...refill, gridA: [55, 50, 50], chargeW: 6_900 })).toBe(8_000);
     // Rises still to land come first.
     expect(refillW({ ...refill, gridA: [55, 50, 50], pendingRiseA: [6, 0, 0] })).toBe(0);
+    // A battery discharging now (released) takes that much import off the reading; told to charge, it stops: 20 A per
+    // phase come back before the room is counted (40 A without it, not 20). It had been told to charge 28 kW on top.
+    const big = { ...refill, maxChargeW: 30_000, pvSurplusW: 25_000, gridA: [20, 20, 20] as RefillInput['gridA'] };
+    expect(refillW({ ...big, chargeW: -20 * 3 * V })).toBe(Math.floor(((63 - 40 - 0.15 - REFILL_SPARE_A) * 3 * V) / 100) * 100);
   });
 
   it('leaves the battery to itself when full, unsure of the grid or of the PV, or with too little to charge', () => {
