@@ -140,8 +140,18 @@ export interface AllocationInput {
    * spare (Wh), the most it may discharge (W), the part of the root's limit that is its discharge credited now (A per
    * phase, `creditedA`), which the plan replaces with its own, and how much more export the root's limit would credit
    * (`spareA`, A per phase): the credit is capped, so discharge beyond that is no room for the EVs. */
-  batteryReserve?: { usableWh: number; maxDischargeW: number; creditedA: PhaseVector; spareA: PhaseVector };
+  batteryReserve?: { usableWh: number; maxDischargeW: number; creditedA: PhaseVector; spareA: PhaseVector; refill?: BatteryRefillForecast };
   settings: AllocationSettings;
+}
+
+/** What a kept battery can be refilled with later, for the session planner: the room it has (Wh), the most it can
+ * charge (W), the PV expected (`pvW`: points in time, W, linear between them; nothing expected outside them) and the
+ * site's own load now (`baseW`), which the PV serves first. */
+export interface BatteryRefillForecast {
+  roomWh: number;
+  maxChargeW: number;
+  pvW: readonly PvForecastPoint[];
+  baseW: number;
 }
 
 export type AllocationReason =
@@ -187,3 +197,6 @@ export interface AllocationResult {
    */
   problems?: string[];
 }
+
+/** One point of a PV forecast: the PV power expected at a time (a site's integrator pushes these in). */
+export interface PvForecastPoint { /** epoch ms */ at: number; /** PV power expected (W) */ w: number }

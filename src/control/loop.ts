@@ -3,7 +3,7 @@
 // control.loopMs, all on the injected scheduler so the site score runs this exact loop on virtual time.
 import { BehaviorSubject, interval, type Subscription } from 'rxjs';
 import { allocate as defaultAllocate } from '../../algorithms/index.js';
-import type { AllocationInput, AllocationResult } from '../../algorithms/types.js';
+import type { AllocationInput, AllocationResult, PvForecastPoint } from '../../algorithms/types.js';
 import type { Reading } from '../../drivers/types.js';
 import type { SiteLimit } from '../controller/site-limit.js';
 import { StationClocks } from '../stations/clock.js';
@@ -65,6 +65,7 @@ export function createControlLoop(inputs: ControlInputs): ControlLoop {
   const allocateWithPlan = (input: AllocationInput): AllocationResult =>
     allocate(planner ? { ...input, evses: applyPlan(input.evses, planner.planFor(input)) } : input);
   let settings: ControlSettings = defaultSettings(config);
+  let pvForecast: readonly PvForecastPoint[] | undefined;
   let siteLimit: SiteLimit | undefined;
   /** The ramp advances on the periodic solves only (see solve()). */
   let lastTickAt: number | undefined;
@@ -159,7 +160,7 @@ export function createControlLoop(inputs: ControlInputs): ControlLoop {
     }
     const current = marked ? views() : vs;
     const tariff = tariffWindows(now, config.control.tariff, tariffZone);
-    const built = buildInput({ now, config, settings, siteLimit, measurements, views: current, history, stepMs, exportCreditFraction, tariff, settledNet, exportWatch, batteryPlanW: planner?.plannedBatteryW() });
+    const built = buildInput({ now, config, settings, siteLimit, measurements, views: current, history, stepMs, exportCreditFraction, tariff, settledNet, exportWatch, batteryPlanW: planner?.plannedBatteryW(), pvForecast });
     const t0 = performance.now();
     try {
       lastResult = allocateWithPlan(built.input);
@@ -175,7 +176,7 @@ export function createControlLoop(inputs: ControlInputs): ControlLoop {
     const held = heldAtMinimum(current, lastResult, (id) => dispatcher.capabilities(id));
     if (held.size) {
       const again = current.map((v) => (held.has(evseKey(v.session.stationId, v.session.evseId)) ? atMinimum(v) : v));
-      const rebuilt = buildInput({ now, config, settings, siteLimit, measurements, views: again, history, stepMs, exportCreditFraction, tariff, settledNet, exportWatch, batteryPlanW: planner?.plannedBatteryW() });
+      const rebuilt = buildInput({ now, config, settings, siteLimit, measurements, views: again, history, stepMs, exportCreditFraction, tariff, settledNet, exportWatch, batteryPlanW: planner?.plannedBatteryW(), pvForecast });
       try {
         lastResult = allocateWithPlan(rebuilt.input);
         nodes = rebuilt.nodes;
@@ -378,6 +379,12 @@ export function createControlLoop(inputs: ControlInputs): ControlLoop {
     })),
     interval(config.control.loopMs, scheduler).subscribe(guard('loop tick', () => solve(true))),
   );
+  if (inputs.pvForecast$) {
+    subs.push(inputs.pvForecast$.subscribe(guard('PV forecast', (points: readonly PvForecastPoint[] | undefined) => {
+      pvForecast = points;
+      planner?.invalidate();
+    })));
+  }
   if (inputs.enteredNeeds$) {
     subs.push(inputs.enteredNeeds$.subscribe(guard('entered needs', (list: readonly EnteredNeeds[]) => {
       if (!entered.set(list)) return;

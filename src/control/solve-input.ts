@@ -1,6 +1,6 @@
 // Builds the optimizer's input from what the loop knows now: the node tree with limits and uncontrolled load
 // (fail-safe applied), and one demand per EVSE with a transaction. Pure given its arguments.
-import type { AllocationInput, EvseDemand, LimitNode, PhaseVector, TariffWindow } from '../../algorithms/types.js';
+import type { AllocationInput, BatteryRefillForecast, EvseDemand, LimitNode, PhaseVector, PvForecastPoint, TariffWindow } from '../../algorithms/types.js';
 import type { Config, StationConfig } from '../config/types.js';
 import type { SiteLimit } from '../controller/site-limit.js';
 import type { CsmsLimit } from './csms-profiles.js';
@@ -112,6 +112,8 @@ export function buildInput(args: {
   tariff?: TariffWindow[];
   /** The home battery's discharge the session plan gives now (W), when it plans the battery (battery-reserve.ts). */
   batteryPlanW?: number;
+  /** The PV forecast in force (points in time, W), when one is set (PUT /api/forecast/pv). */
+  pvForecast?: readonly PvForecastPoint[];
 }): BuiltInput {
   const { now, config, settings, measurements, views, history } = args;
   const chain = nodeChain(config);
@@ -269,7 +271,7 @@ export function buildInput(args: {
     evses,
     ...(pv ? { pv } : {}),
     ...(battery ? { battery } : {}),
-    ...(kept?.reserve ? { batteryReserve: { ...kept.reserve, ...batteryCredit } } : {}),
+    ...(kept?.reserve ? { batteryReserve: { ...kept.reserve, ...batteryCredit, ...refillForecast(config, battery, args.pvForecast, pv?.powerW, pvSurplusW) } } : {}),
     ...(grid !== undefined ? { grid: { powerW: grid } } : {}),
     ...(pvSurplusW !== undefined ? { pvSurplusW } : {}),
     settings: {
@@ -361,4 +363,13 @@ export function needWeights(evses: EvseDemand[], now: number, voltageV: number):
     const w = Math.min(4, Math.max(0.25, n / mean));
     return { ...e, weight: Math.round(w * 100) / 100 };
   });
+}
+
+/** What the session planner may count on to refill a kept battery: the PV forecast less the site's own load now (the
+ * PV measured less the PV beyond the site's load), the battery's room and charge power. None without a forecast, a PV
+ * meter or the battery's capacity. */
+function refillForecast(config: Config, battery: ReturnType<Measurements['battery']>, pvW: readonly PvForecastPoint[] | undefined, pvNowW: number | undefined, pvSurplusW: number | undefined): { refill?: BatteryRefillForecast } {
+  const capacityWh = config.control.battery?.capacityWh;
+  if (!pvW || pvW.length < 2 || !battery || !capacityWh || pvNowW === undefined || pvSurplusW === undefined || !(battery.maxChargeW > 0)) return {};
+  return { refill: { roomWh: Math.max(0, ((100 - battery.socPct) / 100) * capacityWh), maxChargeW: battery.maxChargeW, pvW, baseW: Math.max(0, pvNowW - pvSurplusW) } };
 }

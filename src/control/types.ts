@@ -3,7 +3,7 @@
 import type { LpSolver } from './planner.js';
 import type { BatteryCommand } from './battery-reserve.js';
 import type { Observable, SchedulerLike } from 'rxjs';
-import type { Allocation, AllocationInput, AllocationResult, ChargingMode, OverloadAlarm, PhaseVector } from '../../algorithms/types.js';
+import type { Allocation, AllocationInput, AllocationResult, ChargingMode, OverloadAlarm, PhaseVector, PvForecastPoint } from '../../algorithms/types.js';
 import type { Reading } from '../../drivers/types.js';
 import type { Logger } from '../common/log.js';
 import type { Config } from '../config/types.js';
@@ -63,6 +63,9 @@ export interface ControlInputs {
   settings$: Observable<ControlSettings>;
   /** Needs entered on the page (src/store/entered-needs.ts); each emission is the whole current list. */
   enteredNeeds$?: Observable<readonly EnteredNeeds[]>;
+  /** The PV forecast in force (src/store/pv-forecast.ts), undefined when none: the planner refills a kept battery
+   * from it. */
+  pvForecast$?: Observable<readonly PvForecastPoint[] | undefined>;
   log: Logger;
   /** The optimizer; default `allocate` from algorithms/ (tests and the score's baselines may pass another). */
   allocate?: (input: AllocationInput) => AllocationResult;
