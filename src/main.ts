@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig } from './config/load.js';
 import type { Config, MeterConfig } from './config/types.js';
-import { asyncScheduler, share, type Observable, type Subscription } from 'rxjs';
+import { asyncScheduler, map, share, type Observable, type Subscription } from 'rxjs';
 import { allReadings, createDevice, type DeviceOptions, type Reading } from '../drivers/index.js';
 import { createLogger, resolveLogFormat, type Logger } from './common/log.js';
 import { systemdReady } from './common/systemd.js';
@@ -18,9 +18,10 @@ import { openDatabase } from './store/db.js';
 import { createSessionStore } from './store/sessions.js';
 import { openStationNotes } from './store/station-notes.js';
 import { createStations } from './stations/index.js';
-import { wireBatteryControl, wireRecordsAndPageLimit } from './wiring.js';
+import { demoForecast, wireBatteryControl, wireRecordsAndPageLimit } from './wiring.js';
 import { createSettingsStore } from './store/settings.js';
 import { createEnteredNeedsStore } from './store/entered-needs.js';
+import { createPvForecastStore } from './store/pv-forecast.js';
 import { MetricsRegistry } from './web/metrics.js';
 import { registerStageMetrics } from './web/stage-metrics.js';
 import { createWebServer } from './web/server.js';
@@ -130,6 +131,8 @@ async function runController(config: Config, options: RunOptions): Promise<void>
 
   const settings = createSettingsStore(db, config);
   const enteredNeeds = createEnteredNeedsStore(db);
+  const pvForecast = createPvForecastStore(db);
+  if (site) stops.push({ name: 'demo PV forecast', stop: demoForecast(site, pvForecast, config.sim?.speed ?? 1) });
   const stations = createStations({ relay, caller: relay });
   // With or without the page: sessions are recorded, and a site limit saved on the page applies.
   const records = wireRecordsAndPageLimit({
@@ -145,6 +148,7 @@ async function runController(config: Config, options: RunOptions): Promise<void>
     siteLimit$: controller.siteLimit$,
     settings$: settings.settings$,
     enteredNeeds$: enteredNeeds.needs$,
+    pvForecast$: pvForecast.forecast$.pipe(map((f) => f?.points)),
     log: log.child({ stage: 'control' }),
     memory: openStationNotes(db),
     lpSolver,
@@ -162,6 +166,7 @@ async function runController(config: Config, options: RunOptions): Promise<void>
     log: log.child({ stage: 'web' }),
     settings,
     enteredNeeds,
+    pvForecast,
     metrics,
     ports: {
       controlState$: control.state$,

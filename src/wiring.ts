@@ -1,7 +1,9 @@
 // Wiring that must hold with or without the page (main.ts calls it for `run` and `demo`, `--no-web` or not):
 // the stations' session events → the charging-session store, and the site limit saved on the page → the controller
 // (lived in src/web/server.ts before, so a run without the page lost the saved limit); and the control loop's
-// discharge limit → the battery kept for the EVs.
+// discharge limit → the battery kept for the EVs; and the demo's PV forecast, pushed in as a site's integrator would.
+import type { SimulatedSite } from './sim/world.js';
+import type { PvForecastStore } from './store/pv-forecast.js';
 import { Subscription } from 'rxjs';
 import type { PhaseVector } from '../algorithms/types.js';
 import type { Logger } from './common/log.js';
@@ -51,4 +53,17 @@ export function wireBatteryControl(config: Config, devices: readonly Device[], c
       log.error({ meter: meter.id }, 'control.battery.reserveForEvs: the battery has no SunSpec model 124 storage controls; it cannot be told its discharge limit');
     }
   });
+}
+
+/** The demo's PV forecast: the simulated site pushes one in at the start and every (virtual) hour, as a site's
+ * integrator would (PUT /api/forecast/pv). Returns its stop. */
+export function demoForecast(site: SimulatedSite, store: PvForecastStore, speed: number): () => Promise<void> {
+  const push = () => {
+    const points = site.pvForecast();
+    if (points) store.set({ points, setBy: 'demo', setAt: Date.now() });
+  };
+  push();
+  const timer = setInterval(push, Math.max(1000, 3_600_000 / Math.max(speed, 1e-3)));
+  timer.unref();
+  return async () => clearInterval(timer);
 }

@@ -25,6 +25,8 @@ import { registerDataRoutes } from './routes-data.js';
 import { registerSettingsRoutes } from './routes-settings.js';
 import { registerNeedsRoutes } from './routes-needs.js';
 import { createEnteredNeedsStore, type EnteredNeedsStore } from '../store/entered-needs.js';
+import { registerForecastRoutes } from './routes-forecast.js';
+import { createPvForecastStore, type PvForecastStore } from '../store/pv-forecast.js';
 
 export interface WebServerOptions {
   config: Config;
@@ -35,6 +37,8 @@ export interface WebServerOptions {
   settings?: SettingsStore;
   /** The needs entered for sessions, which the control loop reads needs$ from; created here when main.ts does not pass one. */
   enteredNeeds?: EnteredNeedsStore;
+  /** The PV forecast the integrator pushes in, which the session planner reads forecast$ from; created here when main.ts does not pass one. */
+  pvForecast?: PvForecastStore;
   /** A registry shared with other stages; a new one when absent. */
   metrics?: MetricsRegistry;
   /** History sampling period (ms); default 10 s. */
@@ -59,6 +63,7 @@ export interface WebServer {
   stop(): Promise<void>;
   readonly settings: SettingsStore;
   readonly enteredNeeds: EnteredNeedsStore;
+  readonly pvForecast: PvForecastStore;
   readonly sessions: SessionStore;
   readonly history: HistoryStore;
   readonly audit: AuditLog;
@@ -97,6 +102,7 @@ export function createWebServer(options: WebServerOptions): WebServer {
   const settings = options.settings ?? createSettingsStore(db, config, now);
   const audit = createAuditLog(db, now);
   const enteredNeeds = options.enteredNeeds ?? createEnteredNeedsStore(db);
+  const pvForecast = options.pvForecast ?? createPvForecastStore(db);
   const sessions = createSessionStore(db);
   const history = createHistoryStore(db);
   const webSessions: WebSessionStore = createWebSessionStore(db, { now });
@@ -155,6 +161,7 @@ export function createWebServer(options: WebServerOptions): WebServer {
     });
     registerSettingsRoutes(app, { config, settings, audit, changes, seenStations: () => view.snapshot().stations.map((s) => s.id) });
     registerNeedsRoutes(app, { view, needs: enteredNeeds, audit, changes, now });
+    registerForecastRoutes(app, { forecast: pvForecast, audit, changes, now });
     app.get('/metrics', async (_req, reply) => {
       reply.header('content-type', metrics.contentType);
       return metrics.render();
@@ -164,7 +171,7 @@ export function createWebServer(options: WebServerOptions): WebServer {
   };
 
   return {
-    app, settings, enteredNeeds, sessions, history, audit, metrics, view,
+    app, settings, enteredNeeds, pvForecast, sessions, history, audit, metrics, view,
     async start() {
       ready ??= setup();
       await ready;
