@@ -1,7 +1,7 @@
 // The site score: runs a scenario on virtual time through the product's control loop and optimizer, with in-process
 // stations and meters fed by the site physics, and, in the same run, the two baselines (static split, first come first
 // served). Reports the CONTRACT keys. Definitions are in docs/sim.md.
-import { BehaviorSubject, Subject } from 'rxjs';
+import { BehaviorSubject, of, Subject } from 'rxjs';
 import type { Reading } from '../../drivers/types.js';
 import { silentLogger, type Logger } from '../common/log.js';
 import type { ControlInputs, ControlLoop, ControlSettings, EnteredNeeds } from '../control/types.js';
@@ -16,6 +16,7 @@ import { fairness, OverloadMeter, round, unmetWh, type EvOutcome, type RunScore 
 import { scenarioConfig } from './scenario-config.js';
 import type { EvSpec, Scenario } from './scenario-types.js';
 import { SiteSim, type SiteSnapshot } from './site-sim.js';
+import { forecastPoints, pvForecastFn } from './physics/site.js';
 import { VirtualClock } from './virtual-time.js';
 import { limitable } from './quirks.js';
 
@@ -50,6 +51,9 @@ export interface ScoreOptions {
   meterIntervalMs?: number;
   /** Called after every step of the controller run (diagnostics, the demo's charts). */
   onStep?: (snap: SiteSnapshot, sim: SiteSim, loop: ControlLoop) => void;
+  /** Give the controller a PV forecast (pvForecastFn: the sky without its passing clouds) where the site has PV, as a
+   * site's integrator would push one in; default true. */
+  pvForecast?: boolean;
 }
 
 export interface ScoreDetail {
@@ -189,6 +193,7 @@ async function runController(s: Scenario, factory: ControlLoopFactory, windowMs:
     siteLimit$,
     settings$,
     enteredNeeds$,
+    ...(s.pv && opts.pvForecast !== false ? { pvForecast$: of(forecastPoints(pvForecastFn(s.pv.peakW, s.pv.clouds, s.seed, s.startAt), s.startAt, s.startAt + s.durationMs)) } : {}),
     log: opts.log ?? silentLogger,
     // A station can only be judged on a measurement taken after it had time to react: its reaction time plus one
     // MeterValues interval plus a loop period.

@@ -19,6 +19,7 @@ import { SimCsms } from './csms.js';
 import { parseScenario, loadScenario } from './scenario.js';
 import type { EvSpec, Scenario } from './scenario-types.js';
 import { SiteSim, type SiteSnapshot } from './site-sim.js';
+import { forecastPoints, pvForecastFn } from './physics/site.js';
 import { VIRTUAL_EPOCH } from './virtual-time.js';
 import { WsStation } from './ws-station.js';
 
@@ -57,6 +58,9 @@ export interface SimulatedSite {
   connectStations(url?: string, timeoutMs?: number): Promise<void>;
   /** Virtual time now (epoch ms). */
   now(): number;
+  /** The PV forecast for the next `hours` of the world (default 24), in real time, as a site's integrator would push
+   * it in (pvForecastFn: the sky without its passing clouds); undefined without PV. */
+  pvForecast(hours?: number): { at: number; w: number }[] | undefined;
   last(): SiteSnapshot | undefined;
   stop(): Promise<void>;
 }
@@ -250,6 +254,13 @@ export async function startSimulatedSite(opts: SimulatedSiteOptions): Promise<Si
         if (!ok) log.warn({ stations: stations.filter((s) => !s.connected).map((s) => s.id), url: target }, 'simulated stations not connected yet; they keep retrying');
       },
       now,
+      pvForecast: (hours = 24) => {
+        const pv = scenario.pv;
+        if (!pv) return undefined;
+        const fn = pvForecastFn(pv.peakW, pv.clouds, scenario.seed, scenario.startAt);
+        const from = now();
+        return forecastPoints(fn, from, from + hours * 3_600_000).map((p) => ({ at: Math.round(realStart + (p.at - simStart) / speed), w: p.w }));
+      },
       last: () => sim.last,
       stop: stopAll,
     };

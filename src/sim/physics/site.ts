@@ -108,15 +108,33 @@ export function clearSky(h: number): number {
 
 /** PV production (W) at t: clear sky times a seeded cloud factor. `clouds` 0 = clear all day, 1 = heavy clouds. */
 export function pvPowerFn(peakW: number, clouds: number, seed: number, epoch: number): (t: number) => number {
+  return pvOf(peakW, clouds, seed, epoch, true);
+}
+
+/** The PV forecast the score and the demo give the controller (W at t): the same sky with its cloud cover's drift over
+ * hours but not the clouds that pass in minutes, as an intraday forecast refreshed through the day knows it. */
+export function pvForecastFn(peakW: number, clouds: number, seed: number, epoch: number): (t: number) => number {
+  return pvOf(peakW, clouds, seed, epoch, false);
+}
+
+function pvOf(peakW: number, clouds: number, seed: number, epoch: number, passing: boolean): (t: number) => number {
   return (t) => {
     const h = (((t - epoch) % DAY) + DAY) % DAY / HOUR;
     const sky = clearSky(h);
     if (sky <= 0 || peakW <= 0) return 0;
     // Clouds pass in minutes; their density drifts over hours.
-    const cover = Math.max(0, Math.min(1, clouds * (0.6 + 0.6 * valueNoise(seed, 900, t, 2 * HOUR)) + 0.35 * clouds * valueNoise(seed, 901, t, 4 * 60_000)));
+    const drift = clouds * (0.6 + 0.6 * valueNoise(seed, 900, t, 2 * HOUR));
+    const cover = Math.max(0, Math.min(1, drift + (passing ? 0.35 * clouds * valueNoise(seed, 901, t, 4 * 60_000) : 0)));
     const shade = cover > 0.45 ? 1 - 0.75 * Math.min(1, (cover - 0.45) / 0.3) : 1;
     return peakW * sky * shade;
   };
+}
+
+/** A forecast's points (every `stepMs` from `from` to `to`, W). */
+export function forecastPoints(fn: (t: number) => number, from: number, to: number, stepMs = 15 * 60_000): { at: number; w: number }[] {
+  const out: { at: number; w: number }[] = [];
+  for (let t = from; t <= to; t += stepMs) out.push({ at: t, w: Math.round(fn(t)) });
+  return out;
 }
 
 /** A home battery doing self-consumption: charges from export, discharges against import, within its limits. Told to
