@@ -95,6 +95,8 @@ export interface WebState {
     batterySoc: number | null;
     /** The battery kept for the EVs (control.battery.reserveForEvs): the discharge limit set now (W; null: released). */
     batteryReserve?: { dischargeLimitW: number | null };
+    /** The PV forecast pushed in (PUT /api/forecast/pv): up to when it reaches (epoch ms) and who set it; null: none. */
+    pvForecast?: { to: number; setBy: string } | null;
     measuredAt: number | null;
     quality: Quality | 'none';
     fuseA: PhaseVector;
@@ -175,6 +177,13 @@ export function createSiteView(
   subs.push(ports.controlState$.subscribe({ next: (s) => { control = s; fire(); }, error: error('controlState$') }));
   subs.push(ports.siteLimit$.subscribe({ next: (l) => { siteLimit = l; fire(); }, error: error('siteLimit$') }));
   let csmsUp: boolean | undefined;
+  let forecast: { to: number; setBy: string } | null = null;
+  if (ports.pvForecast$) {
+    subs.push(ports.pvForecast$.subscribe({
+      next: (f) => { forecast = f && f.points.length ? { to: f.points[f.points.length - 1].at, setBy: f.setBy } : null; fire(); },
+      error: error('pvForecast$'),
+    }));
+  }
   if (ports.csmsConnected$) subs.push(ports.csmsConnected$.subscribe({ next: (up) => { csmsUp = up; fire(); }, error: error('csmsConnected$') }));
   subs.push(ports.connections$.subscribe({
     next: (e) => {
@@ -363,6 +372,7 @@ export function createSiteView(
       site: {
         limitA: [...limit] as PhaseVector, gridCurrentA, gridPowerW, pvPowerW: pv.value, batteryPowerW: battery.value,
         batterySoc: soc.value, ...(control?.battery ? { batteryReserve: { dischargeLimitW: control.battery.dischargeLimitW ?? null } } : {}),
+        ...(ports.pvForecast$ ? { pvForecast: forecast } : {}),
         measuredAt, quality, fuseA: fuse, voltage: config.site.voltage,
         limitSource: siteLimit ? { kind: siteLimit.binding.kind, id: siteLimit.binding.id } : { kind: 'fuse', id: 'site.limitA' },
         limitSources: (siteLimit?.sources ?? []).map((s) => ({ kind: s.kind, id: s.id, limitA: s.limitA })),

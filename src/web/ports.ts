@@ -48,4 +48,6 @@ export interface WebPorts {
   upstreamConnected?(stationId: string): boolean;
   /** Whether the controller's own identity is connected to the CSMS (ControllerStation.connected$). */
   csmsConnected$?: Observable<boolean>;
+  /** The PV forecast in force (src/store/pv-forecast.ts); the server passes its store's. */
+  pvForecast$?: Observable<{ points: readonly { at: number }[]; setBy: string } | undefined>;
 }

@@ -107,7 +107,7 @@ export function createWebServer(options: WebServerOptions): WebServer {
   const history = createHistoryStore(db);
   const webSessions: WebSessionStore = createWebSessionStore(db, { now });
   const metrics = options.metrics ?? new MetricsRegistry();
-  const view = createSiteView(config, ports, scheduler, () => settings.current().control, (stream, err) => log.error({ err, stream }, 'a stream the page reads failed'));
+  const view = createSiteView(config, { ...ports, pvForecast$: pvForecast.forecast$ }, scheduler, () => settings.current().control, (stream, err) => log.error({ err, stream }, 'a stream the page reads failed'));
   const users = loadUsers(config.web, log, options.env);
   const stoppers: (() => void)[] = [];
   const subs: Subscription[] = [];

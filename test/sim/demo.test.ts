@@ -85,6 +85,14 @@ describe('demo', () => {
     const login = await fetch(`${base}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'demo', password: 'demo-demo' }) });
     expect(login.status).toBe(200);
     const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0];
+    // The demo pushes in a PV forecast for the next 24 h, as a site's integrator would: the planner plans the kept
+    // battery's refill with it (docs/control.md).
+    const forecast = (await (await fetch(`${base}/api/forecast/pv`, { headers: { cookie } })).json()) as { points: { at: string; w: number }[]; setBy: string };
+    expect(forecast.setBy).toBe('demo');
+    expect(forecast.points.length).toBeGreaterThan(90);
+    // 24 virtual hours at the demo's 10× speed: 2.4 h of real time.
+    expect(Date.parse(forecast.points.at(-1)!.at)).toBeGreaterThan(Date.now() + 2 * 3_600_000);
+    expect(Math.max(...forecast.points.map((p) => p.w))).toBeGreaterThan(10_000);
     // The battery is kept for the EVs (config/demo.yaml): held while the grid connection has room (as when the first
     // EVs come), and what the page says it may discharge is what its inverter was told, read back over Modbus as an
     // installer would (SunSpec model 124: StorCtl_Mod bit 1, OutWRte % of WChaMax).

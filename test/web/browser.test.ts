@@ -70,6 +70,14 @@ describeBrowser('the page in Chromium', () => {
   it('the overview shows live values that change when the meter changes', async () => {
     await expect.poll(() => page.locator('#grid-L1').textContent()).toBe('40.0 A');
     expect(await page.locator('#pv-power').textContent()).toBe('7.4 kW');
+    // A PV forecast pushed in (PUT /api/forecast/pv) shows on the Solar tile while it reaches ahead.
+    const pvSub = () => page.locator('#pv-power + .tile-sub').textContent();
+    expect(await pvSub()).toBe('producing');
+    const to = Date.now() + 3 * 3_600_000;
+    h.server.pvForecast.set({ points: [{ at: Date.now() - 60_000, w: 7_000 }, { at: to, w: 2_000 }], setBy: 'integrator', setAt: Date.now() });
+    await expect.poll(pvSub).toMatch(/^producing · forecast to \d/);
+    h.server.pvForecast.clear();
+    await expect.poll(pvSub).toBe('producing');
     expect(await page.locator('#battery').textContent()).toBe('64 %');
     // A battery kept for the EVs: the discharge limit the controller set, under its power.
     const batterySub = () => page.locator('#battery + .tile-sub').textContent();

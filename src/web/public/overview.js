@@ -115,7 +115,7 @@ export function mount(root) {
       setText(pv.v, fmt.kw(site.pvPowerW));
       const meterOf = (role) => s.meters.filter((m) => m.role === role);
       const notLive = (role) => meterOf(role).some((m) => m.quality === 'stale' || m.quality === 'bad');
-      setText(pv.sub, site.pvPowerW === null ? (meterOf('pv').length ? 'no reading yet' : 'no PV inverter') : notLive('pv') ? 'last good value (meter not live)' : site.pvPowerW > 0 ? 'producing' : 'not producing');
+      setText(pv.sub, `${site.pvPowerW === null ? (meterOf('pv').length ? 'no reading yet' : 'no PV inverter') : notLive('pv') ? 'last good value (meter not live)' : site.pvPowerW > 0 ? 'producing' : 'not producing'}${forecastText(site.pvForecast, s.at)}`);
       pv.el.classList.toggle('stale', site.pvPowerW !== null && notLive('pv'));
       setText(battery.v, site.batterySoc === null ? '—' : fmt.pct(site.batterySoc));
       const bp = site.batteryPowerW;
@@ -152,6 +152,11 @@ export function mount(root) {
         h('td', {}, n.failSafe ? h('span', { class: 'badge warn' }, 'safe limit') : h('span', { class: 'badge ok' }, 'metered')))));
     },
   };
+}
+
+/** The PV forecast the planner uses for a battery kept for the EVs, while it reaches ahead. */
+function forecastText(f, now) {
+  return f && f.to > now ? ` · forecast to ${fmt.clock(f.to)}` : '';
 }
 
 /** The battery kept for the EVs: held to what the grid cannot carry for them, refilled from PV, or released. */
