@@ -266,13 +266,14 @@ export function forecastAt(points: readonly { at: number; w: number }[], t: numb
  * known (no forecast of arrivals), so the plan may count on a refill they would have taken.
  */
 function refillRows(r: BatteryRefillForecast, usableWh: number, f: PlanFrame, hours: readonly number[], lp: LpParts): void {
-  const net: string[] = [];
   hours.forEach((h, k) => {
     const expected = forecastAt(r.pvW, f.now + f.starts[k] + f.slotMs[k] / 2) - r.baseW;
     lp.bounds.push(`0 <= ${cVar(k)} <= ${num(Math.min(r.maxChargeW, Math.max(0, expected)))}`);
     lp.objective.push(`${num(PLAN_BATTERY_COST * h)} ${cVar(k)}`);
-    net.push(`${num(h)} ${bVar(k)}`, `-${num(h)} ${cVar(k)}`);
-    lp.rows.push(`soc${k}: ${sum(net)} <= ${num(usableWh)}`, `room${k}: ${sum(net)} >= ${num(-r.roomWh)}`);
+    // q_k: the energy taken from it by the end of slot k (Wh), one row per slot (sums written out per slot were k²
+    // terms, and the plan with a forecast took twice as long).
+    lp.rows.push(`soc${k}: q_${k}${k > 0 ? ` - q_${k - 1}` : ''} - ${num(h)} ${bVar(k)} + ${num(h)} ${cVar(k)} = 0`);
+    lp.bounds.push(`${num(-r.roomWh)} <= q_${k} <= ${num(usableWh)}`);
   });
 }
 
