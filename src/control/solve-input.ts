@@ -184,11 +184,12 @@ export function buildInput(args: {
       // CP07 10 ↔ 14.6 A every 7 s for minutes). So no session under the node rises until a reading has settled
       // (cuts still go out): the transit ends within a settle time, and rises resume from a load measured whole.
       if (!settled && settledAt && !prev) settleFirst = true;
-      // Over its limit while limits below are in transit, the load held from before may be what is wrong: no session
-      // under the node rises until a reading has settled (the cut below still goes out). Raised again while over,
-      // demo-site's grid connection ran 0.5-2.9 A over its 63 A for 17 s at a plan handover.
-      if (!settled && m.meterA.some((a, i) => a > limitA[i])) settleFirst = true;
       const held: PhaseVector = settled || !prev ? high : (high.map((h, i) => Math.min(h, Math.max(prev[i], low[i]))) as PhaseVector);
+      // Over its limit on a phase credited export while limits below are in transit, the export held from before may
+      // be gone: no session under the node rises until a reading has settled (the cut below still goes out). Raised
+      // again while over, demo-site's grid connection ran 0.5-2.9 A over its 63 A for 17 s at a plan handover. (Held
+      // for any overload, a creeping load that kept the meter over cut two EVs to nothing: test/control/settle.test.ts.)
+      if (!settled && m.meterA.some((a, i) => a > limitA[i] && held[i] < 0)) settleFirst = true;
       // But on a phase credited export (held load below zero) that the meter shows above its limit, the held load is
       // evidently too low, and at full credit all of that error is on the fuse: it is raised by what the meter shows
       // over the limit (at most to the safe reading, `high`), so the cut is whole in this solve. (A load held from a

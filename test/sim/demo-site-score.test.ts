@@ -1,7 +1,7 @@
 // The world `npm start` simulates, scored over its whole day on virtual time: the controller must keep every fuse
 // (0 s over beyond the reaction window) and meet the score's targets there, with the PV forecast the demo pushes in.
 // A plan handover at 10:50 once ran its grid connection 0.5-2.9 A over for 17 s (docs/control.md, "The held load
-// expires": no rise while the meter shows the node over its limit).
+// expires": no rise while the meter shows the node over its limit where export is credited).
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadScenario } from '../../src/sim/scenario.js';
